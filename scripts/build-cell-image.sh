@@ -1,0 +1,411 @@
+#!/usr/bin/env bash
+# Build the nanocell "cell" root filesystem offline, from the host's own
+# binaries, into build/cell-rootfs/, and (when a docker daemon is reachable)
+# import it as the docker image nanocell-cell:<version> + nanocell-cell:latest.
+#
+# Nothing is downloaded: every file comes from the host (Debian 12 packages
+# already installed, plus the host's node). The version is a content hash of
+# every input file and of this script, so the build is skipped when nothing
+# changed (stamp: build/cell-rootfs.stamp).
+#
+# Usage: scripts/build-cell-image.sh [--rootfs-only] [--force] [--quiet]
+#   --rootfs-only  build the rootfs only; never touch docker
+#   --force        rebuild the rootfs and re-import the image even if up to date
+#   --quiet        print only warnings and errors
+#
+# The same rootfs serves both sandboxes: bubblewrap binds it read-only as "/",
+# docker runs the imported image. Users with access to a registry can build
+# the equivalent image from src/cells/image/Dockerfile instead.
+set -euo pipefail
+
+SCRIPT_PATH="$(readlink -f -- "${BASH_SOURCE[0]}")"
+REPO_ROOT="$(cd -- "$(dirname -- "$SCRIPT_PATH")/.." && pwd -P)"
+BUILD_DIR="$REPO_ROOT/build"
+ROOTFS="$BUILD_DIR/cell-rootfs"
+STAMP="$BUILD_DIR/cell-rootfs.stamp"
+IMAGE_REPO="nanocell-cell"
+CELL_UID=10001
+CELL_GID=10001
+
+ROOTFS_ONLY=0
+FORCE=0
+QUIET=0
+for arg in "$@"; do
+  case "$arg" in
+    --rootfs-only) ROOTFS_ONLY=1 ;;
+    --force) FORCE=1 ;;
+    --quiet | -q) QUIET=1 ;;
+    -h | --help)
+      sed -n '2,/^set -euo/p' "$SCRIPT_PATH" | sed '$d; s/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "[cell-image] unknown option: $arg (try --help)" >&2
+      exit 2
+      ;;
+  esac
+done
+
+say() { [[ $QUIET == 1 ]] || echo "[cell-image] $*"; }
+warn() { echo "[cell-image] warning: $*" >&2; }
+die() {
+  echo "[cell-image] error: $*" >&2
+  exit 1
+}
+
+export LC_ALL=C
+
+# ---------------------------------------------------------------------------
+# 1. Host packages the rootfs is assembled from.
+# ---------------------------------------------------------------------------
+# package -> a file that proves it is installed
+declare -A NEED_PKG=(
+  [bash]=/bin/bash
+  [dash]=/bin/dash
+  [coreutils]=/bin/ls
+  [grep]=/bin/grep
+  [sed]=/bin/sed
+  [findutils]=/usr/bin/find
+  [diffutils]=/usr/bin/diff
+  [tar]=/bin/tar
+  [gzip]=/bin/gzip
+  [debianutils]=/usr/bin/which
+  [procps]=/bin/ps
+  [git]=/usr/bin/git
+  [curl]=/usr/bin/curl
+  [ca-certificates]=/etc/ssl/certs/ca-certificates.crt
+)
+
+command -v dpkg >/dev/null 2>&1 || die "dpkg not found: this script builds the cell rootfs from a Debian/Ubuntu host's packages"
+
+missing=()
+for pkg in "${!NEED_PKG[@]}"; do
+  if [[ ! -e ${NEED_PKG[$pkg]} ]]; then missing+=("$pkg"); fi
+done
+if ! command -v awk >/dev/null 2>&1; then missing+=(mawk); fi
+if ((${#missing[@]})); then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "installing host packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! timeout 600 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1; then
+      say "apt-get install failed; refreshing package lists (apt-get update) and retrying"
+      timeout 300 apt-get update -q >/dev/null || die "apt-get update failed"
+      timeout 600 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null ||
+        die "could not install: ${missing[*]}"
+    fi
+  else
+    die "missing host packages; run as root: DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
+  fi
+fi
+
+NODE_BIN="$(command -v node || true)"
+[[ -n $NODE_BIN ]] || die "node not found on PATH (need node >= 20 on the host; it is copied into the cell)"
+NODE_BIN="$(readlink -f -- "$NODE_BIN")"
+
+# ---------------------------------------------------------------------------
+# 2. Collect the file list: what goes where, with every shared library.
+# ---------------------------------------------------------------------------
+say "collecting input files"
+
+declare -A ENTRY=()    # dest path -> "F <src>" | "L <target>" | "D"
+declare -A DIRCACHE=() # dir -> dir with symlinks resolved
+ELF_TOP=()             # ELF files whose shared libraries must come along
+
+# canon PATH -> $CANON: symlinks resolved in the directory part only
+# (merged-usr: /bin/cat -> /usr/bin/cat). Builtins only: this runs ~500 times.
+canon() {
+  local d="${1%/*}" b="${1##*/}"
+  [[ -n $d ]] || d=/
+  [[ -n ${DIRCACHE[$d]+x} ]] || DIRCACHE[$d]="$(readlink -f -- "$d")"
+  d="${DIRCACHE[$d]}"
+  [[ $d != / ]] || d=""
+  CANON="$d/$b"
+}
+
+is_elf() {
+  local magic=""
+  IFS= read -r -N 4 magic <"$1" 2>/dev/null || true
+  [[ $magic == $'\x7fELF' ]]
+}
+
+# add_path SRC [DEST] [nolibs]
+#   symlink  -> copy its final target, recreate the link (relative, flattened)
+#   file     -> copy; ELF files also pull in what `ldd` lists (incl. loader)
+add_path() {
+  local src="$1" dest="${2:-}" libs="${3:-libs}" c real rel
+  canon "$src"
+  c="$CANON"
+  [[ -n $dest ]] || dest="$c"
+  [[ -z ${ENTRY[$dest]:-} ]] || return 0
+  if [[ -L $c ]]; then
+    real="$(readlink -f -- "$c")"
+    [[ -e $real ]] || die "dangling symlink: $c"
+    [[ -d $real ]] && die "symlink to a directory is not supported: $c"
+    if [[ $dest != "$c" ]]; then # explicit destination: copy the target there
+      add_path "$real" "$dest" "$libs"
+      return 0
+    fi
+    add_path "$real" "" "$libs"
+    if [[ ${real%/*} == "${dest%/*}" ]]; then
+      rel="${real##*/}"
+    else
+      rel="$(realpath -s -m --relative-to="${dest%/*}" -- "$real")"
+    fi
+    ENTRY[$dest]="L $rel"
+  elif [[ -f $c ]]; then
+    ENTRY[$dest]="F $c"
+    if [[ $libs == libs ]] && is_elf "$c"; then ELF_TOP+=("$c"); fi
+  elif [[ -e $c ]]; then
+    die "not a regular file or symlink: $c"
+  else
+    die "missing input file: $src"
+  fi
+}
+
+# add_tree DIR [exclude-basename...]: a whole directory, preserving empty dirs
+add_tree() {
+  local dir="$1" p base x
+  shift
+  [[ -d $dir ]] || die "missing input directory: $dir"
+  dir="$(readlink -f -- "$dir")"
+  while IFS= read -r -d '' p; do
+    base="${p##*/}"
+    for x in "$@"; do [[ $base == "$x" ]] && continue 2; done
+    if [[ -d $p && ! -L $p ]]; then
+      ENTRY[$p]="D"
+    else
+      add_path "$p"
+    fi
+  done < <(find "$dir" -print0)
+}
+
+# every shared library (and the dynamic loader) of the collected ELF files,
+# resolved by one batched `ldd` run
+add_all_libs() {
+  local out lib
+  ((${#ELF_TOP[@]})) || return 0
+  out="$(printf '%s\0' "${ELF_TOP[@]}" | xargs -0 ldd -- 2>&1 || true)"
+  if grep -q 'not found' <<<"$out"; then
+    die "unresolved shared libraries:"$'\n'"$(grep -E ':$|not found' <<<"$out" | grep -B1 'not found')"
+  fi
+  while read -r lib; do
+    [[ -n $lib ]] && add_path "$lib" "" nolibs
+  done < <(awk '$2 == "=>" && $3 ~ /^\// { print $3; next } $1 ~ /^\// && $1 !~ /:$/ { print $1 }' <<<"$out" | sort -u)
+}
+
+pkg_bins() {
+  dpkg -L "$1" 2>/dev/null | grep -E '^(/usr)?/s?bin/[^/]+$' || true
+}
+
+for pkg in coreutils grep sed findutils diffutils tar gzip; do
+  while read -r f; do
+    # rmt/tarcat-style helpers in sbin are not wanted; dpkg also lists
+    # diverted/absent paths now and then, so skip what is not there.
+    [[ -e $f || -L $f ]] || continue
+    case "$f" in */sbin/rmt-tar | */sbin/tarcat | */sbin/rmt) continue ;; esac
+    add_path "$f"
+  done < <(pkg_bins "$pkg")
+done
+while read -r f; do
+  case "$f" in */sbin/*) continue ;; esac
+  [[ -e $f || -L $f ]] && add_path "$f"
+done < <(pkg_bins procps)
+
+add_path /bin/bash
+add_path /bin/dash
+ENTRY[/usr/bin/sh]="L dash"
+awk_real="$(readlink -f -- "$(command -v awk)")"
+add_path "$awk_real"
+ENTRY[/usr/bin/awk]="L $(basename -- "$awk_real")"
+which_real="$(readlink -f -- /usr/bin/which)"
+add_path "$which_real"
+ENTRY[/usr/bin/which]="L $(basename -- "$which_real")"
+add_path /usr/bin/curl
+add_path /usr/bin/git
+# git's helpers and templates; server-side / rarely used big binaries are left out.
+add_tree /usr/lib/git-core git-daemon git-http-backend git-http-push git-http-fetch \
+  git-imap-send git-shell scalar git-instaweb
+add_tree /usr/share/git-core/templates
+add_path /etc/ssl/certs/ca-certificates.crt
+add_path "$NODE_BIN" /usr/bin/node
+# Small extras that keep things working: the C.UTF-8 locale and terminfo
+# (bash line editing, top, watch).
+[[ -d /usr/lib/locale/C.utf8 ]] && add_tree /usr/lib/locale/C.utf8
+[[ -d /usr/lib/terminfo ]] && add_tree /usr/lib/terminfo
+add_all_libs
+
+# ---------------------------------------------------------------------------
+# 3. Version = hash of (this script, the file list, every input's content).
+# ---------------------------------------------------------------------------
+MANIFEST="$(for d in "${!ENTRY[@]}"; do printf '%s %s\n' "$d" "${ENTRY[$d]}"; done | sort)"
+FILE_SRCS="$(awk '$2 == "F" { print $3 }' <<<"$MANIFEST" | sort -u)"
+mapfile -t SRC_LIST <<<"$FILE_SRCS"
+declare -A SRC_SUM=() SRC_MODE=()
+while read -r sum path; do SRC_SUM[$path]="$sum"; done < <(printf '%s\0' "${SRC_LIST[@]}" | xargs -0 sha256sum --)
+while read -r mode path; do SRC_MODE[$path]="$mode"; done < <(printf '%s\0' "${SRC_LIST[@]}" | xargs -0 stat -c '%a %n' --)
+HASH="$({
+  sha256sum <"$SCRIPT_PATH"
+  printf '%s\n' "$MANIFEST"
+  for s in "${SRC_LIST[@]}"; do printf '%s %s %s\n' "${SRC_SUM[$s]}" "${SRC_MODE[$s]}" "$s"; done
+} | sha256sum | cut -c1-64)"
+VERSION="${HASH:0:12}"
+NODE_VERSION="$("$NODE_BIN" --version)"
+say "version $VERSION ($(wc -l <<<"$MANIFEST") entries, node $NODE_VERSION)"
+
+# ---------------------------------------------------------------------------
+# 4. Build the rootfs (skipped when the stamp matches).
+# ---------------------------------------------------------------------------
+stamp_version() { [[ -f $STAMP ]] && sed -n 's/^version=//p' "$STAMP" | head -1 || true; }
+
+if [[ $FORCE == 0 && -d $ROOTFS && -x $ROOTFS/usr/bin/node && "$(stamp_version)" == "$VERSION" ]]; then
+  say "rootfs up to date: $ROOTFS"
+else
+  mkdir -p "$BUILD_DIR"
+  TMP_ROOT="$(mktemp -d "$BUILD_DIR/.cell-rootfs.tmp.XXXXXX")"
+  trap 'rm -rf -- "$TMP_ROOT"' EXIT
+  chmod 0755 "$TMP_ROOT"
+  say "building rootfs in $ROOTFS"
+
+  # merged-usr layout
+  mkdir -p "$TMP_ROOT"/usr/{bin,sbin,lib,lib64}
+  ln -s usr/bin "$TMP_ROOT/bin"
+  ln -s usr/sbin "$TMP_ROOT/sbin"
+  ln -s usr/lib "$TMP_ROOT/lib"
+  ln -s usr/lib64 "$TMP_ROOT/lib64"
+
+  # directories first, then files (identical files become hard links), then links
+  while read -r dest kind rest; do
+    [[ $kind == D ]] && mkdir -p -- "$TMP_ROOT$dest"
+  done <<<"$MANIFEST"
+  declare -A BY_SUM=()
+  while read -r dest kind src; do
+    [[ $kind == F ]] || continue
+    mkdir -p -- "$TMP_ROOT$(dirname -- "$dest")"
+    key="${SRC_SUM[$src]}:${SRC_MODE[$src]}"
+    if [[ -n ${BY_SUM[$key]:-} ]]; then
+      ln -- "$TMP_ROOT${BY_SUM[$key]}" "$TMP_ROOT$dest"
+    else
+      cp -p -- "$src" "$TMP_ROOT$dest"
+      BY_SUM[$key]="$dest"
+    fi
+  done <<<"$MANIFEST"
+  while read -r dest kind target; do
+    [[ $kind == L ]] || continue
+    mkdir -p -- "$TMP_ROOT$(dirname -- "$dest")"
+    ln -sfn -- "$target" "$TMP_ROOT$dest"
+  done <<<"$MANIFEST"
+
+  # configuration
+  say "writing /etc files"
+  mkdir -p "$TMP_ROOT"/{etc,tmp,var/tmp,run,root,home/cell,workspace/group,workspace/extra,opt/nanocell,proc,dev,sys}
+  chmod 1777 "$TMP_ROOT/tmp" "$TMP_ROOT/var/tmp"
+  chmod 0700 "$TMP_ROOT/root"
+  cat >"$TMP_ROOT/etc/passwd" <<EOF
+root:x:0:0:root:/root:/bin/bash
+cell:x:$CELL_UID:$CELL_GID::/home/cell:/bin/bash
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOF
+  cat >"$TMP_ROOT/etc/group" <<EOF
+root:x:0:
+cell:x:$CELL_GID:
+nogroup:x:65534:
+EOF
+  cat >"$TMP_ROOT/etc/nsswitch.conf" <<'EOF'
+passwd:   files
+group:    files
+shadow:   files
+hosts:    files dns
+networks: files
+protocols: files
+services: files
+EOF
+  cat >"$TMP_ROOT/etc/hosts" <<'EOF'
+127.0.0.1	localhost
+::1	localhost
+EOF
+  echo cell >"$TMP_ROOT/etc/hostname"
+  : >"$TMP_ROOT/etc/resolv.conf"
+  # Workspaces are bind-mounted from the host and owned by another uid;
+  # git would refuse them as "dubious ownership" without this.
+  cat >"$TMP_ROOT/etc/gitconfig" <<'EOF'
+[safe]
+	directory = *
+[init]
+	defaultBranch = main
+EOF
+  cat >"$TMP_ROOT/etc/nanocell-cell" <<EOF
+NAME="nanocell cell"
+ID=nanocell-cell
+VERSION_ID=$VERSION
+PRETTY_NAME="nanocell cell $VERSION"
+BUILD_HASH=$HASH
+BUILT_FROM="host binaries ($(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}" || echo unknown))"
+NODE_VERSION=$NODE_VERSION
+CELL_UID=$CELL_UID
+EOF
+  if [[ $(id -u) == 0 ]]; then
+    chown -R 0:0 "$TMP_ROOT"
+    chown "$CELL_UID:$CELL_GID" "$TMP_ROOT/home/cell"
+  else
+    # cannot chown as a normal user: leave home writable for the cell uid
+    chmod 1777 "$TMP_ROOT/home/cell"
+  fi
+
+  # quick sanity check: the copied node and git start with only the rootfs libs
+  if command -v bwrap >/dev/null 2>&1 &&
+    bwrap --unshare-all --die-with-parent --ro-bind "$TMP_ROOT" / --proc /proc --dev /dev \
+      --tmpfs /tmp /bin/sh -c 'true' >/dev/null 2>&1; then
+    bwrap --unshare-all --die-with-parent --ro-bind "$TMP_ROOT" / --proc /proc --dev /dev --tmpfs /tmp \
+      --setenv PATH /usr/bin:/bin /bin/bash -c 'node -e 0 && git --version && curl --version && ps -p 1 && awk "BEGIN{}" && which ls' \
+      >/dev/null 2>&1 || die "sanity check failed inside the new rootfs (node/git/curl/ps/awk/which)"
+    say "sanity check passed (bwrap)"
+  else
+    # fall back to the dynamic loader with the rootfs libraries only
+    "$TMP_ROOT/usr/lib64/ld-linux-x86-64.so.2" --library-path "$TMP_ROOT/usr/lib/x86_64-linux-gnu" \
+      "$TMP_ROOT/usr/bin/node" -e 0 2>/dev/null || warn "could not sanity-check node inside the rootfs"
+  fi
+
+  rm -rf -- "$ROOTFS"
+  mv -- "$TMP_ROOT" "$ROOTFS"
+  trap - EXIT
+  printf 'version=%s\nhash=%s\nnode=%s\n' "$VERSION" "$HASH" "$NODE_VERSION" >"$STAMP"
+  say "rootfs ready: $ROOTFS ($(du -sh "$ROOTFS" | cut -f1))"
+fi
+
+# ---------------------------------------------------------------------------
+# 5. Docker image (only when a daemon answers).
+# ---------------------------------------------------------------------------
+if [[ $ROOTFS_ONLY == 1 ]]; then
+  say "skipping docker (--rootfs-only)"
+  exit 0
+fi
+if ! command -v docker >/dev/null 2>&1; then
+  say "docker not installed: skipping image import (bwrap cells still work)"
+  exit 0
+fi
+if ! timeout 20 docker info >/dev/null 2>&1; then
+  say "docker daemon not reachable: skipping image import (bwrap cells still work)"
+  exit 0
+fi
+
+IMAGE="$IMAGE_REPO:$VERSION"
+if [[ $FORCE == 0 ]] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
+  say "image up to date: $IMAGE"
+else
+  say "importing $IMAGE into docker"
+  tar_owner=()
+  [[ $(id -u) == 0 ]] || tar_owner=(--owner=0 --group=0)
+  tar -C "$ROOTFS" --numeric-owner "${tar_owner[@]}" -c . |
+    timeout 600 docker import \
+      --change "USER $CELL_UID" \
+      --change 'WORKDIR /workspace/group' \
+      --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
+      --change 'ENV HOME=/home/cell' \
+      --change 'ENV LANG=C.UTF-8' \
+      --change 'CMD ["/bin/bash"]' \
+      --message "nanocell cell $VERSION (host binaries, node $NODE_VERSION)" \
+      - "$IMAGE" >/dev/null
+fi
+docker tag "$IMAGE" "$IMAGE_REPO:latest"
+say "tagged $IMAGE_REPO:latest -> $IMAGE"

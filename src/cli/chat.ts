@@ -1,0 +1,32 @@
+import type { Assistant } from '../app.js';
+import { TerminalChannel } from '../channels/terminal.js';
+
+/** Interactive chat with the admin group (or another group) at the terminal. */
+export async function chat(
+  assistant: Assistant,
+  chatId: string,
+  io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): Promise<number> {
+  const { config } = assistant;
+  const channel = new TerminalChannel({
+    input: io.stdin,
+    output: io.stdout,
+    assistantName: config.assistantName,
+    chatId,
+  });
+  io.stdout.write(
+    `nanocell: talking to ${config.assistantName} in group "${chatId}" (cells: ${assistant.pool.runtimeName}). /quit to leave.\n`,
+  );
+  await channel.start(async (message) => {
+    const received = assistant.router.receive(message);
+    if (!received.accepted) {
+      io.stderr.write(`nanocell: ${received.reason}\n`);
+      return;
+    }
+    const outcome = await received.run;
+    if (!outcome.ok) io.stderr.write(`nanocell: ${outcome.error}\n`);
+    else if (outcome.reply !== null) await channel.send(message.chatId, outcome.reply);
+  });
+  await channel.done();
+  return 0;
+}

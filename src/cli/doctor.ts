@@ -1,0 +1,32 @@
+import path from 'node:path';
+import type { Base } from '../app.js';
+import { surveyRuntimes } from '../cells/select-runtime.js';
+import { schemaVersion } from '../store/database.js';
+
+/** One line per check: the store, the model endpoint, each cell runtime. */
+export async function doctor(base: Base, out: NodeJS.WritableStream): Promise<number> {
+  const { config } = base;
+  const lines: Array<[boolean, string, string]> = [];
+  const groups = base.store.groups.list().length;
+  lines.push([
+    true,
+    'store',
+    `${path.join(config.home, 'nanocell.db')} (schema ${schemaVersion(base.store.db)}, ${groups} group${groups === 1 ? '' : 's'})`,
+  ]);
+  const model = await base.provider.check();
+  lines.push([model.ok, 'model', `${config.model} at ${config.baseUrl}: ${model.detail}`]);
+  const reports = await surveyRuntimes(base.runtimes);
+  const selected =
+    config.runtime === 'auto'
+      ? reports.find((r) => r.status.ok)?.runtime.name
+      : reports.find((r) => r.runtime.name === config.runtime && r.status.ok)?.runtime.name;
+  for (const r of reports) {
+    const mark = r.runtime.name === selected ? ' [selected]' : '';
+    lines.push([r.status.ok, `runtime ${r.runtime.name}`, `${r.status.detail}${mark}`]);
+  }
+  if (!selected) {
+    lines.push([false, 'runtime', `none usable for NANOCELL_RUNTIME=${config.runtime}`]);
+  }
+  for (const [ok, what, detail] of lines) out.write(`${ok ? 'ok  ' : 'FAIL'} ${what}: ${detail}\n`);
+  return lines.every(([ok]) => ok) || (model.ok && selected) ? 0 : 1;
+}

@@ -1,0 +1,107 @@
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** The repository root: where `dist/`, `build/cell-rootfs` and the tool server live. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const RUNTIMES = ['auto', 'bwrap', 'docker'] as const;
+export type RuntimeChoice = (typeof RUNTIMES)[number];
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const envSchema = z.object({
+  ANTHROPIC_API_KEY: z.string().min(1, 'is empty').optional(),
+  ANTHROPIC_BASE_URL: z
+    .url({ message: 'must be a URL such as https://api.anthropic.com' })
+    .default('https://api.anthropic.com'),
+  NANOCELL_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
+  NANOCELL_ASSISTANT_NAME: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'must be one word of letters, digits, - or _')
+    .default('Andy'),
+  NANOCELL_HOME: z.string().min(1).optional(),
+  NANOCELL_RUNTIME: z
+    .enum(RUNTIMES, { message: `must be one of ${RUNTIMES.join(', ')}` })
+    .default('auto'),
+  NANOCELL_MODEL_TIMEOUT_MS: positiveInt(120_000),
+  NANOCELL_MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
+  NANOCELL_MAX_TOKENS: positiveInt(4096),
+  NANOCELL_MAX_TOOL_ROUNDS: positiveInt(25),
+  NANOCELL_TOOL_TIMEOUT_MS: positiveInt(60_000),
+  NANOCELL_MAX_OUTPUT_BYTES: positiveInt(30_000),
+  NANOCELL_CELL_IDLE_MS: positiveInt(120_000),
+  NANOCELL_CELL_IMAGE: z.string().min(1).default('nanocell-cell:latest'),
+  NANOCELL_CELL_ROOTFS: z.string().min(1).optional(),
+  NANOCELL_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
+  TZ: z.string().optional(),
+});
+
+export interface Config {
+  apiKey: string | undefined;
+  baseUrl: string;
+  model: string;
+  assistantName: string;
+  /** Data dir: database, group folders, logs. */
+  home: string;
+  runtime: RuntimeChoice;
+  modelTimeoutMs: number;
+  modelMaxRetries: number;
+  maxTokens: number;
+  maxToolRounds: number;
+  toolTimeoutMs: number;
+  maxOutputBytes: number;
+  cellIdleMs: number;
+  cellImage: string;
+  /** Root filesystem that bwrap cells see as `/` (built by scripts/build-cell-image.sh). */
+  cellRootfs: string;
+  /** The tool server script, mounted read-only into every cell. */
+  toolServerPath: string;
+  logLevel: string;
+  timezone: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parse the environment once, at start-up. The only reader of process.env in the code base:
+ * everything else receives the Config it returns. Throws ConfigError listing every problem.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
+  }
+  const e = parsed.data;
+  const home = path.resolve(e.NANOCELL_HOME ?? path.join(os.homedir(), '.nanocell'));
+  return {
+    apiKey: e.ANTHROPIC_API_KEY,
+    baseUrl: e.ANTHROPIC_BASE_URL.replace(/\/+$/, ''),
+    model: e.NANOCELL_MODEL,
+    assistantName: e.NANOCELL_ASSISTANT_NAME,
+    home,
+    runtime: e.NANOCELL_RUNTIME,
+    modelTimeoutMs: e.NANOCELL_MODEL_TIMEOUT_MS,
+    modelMaxRetries: e.NANOCELL_MODEL_MAX_RETRIES,
+    maxTokens: e.NANOCELL_MAX_TOKENS,
+    maxToolRounds: e.NANOCELL_MAX_TOOL_ROUNDS,
+    toolTimeoutMs: e.NANOCELL_TOOL_TIMEOUT_MS,
+    maxOutputBytes: e.NANOCELL_MAX_OUTPUT_BYTES,
+    cellIdleMs: e.NANOCELL_CELL_IDLE_MS,
+    cellImage: e.NANOCELL_CELL_IMAGE,
+    cellRootfs: path.resolve(e.NANOCELL_CELL_ROOTFS ?? path.join(PROJECT_ROOT, 'build', 'cell-rootfs')),
+    toolServerPath: path.join(PROJECT_ROOT, 'dist', 'cells', 'tool-server.js'),
+    logLevel: e.NANOCELL_LOG_LEVEL,
+    timezone: e.TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+  };
+}

@@ -1,0 +1,111 @@
+import type { Db } from './database.js';
+
+export interface Group {
+  id: number;
+  name: string;
+  folder: string;
+  isAdmin: boolean;
+  /** Trigger word for shared chats; null means every message is for the assistant. */
+  trigger: string | null;
+  cursorMessageId: number;
+  createdAt: string;
+}
+
+interface GroupRow {
+  id: number;
+  name: string;
+  folder: string;
+  is_admin: number;
+  trigger_word: string | null;
+  cursor_message_id: number;
+  created_at: string;
+}
+
+const toGroup = (r: GroupRow): Group => ({
+  id: r.id,
+  name: r.name,
+  folder: r.folder,
+  isAdmin: r.is_admin === 1,
+  trigger: r.trigger_word,
+  cursorMessageId: r.cursor_message_id,
+  createdAt: r.created_at,
+});
+
+/** Group names double as folder names, so they are kept to a safe, portable alphabet. */
+export const GROUP_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export class GroupStore {
+  constructor(private readonly db: Db) {}
+
+  create(input: { name: string; isAdmin: boolean; trigger?: string | null }): Group {
+    if (!GROUP_NAME_PATTERN.test(input.name)) {
+      throw new Error(
+        `invalid group name "${input.name}": use lowercase letters, digits, - and _ (up to 63), starting with a letter or digit`,
+      );
+    }
+    const row = this.db
+      .prepare(
+        `INSERT INTO groups (name, folder, is_admin, trigger_word, created_at)
+         VALUES (?, ?, ?, ?, ?) RETURNING *`,
+      )
+      .get(
+        input.name,
+        input.name,
+        input.isAdmin ? 1 : 0,
+        input.trigger ?? null,
+        new Date().toISOString(),
+      ) as GroupRow;
+    return toGroup(row);
+  }
+
+  byName(name: string): Group | undefined {
+    const row = this.db.prepare('SELECT * FROM groups WHERE name = ?').get(name) as
+      | GroupRow
+      | undefined;
+    return row && toGroup(row);
+  }
+
+  byId(id: number): Group | undefined {
+    const row = this.db.prepare('SELECT * FROM groups WHERE id = ?').get(id) as
+      | GroupRow
+      | undefined;
+    return row && toGroup(row);
+  }
+
+  admin(): Group | undefined {
+    const row = this.db.prepare('SELECT * FROM groups WHERE is_admin = 1 ORDER BY id LIMIT 1').get() as
+      | GroupRow
+      | undefined;
+    return row && toGroup(row);
+  }
+
+  list(): Group[] {
+    return (this.db.prepare('SELECT * FROM groups ORDER BY id').all() as GroupRow[]).map(toGroup);
+  }
+
+  /** The group a chat belongs to, if the chat has been bound to one. */
+  forChat(channel: string, chatId: string): Group | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT g.* FROM groups g JOIN chats c ON c.group_id = g.id
+         WHERE c.channel = ? AND c.chat_id = ?`,
+      )
+      .get(channel, chatId) as GroupRow | undefined;
+    return row && toGroup(row);
+  }
+
+  bindChat(channel: string, chatId: string, groupId: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO chats (channel, chat_id, group_id) VALUES (?, ?, ?)
+         ON CONFLICT (channel, chat_id) DO UPDATE SET group_id = excluded.group_id`,
+      )
+      .run(channel, chatId, groupId);
+  }
+
+  advanceCursor(groupId: number, messageId: number): void {
+    this.db
+      .prepare('UPDATE groups SET cursor_message_id = MAX(cursor_message_id, ?) WHERE id = ?')
+      .run(messageId, groupId);
+  }
+}
