@@ -133,16 +133,19 @@ function ensureAdminGroup(base: Base): Group {
   const { store, config } = base;
   const group = store.groups.admin() ?? store.groups.create({ name: ADMIN_GROUP, isAdmin: true });
   ensureGroupFolder(config.home, group.folder, config.assistantName);
-  if (!store.groups.forChat('terminal', group.name)) store.groups.bindChat('terminal', group.name, group.id);
+  if (!store.groups.forChat('terminal', group.name))
+    store.groups.bindChat('terminal', group.name, group.id);
   return group;
 }
 
 /** The terminal chat for a group; the owner at the terminal may open any group's chat. */
 export function terminalChatFor(base: Base, groupName: string): Group {
   const { store, config } = base;
-  const group = store.groups.byName(groupName) ?? store.groups.create({ name: groupName, isAdmin: false });
+  const group =
+    store.groups.byName(groupName) ?? store.groups.create({ name: groupName, isAdmin: false });
   ensureGroupFolder(config.home, group.folder, config.assistantName);
-  if (!store.groups.forChat('terminal', group.name)) store.groups.bindChat('terminal', group.name, group.id);
+  if (!store.groups.forChat('terminal', group.name))
+    store.groups.bindChat('terminal', group.name, group.id);
   return group;
 }
 

@@ -99,7 +99,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxOutputBytes: e.NANOCELL_MAX_OUTPUT_BYTES,
     cellIdleMs: e.NANOCELL_CELL_IDLE_MS,
     cellImage: e.NANOCELL_CELL_IMAGE,
-    cellRootfs: path.resolve(e.NANOCELL_CELL_ROOTFS ?? path.join(PROJECT_ROOT, 'build', 'cell-rootfs')),
+    cellRootfs: path.resolve(
+      e.NANOCELL_CELL_ROOTFS ?? path.join(PROJECT_ROOT, 'build', 'cell-rootfs'),
+    ),
     toolServerPath: path.join(PROJECT_ROOT, 'dist', 'cells', 'tool-server.js'),
     logLevel: e.NANOCELL_LOG_LEVEL,
     timezone: e.TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone,

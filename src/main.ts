@@ -41,7 +41,9 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (command === 'ask' && positionals.length === 0) {
-    process.stderr.write(`nanocell: ask needs the message text, e.g. nanocell ask "what time is it?"\n`);
+    process.stderr.write(
+      `nanocell: ask needs the message text, e.g. nanocell ask "what time is it?"\n`,
+    );
     return 2;
   }
 

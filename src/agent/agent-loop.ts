@@ -95,7 +95,12 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     conversation.push(toolMessage);
     added.push(toolMessage);
     if (overBudget && round + 1 > input.maxToolRounds) {
-      return { added, text: `(stopped after ${input.maxToolRounds} tool rounds)`, toolCalls, usage };
+      return {
+        added,
+        text: `(stopped after ${input.maxToolRounds} tool rounds)`,
+        toolCalls,
+        usage,
+      };
     }
   }
 }

@@ -65,7 +65,10 @@ export class AnthropicProvider implements ModelProvider {
     if (!this.client) return { ok: false, detail: 'ANTHROPIC_API_KEY is not set' };
     try {
       const page = await this.client.models.list({ limit: 1 }, { timeout: 5000, maxRetries: 0 });
-      return { ok: true, detail: `${this.options.baseUrl} answers (${page.data.length} model listed)` };
+      return {
+        ok: true,
+        detail: `${this.options.baseUrl} answers (${page.data.length} model listed)`,
+      };
     } catch (cause) {
       return { ok: false, detail: toModelError(cause, this.options).message };
     }
@@ -86,7 +89,9 @@ function toBlock(block: Anthropic.ContentBlock): ContentBlock[] {
   if (block.type === 'text') return [{ type: 'text', text: block.text }];
   if (block.type === 'tool_use') {
     const input =
-      block.input && typeof block.input === 'object' ? (block.input as Record<string, unknown>) : {};
+      block.input && typeof block.input === 'object'
+        ? (block.input as Record<string, unknown>)
+        : {};
     return [{ type: 'tool_use', id: block.id, name: block.name, input }];
   }
   return [];

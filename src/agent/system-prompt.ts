@@ -11,9 +11,13 @@ export interface SystemPromptInput {
 }
 
 export function buildSystemPrompt(p: SystemPromptInput): string {
-  const local = p.now.toLocaleString('en-GB', { timeZone: p.timezone, dateStyle: 'full', timeStyle: 'long' });
+  const local = p.now.toLocaleString('en-GB', {
+    timeZone: p.timezone,
+    dateStyle: 'full',
+    timeStyle: 'long',
+  });
   return [
-    `You are ${p.assistantName}, a personal assistant. You are talking in the group "${p.groupName}"${p.isAdmin ? ' (the owner\'s admin group)' : ''}.`,
+    `You are ${p.assistantName}, a personal assistant. You are talking in the group "${p.groupName}"${p.isAdmin ? " (the owner's admin group)" : ''}.`,
     `The current time is ${local} (timezone ${p.timezone}).`,
     `Your tools run in a sandbox with no network. The group's folder is ${GROUP_MOUNT_PATH}; files you write there persist between conversations.`,
     `Your memory for this group is the file ${GROUP_MOUNT_PATH}/${MEMORY_FILE}; edit it to remember things.`,

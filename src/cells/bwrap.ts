@@ -13,6 +13,8 @@ import {
 import { ROOT_HOST_CELL_ID, ensureOwner, type CellUser } from './cell-user.js';
 import { StdioCell } from './stdio-cell.js';
 
+const EXTRA_MOUNT_ROOT = '/workspace/extra';
+
 export interface BwrapOptions {
   /** Root filesystem the cell sees as `/` (read-only). */
   rootfs: string;
@@ -82,9 +84,14 @@ export class BwrapRuntime implements CellRuntime {
       if (!m.readOnly) ensureOwner(m.hostPath, user.hostOwnerUid, user.hostOwnerGid);
     }
     const args = [...this.baseArgs(user)];
+    // Extra mounts need mount points the read-only root does not have: a tmpfs holds them,
+    // made read-only again once they are bound.
+    const extras = spec.mounts.some((m) => m.cellPath.startsWith(`${EXTRA_MOUNT_ROOT}/`));
+    if (extras) args.push('--tmpfs', EXTRA_MOUNT_ROOT);
     for (const m of spec.mounts) {
       args.push(m.readOnly ? '--ro-bind' : '--bind', m.hostPath, m.cellPath);
     }
+    if (extras) args.push('--remount-ro', EXTRA_MOUNT_ROOT);
     // A tmpfs under the read-only root gives the tool server a mount point of its own.
     args.push('--tmpfs', path.posix.dirname(TOOL_SERVER_CELL_PATH));
     args.push('--ro-bind', spec.toolServerPath, TOOL_SERVER_CELL_PATH);
@@ -94,7 +101,13 @@ export class BwrapRuntime implements CellRuntime {
     // A clean environment: bwrap's own process is pid 1's parent image, and /proc/1/environ
     // inside the cell would show whatever we gave it. Only the allowlist goes in.
     const child = spawn(this.bwrap, args, { env: spec.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    return StdioCell.attach(id, child, async () => {}, this.options.startTimeoutMs ?? 15_000, signal);
+    return StdioCell.attach(
+      id,
+      child,
+      async () => {},
+      this.options.startTimeoutMs ?? 15_000,
+      signal,
+    );
   }
 
   private baseArgs(user: CellUser): string[] {

@@ -37,7 +37,16 @@ export class CellPool {
       entry = { cell };
       this.cells.set(key, entry);
       cell.then(
-        (c) => this.log.info({ group: key, cellId: c.id, runtime: this.runtime.name, durationMs: Date.now() - startedAt }, 'cell started'),
+        (c) =>
+          this.log.info(
+            {
+              group: key,
+              cellId: c.id,
+              runtime: this.runtime.name,
+              durationMs: Date.now() - startedAt,
+            },
+            'cell started',
+          ),
         (err: unknown) => {
           this.log.error({ group: key, runtime: this.runtime.name, err }, 'cell failed to start');
           if (this.cells.get(key) === entry) this.cells.delete(key);

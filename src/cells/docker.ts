@@ -47,7 +47,10 @@ export class DockerRuntime implements CellRuntime {
       timeout: 10_000,
     });
     if (info.error && (info.error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return { ok: false, detail: 'docker not found: install it with `sudo apt-get install -y docker.io`' };
+      return {
+        ok: false,
+        detail: 'docker not found: install it with `sudo apt-get install -y docker.io`',
+      };
     }
     if (info.status !== 0) {
       return {
@@ -55,10 +58,14 @@ export class DockerRuntime implements CellRuntime {
         detail: `the docker daemon is not reachable (${(info.stderr || '').trim().split('\n')[0]}): start it with \`sudo systemctl start docker\` or \`sudo dockerd &\``,
       };
     }
-    const image = spawnSync(this.docker, ['image', 'inspect', '--format', '{{.Id}}', this.options.image], {
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
+    const image = spawnSync(
+      this.docker,
+      ['image', 'inspect', '--format', '{{.Id}}', this.options.image],
+      {
+        encoding: 'utf8',
+        timeout: 10_000,
+      },
+    );
     if (image.status !== 0) {
       return {
         ok: false,
@@ -80,6 +87,8 @@ export class DockerRuntime implements CellRuntime {
       'run',
       '-i',
       '--rm',
+      // An init as pid 1 reaps the processes a killed command leaves behind.
+      '--init',
       '--name',
       name,
       '--label',
@@ -113,7 +122,10 @@ export class DockerRuntime implements CellRuntime {
       `type=bind,source=${spec.toolServerPath},target=${TOOL_SERVER_CELL_PATH},readonly`,
     ];
     for (const m of spec.mounts) {
-      args.push('--mount', `type=bind,source=${m.hostPath},target=${m.cellPath}${m.readOnly ? ',readonly' : ''}`);
+      args.push(
+        '--mount',
+        `type=bind,source=${m.hostPath},target=${m.cellPath}${m.readOnly ? ',readonly' : ''}`,
+      );
     }
     for (const [k, v] of Object.entries(spec.env)) args.push('--env', `${k}=${v}`);
     args.push(this.options.image, '/usr/bin/node', TOOL_SERVER_CELL_PATH);
@@ -126,7 +138,13 @@ export class DockerRuntime implements CellRuntime {
       });
     };
     try {
-      return await StdioCell.attach(name, child, remove, this.options.startTimeoutMs ?? 60_000, signal);
+      return await StdioCell.attach(
+        name,
+        child,
+        remove,
+        this.options.startTimeoutMs ?? 60_000,
+        signal,
+      );
     } catch (err) {
       await remove();
       throw err;

@@ -8,7 +8,9 @@ export interface RuntimeReport {
 
 /** Every runtime this host knows, in auto-detection order, with its status. */
 export async function surveyRuntimes(runtimes: CellRuntime[]): Promise<RuntimeReport[]> {
-  return Promise.all(runtimes.map(async (runtime) => ({ runtime, status: await runtime.status() })));
+  return Promise.all(
+    runtimes.map(async (runtime) => ({ runtime, status: await runtime.status() })),
+  );
 }
 
 /**

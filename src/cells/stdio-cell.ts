@@ -53,7 +53,10 @@ export class StdioCell implements Cell {
         child.kill('SIGKILL');
         reject(new RuntimeUnavailableError(`cell ${id} did not start: ${why}`, { cause }));
       };
-      const timer = setTimeout(() => fail(`no ready signal within ${startTimeoutMs} ms`), startTimeoutMs);
+      const timer = setTimeout(
+        () => fail(`no ready signal within ${startTimeoutMs} ms`),
+        startTimeoutMs,
+      );
       signal?.addEventListener('abort', () => fail('aborted'), { once: true });
       child.once('error', (err) => fail(err.message, err));
       child.once('exit', (code) =>
@@ -83,12 +86,20 @@ export class StdioCell implements Cell {
   call(request: Omit<ToolRequest, 'id'>): Promise<ToolResponse> {
     const id = this.nextId++;
     if (this.exited) {
-      return Promise.resolve({ id, ok: false, output: `the cell is not running: ${this.exitReason}` });
+      return Promise.resolve({
+        id,
+        ok: false,
+        output: `the cell is not running: ${this.exitReason}`,
+      });
     }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve({ id, ok: false, output: `no answer from the cell within ${request.timeoutMs + CALL_GRACE_MS} ms` });
+        resolve({
+          id,
+          ok: false,
+          output: `no answer from the cell within ${request.timeoutMs + CALL_GRACE_MS} ms`,
+        });
       }, request.timeoutMs + CALL_GRACE_MS);
       this.pending.set(id, (res) => {
         clearTimeout(timer);
@@ -102,7 +113,9 @@ export class StdioCell implements Cell {
     if (!this.exited) {
       this.child.stdin.end();
       const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 2000).unref());
+      const timeout = new Promise<'timeout'>((resolve) =>
+        setTimeout(() => resolve('timeout'), 2000).unref(),
+      );
       if ((await Promise.race([exited, timeout])) === 'timeout') this.child.kill('SIGKILL');
     }
     await this.cleanup();

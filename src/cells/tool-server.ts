@@ -171,7 +171,8 @@ const handlers: Record<string, Handler> = {
       }
     };
     await walk(root);
-    const more = entries.length >= MAX_LIST_ENTRIES ? `\n[stopped at ${MAX_LIST_ENTRIES} entries]` : '';
+    const more =
+      entries.length >= MAX_LIST_ENTRIES ? `\n[stopped at ${MAX_LIST_ENTRIES} entries]` : '';
     const body = entries.length === 0 ? '(empty)' : entries.join('\n');
     return { id: req.id, ok: true, output: cap(body + more, req.maxOutputBytes) };
   },
@@ -181,7 +182,8 @@ const handlers: Record<string, Handler> = {
     if (input.ignore_case === true) args.push('-i');
     args.push('--', str(input, 'pattern') ?? '', resolvePath(str(input, 'path')));
     const r = await run('grep', args, req);
-    if (r.timedOut) return { id: req.id, ok: false, output: `grep timed out after ${req.timeoutMs} ms` };
+    if (r.timedOut)
+      return { id: req.id, ok: false, output: `grep timed out after ${req.timeoutMs} ms` };
     if (r.code === 1) return { id: req.id, ok: true, output: 'no matches' };
     return { id: req.id, ok: r.code === 0, output: r.output };
   },

@@ -22,7 +22,9 @@ export async function ask(
   }
   const outcome = await received.run;
   if (!outcome.ok) {
-    out.stderr.write(`nanocell: ${outcome.error}\n(your message is saved and will be answered with the next one)\n`);
+    out.stderr.write(
+      `nanocell: ${outcome.error}\n(your message is saved and will be answered with the next one)\n`,
+    );
     return 1;
   }
   if (outcome.reply !== null) out.stdout.write(`${outcome.reply}\n`);

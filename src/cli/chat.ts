@@ -5,7 +5,11 @@ import { TerminalChannel } from '../channels/terminal.js';
 export async function chat(
   assistant: Assistant,
   chatId: string,
-  io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+  io: {
+    stdin: NodeJS.ReadableStream;
+    stdout: NodeJS.WritableStream;
+    stderr: NodeJS.WritableStream;
+  },
 ): Promise<number> {
   const { config } = assistant;
   const channel = new TerminalChannel({

@@ -34,7 +34,10 @@ export function readMemory(home: string, folder: string): { text: string; note?:
   const file = path.join(groupFolderPath(home, folder), MEMORY_FILE);
   let fd: number;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    fd = fs.openSync(
+      file,
+      fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK,
+    );
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { text: '' };
@@ -48,7 +51,10 @@ export function readMemory(home: string, folder: string): { text: string; note?:
     const n = fs.readSync(fd, buf, 0, buf.length, 0);
     const text = buf.subarray(0, n).toString('utf8');
     return st.size > MAX_MEMORY_BYTES
-      ? { text, note: `${MEMORY_FILE} is larger than ${MAX_MEMORY_BYTES} bytes; only the start is shown` }
+      ? {
+          text,
+          note: `${MEMORY_FILE} is larger than ${MAX_MEMORY_BYTES} bytes; only the start is shown`,
+        }
       : { text };
   } finally {
     fs.closeSync(fd);

@@ -12,11 +12,7 @@ import { readMemory } from '../groups/group-folder.js';
 import type { Group } from '../store/groups.js';
 import type { StoredMessage } from '../store/messages.js';
 import type { Store } from '../store/store.js';
-import {
-  cellToolDefinitions,
-  isCellTool,
-  validateCellToolInput,
-} from '../tools/cell-tools.js';
+import { cellToolDefinitions, isCellTool, validateCellToolInput } from '../tools/cell-tools.js';
 
 export type RunOutcome =
   | { ok: true; reply: string; chatId: string; channel: string; toolCalls: number }
@@ -94,10 +90,22 @@ export async function runGroup(deps: GroupRunDeps, groupId: number): Promise<Run
       store.groups.advanceCursor(group.id, last.id);
     });
     log.info(
-      { group: group.name, messages: pending.length, toolCalls: turn.toolCalls, durationMs: Date.now() - startedAt, ...turn.usage },
+      {
+        group: group.name,
+        messages: pending.length,
+        toolCalls: turn.toolCalls,
+        durationMs: Date.now() - startedAt,
+        ...turn.usage,
+      },
       'run finished',
     );
-    return { ok: true, reply, chatId: last.chatId, channel: last.channel, toolCalls: turn.toolCalls };
+    return {
+      ok: true,
+      reply,
+      chatId: last.chatId,
+      channel: last.channel,
+      toolCalls: turn.toolCalls,
+    };
   } catch (err) {
     if (err instanceof ModelError) {
       log.warn({ group: group.name, kind: err.kind, err }, 'run failed: model');
@@ -135,7 +143,10 @@ function cellToolExecutor(deps: GroupRunDeps, spec: CellSpec): ToolExecutor {
       maxOutputBytes: deps.settings.maxOutputBytes,
     });
     deps.pool.touch(spec.groupName);
-    deps.log.info({ group: spec.groupName, tool: name, ok: res.ok, durationMs: Date.now() - startedAt }, 'tool call');
+    deps.log.info(
+      { group: spec.groupName, tool: name, ok: res.ok, durationMs: Date.now() - startedAt },
+      'tool call',
+    );
     return { output: res.output, isError: !res.ok };
   };
 }

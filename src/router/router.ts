@@ -27,7 +27,10 @@ export class Router {
   receive(message: InboundMessage): ReceiveResult {
     const group = this.store.groups.forChat(message.channel, message.chatId);
     if (!group) {
-      this.log.warn({ channel: message.channel, chatId: message.chatId }, 'message from an unregistered chat');
+      this.log.warn(
+        { channel: message.channel, chatId: message.chatId },
+        'message from an unregistered chat',
+      );
       return {
         accepted: false,
         reason: `chat ${message.channel}:${message.chatId} is not registered with any group`,

@@ -60,22 +60,20 @@ export class GroupStore {
 
   byName(name: string): Group | undefined {
     const row = this.db.prepare('SELECT * FROM groups WHERE name = ?').get(name) as
-      | GroupRow
-      | undefined;
+      GroupRow | undefined;
     return row && toGroup(row);
   }
 
   byId(id: number): Group | undefined {
     const row = this.db.prepare('SELECT * FROM groups WHERE id = ?').get(id) as
-      | GroupRow
-      | undefined;
+      GroupRow | undefined;
     return row && toGroup(row);
   }
 
   admin(): Group | undefined {
-    const row = this.db.prepare('SELECT * FROM groups WHERE is_admin = 1 ORDER BY id LIMIT 1').get() as
-      | GroupRow
-      | undefined;
+    const row = this.db
+      .prepare('SELECT * FROM groups WHERE is_admin = 1 ORDER BY id LIMIT 1')
+      .get() as GroupRow | undefined;
     return row && toGroup(row);
   }
 

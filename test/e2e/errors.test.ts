@@ -94,9 +94,13 @@ describe('ask reports what cannot be used, and loses nothing', () => {
 
   it('says how to install a cell runtime when none is present', async () => {
     // PATH without bwrap or docker; node is run by its absolute path.
-    const r = await runCli(['ask', 'hello'], { ...env, PATH: '/nonexistent' }, {
-      command: [process.execPath, path.join(REPO_ROOT, 'dist', 'main.js')],
-    });
+    const r = await runCli(
+      ['ask', 'hello'],
+      { ...env, PATH: '/nonexistent' },
+      {
+        command: [process.execPath, path.join(REPO_ROOT, 'dist', 'main.js')],
+      },
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('no cell runtime is usable');
     expect(r.stderr).toContain('apt-get install -y bubblewrap');

@@ -1,0 +1,360 @@
+#!/usr/bin/env bash
+# nanocell setup: everything a fresh Debian 12 machine (or a CI run) needs.
+# Non-interactive, safe to run again (a second run takes a few seconds).
+#
+#   1. node >= 20 and npm
+#   2. Debian packages (bubblewrap, docker.io, native build tools, ...)
+#   3. npm dependencies (npm ci), then `npm run build`
+#   4. a running docker daemon, when docker is installed
+#   5. the cell image: build/cell-rootfs (bwrap) + nanocell-cell:latest (docker)
+#
+# Usage: scripts/setup.sh [--quiet]
+# Environment:
+#   NANOCELL_SKIP_BUILD=1     skip `npm run build`
+#   NANOCELL_NO_DOCKER=1      neither install nor start docker (bwrap only)
+#   NANOCELL_REQUIRE_DOCKER=1 fail when the docker daemon cannot be started
+set -euo pipefail
+
+SCRIPT_PATH="$(readlink -f -- "${BASH_SOURCE[0]}")"
+REPO_ROOT="$(cd -- "$(dirname -- "$SCRIPT_PATH")/.." && pwd -P)"
+cd "$REPO_ROOT"
+
+QUIET=0
+for arg in "$@"; do
+  case "$arg" in
+    --quiet | -q) QUIET=1 ;;
+    -h | --help)
+      sed -n '2,/^set -euo/p' "$SCRIPT_PATH" | sed '$d; s/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "[setup] unknown option: $arg (try --help)" >&2
+      exit 2
+      ;;
+  esac
+done
+
+say() { [[ $QUIET == 1 ]] || echo "[setup] $*"; }
+warn() { echo "[setup] warning: $*" >&2; }
+die() {
+  echo "[setup] error: $*" >&2
+  exit 1
+}
+
+exec </dev/null # never wait for input
+export DEBIAN_FRONTEND=noninteractive
+IS_ROOT=0
+[[ $(id -u) == 0 ]] && IS_ROOT=1
+DOCKERD_LOG=/var/log/nanocell-dockerd.log
+BUILD_DIR="$REPO_ROOT/build"
+SETUP_LOG="$BUILD_DIR/setup.log"
+mkdir -p "$BUILD_DIR"
+START_TS=$SECONDS
+
+# run_logged DESC CMD...: show output normally; with --quiet keep it in
+# build/setup.log and print its tail only on failure.
+run_logged() {
+  local desc="$1" rc=0
+  shift
+  if [[ $QUIET == 1 ]]; then
+    { echo "=== $(date -u +%FT%TZ) $desc: $*"; } >>"$SETUP_LOG"
+    "$@" >>"$SETUP_LOG" 2>&1 || rc=$?
+    if ((rc != 0)); then
+      echo "[setup] $desc failed (exit $rc); last lines of $SETUP_LOG:" >&2
+      tail -n 30 "$SETUP_LOG" >&2
+    fi
+  else
+    "$@" || rc=$?
+  fi
+  return $rc
+}
+
+# ---------------------------------------------------------------------------
+# 1. node and npm
+# ---------------------------------------------------------------------------
+command -v node >/dev/null 2>&1 ||
+  die "node not found. Install Node.js >= 20 (e.g. the nodesource nodejs 20.x package) and run again."
+NODE_VERSION="$(node -p 'process.versions.node')"
+NODE_MAJOR="${NODE_VERSION%%.*}"
+((NODE_MAJOR >= 20)) || die "node $NODE_VERSION is too old: nanocell needs node >= 20 ($(command -v node))"
+command -v npm >/dev/null 2>&1 || die "npm not found (it normally ships with node); install npm and run again."
+say "node $NODE_VERSION, npm $(npm --version 2>/dev/null)"
+
+# ---------------------------------------------------------------------------
+# 2. Debian packages
+# ---------------------------------------------------------------------------
+PKGS=(bubblewrap python3 make g++ git curl procps iproute2 ca-certificates)
+[[ ${NANOCELL_NO_DOCKER:-0} == 1 ]] || PKGS+=(docker.io)
+
+if command -v dpkg-query >/dev/null 2>&1; then
+  mapfile -t MISSING < <(
+    for p in "${PKGS[@]}"; do
+      s="$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)"
+      [[ $s == installed ]] || echo "$p"
+    done
+  )
+  if ((${#MISSING[@]} == 0)); then
+    say "system packages present"
+  elif [[ $IS_ROOT == 1 ]]; then
+    say "installing system packages: ${MISSING[*]} (apt-get update + install, up to a few minutes)"
+    run_logged "apt-get update" timeout 300 apt-get update -q ||
+      die "apt-get update failed (is the Debian mirror reachable?)"
+    run_logged "apt-get install" timeout 900 apt-get install -y -q --no-install-recommends \
+      -o DPkg::Lock::Timeout=120 "${MISSING[@]}" ||
+      die "apt-get install failed for: ${MISSING[*]}"
+  else
+    echo "[setup] missing system packages: ${MISSING[*]}" >&2
+    echo "[setup] install them as root, then run this script again:" >&2
+    echo "  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${MISSING[*]}" >&2
+    exit 1
+  fi
+else
+  warn "not a Debian-based system: install yourself: ${PKGS[*]}"
+fi
+
+# ---------------------------------------------------------------------------
+# 3. npm dependencies and build
+# ---------------------------------------------------------------------------
+[[ -f package.json ]] || die "package.json not found in $REPO_ROOT"
+
+# Offline machines cannot download node headers for native modules; use the
+# ones installed next to node when there are any.
+if [[ -z ${npm_config_nodedir:-} ]]; then
+  node_prefix="$(dirname -- "$(dirname -- "$(readlink -f -- "$(command -v node)")")")"
+  if [[ -f $node_prefix/include/node/node_version.h ]] && ! npm config get nodedir 2>/dev/null | grep -q '^/'; then
+    export npm_config_nodedir="$node_prefix"
+  fi
+fi
+
+need_install=""
+if [[ ! -d node_modules ]]; then
+  need_install="node_modules is missing"
+elif [[ ! -f node_modules/.package-lock.json ]]; then
+  need_install="node_modules looks incomplete"
+elif [[ -f package-lock.json && package-lock.json -nt node_modules/.package-lock.json ]]; then
+  need_install="package-lock.json changed"
+elif [[ ! -f package-lock.json && package.json -nt node_modules/.package-lock.json ]]; then
+  need_install="package.json changed"
+fi
+if [[ -n $need_install ]]; then
+  if grep -q '"better-sqlite3"' package.json package-lock.json 2>/dev/null; then
+    say "installing npm dependencies ($need_install); better-sqlite3 compiles from source, this takes about a minute"
+  else
+    say "installing npm dependencies ($need_install)"
+  fi
+  if [[ -f package-lock.json ]]; then
+    run_logged "npm ci" timeout 1200 npm ci --no-audit --no-fund || die "npm ci failed"
+  else
+    run_logged "npm install" timeout 1200 npm install --no-audit --no-fund || die "npm install failed"
+  fi
+  # npm leaves node_modules/.package-lock.json older than package-lock.json
+  # when nothing had to change; mark it so the next run skips the install.
+  [[ -f node_modules/.package-lock.json ]] && touch node_modules/.package-lock.json
+else
+  say "npm dependencies up to date"
+fi
+
+BUILD_STAMP="$BUILD_DIR/.ts-build.stamp"
+if [[ ${NANOCELL_SKIP_BUILD:-0} == 1 ]]; then
+  say "skipping npm run build (NANOCELL_SKIP_BUILD=1)"
+elif [[ -f $BUILD_STAMP && -d dist && -z "$(find src package.json package-lock.json tsconfig*.json -newer "$BUILD_STAMP" -print -quit 2>/dev/null)" ]]; then
+  say "build up to date (nothing changed since the last npm run build)"
+else
+  say "building (npm run build)"
+  run_logged "npm run build" timeout 600 npm run build --silent || die "npm run build failed"
+  touch "$BUILD_STAMP"
+fi
+
+# ---------------------------------------------------------------------------
+# 4. docker daemon
+# ---------------------------------------------------------------------------
+DOCKER_UP=0
+docker_ok() { timeout 15 docker info >/dev/null 2>&1; }
+
+# does /etc/docker/daemon.json set KEY? (then the same flag must not be passed)
+daemon_json_has() {
+  [[ -f /etc/docker/daemon.json ]] || return 1
+  node -e 'const c=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")||"{}");process.exit(process.argv[2] in c?0:1)' \
+    /etc/docker/daemon.json "$1" 2>/dev/null
+}
+
+# Add our keys to /etc/docker/daemon.json without touching the others.
+write_daemon_json() {
+  local want='{}'
+  if command -v runsc >/dev/null 2>&1; then
+    want="{\"runtimes\":{\"runsc\":{\"path\":\"$(command -v runsc)\",\"runtimeArgs\":[\"--network=none\"]}}}"
+  fi
+  mkdir -p /etc/docker
+  node - /etc/docker/daemon.json "$want" <<'EOF'
+const fs = require("fs");
+const [file, wantJson] = process.argv.slice(2);
+const want = JSON.parse(wantJson);
+let cur = {};
+const exists = fs.existsSync(file);
+if (exists) {
+  try {
+    const text = fs.readFileSync(file, "utf8").trim();
+    cur = text ? JSON.parse(text) : {};
+  } catch (e) {
+    console.log(`[setup] warning: ${file} is not valid JSON, left alone: ${e.message}`);
+    process.exit(0);
+  }
+}
+let changed = false;
+const merge = (dst, src) => {
+  for (const [k, v] of Object.entries(src)) {
+    if (!(k in dst)) {
+      dst[k] = v;
+      changed = true;
+    } else if (v && typeof v === "object" && !Array.isArray(v) && dst[k] && typeof dst[k] === "object") {
+      merge(dst[k], v);
+    }
+  }
+};
+merge(cur, want);
+if (changed || !exists) {
+  fs.writeFileSync(file, JSON.stringify(cur, null, 2) + "\n");
+  console.log(`[setup] wrote ${file}${"runtimes" in want ? " (gVisor runtime runsc)" : ""}`);
+}
+EOF
+}
+
+# wait_docker PID SECONDS: 0 = up, 2 = dockerd exited, 1 = timed out
+wait_docker() {
+  local pid="$1" limit="$2" t=0
+  while ((t < limit)); do
+    docker_ok && return 0
+    if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then return 2; fi
+    sleep 1
+    t=$((t + 1))
+    if ((t % 10 == 0)); then say "  still waiting for dockerd (${t}s of ${limit}s)"; fi
+  done
+  return 1
+}
+
+start_dockerd() {
+  local pidfile=/var/run/docker.pid old
+  # a dockerd killed earlier leaves its pid file behind, and a new one refuses to start
+  if [[ -f $pidfile ]]; then
+    old="$(cat "$pidfile" 2>/dev/null || true)"
+    if [[ -z $old ]] || ! kill -0 "$old" 2>/dev/null; then rm -f "$pidfile"; fi
+  fi
+  echo "=== $(date -u +%FT%TZ) scripts/setup.sh: dockerd $*" >>"$DOCKERD_LOG"
+  # own session, no stdin, output to the log: survives this script and does
+  # not keep any caller's pipes open
+  setsid nohup dockerd "$@" >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  DOCKERD_PID=$!
+}
+
+ensure_docker() {
+  if docker_ok; then
+    say "docker daemon running"
+    return 0
+  fi
+  if [[ $IS_ROOT != 1 ]]; then
+    warn "docker daemon not reachable and not root: start it with 'sudo systemctl start docker' (or sudo dockerd)"
+    return 1
+  fi
+  write_daemon_json
+
+  if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+    say "starting docker (systemctl start docker, waiting up to 60s)"
+    timeout 60 systemctl start docker || true
+    wait_docker "" 60 && return 0
+    warn "systemctl start docker did not bring docker up; see: journalctl -u docker"
+    return 1
+  fi
+
+  command -v dockerd >/dev/null 2>&1 || {
+    warn "the docker client is installed but dockerd is not (apt-get install docker.io)"
+    return 1
+  }
+  local existing
+  existing="$(pgrep -x dockerd | head -1 || true)"
+  if [[ -n $existing ]]; then
+    say "dockerd (pid $existing) is running but not answering yet; waiting up to 60s"
+    wait_docker "$existing" 60 && return 0
+    return 1
+  fi
+
+  # Try the defaults first. If dockerd exits, fall back to what works inside
+  # VMs/containers with restricted kernels: no iptables/bridge (cells run with
+  # --network none anyway), then the vfs storage driver (no overlayfs).
+  local attempts=("") flags rc
+  local nonet=() vfs=()
+  daemon_json_has iptables || nonet+=(--iptables=false)
+  daemon_json_has bridge || nonet+=(--bridge=none)
+  daemon_json_has storage-driver || vfs+=(--storage-driver=vfs)
+  attempts+=("${nonet[*]}" "${nonet[*]} ${vfs[*]}")
+  for flags in "${attempts[@]}"; do
+    # shellcheck disable=SC2086 # flags is a list of simple words
+    say "starting dockerd${flags:+ $flags} in the background (log: $DOCKERD_LOG; waiting up to 60s)"
+    # shellcheck disable=SC2086
+    start_dockerd $flags
+    rc=0
+    wait_docker "$DOCKERD_PID" 60 || rc=$?
+    case $rc in
+      0)
+        say "docker daemon up (pid $DOCKERD_PID)"
+        return 0
+        ;;
+      1)
+        warn "dockerd (pid $DOCKERD_PID) still not answering after 60s; left running"
+        return 1
+        ;;
+      2) warn "dockerd exited: $(grep -E 'level=(fatal|error)|failed to start' "$DOCKERD_LOG" | tail -n 1 | cut -c1-300)" ;;
+    esac
+  done
+  return 1
+}
+
+if [[ ${NANOCELL_NO_DOCKER:-0} == 1 ]]; then
+  say "docker skipped (NANOCELL_NO_DOCKER=1)"
+elif ! command -v docker >/dev/null 2>&1; then
+  say "docker not installed: cells will use bubblewrap only"
+elif ensure_docker; then
+  DOCKER_UP=1
+else
+  if [[ -f $DOCKERD_LOG ]]; then
+    echo "[setup] last lines of $DOCKERD_LOG:" >&2
+    tail -n 15 "$DOCKERD_LOG" | cut -c1-300 >&2
+  fi
+  if [[ ${NANOCELL_REQUIRE_DOCKER:-0} == 1 ]]; then
+    die "docker daemon could not be started (NANOCELL_REQUIRE_DOCKER=1)"
+  fi
+  warn "continuing without docker: cells will use bubblewrap"
+fi
+
+# ---------------------------------------------------------------------------
+# 5. cell image
+# ---------------------------------------------------------------------------
+say "cell image (scripts/build-cell-image.sh)"
+img_args=()
+[[ $QUIET == 1 ]] && img_args+=(--quiet)
+[[ $DOCKER_UP == 1 ]] || img_args+=(--rootfs-only)
+bash "$REPO_ROOT/scripts/build-cell-image.sh" "${img_args[@]}" || die "building the cell image failed"
+
+# smoke tests: both sandboxes start a shell and node in the cell
+ROOTFS="$BUILD_DIR/cell-rootfs"
+if command -v bwrap >/dev/null 2>&1; then
+  as_cell=()
+  [[ $IS_ROOT == 1 ]] && as_cell=(setpriv --reuid=10001 --regid=10001 --clear-groups)
+  if out="$(timeout 30 "${as_cell[@]}" bwrap --unshare-all --die-with-parent --new-session --clearenv \
+    --setenv PATH /usr/bin:/bin --ro-bind "$ROOTFS" / --proc /proc --dev /dev --tmpfs /tmp \
+    /bin/sh -c 'node -e "process.stdout.write(String(process.getuid()))"' 2>&1)"; then
+    say "bwrap sandbox ok (uid $out)"
+  else
+    warn "bwrap could not run the cell: $out"
+  fi
+fi
+if [[ $DOCKER_UP == 1 ]]; then
+  if out="$(timeout 60 docker run --rm --network none --read-only --user 10001:10001 --cap-drop ALL \
+    --security-opt no-new-privileges nanocell-cell:latest node -e 'process.stdout.write(String(process.getuid()))' 2>&1)"; then
+    say "docker sandbox ok (uid $out)"
+  else
+    warn "docker could not run the cell: $out"
+    [[ ${NANOCELL_REQUIRE_DOCKER:-0} == 1 ]] && die "docker cell smoke test failed"
+  fi
+fi
+
+say "done in $((SECONDS - START_TS))s"

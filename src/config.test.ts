@@ -1,0 +1,101 @@
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, PROJECT_ROOT } from './config.js';
+
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('loadConfig accepted an invalid environment');
+}
+
+describe('loadConfig', () => {
+  it('fills in defaults from an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      apiKey: undefined,
+      baseUrl: 'https://api.anthropic.com',
+      assistantName: 'Andy',
+      runtime: 'auto',
+      home: path.join(os.homedir(), '.nanocell'),
+      modelTimeoutMs: 120_000,
+      modelMaxRetries: 4,
+      maxTokens: 4096,
+      maxToolRounds: 25,
+      toolTimeoutMs: 60_000,
+      maxOutputBytes: 30_000,
+      cellIdleMs: 120_000,
+      cellImage: 'nanocell-cell:latest',
+      cellRootfs: path.join(PROJECT_ROOT, 'build', 'cell-rootfs'),
+      toolServerPath: path.join(PROJECT_ROOT, 'dist', 'cells', 'tool-server.js'),
+      logLevel: 'info',
+    });
+    expect(config.timezone).toBe(Intl.DateTimeFormat().resolvedOptions().timeZone);
+  });
+
+  it.each([
+    ['ANTHROPIC_API_KEY', 'sk-ant-test', { apiKey: 'sk-ant-test' }],
+    ['ANTHROPIC_BASE_URL', 'http://127.0.0.1:8080', { baseUrl: 'http://127.0.0.1:8080' }],
+    ['ANTHROPIC_BASE_URL', 'http://127.0.0.1:8080//', { baseUrl: 'http://127.0.0.1:8080' }],
+    ['NANOCELL_ASSISTANT_NAME', 'Bob_2', { assistantName: 'Bob_2' }],
+    ['NANOCELL_RUNTIME', 'docker', { runtime: 'docker' }],
+    ['NANOCELL_RUNTIME', 'bwrap', { runtime: 'bwrap' }],
+    ['NANOCELL_HOME', '/srv/nanocell', { home: '/srv/nanocell' }],
+    ['NANOCELL_HOME', 'rel/home', { home: path.resolve('rel/home') }],
+    ['NANOCELL_TOOL_TIMEOUT_MS', '1500', { toolTimeoutMs: 1500 }],
+    ['NANOCELL_MODEL_MAX_RETRIES', '0', { modelMaxRetries: 0 }],
+    ['NANOCELL_MAX_TOOL_ROUNDS', '3', { maxToolRounds: 3 }],
+    ['NANOCELL_CELL_ROOTFS', '/opt/rootfs', { cellRootfs: '/opt/rootfs' }],
+    ['NANOCELL_LOG_LEVEL', 'silent', { logLevel: 'silent' }],
+    ['TZ', 'Europe/Paris', { timezone: 'Europe/Paris' }],
+  ] as const)('reads %s=%j', (name, value, expected) => {
+    expect(loadConfig({ [name]: value })).toMatchObject(expected);
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(() => loadConfig({ PATH: '/usr/bin', HOME: '/root', SOMETHING: 'else' })).not.toThrow();
+  });
+
+  it.each([
+    ['ANTHROPIC_BASE_URL', 'not a url'],
+    ['ANTHROPIC_API_KEY', ''],
+    ['NANOCELL_RUNTIME', 'lxc'],
+    ['NANOCELL_TOOL_TIMEOUT_MS', '-5'],
+    ['NANOCELL_TOOL_TIMEOUT_MS', '1.5'],
+    ['NANOCELL_MAX_OUTPUT_BYTES', 'lots'],
+    ['NANOCELL_MODEL_MAX_RETRIES', '11'],
+    ['NANOCELL_ASSISTANT_NAME', 'two words'],
+    ['NANOCELL_ASSISTANT_NAME', '9lives'],
+    ['NANOCELL_LOG_LEVEL', 'verbose'],
+  ])('rejects %s=%j, naming the variable', (name, value) => {
+    const err = configError({ [name]: value });
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toMatch(new RegExp(`^${name}: `));
+  });
+
+  it('lists every invalid variable in one ConfigError', () => {
+    const err = configError({
+      ANTHROPIC_BASE_URL: 'not a url',
+      NANOCELL_RUNTIME: 'lxc',
+      NANOCELL_TOOL_TIMEOUT_MS: '-5',
+      NANOCELL_ASSISTANT_NAME: 'two words',
+    });
+    expect(err.name).toBe('ConfigError');
+    const named = err.problems.map((p) => p.split(':')[0]).sort();
+    expect(named).toEqual([
+      'ANTHROPIC_BASE_URL',
+      'NANOCELL_ASSISTANT_NAME',
+      'NANOCELL_RUNTIME',
+      'NANOCELL_TOOL_TIMEOUT_MS',
+    ]);
+    expect(err.problems.find((p) => p.startsWith('NANOCELL_RUNTIME'))).toContain(
+      'must be one of auto, bwrap, docker',
+    );
+    expect(err.problems.find((p) => p.startsWith('ANTHROPIC_BASE_URL'))).toContain('must be a URL');
+    for (const problem of err.problems) expect(err.message).toContain(problem);
+  });
+});
