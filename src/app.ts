@@ -89,7 +89,14 @@ export async function openAssistant(base: Base): Promise<Assistant> {
     },
     workdir: GROUP_MOUNT_PATH,
     toolServerPath: config.toolServerPath,
-    limits: { memoryMb: 1024, pids: 256, cpus: 1 },
+    limits: {
+      memoryMb: 1024,
+      pids: 256,
+      cpus: 1,
+      callTimeoutMs: config.toolTimeoutMs,
+      maxOutputBytes: config.maxOutputBytes,
+    },
+    network: { mode: 'none' },
   });
   const router = new Router(
     store,
@@ -107,8 +114,6 @@ export async function openAssistant(base: Base): Promise<Assistant> {
             timezone: config.timezone,
             maxTokens: config.maxTokens,
             maxToolRounds: config.maxToolRounds,
-            toolTimeoutMs: config.toolTimeoutMs,
-            maxOutputBytes: config.maxOutputBytes,
           },
         },
         groupId,

@@ -101,13 +101,12 @@ export class BwrapRuntime implements CellRuntime {
     // A clean environment: bwrap's own process is pid 1's parent image, and /proc/1/environ
     // inside the cell would show whatever we gave it. Only the allowlist goes in.
     const child = spawn(this.bwrap, args, { env: spec.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    return StdioCell.attach(
-      id,
-      child,
-      async () => {},
-      this.options.startTimeoutMs ?? 15_000,
+    return StdioCell.attach(id, child, {
+      cleanup: async () => {},
+      limits: spec.limits,
+      startTimeoutMs: this.options.startTimeoutMs ?? 15_000,
       signal,
-    );
+    });
   }
 
   private baseArgs(user: CellUser): string[] {

@@ -6,6 +6,22 @@ export interface Mount {
   readOnly: boolean;
 }
 
+export interface CellLimits {
+  memoryMb: number;
+  pids: number;
+  cpus: number;
+  /** Default wall time of one tool call (a request may ask for less or more). */
+  callTimeoutMs: number;
+  /** Default cap on one tool call's output. */
+  maxOutputBytes: number;
+}
+
+/**
+ * A cell never has a network interface of its own. With `egress-proxy`, the host's proxy
+ * socket is mounted into it and is its only way out.
+ */
+export type CellNetwork = { mode: 'none' } | { mode: 'egress-proxy'; socketPath: string };
+
 /** What a cell is allowed: its mounts, its environment, its limits. Nothing else reaches it. */
 export interface CellSpec {
   /** Used in names and labels; [a-z0-9_-]. */
@@ -16,15 +32,20 @@ export interface CellSpec {
   workdir: string;
   /** Host file of the tool server, mounted read-only at TOOL_SERVER_CELL_PATH. */
   toolServerPath: string;
-  limits: { memoryMb: number; pids: number; cpus: number };
+  limits: CellLimits;
+  network: CellNetwork;
 }
+
+/** A tool call as a caller makes it; limits left out come from the cell's spec. */
+export type CellCall = Omit<ToolRequest, 'id' | 'timeoutMs' | 'maxOutputBytes'> &
+  Partial<Pick<ToolRequest, 'timeoutMs' | 'maxOutputBytes'>>;
 
 export const TOOL_SERVER_CELL_PATH = '/opt/nanocell/tool-server.mjs';
 
 /** A running cell. `call` never rejects: a dead cell, a timeout or a bad path is a response. */
 export interface Cell {
   readonly id: string;
-  call(request: Omit<ToolRequest, 'id'>): Promise<ToolResponse>;
+  call(request: CellCall): Promise<ToolResponse>;
   /** True until the cell's process has exited. */
   readonly alive: boolean;
   stop(): Promise<void>;

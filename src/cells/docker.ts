@@ -138,13 +138,12 @@ export class DockerRuntime implements CellRuntime {
       });
     };
     try {
-      return await StdioCell.attach(
-        name,
-        child,
-        remove,
-        this.options.startTimeoutMs ?? 60_000,
+      return await StdioCell.attach(name, child, {
+        cleanup: remove,
+        limits: spec.limits,
+        startTimeoutMs: this.options.startTimeoutMs ?? 60_000,
         signal,
-      );
+      });
     } catch (err) {
       await remove();
       throw err;

@@ -1,6 +1,11 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import readline from 'node:readline';
-import { RuntimeUnavailableError, type Cell } from './cell-runtime.js';
+import {
+  RuntimeUnavailableError,
+  type Cell,
+  type CellCall,
+  type CellLimits,
+} from './cell-runtime.js';
 import type { ToolRequest, ToolResponse } from './tool-protocol.js';
 
 /** Host-side grace beyond the tool server's own timeout before a call is declared lost. */
@@ -21,6 +26,7 @@ export class StdioCell implements Cell {
     readonly id: string,
     private readonly child: ChildProcessWithoutNullStreams,
     private readonly cleanup: () => Promise<void>,
+    private readonly limits: CellLimits,
   ) {
     child.stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
@@ -39,10 +45,14 @@ export class StdioCell implements Cell {
   static async attach(
     id: string,
     child: ChildProcessWithoutNullStreams,
-    cleanup: () => Promise<void>,
-    startTimeoutMs: number,
-    signal?: AbortSignal,
+    options: {
+      cleanup: () => Promise<void>;
+      limits: CellLimits;
+      startTimeoutMs: number;
+      signal?: AbortSignal | undefined;
+    },
   ): Promise<StdioCell> {
+    const { cleanup, limits, startTimeoutMs, signal } = options;
     const lines = readline.createInterface({ input: child.stdout, crlfDelay: Infinity });
     let stderr = '';
     const onStderr = (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-2000));
@@ -74,7 +84,7 @@ export class StdioCell implements Cell {
     child.on('error', () => {
       // Reported through 'exit'; an unhandled 'error' would crash the host.
     });
-    const cell = new StdioCell(id, child, cleanup);
+    const cell = new StdioCell(id, child, cleanup, limits);
     lines.on('line', (line) => cell.onLine(line));
     return cell;
   }
@@ -83,8 +93,13 @@ export class StdioCell implements Cell {
     return !this.exited;
   }
 
-  call(request: Omit<ToolRequest, 'id'>): Promise<ToolResponse> {
+  call(call: CellCall): Promise<ToolResponse> {
     const id = this.nextId++;
+    const request: Omit<ToolRequest, 'id'> = {
+      ...call,
+      timeoutMs: call.timeoutMs ?? this.limits.callTimeoutMs,
+      maxOutputBytes: call.maxOutputBytes ?? this.limits.maxOutputBytes,
+    };
     if (this.exited) {
       return Promise.resolve({
         id,

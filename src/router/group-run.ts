@@ -31,8 +31,6 @@ export interface GroupRunDeps {
     timezone: string;
     maxTokens: number;
     maxToolRounds: number;
-    toolTimeoutMs: number;
-    maxOutputBytes: number;
   };
 }
 
@@ -136,12 +134,7 @@ function cellToolExecutor(deps: GroupRunDeps, spec: CellSpec): ToolExecutor {
       throw err;
     }
     const startedAt = Date.now();
-    const res = await cell.call({
-      tool: name,
-      input: valid.input,
-      timeoutMs: deps.settings.toolTimeoutMs,
-      maxOutputBytes: deps.settings.maxOutputBytes,
-    });
+    const res = await cell.call({ tool: name, input: valid.input });
     deps.pool.touch(spec.groupName);
     deps.log.info(
       { group: spec.groupName, tool: name, ok: res.ok, durationMs: Date.now() - startedAt },

@@ -31,7 +31,8 @@ export function cellRuntimeContract(name: string, makeRuntime: () => CellRuntime
       env: { PATH: '/usr/bin:/bin', HOME: '/home/cell', LANG: 'C.UTF-8', ALLOWED_VAR: 'yes' },
       workdir: '/workspace/group',
       toolServerPath: config.toolServerPath,
-      limits: { memoryMb: 512, pids: 128, cpus: 1 },
+      limits: { memoryMb: 512, pids: 128, cpus: 1, callTimeoutMs: 10_000, maxOutputBytes: 20_000 },
+      network: { mode: 'none' },
     });
 
     const bash = (command: string, timeoutMs = 10_000, maxOutputBytes = 20_000) =>

@@ -137,7 +137,7 @@ for (const rt of runtimesUnderTest()) {
         model.enqueue(reply().text('ok'));
         const result = await runCli(['ask', 'use the file tools'], env);
         expect(result.code).toBe(0);
-        const content = model.requests[1]!.body!.messages!.at(-1)!.content as Array<{
+        const content = model.requests[1]!.body!.messages!.at(-1)!.content as unknown as Array<{
           content: string;
           is_error?: boolean;
         }>;
