@@ -75,7 +75,7 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     }
 
     const results: ContentBlock[] = [];
-    const overBudget = round + 1 >= input.maxToolRounds;
+    const overBudget = round >= input.maxToolRounds;
     for (const use of uses) {
       toolCalls++;
       const outcome = overBudget
@@ -94,7 +94,7 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     const toolMessage: ConversationMessage = { role: 'user', content: results };
     conversation.push(toolMessage);
     added.push(toolMessage);
-    if (overBudget && round + 1 > input.maxToolRounds) {
+    if (overBudget && round > input.maxToolRounds) {
       return {
         added,
         text: `(stopped after ${input.maxToolRounds} tool rounds)`,

@@ -115,6 +115,7 @@ const handlers: Record<string, Handler> = {
     const file = resolvePath(str(input, 'path'));
     const text = await fs.readFile(file, 'utf8');
     const lines = text.split('\n');
+    if (text.endsWith('\n')) lines.pop();
     const offset = typeof input.offset === 'number' ? input.offset : 1;
     const limit = typeof input.limit === 'number' ? input.limit : DEFAULT_READ_LINES;
     const slice = lines.slice(offset - 1, offset - 1 + limit);
@@ -178,7 +179,7 @@ const handlers: Record<string, Handler> = {
   },
 
   async grep(input, req) {
-    const args = ['-rnE', '--binary-files=without-match'];
+    const args = ['-rnHE', '--binary-files=without-match'];
     if (input.ignore_case === true) args.push('-i');
     args.push('--', str(input, 'pattern') ?? '', resolvePath(str(input, 'path')));
     const r = await run('grep', args, req);
@@ -190,7 +191,7 @@ const handlers: Record<string, Handler> = {
 };
 
 async function handle(req: ToolRequest): Promise<ToolResponse> {
-  const handler = handlers[req.tool];
+  const handler = Object.hasOwn(handlers, req.tool) ? handlers[req.tool] : undefined;
   if (!handler) return { id: req.id, ok: false, output: `unknown tool: ${req.tool}` };
   try {
     return await handler(req.input ?? {}, req);
@@ -219,7 +220,17 @@ function main(): void {
       answer({ id: -1, ok: false, output: 'malformed request: not JSON' });
       return;
     }
-    void handle(req).then(answer);
+    if (typeof req !== 'object' || req === null || typeof req.id !== 'number') {
+      answer({
+        id: -1,
+        ok: false,
+        output: 'malformed request: expected an object with a numeric id',
+      });
+      return;
+    }
+    handle(req).then(answer, (err: unknown) =>
+      answer({ id: req.id, ok: false, output: `tool server error: ${String(err)}` }),
+    );
   });
   // The host closing stdin is the signal to stop.
   lines.on('close', () => process.exit(0));

@@ -1,0 +1,126 @@
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { InboundMessage } from '../channels/channel.js';
+import type { Group } from '../store/groups.js';
+import { Store } from '../store/store.js';
+import type { RunOutcome } from './group-run.js';
+import { Router } from './router.js';
+
+const log = pino({ level: 'silent' });
+
+const message = (chatId: string, text: string): InboundMessage => ({
+  channel: 'telegram',
+  chatId,
+  sender: 'u42',
+  senderName: 'Alice',
+  text,
+});
+
+const messageCount = (store: Store): number =>
+  (store.db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n;
+
+describe('Router', () => {
+  let store: Store;
+  let family: Group;
+
+  beforeEach(() => {
+    store = Store.open(':memory:');
+    family = store.groups.create({ name: 'family', isAdmin: false });
+    store.groups.bindChat('telegram', 'family-chat', family.id);
+  });
+  afterEach(() => {
+    store.close();
+  });
+
+  it('refuses a message from an unregistered chat, stores nothing and starts no run', async () => {
+    const runs: number[] = [];
+    const router = new Router(
+      store,
+      async (groupId) => {
+        runs.push(groupId);
+        return { ok: true, reply: null };
+      },
+      log,
+    );
+
+    const result = router.receive(message('stranger-chat', 'let me in'));
+
+    expect(result).toEqual({
+      accepted: false,
+      reason: 'chat telegram:stranger-chat is not registered with any group',
+    });
+    expect(messageCount(store)).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(runs).toEqual([]);
+    expect(router.busyGroups()).toEqual([]);
+  });
+
+  it('stores the message before the run starts and hands back the run outcome', async () => {
+    const seenByRun: string[][] = [];
+    const outcome: RunOutcome = {
+      ok: true,
+      reply: 'hi Alice',
+      chatId: 'family-chat',
+      channel: 'telegram',
+      toolCalls: 0,
+    };
+    const router = new Router(
+      store,
+      async (groupId) => {
+        const group = store.groups.byId(groupId);
+        if (!group) throw new Error(`no group ${groupId}`);
+        seenByRun.push(
+          store.messages.pendingFor(groupId, group.cursorMessageId).map((m) => m.text),
+        );
+        return outcome;
+      },
+      log,
+    );
+
+    const result = router.receive(message('family-chat', 'hello'));
+
+    if (!result.accepted) throw new Error(`refused: ${result.reason}`);
+    const [stored] = store.messages.pendingFor(family.id, 0);
+    expect(stored).toMatchObject({
+      id: result.messageId,
+      groupId: family.id,
+      channel: 'telegram',
+      chatId: 'family-chat',
+      direction: 'in',
+      sender: 'u42',
+      senderName: 'Alice',
+      text: 'hello',
+    });
+    await expect(result.run).resolves.toEqual(outcome);
+    expect(seenByRun).toEqual([['hello']]);
+  });
+
+  it('hands back a failed run as its outcome', async () => {
+    const failure: RunOutcome = { ok: false, kind: 'model_auth', error: 'bad key' };
+    const router = new Router(store, async () => failure, log);
+    const result = router.receive(message('family-chat', 'hello'));
+    if (!result.accepted) throw new Error(`refused: ${result.reason}`);
+    await expect(result.run).resolves.toEqual(failure);
+  });
+
+  it('folds messages that arrive before the run starts into that one run', async () => {
+    const seenByRun: string[][] = [];
+    const router = new Router(
+      store,
+      async (groupId) => {
+        seenByRun.push(store.messages.pendingFor(groupId, 0).map((m) => m.text));
+        return { ok: true, reply: null };
+      },
+      log,
+    );
+
+    const a = router.receive(message('family-chat', 'one'));
+    const b = router.receive(message('family-chat', 'two'));
+
+    if (!a.accepted || !b.accepted) throw new Error('refused');
+    expect(b.messageId).toBeGreaterThan(a.messageId);
+    expect(b.run).toBe(a.run);
+    await a.run;
+    expect(seenByRun).toEqual([['one', 'two']]);
+  });
+});
