@@ -409,3 +409,10 @@ else
 fi
 docker tag "$IMAGE" "$IMAGE_REPO:latest"
 say "tagged $IMAGE_REPO:latest -> $IMAGE"
+
+# drop images of older versions (best effort: one still used by a container stays)
+while read -r tag; do
+  if [[ $tag =~ ^[0-9a-f]{12}$ && $tag != "$VERSION" ]]; then
+    docker rmi "$IMAGE_REPO:$tag" >/dev/null 2>&1 && say "removed old image $IMAGE_REPO:$tag" || true
+  fi
+done < <(docker images "$IMAGE_REPO" --format '{{.Tag}}' 2>/dev/null || true)

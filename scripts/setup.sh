@@ -52,19 +52,29 @@ mkdir -p "$BUILD_DIR"
 START_TS=$SECONDS
 
 # run_logged DESC CMD...: show output normally; with --quiet keep it in
-# build/setup.log and print its tail only on failure.
+# build/setup.log and print its tail only on failure. Either way, say every
+# 30 s that the step is still running, so a long step never looks hung.
 run_logged() {
-  local desc="$1" rc=0
+  local desc="$1" rc=0 pid t=0
   shift
   if [[ $QUIET == 1 ]]; then
-    { echo "=== $(date -u +%FT%TZ) $desc: $*"; } >>"$SETUP_LOG"
-    "$@" >>"$SETUP_LOG" 2>&1 || rc=$?
-    if ((rc != 0)); then
-      echo "[setup] $desc failed (exit $rc); last lines of $SETUP_LOG:" >&2
-      tail -n 30 "$SETUP_LOG" >&2
-    fi
+    echo "=== $(date -u +%FT%TZ) $desc: $*" >>"$SETUP_LOG"
+    "$@" >>"$SETUP_LOG" 2>&1 &
   else
-    "$@" || rc=$?
+    "$@" &
+  fi
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    t=$((t + 1))
+    if ((t % 30 == 0)) && kill -0 "$pid" 2>/dev/null; then
+      echo "[setup]   ... still running: $desc (${t}s)"
+    fi
+  done
+  wait "$pid" || rc=$?
+  if ((rc != 0)) && [[ $QUIET == 1 ]]; then
+    echo "[setup] $desc failed (exit $rc); last lines of $SETUP_LOG:" >&2
+    tail -n 30 "$SETUP_LOG" >&2
   fi
   return $rc
 }
@@ -138,7 +148,7 @@ elif [[ ! -f package-lock.json && package.json -nt node_modules/.package-lock.js
 fi
 if [[ -n $need_install ]]; then
   if grep -q '"better-sqlite3"' package.json package-lock.json 2>/dev/null; then
-    say "installing npm dependencies ($need_install); better-sqlite3 compiles from source, this takes about a minute"
+    say "installing npm dependencies ($need_install); better-sqlite3 compiles from source: a minute or two"
   else
     say "installing npm dependencies ($need_install)"
   fi
