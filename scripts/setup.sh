@@ -167,7 +167,7 @@ fi
 BUILD_STAMP="$BUILD_DIR/.ts-build.stamp"
 if [[ ${NANOCELL_SKIP_BUILD:-0} == 1 ]]; then
   say "skipping npm run build (NANOCELL_SKIP_BUILD=1)"
-elif [[ -f $BUILD_STAMP && -d dist && -z "$(find src package.json package-lock.json tsconfig*.json -newer "$BUILD_STAMP" -print -quit 2>/dev/null)" ]]; then
+elif [[ -f $BUILD_STAMP && -d dist && -z "$(find src package.json package-lock.json tsconfig*.json node_modules/.package-lock.json -newer "$BUILD_STAMP" -print -quit 2>/dev/null)" ]]; then
   say "build up to date (nothing changed since the last npm run build)"
 else
   say "building (npm run build)"

@@ -165,3 +165,69 @@ describe('GroupQueue', () => {
     expect(queue.busyGroups()).toEqual([]);
   });
 });
+
+describe('GroupQueue limits and retries', () => {
+  it('runs at most maxConcurrent groups at once; the next starts when a slot frees', async () => {
+    const runs = new FakeRuns();
+    const queue = new GroupQueue(runs.run, { maxConcurrent: 2 });
+    const outcomes = [queue.enqueue(1), queue.enqueue(2), queue.enqueue(3)];
+    await runs.untilStarted(2);
+    await settle();
+    expect(runs.groups()).toEqual([1, 2]);
+    expect(queue.stats()).toEqual({ running: 2, waiting: 1 });
+    runs.nth(1).resolve('two');
+    await runs.untilStarted(3);
+    expect(runs.groups()).toEqual([1, 2, 3]);
+    runs.nth(0).resolve('one');
+    runs.nth(2).resolve('three');
+    await expect(Promise.all(outcomes)).resolves.toEqual(['one', 'two', 'three']);
+  });
+
+  it('keeps task runs apart: each is its own run, after the messages run', async () => {
+    const runs = new FakeRuns();
+    const queue = new GroupQueue(runs.run);
+    const m = queue.enqueue(1);
+    const t1 = queue.enqueue(1, { kind: 'task', taskId: 7 });
+    const t2 = queue.enqueue(1, { kind: 'task', taskId: 7 });
+    expect(t1).not.toBe(t2);
+    await runs.untilStarted(1);
+    runs.nth(0).resolve('m');
+    await runs.untilStarted(2);
+    runs.nth(1).resolve('t1');
+    await runs.untilStarted(3);
+    runs.nth(2).resolve('t2');
+    await expect(Promise.all([m, t1, t2])).resolves.toEqual(['m', 't1', 't2']);
+  });
+
+  it('retries a retryable outcome with capped exponential backoff, then hands back the last', async () => {
+    const delays: number[] = [];
+    let calls = 0;
+    const queue = new GroupQueue<string>(
+      async () => {
+        calls++;
+        return calls < 3 ? 'transient' : 'ok';
+      },
+      {
+        shouldRetry: (o) => o === 'transient',
+        retry: { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 2 },
+        onRetry: (_g, _j, _a, delayMs) => delays.push(delayMs),
+      },
+    );
+    await expect(queue.enqueue(1)).resolves.toBe('ok');
+    expect(calls).toBe(3);
+    expect(delays).toEqual([1, 2]);
+  });
+
+  it('gives up after maxAttempts and returns the failing outcome', async () => {
+    let calls = 0;
+    const queue = new GroupQueue<string>(
+      async () => {
+        calls++;
+        return 'transient';
+      },
+      { shouldRetry: () => true, retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 1 } },
+    );
+    await expect(queue.enqueue(1)).resolves.toBe('transient');
+    expect(calls).toBe(3);
+  });
+});

@@ -1,36 +1,145 @@
+export type QueueJob = { kind: 'messages' } | { kind: 'task'; taskId: number };
+
+export interface QueueOptions<T> {
+  /** Runs across all groups at once; more wait for a free slot. */
+  maxConcurrent?: number;
+  /** Whether a finished run should be tried again (a transient failure). */
+  shouldRetry?: (outcome: T) => boolean;
+  retry?: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  /** Called when a run is going to be retried, with the attempt that failed. */
+  onRetry?: (groupId: number, job: QueueJob, attempt: number, delayMs: number) => void;
+}
+
+interface Waiter<T> {
+  job: QueueJob;
+  attempt: number;
+  promise: Promise<T>;
+  resolve: (outcome: T) => void;
+  reject: (err: unknown) => void;
+}
+
+interface GroupState<T> {
+  pending: Array<Waiter<T>>;
+  /** A run of this group is in progress or backing off before a retry. */
+  busy: boolean;
+}
+
 /**
- * One run at a time per group. Asking for a run while one is waiting to start joins that
- * waiting run (messages that arrive meanwhile are folded into it); asking while a run is in
- * progress schedules exactly one more after it.
+ * One run at a time per group, at most `maxConcurrent` runs overall. A request for a
+ * messages run while one is waiting joins it (messages that arrive meanwhile are folded into
+ * it); a request during a run schedules one more after it. A run whose outcome is retryable
+ * is tried again after a capped exponential backoff, holding its group (so order is kept)
+ * but not a global slot.
  */
 export class GroupQueue<T> {
-  private readonly running = new Map<number, Promise<T>>();
-  private readonly waiting = new Map<number, Promise<T>>();
+  private readonly groups = new Map<number, GroupState<T>>();
+  /** Groups with pending work, in the order they became ready. */
+  private readonly ready: number[] = [];
+  private active = 0;
+  private readonly maxConcurrent: number;
 
-  constructor(private readonly run: (groupId: number) => Promise<T>) {}
-
-  enqueue(groupId: number): Promise<T> {
-    const waiting = this.waiting.get(groupId);
-    if (waiting) return waiting;
-    const current = this.running.get(groupId);
-    const next = (current ?? Promise.resolve())
-      .catch(() => undefined)
-      .then(() => {
-        this.waiting.delete(groupId);
-        const p = this.run(groupId);
-        this.running.set(groupId, p);
-        const clear = () => {
-          if (this.running.get(groupId) === p) this.running.delete(groupId);
-        };
-        p.then(clear, clear);
-        return p;
-      });
-    this.waiting.set(groupId, next);
-    return next;
+  constructor(
+    private readonly run: (groupId: number, job: QueueJob) => Promise<T>,
+    private readonly options: QueueOptions<T> = {},
+  ) {
+    this.maxConcurrent = options.maxConcurrent ?? Number.POSITIVE_INFINITY;
   }
 
-  /** Groups with a run in progress or waiting. */
+  enqueue(groupId: number, job: QueueJob = { kind: 'messages' }): Promise<T> {
+    const state = this.state(groupId);
+    if (job.kind === 'messages') {
+      const waiting = state.pending.find((w) => w.job.kind === 'messages');
+      if (waiting) return waiting.promise;
+    }
+    let resolve!: (outcome: T) => void;
+    let reject!: (err: unknown) => void;
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    state.pending.push({ job, attempt: 1, promise, resolve, reject });
+    this.markReady(groupId);
+    // Start on the next microtask, so messages stored in the same tick fold into one run.
+    queueMicrotask(() => this.pump());
+    return promise;
+  }
+
+  /** Groups with a run in progress, backing off, or waiting. */
   busyGroups(): number[] {
-    return [...new Set([...this.running.keys(), ...this.waiting.keys()])];
+    return [...this.groups.entries()]
+      .filter(([, s]) => s.busy || s.pending.length > 0)
+      .map(([id]) => id);
+  }
+
+  stats(): { running: number; waiting: number } {
+    let waiting = 0;
+    for (const s of this.groups.values()) waiting += s.pending.length;
+    return { running: this.active, waiting };
+  }
+
+  private state(groupId: number): GroupState<T> {
+    let state = this.groups.get(groupId);
+    if (!state) {
+      state = { pending: [], busy: false };
+      this.groups.set(groupId, state);
+    }
+    return state;
+  }
+
+  private markReady(groupId: number): void {
+    if (!this.ready.includes(groupId)) this.ready.push(groupId);
+  }
+
+  private pump(): void {
+    for (let i = 0; i < this.ready.length && this.active < this.maxConcurrent;) {
+      const groupId = this.ready[i]!;
+      const state = this.state(groupId);
+      if (state.busy) {
+        i++;
+        continue;
+      }
+      this.ready.splice(i, 1);
+      const waiter = state.pending.shift();
+      if (!waiter) continue;
+      this.start(groupId, state, waiter);
+    }
+  }
+
+  private start(groupId: number, state: GroupState<T>, waiter: Waiter<T>): void {
+    state.busy = true;
+    this.active++;
+    const finish = () => {
+      this.active--;
+      state.busy = false;
+      if (state.pending.length > 0) this.markReady(groupId);
+      else if (this.groups.get(groupId) === state) this.groups.delete(groupId);
+      this.pump();
+    };
+    this.run(groupId, waiter.job).then(
+      (outcome) => {
+        const retry = this.options.retry;
+        if (retry && waiter.attempt < retry.maxAttempts && this.options.shouldRetry?.(outcome)) {
+          const delayMs = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (waiter.attempt - 1));
+          this.options.onRetry?.(groupId, waiter.job, waiter.attempt, delayMs);
+          // Free the global slot while waiting, but keep the group busy so order holds.
+          this.active--;
+          this.pump();
+          setTimeout(() => {
+            waiter.attempt++;
+            state.busy = false;
+            state.pending.unshift(waiter);
+            this.markReady(groupId);
+            this.pump();
+          }, delayMs);
+          return;
+        }
+        waiter.resolve(outcome);
+        finish();
+      },
+      (err: unknown) => {
+        waiter.reject(err);
+        finish();
+      },
+    );
   }
 }

@@ -5,8 +5,12 @@ export interface Group {
   name: string;
   folder: string;
   isAdmin: boolean;
-  /** Trigger word for shared chats; null means every message is for the assistant. */
+  /** Shared chats answer only to the trigger; the admin group and direct chats need none. */
+  requiresTrigger: boolean;
+  /** The trigger word; null means `@<assistant name>`. */
   trigger: string | null;
+  /** Summary of the older turns archived out of the history. */
+  sessionSummary: string | null;
   cursorMessageId: number;
   createdAt: string;
 }
@@ -17,6 +21,8 @@ interface GroupRow {
   folder: string;
   is_admin: number;
   trigger_word: string | null;
+  requires_trigger: number;
+  session_summary: string | null;
   cursor_message_id: number;
   created_at: string;
 }
@@ -26,7 +32,9 @@ const toGroup = (r: GroupRow): Group => ({
   name: r.name,
   folder: r.folder,
   isAdmin: r.is_admin === 1,
+  requiresTrigger: r.requires_trigger === 1,
   trigger: r.trigger_word,
+  sessionSummary: r.session_summary,
   cursorMessageId: r.cursor_message_id,
   createdAt: r.created_at,
 });
@@ -37,7 +45,12 @@ export const GROUP_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export class GroupStore {
   constructor(private readonly db: Db) {}
 
-  create(input: { name: string; isAdmin: boolean; trigger?: string | null }): Group {
+  create(input: {
+    name: string;
+    isAdmin: boolean;
+    requiresTrigger?: boolean;
+    trigger?: string | null;
+  }): Group {
     if (!GROUP_NAME_PATTERN.test(input.name)) {
       throw new Error(
         `invalid group name "${input.name}": use lowercase letters, digits, - and _ (up to 63), starting with a letter or digit`,
@@ -45,13 +58,14 @@ export class GroupStore {
     }
     const row = this.db
       .prepare(
-        `INSERT INTO groups (name, folder, is_admin, trigger_word, created_at)
-         VALUES (?, ?, ?, ?, ?) RETURNING *`,
+        `INSERT INTO groups (name, folder, is_admin, requires_trigger, trigger_word, created_at)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
       )
       .get(
         input.name,
         input.name,
         input.isAdmin ? 1 : 0,
+        input.requiresTrigger && !input.isAdmin ? 1 : 0,
         input.trigger ?? null,
         new Date().toISOString(),
       ) as GroupRow;
@@ -99,6 +113,29 @@ export class GroupStore {
          ON CONFLICT (channel, chat_id) DO UPDATE SET group_id = excluded.group_id`,
       )
       .run(channel, chatId, groupId);
+  }
+
+  /** Chats bound to a group, oldest binding first (the first is the group's home chat). */
+  chatsOf(groupId: number): Array<{ channel: string; chatId: string }> {
+    return (
+      this.db
+        .prepare('SELECT channel, chat_id FROM chats WHERE group_id = ? ORDER BY rowid')
+        .all(groupId) as Array<{ channel: string; chat_id: string }>
+    ).map((r) => ({ channel: r.channel, chatId: r.chat_id }));
+  }
+
+  remove(groupId: number): void {
+    this.db.prepare('DELETE FROM groups WHERE id = ?').run(groupId);
+  }
+
+  setTrigger(groupId: number, requiresTrigger: boolean, trigger: string | null): void {
+    this.db
+      .prepare('UPDATE groups SET requires_trigger = ?, trigger_word = ? WHERE id = ?')
+      .run(requiresTrigger ? 1 : 0, trigger, groupId);
+  }
+
+  setSessionSummary(groupId: number, summary: string | null): void {
+    this.db.prepare('UPDATE groups SET session_summary = ? WHERE id = ?').run(summary, groupId);
   }
 
   advanceCursor(groupId: number, messageId: number): void {

@@ -9,6 +9,11 @@ export interface StoredMessage {
   sender: string;
   senderName: string;
   text: string;
+  /** Inbound: whether it asked for the assistant (trigger word, or a chat that needs none). */
+  triggered: boolean;
+  /** Outbound: when the channel took it; null while it waits in the outbox. */
+  deliveredAt: string | null;
+  attempts: number;
   createdAt: string;
 }
 
@@ -21,6 +26,9 @@ interface MessageRow {
   sender: string;
   sender_name: string;
   text: string;
+  triggered: number;
+  delivered_at: string | null;
+  attempts: number;
   created_at: string;
 }
 
@@ -33,10 +41,16 @@ const toMessage = (r: MessageRow): StoredMessage => ({
   sender: r.sender,
   senderName: r.sender_name,
   text: r.text,
+  triggered: r.triggered === 1,
+  deliveredAt: r.delivered_at,
+  attempts: r.attempts,
   createdAt: r.created_at,
 });
 
-export type NewMessage = Omit<StoredMessage, 'id' | 'createdAt'> & { createdAt?: string };
+export type NewMessage = Omit<
+  StoredMessage,
+  'id' | 'createdAt' | 'triggered' | 'deliveredAt' | 'attempts'
+> & { createdAt?: string; triggered?: boolean };
 
 export class MessageStore {
   constructor(private readonly db: Db) {}
@@ -44,8 +58,9 @@ export class MessageStore {
   add(m: NewMessage): StoredMessage {
     const row = this.db
       .prepare(
-        `INSERT INTO messages (group_id, channel, chat_id, direction, sender, sender_name, text, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+        `INSERT INTO messages
+           (group_id, channel, chat_id, direction, sender, sender_name, text, triggered, created_at, next_attempt_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       )
       .get(
         m.groupId,
@@ -55,7 +70,9 @@ export class MessageStore {
         m.sender,
         m.senderName,
         m.text,
+        m.triggered === false ? 0 : 1,
         m.createdAt ?? new Date().toISOString(),
+        m.direction === 'out' ? new Date(0).toISOString() : null,
       ) as MessageRow;
     return toMessage(row);
   }
@@ -79,5 +96,59 @@ export class MessageStore {
     )
       .map(toMessage)
       .reverse();
+  }
+
+  /** Groups that have a triggered inbound message after their cursor: work left by a crash. */
+  groupsWithPendingWork(): number[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT DISTINCT m.group_id AS id FROM messages m JOIN groups g ON g.id = m.group_id
+           WHERE m.direction = 'in' AND m.triggered = 1 AND m.id > g.cursor_message_id`,
+        )
+        .all() as Array<{ id: number }>
+    ).map((r) => r.id);
+  }
+
+  /** Outbound messages due for (another) delivery attempt, oldest first. */
+  outboxDue(now: Date, limit = 50): StoredMessage[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM messages WHERE direction = 'out' AND delivered_at IS NULL
+           AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+        )
+        .all(now.toISOString(), limit) as MessageRow[]
+    ).map(toMessage);
+  }
+
+  outboxPendingCount(): number {
+    return (
+      this.db
+        .prepare(
+          `SELECT COUNT(*) AS n FROM messages WHERE direction = 'out' AND delivered_at IS NULL`,
+        )
+        .get() as { n: number }
+    ).n;
+  }
+
+  markDelivered(id: number, at: Date): void {
+    this.db
+      .prepare('UPDATE messages SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?')
+      .run(at.toISOString(), id);
+  }
+
+  markDeliveryFailed(id: number, error: string, nextAttemptAt: Date): void {
+    this.db
+      .prepare(
+        'UPDATE messages SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?',
+      )
+      .run(error.slice(0, 500), nextAttemptAt.toISOString(), id);
+  }
+
+  byId(id: number): StoredMessage | undefined {
+    const row = this.db.prepare('SELECT * FROM messages WHERE id = ?').get(id) as
+      MessageRow | undefined;
+    return row && toMessage(row);
   }
 }
