@@ -4,10 +4,10 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { AnthropicProvider } from './agent/anthropic.js';
 import type { ModelProvider } from './agent/model-provider.js';
-import { BwrapRuntime } from './cells/bwrap.js';
 import { CellPool } from './cells/cell-pool.js';
 import type { CellRuntime, CellSpec } from './cells/cell-runtime.js';
 import { DockerRuntime } from './cells/docker.js';
+import { allRuntimes } from './cells/runtimes.js';
 import { selectRuntime } from './cells/select-runtime.js';
 import type { Config } from './config.js';
 import { ensureGroupFolder } from './groups/group-folder.js';
@@ -56,10 +56,7 @@ export function openBase(config: Config): Base {
     timeoutMs: config.modelTimeoutMs,
     maxRetries: config.modelMaxRetries,
   });
-  const runtimes: CellRuntime[] = [
-    new BwrapRuntime({ rootfs: config.cellRootfs }),
-    new DockerRuntime({ image: config.cellImage, installId }),
-  ];
+  const runtimes = allRuntimes(config, installId);
   return { config, log, store, provider, runtimes, installId, close: () => store.close() };
 }
 

@@ -6,7 +6,15 @@ import { z } from 'zod';
 /** The repository root: where `dist/`, `build/cell-rootfs` and the tool server live. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-const RUNTIMES = ['auto', 'bwrap', 'docker'] as const;
+const RUNTIMES = [
+  'auto',
+  'bwrap',
+  'docker',
+  'podman',
+  'gvisor',
+  'apple-container',
+  'docker-sandboxes',
+] as const;
 export type RuntimeChoice = (typeof RUNTIMES)[number];
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
