@@ -298,7 +298,7 @@ else
 
   # configuration
   say "writing /etc files"
-  mkdir -p "$TMP_ROOT"/{etc,tmp,var/tmp,run,root,home/cell,workspace/group,workspace/extra,opt/nanocell,proc,dev,sys}
+  mkdir -p "$TMP_ROOT"/{etc,tmp,var/tmp,run,root,home/cell,workspace/group,workspace/global,workspace/extra,opt/nanocell,proc,dev,sys}
   chmod 1777 "$TMP_ROOT/tmp" "$TMP_ROOT/var/tmp"
   chmod 0700 "$TMP_ROOT/root"
   cat >"$TMP_ROOT/etc/passwd" <<EOF

@@ -10,12 +10,16 @@ import { DockerRuntime } from './cells/docker.js';
 import { allRuntimes } from './cells/runtimes.js';
 import { selectRuntime } from './cells/select-runtime.js';
 import type { Config } from './config.js';
-import { ensureGroupFolder } from './groups/group-folder.js';
-import { runGroup } from './router/group-run.js';
+import { ensureGlobalFolder, ensureGroupFolder, globalFolderPath } from './groups/group-folder.js';
+import { Sessions } from './groups/sessions.js';
+import { Outbox } from './router/outbox.js';
+import { AssistantHostTools } from './tools/host-tools.js';
+import { taskTools } from './tools/task-tools.js';
+import { runGroup, type GroupRunDeps } from './router/group-run.js';
 import { Router } from './router/router.js';
 import type { Group } from './store/groups.js';
 import { Store } from './store/store.js';
-import { GROUP_MOUNT_PATH } from './tools/cell-tools.js';
+import { GLOBAL_MOUNT_PATH, GROUP_MOUNT_PATH } from './tools/cell-tools.js';
 
 export const ADMIN_GROUP = 'main';
 
@@ -30,10 +34,11 @@ export interface Base {
   close(): void;
 }
 
-/** A base plus what a conversation needs: a working cell runtime and the router. */
+/** A base plus what a conversation needs: a working cell runtime, the router, the outbox. */
 export interface Assistant extends Base {
   pool: CellPool;
   router: Router;
+  outbox: Outbox;
   /** The owner's admin group, created with its folder on first run. */
   adminGroup: Group;
   shutdown(): Promise<void>;
@@ -60,7 +65,15 @@ export function openBase(config: Config): Base {
   return { config, log, store, provider, runtimes, installId, close: () => store.close() };
 }
 
-export async function openAssistant(base: Base): Promise<Assistant> {
+export interface AssistantOptions {
+  /** Retry failed runs with backoff (the long-running host); one-shot commands report at once. */
+  retryRuns?: boolean;
+}
+
+export async function openAssistant(
+  base: Base,
+  options: AssistantOptions = {},
+): Promise<Assistant> {
   const { config, store, log } = base;
   const runtime = await selectRuntime(config.runtime, base.runtimes);
   if (runtime instanceof DockerRuntime) {
@@ -68,14 +81,87 @@ export async function openAssistant(base: Base): Promise<Assistant> {
     if (removed > 0) log.warn({ removed }, 'removed orphaned cells');
   }
   const adminGroup = ensureAdminGroup(base);
+  ensureGlobalFolder(config.home);
   const pool = new CellPool(runtime, config.cellIdleMs, log);
-  const cellSpec = (group: Group): CellSpec => ({
+  const outbox = new Outbox(store, log);
+  const hostTools = new AssistantHostTools(taskTools({ store, timezone: config.timezone }), {
+    store,
+    outbox,
+    home: config.home,
+    assistantName: config.assistantName,
+  });
+  const sessions = new Sessions(store, base.provider, log, {
+    home: config.home,
+    assistantName: config.assistantName,
+    budgetTokens: config.historyBudgetTokens,
+    keepRecent: 6,
+    maxTokens: config.maxTokens,
+  });
+  const runDeps: GroupRunDeps = {
+    store,
+    provider: base.provider,
+    pool,
+    outbox,
+    cellSpec: (group) => cellSpecFor(config, group),
+    hostTools,
+    tasks: store.tasks,
+    compact: sessions.compact,
+    log,
+    settings: {
+      home: config.home,
+      assistantName: config.assistantName,
+      timezone: config.timezone,
+      maxTokens: config.maxTokens,
+      maxToolRounds: config.maxToolRounds,
+    },
+  };
+  const router = new Router(store, (groupId, job) => runGroup(runDeps, groupId, job), log, {
+    assistantName: config.assistantName,
+    queue: {
+      maxConcurrent: config.maxConcurrentRuns,
+      retry: {
+        maxAttempts: options.retryRuns ? config.runMaxAttempts : 1,
+        baseDelayMs: config.runRetryBaseMs,
+        maxDelayMs: 5 * 60_000,
+      },
+      onRetry: (groupId, job, attempt, delayMs) =>
+        log.warn({ groupId, job: job.kind, attempt, delayMs }, 'run failed; retrying'),
+    },
+    clearSession: (groupId, messageId) => {
+      const outcome = sessions.clear(groupId, messageId);
+      void outbox.flush();
+      return outcome;
+    },
+  });
+  log.info({ runtime: runtime.name, home: config.home }, 'assistant ready');
+  return {
+    ...base,
+    pool,
+    router,
+    outbox,
+    adminGroup,
+    shutdown: async () => {
+      outbox.stop();
+      await pool.stopAll();
+      base.close();
+    },
+  };
+}
+
+/** The grant of a group's cell: its folder read-write, the global folder (read-only unless admin). */
+function cellSpecFor(config: Config, group: Group): CellSpec {
+  return {
     groupName: group.name,
     mounts: [
       {
         hostPath: ensureGroupFolder(config.home, group.folder, config.assistantName),
         cellPath: GROUP_MOUNT_PATH,
         readOnly: false,
+      },
+      {
+        hostPath: globalFolderPath(config.home),
+        cellPath: GLOBAL_MOUNT_PATH,
+        readOnly: !group.isAdmin,
       },
     ],
     env: {
@@ -94,39 +180,6 @@ export async function openAssistant(base: Base): Promise<Assistant> {
       maxOutputBytes: config.maxOutputBytes,
     },
     network: { mode: 'none' },
-  });
-  const router = new Router(
-    store,
-    (groupId) =>
-      runGroup(
-        {
-          store,
-          provider: base.provider,
-          pool,
-          cellSpec,
-          log,
-          settings: {
-            home: config.home,
-            assistantName: config.assistantName,
-            timezone: config.timezone,
-            maxTokens: config.maxTokens,
-            maxToolRounds: config.maxToolRounds,
-          },
-        },
-        groupId,
-      ),
-    log,
-  );
-  log.info({ runtime: runtime.name, home: config.home }, 'assistant ready');
-  return {
-    ...base,
-    pool,
-    router,
-    adminGroup,
-    shutdown: async () => {
-      await pool.stopAll();
-      base.close();
-    },
   };
 }
 

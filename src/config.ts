@@ -41,6 +41,16 @@ const envSchema = z.object({
   NANOCELL_MAX_OUTPUT_BYTES: positiveInt(30_000),
   NANOCELL_CELL_IDLE_MS: positiveInt(120_000),
   NANOCELL_CELL_IMAGE: z.string().min(1).default('nanocell-cell:latest'),
+  NANOCELL_MAX_LIVE_CELLS: positiveInt(4),
+  NANOCELL_MAX_CONCURRENT_RUNS: positiveInt(3),
+  NANOCELL_RUN_MAX_ATTEMPTS: positiveInt(4),
+  NANOCELL_RUN_RETRY_BASE_MS: positiveInt(2000),
+  NANOCELL_HISTORY_BUDGET_TOKENS: positiveInt(40_000),
+  NANOCELL_WEB_PORT: z.coerce.number().int().min(0).max(65535).default(7420),
+  NANOCELL_CONFIG_DIR: z.string().min(1).optional(),
+  NANOCELL_MISSED_RUNS: z
+    .enum(['run-once', 'skip'], { message: 'must be run-once or skip' })
+    .default('run-once'),
   NANOCELL_CELL_ROOTFS: z.string().min(1).optional(),
   NANOCELL_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
@@ -64,6 +74,16 @@ export interface Config {
   maxOutputBytes: number;
   cellIdleMs: number;
   cellImage: string;
+  maxLiveCells: number;
+  maxConcurrentRuns: number;
+  runMaxAttempts: number;
+  runRetryBaseMs: number;
+  historyBudgetTokens: number;
+  /** Local web chat port on 127.0.0.1 (0: any free port). */
+  webPort: number;
+  /** The owner's config dir (policy, mount allowlist): never mounted into a cell. */
+  configDir: string;
+  missedRuns: 'run-once' | 'skip';
   /** Root filesystem that bwrap cells see as `/` (built by scripts/build-cell-image.sh). */
   cellRootfs: string;
   /** The tool server script, mounted read-only into every cell. */
@@ -107,6 +127,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxOutputBytes: e.NANOCELL_MAX_OUTPUT_BYTES,
     cellIdleMs: e.NANOCELL_CELL_IDLE_MS,
     cellImage: e.NANOCELL_CELL_IMAGE,
+    maxLiveCells: e.NANOCELL_MAX_LIVE_CELLS,
+    maxConcurrentRuns: e.NANOCELL_MAX_CONCURRENT_RUNS,
+    runMaxAttempts: e.NANOCELL_RUN_MAX_ATTEMPTS,
+    runRetryBaseMs: e.NANOCELL_RUN_RETRY_BASE_MS,
+    historyBudgetTokens: e.NANOCELL_HISTORY_BUDGET_TOKENS,
+    webPort: e.NANOCELL_WEB_PORT,
+    configDir: path.resolve(
+      e.NANOCELL_CONFIG_DIR ?? path.join(os.homedir(), '.config', 'nanocell'),
+    ),
+    missedRuns: e.NANOCELL_MISSED_RUNS,
     cellRootfs: path.resolve(
       e.NANOCELL_CELL_ROOTFS ?? path.join(PROJECT_ROOT, 'build', 'cell-rootfs'),
     ),

@@ -1,4 +1,4 @@
-import { GROUP_MOUNT_PATH } from '../tools/cell-tools.js';
+import { GLOBAL_MOUNT_PATH, GROUP_MOUNT_PATH } from '../tools/cell-tools.js';
 import { MEMORY_FILE } from '../groups/group-folder.js';
 
 export interface SystemPromptInput {
@@ -6,6 +6,8 @@ export interface SystemPromptInput {
   groupName: string;
   isAdmin: boolean;
   memory: { text: string; note?: string };
+  globalMemory?: { text: string; note?: string };
+  sessionSummary?: string | null;
   timezone: string;
   now: Date;
 }
@@ -27,5 +29,21 @@ export function buildSystemPrompt(p: SystemPromptInput): string {
     p.memory.text.trim() || '(empty)',
     '</memory>',
     ...(p.memory.note ? [`(note: ${p.memory.note})`] : []),
+    ...(p.globalMemory && p.globalMemory.text.trim()
+      ? [
+          '',
+          `<global-memory file="${GLOBAL_MOUNT_PATH}/${MEMORY_FILE}"${p.isAdmin ? '' : ' read-only="true"'}>`,
+          p.globalMemory.text.trim(),
+          '</global-memory>',
+        ]
+      : []),
+    ...(p.sessionSummary
+      ? [
+          '',
+          '<summary-of-earlier-conversation>',
+          p.sessionSummary.trim(),
+          '</summary-of-earlier-conversation>',
+        ]
+      : []),
   ].join('\n');
 }

@@ -7,6 +7,8 @@ export interface TerminalOptions {
   assistantName: string;
   /** The terminal chat speaks into this group's chat. */
   chatId: string;
+  /** Print replies bare, without the assistant's name (for `ask`). */
+  plain?: boolean;
 }
 
 /**
@@ -57,8 +59,11 @@ export class TerminalChannel implements Channel {
     return this.closed;
   }
 
-  async send(_chatId: string, text: string): Promise<void> {
-    this.options.output.write(`${this.options.assistantName}: ${text}\n`);
+  async send(chatId: string, text: string): Promise<void> {
+    const from = chatId === this.options.chatId ? '' : `[${chatId}] `;
+    this.options.output.write(
+      this.options.plain ? `${from}${text}\n` : `${from}${this.options.assistantName}: ${text}\n`,
+    );
   }
 
   async stop(): Promise<void> {

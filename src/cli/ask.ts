@@ -1,7 +1,8 @@
 import type { Assistant } from '../app.js';
 import { terminalChatFor } from '../app.js';
+import { TerminalChannel } from '../channels/terminal.js';
 
-/** One message through the router; prints the reply. Returns the exit status. */
+/** One message through the router; the reply leaves through the outbox to stdout. */
 export async function ask(
   assistant: Assistant,
   text: string,
@@ -9,6 +10,14 @@ export async function ask(
   out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
 ): Promise<number> {
   const group = groupName ? terminalChatFor(assistant, groupName) : assistant.adminGroup;
+  const channel = new TerminalChannel({
+    input: process.stdin,
+    output: out.stdout,
+    assistantName: assistant.config.assistantName,
+    chatId: group.name,
+    plain: true,
+  });
+  assistant.outbox.register(channel);
   const received = assistant.router.receive({
     channel: 'terminal',
     chatId: group.name,
@@ -20,13 +29,19 @@ export async function ask(
     out.stderr.write(`nanocell: ${received.reason}\n`);
     return 1;
   }
+  if (!received.run) {
+    out.stderr.write(
+      `nanocell: stored without a reply (group "${group.name}" answers only to its trigger)\n`,
+    );
+    return 0;
+  }
   const outcome = await received.run;
+  await assistant.outbox.flush();
   if (!outcome.ok) {
     out.stderr.write(
       `nanocell: ${outcome.error}\n(your message is saved and will be answered with the next one)\n`,
     );
     return 1;
   }
-  if (outcome.reply !== null) out.stdout.write(`${outcome.reply}\n`);
   return 0;
 }

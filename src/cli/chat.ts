@@ -18,18 +18,22 @@ export async function chat(
     assistantName: config.assistantName,
     chatId,
   });
+  assistant.outbox.register(channel);
   io.stdout.write(
     `nanocell: talking to ${config.assistantName} in group "${chatId}" (cells: ${assistant.pool.runtimeName}). /quit to leave.\n`,
   );
+  // Replies a crash left undelivered go out first.
+  await assistant.outbox.flush();
   await channel.start(async (message) => {
     const received = assistant.router.receive(message);
     if (!received.accepted) {
       io.stderr.write(`nanocell: ${received.reason}\n`);
       return;
     }
+    if (!received.run) return;
     const outcome = await received.run;
+    await assistant.outbox.flush();
     if (!outcome.ok) io.stderr.write(`nanocell: ${outcome.error}\n`);
-    else if (outcome.reply !== null) await channel.send(message.chatId, outcome.reply);
   });
   await channel.done();
   return 0;

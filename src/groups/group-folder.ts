@@ -31,7 +31,32 @@ export function ensureGroupFolder(home: string, folder: string, assistantName: s
  * links, accept only a regular file, and cap its size.
  */
 export function readMemory(home: string, folder: string): { text: string; note?: string } {
-  const file = path.join(groupFolderPath(home, folder), MEMORY_FILE);
+  return readSafely(path.join(groupFolderPath(home, folder), MEMORY_FILE));
+}
+
+/** NANOCELL_HOME/global: memory shared by all groups; only the admin group's cell may write it. */
+export function globalFolderPath(home: string): string {
+  return path.join(home, 'global');
+}
+
+export function ensureGlobalFolder(home: string): string {
+  const dir = globalFolderPath(home);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const memory = path.join(dir, MEMORY_FILE);
+  if (!fs.existsSync(memory)) {
+    fs.writeFileSync(
+      memory,
+      '# Global memory\n\nShared with every group; only the admin group can change it.\n',
+    );
+  }
+  return dir;
+}
+
+export function readGlobalMemory(home: string): { text: string; note?: string } {
+  return readSafely(path.join(globalFolderPath(home), MEMORY_FILE));
+}
+
+function readSafely(file: string): { text: string; note?: string } {
   let fd: number;
   try {
     fd = fs.openSync(
@@ -59,4 +84,34 @@ export function readMemory(home: string, folder: string): { text: string; note?:
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * Write an archive file into the group's `archive/` folder. The folder is cell-writable, so
+ * neither the folder nor the file may be a planted symlink: the folder is checked with lstat
+ * and the file is created exclusively without following links.
+ */
+export function writeArchive(home: string, folder: string, name: string, content: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`invalid archive name: ${name}`);
+  const dir = path.join(groupFolderPath(home, folder), 'archive');
+  try {
+    const st = fs.lstatSync(dir);
+    if (!st.isDirectory())
+      throw new Error(`${dir} is not a directory (a symlink?); refusing to archive into it`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    fs.mkdirSync(dir, { mode: 0o755 });
+  }
+  const file = path.join(dir, name);
+  const fd = fs.openSync(
+    file,
+    fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+    0o644,
+  );
+  try {
+    fs.writeSync(fd, content);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return file;
 }

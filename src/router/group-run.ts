@@ -1,29 +1,65 @@
 import type { Logger } from 'pino';
-import { runTurn, type ToolExecutor } from '../agent/agent-loop.js';
+import { runTurn, type ToolExecutor, type ToolOutcome } from '../agent/agent-loop.js';
 import {
   ModelError,
   type ConversationMessage,
   type ModelProvider,
+  type ToolDefinition,
 } from '../agent/model-provider.js';
 import { buildSystemPrompt } from '../agent/system-prompt.js';
 import { RuntimeUnavailableError, type CellSpec } from '../cells/cell-runtime.js';
 import type { CellPool } from '../cells/cell-pool.js';
-import { readMemory } from '../groups/group-folder.js';
+import { readGlobalMemory, readMemory } from '../groups/group-folder.js';
 import type { Group } from '../store/groups.js';
 import type { StoredMessage } from '../store/messages.js';
 import type { Store } from '../store/store.js';
 import { cellToolDefinitions, isCellTool, validateCellToolInput } from '../tools/cell-tools.js';
+import type { QueueJob } from './group-queue.js';
+import type { Outbox } from './outbox.js';
 
 export type RunOutcome =
-  | { ok: true; reply: string; chatId: string; channel: string; toolCalls: number }
+  | { ok: true; reply: string; messageId: number; toolCalls: number }
   | { ok: true; reply: null }
-  | { ok: false; kind: string; error: string };
+  | { ok: false; kind: string; error: string; retryable: boolean };
+
+/** Who is acting: always taken from the run, never from what the model says. */
+export interface RunContext {
+  group: Group;
+  /** The chat the run answers (a task run answers the group's home chat). */
+  channel: string;
+  chatId: string;
+  taskId?: number;
+}
+
+/** Host tools offered to a group's model and run on the host. */
+export interface HostTools {
+  definitions(group: Group): ToolDefinition[];
+  /** undefined when `name` is not a host tool. Must not throw: failures are outcomes. */
+  execute(
+    ctx: RunContext,
+    name: string,
+    input: Record<string, unknown>,
+  ): Promise<ToolOutcome> | undefined;
+}
+
+export interface TaskSource {
+  byId(
+    id: number,
+  ): { id: number; groupId: number; prompt: string; contextMode: 'group' | 'isolated' } | undefined;
+}
+
+/** Keeps a group's history within budget (older turns summarised and archived). */
+export type HistoryCompactor = (group: Group, history: ConversationMessage[]) => Promise<void>;
 
 export interface GroupRunDeps {
   store: Store;
   provider: ModelProvider;
   pool: CellPool;
+  outbox: Outbox;
   cellSpec: (group: Group) => CellSpec;
+  hostTools?: HostTools;
+  tasks?: TaskSource;
+  compact?: HistoryCompactor;
   log: Logger;
   settings: {
     home: string;
@@ -34,93 +70,178 @@ export interface GroupRunDeps {
   };
 }
 
-/**
- * One agent run for a group: every inbound message after the group's cursor becomes one
- * user turn; the reply, the history and the cursor are stored together, so a failure
- * anywhere leaves the messages pending for the next run. Never throws: failures are outcomes.
- */
-export async function runGroup(deps: GroupRunDeps, groupId: number): Promise<RunOutcome> {
-  const { store, log, settings } = deps;
-  const group = store.groups.byId(groupId);
-  if (!group) return { ok: false, kind: 'no_group', error: `group ${groupId} no longer exists` };
-  const pending = store.messages.pendingFor(group.id, group.cursorMessageId);
-  const last = pending.at(-1);
-  if (!last) return { ok: true, reply: null };
+const RETRYABLE = new Set(['rate_limit', 'overloaded', 'server', 'timeout', 'connection']);
 
-  const startedAt = Date.now();
-  const spec = deps.cellSpec(group);
-  const userMessage: ConversationMessage = {
-    role: 'user',
-    content: [{ type: 'text', text: formatInbound(pending) }],
-  };
-  const history = store.history.load(group.id);
-  try {
-    const turn = await runTurn({
-      provider: deps.provider,
-      system: buildSystemPrompt({
-        assistantName: settings.assistantName,
-        groupName: group.name,
-        isAdmin: group.isAdmin,
-        memory: readMemory(settings.home, group.folder),
-        timezone: settings.timezone,
-        now: new Date(),
-      }),
-      messages: [...history, userMessage],
-      tools: cellToolDefinitions,
-      maxTokens: settings.maxTokens,
-      maxToolRounds: settings.maxToolRounds,
-      executeTool: cellToolExecutor(deps, spec),
-      // The cell starts while the first model request is in flight.
-      onFirstRequest: () => deps.pool.warm(spec),
-    });
-    const reply = turn.text || '(no reply)';
-    store.transaction(() => {
-      store.history.append(group.id, [userMessage, ...turn.added]);
-      store.messages.add({
-        groupId: group.id,
-        channel: last.channel,
-        chatId: last.chatId,
-        direction: 'out',
-        sender: 'assistant',
-        senderName: settings.assistantName,
-        text: reply,
-      });
-      store.groups.advanceCursor(group.id, last.id);
-    });
-    log.info(
-      {
-        group: group.name,
-        messages: pending.length,
-        toolCalls: turn.toolCalls,
-        durationMs: Date.now() - startedAt,
-        ...turn.usage,
-      },
-      'run finished',
-    );
+/**
+ * One agent run for a group. A messages run answers every inbound message after the group's
+ * cursor as one user turn; its reply, history and cursor are stored in one transaction, so a
+ * failure anywhere leaves the messages pending for the next run. A task run answers a
+ * scheduled task's prompt. Never throws: failures are outcomes.
+ */
+export async function runGroup(
+  deps: GroupRunDeps,
+  groupId: number,
+  job: QueueJob = { kind: 'messages' },
+): Promise<RunOutcome> {
+  const group = deps.store.groups.byId(groupId);
+  if (!group) {
     return {
-      ok: true,
-      reply,
-      chatId: last.chatId,
-      channel: last.channel,
-      toolCalls: turn.toolCalls,
+      ok: false,
+      kind: 'no_group',
+      error: `group ${groupId} no longer exists`,
+      retryable: false,
     };
+  }
+  try {
+    return job.kind === 'messages'
+      ? await runMessages(deps, group)
+      : await runTask(deps, group, job.taskId);
   } catch (err) {
     if (err instanceof ModelError) {
-      log.warn({ group: group.name, kind: err.kind, err }, 'run failed: model');
-      return { ok: false, kind: `model_${err.kind}`, error: err.message };
+      deps.log.warn({ group: group.name, kind: err.kind, err }, 'run failed: model');
+      return {
+        ok: false,
+        kind: `model_${err.kind}`,
+        error: err.message,
+        retryable: RETRYABLE.has(err.kind),
+      };
     }
-    log.error({ group: group.name, err }, 'run failed');
-    return { ok: false, kind: 'internal', error: `internal error: ${(err as Error).message}` };
+    deps.log.error({ group: group.name, err }, 'run failed');
+    return {
+      ok: false,
+      kind: 'internal',
+      error: `internal error: ${(err as Error).message}`,
+      retryable: false,
+    };
   }
 }
 
-function formatInbound(messages: StoredMessage[]): string {
-  if (messages.length === 1 && messages[0]) return messages[0].text;
+async function runMessages(deps: GroupRunDeps, group: Group): Promise<RunOutcome> {
+  const { store, settings } = deps;
+  const pending = store.messages.pendingFor(group.id, group.cursorMessageId);
+  const last = pending.at(-1);
+  if (!last || !pending.some((m) => m.triggered)) return { ok: true, reply: null };
+
+  const startedAt = Date.now();
+  const ctx: RunContext = { group, channel: last.channel, chatId: last.chatId };
+  const userMessage: ConversationMessage = {
+    role: 'user',
+    content: [{ type: 'text', text: formatInbound(pending, group.isAdmin) }],
+  };
+  let history = store.history.load(group.id);
+  if (deps.compact) {
+    await deps.compact(group, history);
+    history = store.history.load(group.id);
+  }
+  const fresh = store.groups.byId(group.id) ?? group;
+  const turn = await agentTurn(deps, { ...ctx, group: fresh }, [...history, userMessage]);
+  const reply = turn.text || '(no reply)';
+  const messageId = store.transaction(() => {
+    store.history.append(group.id, [userMessage, ...turn.added]);
+    const id = store.messages.add({
+      groupId: group.id,
+      channel: last.channel,
+      chatId: last.chatId,
+      direction: 'out',
+      sender: 'assistant',
+      senderName: settings.assistantName,
+      text: reply,
+    }).id;
+    store.groups.advanceCursor(group.id, last.id);
+    return id;
+  });
+  void deps.outbox.flush();
+  deps.log.info(
+    {
+      group: group.name,
+      messages: pending.length,
+      toolCalls: turn.toolCalls,
+      durationMs: Date.now() - startedAt,
+      ...turn.usage,
+    },
+    'run finished',
+  );
+  return { ok: true, reply, messageId, toolCalls: turn.toolCalls };
+}
+
+async function runTask(deps: GroupRunDeps, group: Group, taskId: number): Promise<RunOutcome> {
+  const { store, settings } = deps;
+  const task = deps.tasks?.byId(taskId);
+  if (!task || task.groupId !== group.id) {
+    return {
+      ok: false,
+      kind: 'no_task',
+      error: `task ${taskId} not found in ${group.name}`,
+      retryable: false,
+    };
+  }
+  const home = store.groups.chatsOf(group.id)[0];
+  if (!home) {
+    return {
+      ok: false,
+      kind: 'no_chat',
+      error: `group ${group.name} has no chat to answer in`,
+      retryable: false,
+    };
+  }
+  const ctx: RunContext = { group, channel: home.channel, chatId: home.chatId, taskId };
+  const userMessage: ConversationMessage = {
+    role: 'user',
+    content: [{ type: 'text', text: `[scheduled task #${task.id}] ${task.prompt}` }],
+  };
+  const history = task.contextMode === 'group' ? store.history.load(group.id) : [];
+  const turn = await agentTurn(deps, ctx, [...history, userMessage]);
+  const reply = turn.text || '(no reply)';
+  const messageId = store.transaction(() => {
+    if (task.contextMode === 'group') store.history.append(group.id, [userMessage, ...turn.added]);
+    return store.messages.add({
+      groupId: group.id,
+      channel: home.channel,
+      chatId: home.chatId,
+      direction: 'out',
+      sender: 'assistant',
+      senderName: settings.assistantName,
+      text: reply,
+    }).id;
+  });
+  void deps.outbox.flush();
+  return { ok: true, reply, messageId, toolCalls: turn.toolCalls };
+}
+
+function agentTurn(deps: GroupRunDeps, ctx: RunContext, messages: ConversationMessage[]) {
+  const { settings } = deps;
+  const spec = deps.cellSpec(ctx.group);
+  return runTurn({
+    provider: deps.provider,
+    system: buildSystemPrompt({
+      assistantName: settings.assistantName,
+      groupName: ctx.group.name,
+      isAdmin: ctx.group.isAdmin,
+      memory: readMemory(settings.home, ctx.group.folder),
+      globalMemory: readGlobalMemory(settings.home),
+      sessionSummary: ctx.group.sessionSummary,
+      timezone: settings.timezone,
+      now: new Date(),
+    }),
+    messages,
+    tools: [...cellToolDefinitions, ...(deps.hostTools?.definitions(ctx.group) ?? [])],
+    maxTokens: settings.maxTokens,
+    maxToolRounds: settings.maxToolRounds,
+    executeTool: toolExecutor(deps, ctx, spec),
+    // The cell starts while the first model request is in flight.
+    onFirstRequest: () => deps.pool.warm(spec),
+  });
+}
+
+function formatInbound(messages: StoredMessage[], isAdmin: boolean): string {
+  if (messages.length === 1 && messages[0] && isAdmin) return messages[0].text;
   return messages.map((m) => `[${m.senderName}] ${m.text}`).join('\n');
 }
 
-function cellToolExecutor(deps: GroupRunDeps, spec: CellSpec): ToolExecutor {
+function toolExecutor(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): ToolExecutor {
   return async (name, input) => {
+    const host = deps.hostTools?.execute(ctx, name, input);
+    if (host) return host;
     if (!isCellTool(name)) return { output: `unknown tool: ${name}`, isError: true };
     const valid = validateCellToolInput(name, input);
     if (!valid.ok) return { output: valid.error, isError: true };

@@ -60,8 +60,7 @@ describe('Router', () => {
     const outcome: RunOutcome = {
       ok: true,
       reply: 'hi Alice',
-      chatId: 'family-chat',
-      channel: 'telegram',
+      messageId: 99,
       toolCalls: 0,
     };
     const router = new Router(
@@ -96,7 +95,12 @@ describe('Router', () => {
   });
 
   it('hands back a failed run as its outcome', async () => {
-    const failure: RunOutcome = { ok: false, kind: 'model_auth', error: 'bad key' };
+    const failure: RunOutcome = {
+      ok: false,
+      kind: 'model_auth',
+      error: 'bad key',
+      retryable: false,
+    };
     const router = new Router(store, async () => failure, log);
     const result = router.receive(message('family-chat', 'hello'));
     if (!result.accepted) throw new Error(`refused: ${result.reason}`);

@@ -1,27 +1,44 @@
 import type { Logger } from 'pino';
 import type { InboundMessage } from '../channels/channel.js';
 import type { Store } from '../store/store.js';
-import { GroupQueue } from './group-queue.js';
+import { GroupQueue, type QueueJob, type QueueOptions } from './group-queue.js';
 import type { RunOutcome } from './group-run.js';
+import { isTriggered } from './trigger.js';
 
 export type ReceiveResult =
-  | { accepted: true; messageId: number; run: Promise<RunOutcome> }
+  | {
+      accepted: true;
+      messageId: number;
+      /** The run that will answer; null when the message only adds context (no trigger). */
+      run: Promise<RunOutcome> | null;
+    }
   | { accepted: false; reason: string };
+
+export interface RouterOptions {
+  assistantName: string;
+  queue?: QueueOptions<RunOutcome>;
+  /** `/clear`: archive the group's session and answer the message that asked for it. */
+  clearSession?: (groupId: number, messageId: number) => RunOutcome;
+}
 
 /**
  * Inbound routing: find the chat's group, store the message (before anything else, so it is
- * never lost), and queue a run for the group. The run's outcome is handed back for the
- * caller to deliver.
+ * never lost), and queue a run when the message calls the assistant. The run's outcome is
+ * handed back for the caller to report.
  */
 export class Router {
   private readonly queue: GroupQueue<RunOutcome>;
 
   constructor(
     private readonly store: Store,
-    run: (groupId: number) => Promise<RunOutcome>,
+    run: (groupId: number, job: QueueJob) => Promise<RunOutcome>,
     private readonly log: Logger,
+    private readonly options: RouterOptions = { assistantName: 'Andy' },
   ) {
-    this.queue = new GroupQueue(run);
+    this.queue = new GroupQueue(run, {
+      shouldRetry: (o) => !o.ok && o.retryable,
+      ...options.queue,
+    });
   }
 
   receive(message: InboundMessage): ReceiveResult {
@@ -36,6 +53,7 @@ export class Router {
         reason: `chat ${message.channel}:${message.chatId} is not registered with any group`,
       };
     }
+    const triggered = isTriggered(group, message.text, this.options.assistantName);
     const stored = this.store.messages.add({
       groupId: group.id,
       channel: message.channel,
@@ -44,12 +62,36 @@ export class Router {
       sender: message.sender,
       senderName: message.senderName,
       text: message.text,
+      triggered,
     });
-    this.log.info({ group: group.name, messageId: stored.id }, 'message stored');
+    this.log.info({ group: group.name, messageId: stored.id, triggered }, 'message stored');
+    if (!triggered) return { accepted: true, messageId: stored.id, run: null };
+    if (this.options.clearSession && isClearCommand(message.text)) {
+      const outcome = this.options.clearSession(group.id, stored.id);
+      return { accepted: true, messageId: stored.id, run: Promise.resolve(outcome) };
+    }
     return { accepted: true, messageId: stored.id, run: this.queue.enqueue(group.id) };
+  }
+
+  /** Queue a run of a scheduled task in its group's queue. */
+  runTask(groupId: number, taskId: number): Promise<RunOutcome> {
+    return this.queue.enqueue(groupId, { kind: 'task', taskId });
+  }
+
+  /** Queue a messages run for a group, e.g. to finish work a crash interrupted. */
+  resume(groupId: number): Promise<RunOutcome> {
+    return this.queue.enqueue(groupId);
   }
 
   busyGroups(): number[] {
     return this.queue.busyGroups();
   }
+
+  queueStats(): { running: number; waiting: number } {
+    return this.queue.stats();
+  }
+}
+
+function isClearCommand(text: string): boolean {
+  return /^\s*(@\S+\s+)?\/clear\s*$/i.test(text);
 }

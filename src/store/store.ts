@@ -1,18 +1,24 @@
 import { openDatabase, type Db } from './database.js';
 import { GroupStore } from './groups.js';
 import { HistoryStore } from './history.js';
+import { ApprovalStore } from './approvals.js';
 import { MessageStore } from './messages.js';
+import { TaskStore } from './tasks.js';
 
 /** Everything the host keeps, in one SQLite file. */
 export class Store {
   readonly groups: GroupStore;
   readonly messages: MessageStore;
   readonly history: HistoryStore;
+  readonly tasks: TaskStore;
+  readonly approvals: ApprovalStore;
 
   constructor(readonly db: Db) {
     this.groups = new GroupStore(db);
     this.messages = new MessageStore(db);
     this.history = new HistoryStore(db);
+    this.tasks = new TaskStore(db);
+    this.approvals = new ApprovalStore(db);
   }
 
   static open(file: string): Store {

@@ -4,6 +4,8 @@ import type { CellToolName } from '../cells/tool-protocol.js';
 
 /** Where the group's folder appears inside every cell. */
 export const GROUP_MOUNT_PATH = '/workspace/group';
+/** Where the global memory folder appears: read-write for the admin group, read-only otherwise. */
+export const GLOBAL_MOUNT_PATH = '/workspace/global';
 
 const path = z.string().min(1, 'must not be empty');
 

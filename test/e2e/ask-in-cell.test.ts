@@ -109,14 +109,10 @@ for (const rt of runtimesUnderTest()) {
 
         const body = model.requests[1]!.body!;
         expect(JSON.stringify(body.system)).toContain('The owner likes tea.');
-        expect(body.tools!.map((t) => t.name).sort()).toEqual([
-          'bash',
-          'edit_file',
-          'grep',
-          'list_files',
-          'read_file',
-          'write_file',
-        ]);
+        const tools = body.tools!.map((t) => t.name);
+        for (const name of ['bash', 'edit_file', 'grep', 'list_files', 'read_file', 'write_file']) {
+          expect(tools).toContain(name);
+        }
         const texts = body.messages!.map((m) => JSON.stringify(m.content));
         expect(texts[0]).toContain('first question');
         expect(texts[1]).toContain('first answer');

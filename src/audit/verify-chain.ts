@@ -1,0 +1,113 @@
+import type { HeadReading } from './audit-head.js';
+import { GENESIS_HASH, parseRecordLine, recordHash, type AuditRecord } from './audit-record.js';
+import type { LogLine } from './log-lines.js';
+
+export interface AuditProblem {
+  /** Line of the log file; one past the last line for problems with the end (the head). */
+  line: number;
+  seq?: number;
+  problem: string;
+}
+
+export type VerifyResult =
+  { ok: true; records: number } | { ok: false; records: number; problems: AuditProblem[] };
+
+function seqRange(from: number, to: number): string {
+  return from === to ? `seq ${from} is` : `seqs ${from}..${to} are`;
+}
+
+/**
+ * Checks every record's hash and its link to the record before it, then the end of the log
+ * against the head. After a problem the check goes on from the record that caused it, so
+ * one edit, deletion or swap is reported where it happened instead of on every later line.
+ *
+ * Read the head before the lines: the writer may append in between, and a head older than
+ * the lines is fine, while lines older than the head would look truncated.
+ */
+export function verifyChain(lines: Iterable<LogLine>, head: HeadReading): VerifyResult {
+  const problems: AuditProblem[] = [];
+  let records = 0;
+  let lastLine = 0;
+  let last: AuditRecord | null = null;
+  const headSeq = head.state === 'ok' ? head.head.seq : -1;
+  let hashAtHeadSeq: string | null = headSeq === 0 ? GENESIS_HASH : null;
+
+  for (const { line, text, terminated } of lines) {
+    lastLine = line;
+    const parsed = parseRecordLine(text);
+    if (!parsed.ok) {
+      problems.push({
+        line,
+        problem: terminated
+          ? `malformed line: ${text.length === 0 ? 'empty' : parsed.reason}`
+          : 'torn last line: an append was cut short (a crash while writing?)',
+      });
+      continue;
+    }
+    records++;
+    const r = parsed.record;
+    if (recordHash(r.prev, r.seq, r.ts, r.event) !== r.hash) {
+      problems.push({
+        line,
+        seq: r.seq,
+        problem: 'record was edited: its hash does not match its content',
+      });
+    }
+    const expectedSeq = last ? last.seq + 1 : 1;
+    if (last && r.seq <= last.seq) {
+      problems.push({
+        line,
+        seq: r.seq,
+        problem: `seq ${r.seq} comes after seq ${last.seq}: records were reordered or duplicated`,
+      });
+      // Keep checking against the record that was in order, so the swap shows up once.
+      continue;
+    }
+    if (r.seq > expectedSeq) {
+      problems.push({
+        line,
+        seq: r.seq,
+        problem: `${seqRange(expectedSeq, r.seq - 1)} missing before it: records were deleted or moved`,
+      });
+    } else if (r.prev !== (last ? last.hash : GENESIS_HASH)) {
+      problems.push({
+        line,
+        seq: r.seq,
+        problem: last
+          ? `its prev does not match the hash of seq ${last.seq}: a record before it was replaced`
+          : 'the first record does not start the chain (its prev is not the genesis value)',
+      });
+    }
+    last = r;
+    if (r.seq === headSeq) hashAtHeadSeq = r.hash;
+  }
+
+  const end = lastLine + 1;
+  const lastSeq = last ? last.seq : 0;
+  if (head.state === 'missing') {
+    if (records > 0) {
+      problems.push({
+        line: end,
+        problem: 'audit.head is missing, so records cut from the end would go unnoticed',
+      });
+    }
+  } else if (head.state === 'malformed') {
+    problems.push({ line: end, problem: `audit.head is malformed: ${head.reason}` });
+  } else if (head.head.seq > lastSeq) {
+    problems.push({
+      line: end,
+      seq: head.head.seq,
+      problem: `the log ends at seq ${lastSeq} but audit.head records seq ${head.head.seq}: ${seqRange(lastSeq + 1, head.head.seq)} missing from the end (truncated)`,
+    });
+  } else if (hashAtHeadSeq !== head.head.hash) {
+    problems.push({
+      line: end,
+      seq: head.head.seq,
+      problem:
+        hashAtHeadSeq === null
+          ? `audit.head records seq ${head.head.seq}, which is not in order in the log`
+          : `audit.head records a different hash for seq ${head.head.seq}: that record was replaced`,
+    });
+  }
+  return problems.length === 0 ? { ok: true, records } : { ok: false, records, problems };
+}

@@ -1,0 +1,169 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { decide } from '../policy/decide.js';
+import { loadPolicy } from '../policy/load-policy.js';
+import { parsePolicy } from '../policy/policy-file.js';
+import { knownToolNames, toolClassOf } from '../policy/rules.js';
+
+export interface CliStreams {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export interface PolicyCliDeps {
+  /** The owner's policy dir (`~/.config/nanocell/policy`). */
+  policyDir: string;
+  /** Names of the host tools the assistant offers (send_message, ...). */
+  hostTools: readonly string[];
+  /** The group's role; undefined when no such group exists (yet). */
+  lookupGroup: (name: string) => { isAdmin: boolean } | undefined;
+  out: CliStreams;
+}
+
+export const POLICY_USAGE = `usage:
+  nanocell policy check FILE
+  nanocell policy explain --group NAME --tool TOOL --input JSON [--task ID]
+`;
+
+/** `nanocell policy ...`: 0 ok, 1 the policy has errors, 2 bad usage. */
+export function policyCommand(args: string[], deps: PolicyCliDeps): number {
+  const [sub, ...rest] = args;
+  const { out } = deps;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: {
+        group: { type: 'string', short: 'g' },
+        tool: { type: 'string' },
+        input: { type: 'string' },
+        task: { type: 'string' },
+      },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    out.stderr.write(`nanocell policy: ${(err as Error).message}\n\n${POLICY_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (sub === 'check' && positionals.length === 1 && positionals[0] !== undefined) {
+    return policyCheck(positionals[0], { knownTools: knownToolNames(deps.hostTools), out });
+  }
+  if (sub === 'explain' && positionals.length === 0) {
+    const missing = (['group', 'tool', 'input'] as const).filter((k) => values[k] === undefined);
+    if (missing.length === 0 && values.group && values.tool && values.input !== undefined) {
+      return policyExplain(
+        {
+          groupName: values.group,
+          tool: values.tool,
+          inputJson: values.input,
+          taskId: values.task,
+        },
+        deps,
+      );
+    }
+    out.stderr.write(
+      `nanocell policy explain: missing ${missing.map((m) => `--${m}`).join(', ')}\n\n${POLICY_USAGE}`,
+    );
+    return 2;
+  }
+  out.stderr.write(`nanocell policy: expected "check FILE" or "explain ..."\n\n${POLICY_USAGE}`);
+  return 2;
+}
+
+/** Prints `FILE:LINE: message` for each error (exit 1), or `FILE: N rules, ok` (exit 0). */
+export function policyCheck(
+  file: string,
+  deps: { knownTools?: readonly string[]; out: CliStreams },
+): number {
+  const { out } = deps;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    out.stderr.write(`nanocell policy: cannot read ${file}: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const parsed = parsePolicy(text, file, { knownTools: deps.knownTools });
+  for (const e of parsed.errors) out.stdout.write(`${file}:${e.line}: ${e.message}\n`);
+  for (const w of parsed.warnings) out.stdout.write(`${file}:${w.line}: warning: ${w.message}\n`);
+  if (parsed.errors.length > 0) {
+    const n = parsed.errors.length;
+    out.stdout.write(`${file}: ${n} error${n === 1 ? '' : 's'}\n`);
+    return 1;
+  }
+  const n = parsed.rules.length;
+  out.stdout.write(`${file}: ${n} rule${n === 1 ? '' : 's'}, ok\n`);
+  return 0;
+}
+
+export interface ExplainArgs {
+  groupName: string;
+  tool: string;
+  /** The tool input as JSON text, exactly as the model would send it. */
+  inputJson: string;
+  taskId?: string;
+}
+
+/** Prints the effect and the deciding rule (file and line) or the default that decided. */
+export function policyExplain(args: ExplainArgs, deps: PolicyCliDeps): number {
+  const { out } = deps;
+  let input: unknown;
+  try {
+    input = JSON.parse(args.inputJson);
+  } catch (err) {
+    out.stderr.write(
+      `nanocell policy: --input is not JSON (${(err as Error).message}); e.g. --input '{"command":"ls"}'\n`,
+    );
+    return 2;
+  }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    out.stderr.write(
+      `nanocell policy: --input must be a JSON object, e.g. '{"path":"notes.md"}'\n`,
+    );
+    return 2;
+  }
+  const toolClass = toolClassOf(args.tool, deps.hostTools);
+  if (!toolClass) {
+    out.stderr.write(
+      `nanocell policy: unknown tool "${args.tool}"; known tools: ${knownToolNames(deps.hostTools).join(', ')}\n`,
+    );
+    return 2;
+  }
+  const loaded = loadPolicy(
+    deps.policyDir,
+    { groupName: args.groupName, taskId: args.taskId },
+    { knownTools: knownToolNames(deps.hostTools) },
+  );
+  if (!loaded.ok) {
+    for (const e of loaded.errors) {
+      const where = path.join(deps.policyDir, e.source);
+      out.stdout.write(
+        e.line > 0 ? `${where}:${e.line}: ${e.message}\n` : `${where}: ${e.message}\n`,
+      );
+    }
+    out.stdout.write('the policy has errors, so every call is denied until they are fixed\n');
+    return 1;
+  }
+  const group = deps.lookupGroup(args.groupName);
+  if (!group) {
+    out.stdout.write(`(no group "${args.groupName}" yet; explained as a non-admin group)\n`);
+  }
+  const decision = decide(
+    {
+      groupName: args.groupName,
+      isAdmin: group?.isAdmin ?? false,
+      tool: args.tool,
+      toolClass,
+      input: input as Record<string, unknown>,
+    },
+    loaded.layers,
+  );
+  const rule = decision.rule
+    ? `${path.join(deps.policyDir, decision.rule.source)}:${decision.rule.line}: ${decision.rule.text}`
+    : `default for ${toolClass} tools`;
+  out.stdout.write(`${decision.effect}\nrule: ${rule}\nreason: ${decision.reason}\n`);
+  return 0;
+}

@@ -1,0 +1,226 @@
+import { CELL_TOOL_NAMES } from '../cells/tool-protocol.js';
+import { tokenizeLine, type Token } from './policy-tokens.js';
+import {
+  EFFECTS,
+  HTTP_TOOL,
+  MATCHER_KEYS,
+  type Effect,
+  type MatcherKey,
+  type Rule,
+} from './rules.js';
+
+export interface PolicyProblem {
+  /** 1-based line number. */
+  line: number;
+  message: string;
+}
+
+export interface ParsedPolicy {
+  rules: Rule[];
+  /** Lines that are not rules; a file with errors must not be used. */
+  errors: PolicyProblem[];
+  /** Valid rules that probably do not do what their author meant. */
+  warnings: PolicyProblem[];
+}
+
+export interface ParseOptions {
+  /** When given, a tool name outside this list is an error (catches typos like `bassh`). */
+  knownTools?: readonly string[];
+}
+
+const ALL_KEYS: readonly MatcherKey[] = ['command', 'path', 'domain', 'method', 'port'];
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT'];
+const TOOL_NAME = /^(\*|[a-z][a-z0-9_]*)$/;
+const DOMAIN = /^(\*|(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*)$/i;
+
+/**
+ * Parse a policy file: one rule a line, `effect tool key=value ...`; `#` starts a comment.
+ *
+ *     deny  read_file path="private/**"
+ *     ask   bash command="rm *"
+ *     allow http domain="api.github.com" method=GET path="/repos/**"
+ *
+ * `sourceName` is recorded on every rule, so decisions can say where they came from.
+ */
+export function parsePolicy(
+  text: string,
+  sourceName: string,
+  options: ParseOptions = {},
+): ParsedPolicy {
+  const result: ParsedPolicy = { rules: [], errors: [], warnings: [] };
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  lines.forEach((raw, index) => {
+    const line = index + 1;
+    const tokenized = tokenizeLine(raw);
+    if (!tokenized.ok) {
+      result.errors.push({ line, message: tokenized.message });
+      return;
+    }
+    if (tokenized.tokens.length === 0) return;
+    const parsed = parseRule(tokenized.tokens, options);
+    if (!parsed.ok) {
+      result.errors.push({ line, message: parsed.message });
+      return;
+    }
+    const rule: Rule = { ...parsed.rule, source: sourceName, line, text: tokenized.text };
+    result.rules.push(rule);
+    const warning = warningFor(rule);
+    if (warning) result.warnings.push({ line, message: warning });
+  });
+  return result;
+}
+
+type RuleBody = Pick<Rule, 'effect' | 'tool' | 'matchers'>;
+
+function parseRule(
+  tokens: Token[],
+  options: ParseOptions,
+): { ok: true; rule: RuleBody } | { ok: false; message: string } {
+  const fail = (message: string) => ({ ok: false as const, message });
+  const [first, second, ...rest] = tokens;
+  if (!first || first.kind !== 'word') {
+    return fail('a rule starts with allow, deny or ask, e.g. deny bash command="rm *"');
+  }
+  if (!(EFFECTS as readonly string[]).includes(first.text)) {
+    return fail(
+      `unknown effect "${first.text}"${didYouMean(first.text, EFFECTS)}; a rule starts with allow, deny or ask`,
+    );
+  }
+  const effect = first.text as Effect;
+  if (!second)
+    return fail(`${effect} needs a tool name, e.g. ${effect} bash (or * for every tool)`);
+  if (second.kind !== 'word') {
+    return fail(
+      `the tool name is missing before ${second.raw}; write e.g. ${effect} bash ${second.raw}`,
+    );
+  }
+  const tool = second.text;
+  if (!TOOL_NAME.test(tool)) {
+    return fail(`"${tool}" is not a tool name; use a tool such as bash, http, or * for every tool`);
+  }
+  if (tool !== '*' && options.knownTools && !options.knownTools.includes(tool)) {
+    return fail(
+      `unknown tool "${tool}"${didYouMean(tool, options.knownTools)}; known tools: ${options.knownTools.join(', ')}`,
+    );
+  }
+  if (tool === '*' && effect === 'allow') {
+    return fail('allow * would open every tool and all network access; name the tools to allow');
+  }
+  const matchers: RuleBody['matchers'] = {};
+  for (const token of rest) {
+    if (token.kind === 'word') {
+      return fail(
+        `expected key=value after the tool, got "${token.text}"; quote a pattern with spaces, e.g. command="git *"`,
+      );
+    }
+    const problem = checkMatcher(tool, token.key, token.value, matchers);
+    if (problem) return fail(problem);
+    matchers[token.key as MatcherKey] = token.value;
+  }
+  return { ok: true, rule: { effect, tool, matchers } };
+}
+
+function checkMatcher(
+  tool: string,
+  key: string,
+  value: string,
+  seen: RuleBody['matchers'],
+): string | undefined {
+  const allowed = MATCHER_KEYS[tool] ?? [];
+  const takes =
+    allowed.length === 0 ? `${tool} takes no matchers` : `${tool} takes ${allowed.join(', ')}`;
+  if (key === '') return `a matcher needs a name before "="; ${takes}`;
+  if (!(ALL_KEYS as readonly string[]).includes(key)) {
+    return `unknown matcher "${key}"${didYouMean(key, allowed)}; ${takes}`;
+  }
+  if (tool === '*') return `* takes no matchers; name one tool to match its arguments`;
+  if (!(allowed as readonly string[]).includes(key))
+    return `${key} does not apply to ${tool}; ${takes}`;
+  if (Object.hasOwn(seen, key)) {
+    return `${key} is given twice; a rule matches when all its matchers do, so give each once`;
+  }
+  if (value === '') return `${key} has no value; give a pattern, e.g. ${example(tool, key)}`;
+  return checkValue(tool, key as MatcherKey, value);
+}
+
+function checkValue(tool: string, key: MatcherKey, value: string): string | undefined {
+  switch (key) {
+    case 'command':
+      return undefined;
+    case 'path':
+      return checkPathPattern(tool, value);
+    case 'domain':
+      return DOMAIN.test(value)
+        ? undefined
+        : `domain "${value}" is not a pattern; use an exact name (api.github.com), *.suffix (*.github.com, which does not cover github.com) or *`;
+    case 'method': {
+      if (value === '*') return undefined;
+      const bad = value.split(',').find((m) => !HTTP_METHODS.includes(m.trim().toUpperCase()));
+      return bad === undefined
+        ? undefined
+        : `unknown method "${bad}"; use ${HTTP_METHODS.join(', ')}, a comma list (GET,HEAD) or *`;
+    }
+    case 'port': {
+      if (value === '*') return undefined;
+      const bad = value.split(',').find((p) => {
+        const n = Number(p.trim());
+        return !/^\d+$/.test(p.trim()) || n < 1 || n > 65535;
+      });
+      return bad === undefined
+        ? undefined
+        : `port "${bad}" is not a port; use a number from 1 to 65535, a comma list (80,443) or *`;
+    }
+  }
+}
+
+function checkPathPattern(tool: string, value: string): string | undefined {
+  const segments = value.split('/');
+  if (segments.includes('..')) {
+    return `path "${value}" contains ".."; write the path it leads to (paths are normalised before matching)`;
+  }
+  if (segments.some((s) => s.includes('**') && s !== '**')) {
+    return `in path "${value}", ** must be a whole segment, e.g. private/** or /repos/**/issues`;
+  }
+  if (tool === HTTP_TOOL && !value.startsWith('/')) {
+    return `an http path starts with /, e.g. path="/repos/**"`;
+  }
+  return undefined;
+}
+
+function warningFor(rule: Rule): string | undefined {
+  if (rule.effect !== 'allow') return undefined;
+  if ((CELL_TOOL_NAMES as readonly string[]).includes(rule.tool)) {
+    return `this allow has no effect: ${rule.tool} is allowed by default and deny/ask rules always win over allow; write deny or ask rules to restrict it`;
+  }
+  if (rule.tool === HTTP_TOOL && rule.matchers.domain === undefined) {
+    return 'this allows network requests to every domain; add domain="..." to name the hosts';
+  }
+  return undefined;
+}
+
+function example(tool: string, key: string): string {
+  if (key === 'command') return 'command="git *"';
+  if (key === 'domain') return 'domain="api.github.com"';
+  if (key === 'method') return 'method=GET';
+  if (key === 'port') return 'port=443';
+  return tool === HTTP_TOOL ? 'path="/repos/**"' : 'path="private/**"';
+}
+
+/** `; did you mean "x"?` when one candidate is within two edits, else nothing. */
+function didYouMean(word: string, candidates: readonly string[]): string {
+  const close = candidates.find((c) => editDistance(word.toLowerCase(), c) <= 2);
+  return close === undefined || close === word ? '' : ` (did you mean "${close}"?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
