@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { AnthropicProvider } from './agent/anthropic.js';
+import { AuditLog, auditLogPath } from './audit/audit-log.js';
 import type { ModelProvider } from './agent/model-provider.js';
 import { CellPool } from './cells/cell-pool.js';
 import type { CellRuntime, CellSpec } from './cells/cell-runtime.js';
@@ -22,6 +23,7 @@ import { Store } from './store/store.js';
 import { GLOBAL_MOUNT_PATH, GROUP_MOUNT_PATH } from './tools/cell-tools.js';
 
 export const ADMIN_GROUP = 'main';
+export { HOST_TOOL_NAMES } from './tools/host-tools.js';
 
 /** The pieces every command shares; built once from the config. */
 export interface Base {
@@ -31,6 +33,8 @@ export interface Base {
   provider: ModelProvider;
   runtimes: CellRuntime[];
   installId: string;
+  /** The tamper-evident record of tool calls, approvals, egress and changes. */
+  audit: AuditLog;
   close(): void;
 }
 
@@ -41,6 +45,8 @@ export interface Assistant extends Base {
   outbox: Outbox;
   /** The owner's admin group, created with its folder on first run. */
   adminGroup: Group;
+  /** Run `fn` (in reverse order of registration) when the assistant shuts down. */
+  onShutdown(fn: () => Promise<void> | void): void;
   shutdown(): Promise<void>;
 }
 
@@ -62,7 +68,20 @@ export function openBase(config: Config): Base {
     maxRetries: config.modelMaxRetries,
   });
   const runtimes = allRuntimes(config, installId);
-  return { config, log, store, provider, runtimes, installId, close: () => store.close() };
+  const audit = AuditLog.open(auditLogPath(config.home));
+  return {
+    config,
+    log,
+    store,
+    provider,
+    runtimes,
+    installId,
+    audit,
+    close: () => {
+      audit.close();
+      store.close();
+    },
+  };
 }
 
 export interface AssistantOptions {
@@ -82,14 +101,34 @@ export async function openAssistant(
   }
   const adminGroup = ensureAdminGroup(base);
   ensureGlobalFolder(config.home);
+  base.audit.append({ type: 'startup', version: '0.1.0', pid: process.pid, runtime: runtime.name });
   const pool = new CellPool(runtime, config.cellIdleMs, log);
   const outbox = new Outbox(store, log);
-  const hostTools = new AssistantHostTools(taskTools({ store, timezone: config.timezone }), {
-    store,
-    outbox,
-    home: config.home,
-    assistantName: config.assistantName,
-  });
+  const hostTools = new AssistantHostTools(
+    taskTools({
+      store,
+      timezone: config.timezone,
+      onChange: ({ action, task, by }) =>
+        base.audit.append({
+          type: 'task_change',
+          group: store.groups.byId(task.groupId)?.name ?? String(task.groupId),
+          task: String(task.id),
+          action:
+            action === 'scheduled'
+              ? 'created'
+              : action === 'cancelled'
+                ? 'removed'
+                : (action as 'paused' | 'resumed' | 'updated'),
+          by,
+        }),
+    }),
+    {
+      store,
+      outbox,
+      home: config.home,
+      assistantName: config.assistantName,
+    },
+  );
   const sessions = new Sessions(store, base.provider, log, {
     home: config.home,
     assistantName: config.assistantName,
@@ -104,6 +143,7 @@ export async function openAssistant(
     outbox,
     cellSpec: (group) => cellSpecFor(config, group),
     hostTools,
+    audit: base.audit,
     tasks: store.tasks,
     compact: sessions.compact,
     log,
@@ -134,16 +174,24 @@ export async function openAssistant(
     },
   });
   log.info({ runtime: runtime.name, home: config.home }, 'assistant ready');
+  const hooks: Array<() => Promise<void> | void> = [];
+  let stopping: Promise<void> | undefined;
   return {
     ...base,
     pool,
     router,
     outbox,
     adminGroup,
-    shutdown: async () => {
-      outbox.stop();
-      await pool.stopAll();
-      base.close();
+    onShutdown: (fn) => hooks.push(fn),
+    shutdown: () => {
+      stopping ??= (async () => {
+        for (const fn of hooks.reverse()) await fn();
+        outbox.stop();
+        await pool.stopAll();
+        base.audit.append({ type: 'shutdown', reason: 'stopped' });
+        base.close();
+      })();
+      return stopping;
     },
   };
 }

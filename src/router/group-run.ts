@@ -16,6 +16,8 @@ import type { Store } from '../store/store.js';
 import { cellToolDefinitions, isCellTool, validateCellToolInput } from '../tools/cell-tools.js';
 import type { QueueJob } from './group-queue.js';
 import type { Outbox } from './outbox.js';
+import type { AuditSink } from '../audit/audit-event.js';
+import { fingerprint } from '../audit/canonical-json.js';
 
 export type RunOutcome =
   | { ok: true; reply: string; messageId: number; toolCalls: number }
@@ -58,6 +60,7 @@ export interface GroupRunDeps {
   outbox: Outbox;
   cellSpec: (group: Group) => CellSpec;
   hostTools?: HostTools;
+  audit?: AuditSink;
   tasks?: TaskSource;
   compact?: HistoryCompactor;
   log: Logger;
@@ -239,6 +242,26 @@ function formatInbound(messages: StoredMessage[], isAdmin: boolean): string {
 }
 
 function toolExecutor(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): ToolExecutor {
+  const inner = cellOrHostTool(deps, ctx, spec);
+  return async (name, input, signal) => {
+    const startedAt = Date.now();
+    const outcome = await inner(name, input, signal);
+    deps.audit?.append({
+      type: 'tool_call',
+      group: ctx.group.name,
+      ...(ctx.taskId !== undefined ? { task: String(ctx.taskId) } : {}),
+      tool: name,
+      inputFingerprint: fingerprint(input),
+      decision: 'allow',
+      rule: null,
+      outcome: outcome.isError ? 'error' : 'ok',
+      durationMs: Date.now() - startedAt,
+    });
+    return outcome;
+  };
+}
+
+function cellOrHostTool(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): ToolExecutor {
   return async (name, input) => {
     const host = deps.hostTools?.execute(ctx, name, input);
     if (host) return host;

@@ -151,4 +151,16 @@ export class MessageStore {
       MessageRow | undefined;
     return row && toMessage(row);
   }
+
+  /** A chat's messages after `afterId` as its owner sees them: inbound, and replies delivered. */
+  chatHistory(channel: string, chatId: string, afterId: number, limit = 200): StoredMessage[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM messages WHERE channel = ? AND chat_id = ? AND id > ?
+           AND (direction = 'in' OR delivered_at IS NOT NULL) ORDER BY id LIMIT ?`,
+        )
+        .all(channel, chatId, afterId, limit) as MessageRow[]
+    ).map(toMessage);
+  }
 }

@@ -7,6 +7,19 @@ import type { Outbox } from '../router/outbox.js';
 import { GROUP_NAME_PATTERN, type Group } from '../store/groups.js';
 import type { Store } from '../store/store.js';
 
+/** Every host tool's name (the policy engine classifies tools by it). */
+export const HOST_TOOL_NAMES = [
+  'send_message',
+  'register_group',
+  'list_groups',
+  'schedule_task',
+  'list_tasks',
+  'pause_task',
+  'resume_task',
+  'cancel_task',
+  'update_task',
+] as const;
+
 /** One host tool: its definition, who may use it, and what it does. */
 export interface HostTool {
   definition: ToolDefinition;

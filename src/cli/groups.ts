@@ -1,0 +1,106 @@
+import type { Base } from '../app.js';
+import { ensureGroupFolder } from '../groups/group-folder.js';
+
+export interface GroupsArgs {
+  positionals: string[];
+  chat?: string | undefined;
+  trigger?: string | undefined;
+  noTrigger?: boolean | undefined;
+}
+
+const USAGE = `usage: nanocell groups list
+       nanocell groups add NAME [--chat CHANNEL:CHAT_ID] [--trigger WORD | --no-trigger]
+       nanocell groups remove NAME`;
+
+/** `groups list|add|remove`: the owner manages groups from the terminal. */
+export function groupsCommand(
+  base: Base,
+  args: GroupsArgs,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): number {
+  const { store, config } = base;
+  const [sub, name] = args.positionals;
+  const trig = (g: { isAdmin: boolean; requiresTrigger: boolean; trigger: string | null }) =>
+    g.isAdmin
+      ? 'admin, no trigger'
+      : g.requiresTrigger
+        ? `trigger ${g.trigger ?? `@${config.assistantName}`}`
+        : 'no trigger';
+  switch (sub) {
+    case 'list': {
+      for (const g of store.groups.list()) {
+        const chats = store.groups.chatsOf(g.id).map((c) => `${c.channel}:${c.chatId}`);
+        const tasks = store.tasks.listForGroup(g.id).filter((t) => t.status === 'active').length;
+        out.write(
+          `${g.name}\t${trig(g)}\tchats: ${chats.join(', ') || '-'}\tactive tasks: ${tasks}\n`,
+        );
+      }
+      return 0;
+    }
+    case 'add': {
+      if (!name) return usage(err, 'groups add needs a NAME');
+      if (store.groups.byName(name)) return usage(err, `a group named "${name}" already exists`, 1);
+      let chat: { channel: string; chatId: string } | undefined;
+      if (args.chat) {
+        const m = /^([a-z]+):(.+)$/.exec(args.chat);
+        if (!m)
+          return usage(err, `--chat must be CHANNEL:CHAT_ID, e.g. web:family (got "${args.chat}")`);
+        chat = { channel: m[1]!, chatId: m[2]! };
+        const bound = store.groups.forChat(chat.channel, chat.chatId);
+        if (bound)
+          return usage(err, `chat ${args.chat} already belongs to group "${bound.name}"`, 1);
+      }
+      let group;
+      try {
+        group = store.transaction(() => {
+          const g = store.groups.create({
+            name,
+            isAdmin: false,
+            requiresTrigger: !args.noTrigger,
+            trigger: args.trigger ?? null,
+          });
+          if (chat) store.groups.bindChat(chat.channel, chat.chatId, g.id);
+          store.groups.bindChat('terminal', g.name, g.id);
+          return g;
+        });
+      } catch (e) {
+        return usage(err, (e as Error).message, 1);
+      }
+      ensureGroupFolder(config.home, group.folder, config.assistantName);
+      base.audit.append({
+        type: 'group_change',
+        group: group.name,
+        action: 'created',
+        by: 'owner (cli)',
+        summary: args.chat ?? '',
+      });
+      out.write(`added group ${group.name} (${trig(group)})${chat ? ` for ${args.chat}` : ''}\n`);
+      return 0;
+    }
+    case 'remove': {
+      if (!name) return usage(err, 'groups remove needs a NAME');
+      const group = store.groups.byName(name);
+      if (!group) return usage(err, `no group named "${name}"`, 1);
+      if (group.isAdmin) return usage(err, 'the admin group cannot be removed', 1);
+      store.groups.remove(group.id);
+      base.audit.append({
+        type: 'group_change',
+        group: group.name,
+        action: 'removed',
+        by: 'owner (cli)',
+      });
+      out.write(
+        `removed group ${name} (its folder is kept under ${config.home}/groups/${group.folder})\n`,
+      );
+      return 0;
+    }
+    default:
+      return usage(err, sub ? `unknown groups command "${sub}"` : 'groups needs a command');
+  }
+}
+
+function usage(err: NodeJS.WritableStream, problem: string, code = 2): number {
+  err.write(`nanocell: ${problem}\n${code === 2 ? `${USAGE}\n` : ''}`);
+  return code;
+}

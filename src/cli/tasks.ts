@@ -1,0 +1,53 @@
+import type { Base } from '../app.js';
+import { describeTask } from '../tools/task-tools.js';
+
+const USAGE = `usage: nanocell tasks list [--group NAME]
+       nanocell tasks pause|resume|cancel ID`;
+
+/** `tasks list|pause|resume|cancel`: the owner manages every group's tasks. */
+export function tasksCommand(
+  base: Base,
+  args: { positionals: string[]; group?: string | undefined },
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): number {
+  const { store } = base;
+  const [sub, idText] = args.positionals;
+  const groupName = (id: number) => store.groups.byId(id)?.name ?? `#${id}`;
+  if (sub === 'list') {
+    let tasks = store.tasks.listAll();
+    if (args.group) {
+      const group = store.groups.byName(args.group);
+      if (!group) return fail(err, `no group named "${args.group}"`, 1);
+      tasks = tasks.filter((t) => t.groupId === group.id);
+    }
+    if (tasks.length === 0) out.write('no tasks\n');
+    for (const t of tasks) out.write(`${describeTask(t, groupName(t.groupId))}\n`);
+    return 0;
+  }
+  const status = { pause: 'paused', resume: 'active', cancel: 'cancelled' } as const;
+  if (sub === 'pause' || sub === 'resume' || sub === 'cancel') {
+    const id = Number(idText);
+    if (!Number.isInteger(id) || id <= 0)
+      return fail(err, `tasks ${sub} needs a task ID (a number), e.g. tasks ${sub} 3`);
+    const task = store.tasks.byId(id);
+    if (!task) return fail(err, `no task #${id}`, 1);
+    const change = store.tasks.setStatus(id, status[sub]);
+    if (!change.ok) return fail(err, change.reason, 1);
+    base.audit.append({
+      type: 'task_change',
+      group: groupName(task.groupId),
+      task: String(id),
+      action: sub === 'pause' ? 'paused' : sub === 'resume' ? 'resumed' : 'removed',
+      by: 'owner (cli)',
+    });
+    out.write(`${describeTask(change.task, groupName(change.task.groupId))}\n`);
+    return 0;
+  }
+  return fail(err, sub ? `unknown tasks command "${sub}"` : 'tasks needs a command');
+}
+
+function fail(err: NodeJS.WritableStream, problem: string, code = 2): number {
+  err.write(`nanocell: ${problem}\n${code === 2 ? `${USAGE}\n` : ''}`);
+  return code;
+}

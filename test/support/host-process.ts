@@ -1,0 +1,142 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { CLI, REPO_ROOT } from './run-cli.js';
+
+export interface HostProcess {
+  child: ChildProcess;
+  url: string;
+  token: string;
+  /** Lines the host printed on stderr (for failure messages). */
+  stderr: () => string;
+  post(chatId: string, text: string, senderName?: string): Promise<Response>;
+  messages(
+    chatId: string,
+    after?: number,
+  ): Promise<Array<{ id: number; direction: string; text: string; senderName: string }>>;
+  /**
+   * Subscribe to the host's delivery events; `next(chatId)` resolves with the next reply
+   * delivered to that chat (the published signal, not a timer).
+   */
+  subscribe(): Promise<{
+    next: (chatId: string, timeoutMs?: number) => Promise<string>;
+    close: () => void;
+  }>;
+  /** Resolves when the process has exited. */
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start `./nanocell start` as a real process and wait for its readiness line (the web chat
+ * address), not for time to pass.
+ */
+export async function startHost(env: Record<string, string>): Promise<HostProcess> {
+  const child = spawn(CLI, ['start'], {
+    cwd: REPO_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/root',
+      NANOCELL_WEB_PORT: '0',
+      NANOCELL_LOG_LEVEL: 'debug',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const lines = readline.createInterface({ input: child.stdout! });
+  const ready = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`host did not start: ${stderr}`)), 60_000);
+    lines.on('line', (line) => {
+      const m = /Web chat: (\S+)/.exec(line);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`host exited with ${code} before it was ready: ${stderr}`));
+    });
+  });
+  const url = new URL(ready);
+  const token = url.searchParams.get('token')!;
+  const base = `${url.origin}/`;
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  return {
+    child,
+    url: base,
+    token,
+    stderr: () => stderr,
+    post: (chatId, text, senderName) =>
+      fetch(`${base}api/chats/${chatId}/messages`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ text, ...(senderName ? { senderName } : {}) }),
+      }),
+    messages: async (chatId, after = 0) => {
+      const res = await fetch(`${base}api/chats/${chatId}/messages?after=${after}`, { headers });
+      return ((await res.json()) as { messages: never[] }).messages;
+    },
+    subscribe: async () => {
+      const controller = new AbortController();
+      const res = await fetch(`${base}api/events`, { headers, signal: controller.signal });
+      const queue: Array<{ chatId: string; text: string }> = [];
+      const waiters: Array<() => void> = [];
+      void (async () => {
+        const decoder = new TextDecoder();
+        let buffer = '';
+        try {
+          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+            buffer += decoder.decode(chunk, { stream: true });
+            let cut;
+            while ((cut = buffer.indexOf('\n\n')) >= 0) {
+              const event = buffer.slice(0, cut);
+              buffer = buffer.slice(cut + 2);
+              const data = /^data: (.*)$/m.exec(event)?.[1];
+              if (data) {
+                queue.push(JSON.parse(data) as { chatId: string; text: string });
+                for (const w of waiters.splice(0)) w();
+              }
+            }
+          }
+        } catch {
+          // Aborted by close(), or the host went away.
+        }
+      })();
+      const next = async (chatId: string, timeoutMs = 60_000): Promise<string> => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const i = queue.findIndex((e) => e.chatId === chatId);
+          if (i >= 0) return queue.splice(i, 1)[0]!.text;
+          const left = deadline - Date.now();
+          if (left <= 0) throw new Error(`no reply to ${chatId} within ${timeoutMs} ms: ${stderr}`);
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(resolve, left);
+            waiters.push(() => {
+              clearTimeout(t);
+              resolve();
+            });
+          });
+        }
+      };
+      return { next, close: () => controller.abort() };
+    },
+    exited,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export function hostJson(home: string): { pid: number } | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(home, 'host.json'), 'utf8')) as { pid: number };
+  } catch {
+    return undefined;
+  }
+}
