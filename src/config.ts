@@ -48,6 +48,7 @@ const envSchema = z.object({
   NANOCELL_HISTORY_BUDGET_TOKENS: positiveInt(40_000),
   NANOCELL_WEB_PORT: z.coerce.number().int().min(0).max(65535).default(7420),
   NANOCELL_CONFIG_DIR: z.string().min(1).optional(),
+  NANOCELL_SCHEDULER_TICK_MS: positiveInt(10_000),
   NANOCELL_MISSED_RUNS: z
     .enum(['run-once', 'skip'], { message: 'must be run-once or skip' })
     .default('run-once'),
@@ -84,6 +85,7 @@ export interface Config {
   /** The owner's config dir (policy, mount allowlist): never mounted into a cell. */
   configDir: string;
   missedRuns: 'run-once' | 'skip';
+  schedulerTickMs: number;
   /** Root filesystem that bwrap cells see as `/` (built by scripts/build-cell-image.sh). */
   cellRootfs: string;
   /** The tool server script, mounted read-only into every cell. */
@@ -137,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.NANOCELL_CONFIG_DIR ?? path.join(os.homedir(), '.config', 'nanocell'),
     ),
     missedRuns: e.NANOCELL_MISSED_RUNS,
+    schedulerTickMs: e.NANOCELL_SCHEDULER_TICK_MS,
     cellRootfs: path.resolve(
       e.NANOCELL_CELL_ROOTFS ?? path.join(PROJECT_ROOT, 'build', 'cell-rootfs'),
     ),

@@ -48,7 +48,8 @@ export async function start(
     (groupId: number, chat: { channel: string; chatId: string } | undefined) =>
     (outcome: RunOutcome) => {
       if (outcome.ok) return;
-      const target = chat ?? store.groups.chatsOf(groupId)[0];
+      const target =
+        chat ?? store.messages.lastInboundChat(groupId) ?? store.groups.chatsOf(groupId)[0];
       if (!target) return;
       outbox.send(
         groupId,
@@ -107,7 +108,7 @@ export async function start(
         : { ok: false, summary: outcome.error };
     },
   });
-  scheduler.start(10_000);
+  scheduler.start(config.schedulerTickMs);
   assistant.onShutdown(() => scheduler.stop());
 
   outbox.start(1000);

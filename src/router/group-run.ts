@@ -178,7 +178,7 @@ async function runTask(deps: GroupRunDeps, group: Group, taskId: number): Promis
       retryable: false,
     };
   }
-  const home = store.groups.chatsOf(group.id)[0];
+  const home = store.messages.lastInboundChat(group.id) ?? store.groups.chatsOf(group.id)[0];
   if (!home) {
     return {
       ok: false,

@@ -163,4 +163,15 @@ export class MessageStore {
         .all(channel, chatId, afterId, limit) as MessageRow[]
     ).map(toMessage);
   }
+
+  /** The chat a group's owner last wrote from: where unprompted output (a task's) goes. */
+  lastInboundChat(groupId: number): { channel: string; chatId: string } | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT channel, chat_id FROM messages WHERE group_id = ? AND direction = 'in'
+         ORDER BY id DESC LIMIT 1`,
+      )
+      .get(groupId) as { channel: string; chat_id: string } | undefined;
+    return row && { channel: row.channel, chatId: row.chat_id };
+  }
 }

@@ -123,7 +123,8 @@ function groupTools(deps: GroupToolDeps): HostTool[] {
         const chat =
           target.group.id === ctx.group.id
             ? { channel: ctx.channel, chatId: ctx.chatId }
-            : store.groups.chatsOf(target.group.id)[0];
+            : (store.messages.lastInboundChat(target.group.id) ??
+              store.groups.chatsOf(target.group.id)[0]);
         if (!chat) return fail(`Group "${target.group.name}" has no chat to send to.`);
         const id = outbox.send(
           target.group.id,
