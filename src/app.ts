@@ -14,7 +14,10 @@ import type { Config } from './config.js';
 import { ensureGlobalFolder, ensureGroupFolder, globalFolderPath } from './groups/group-folder.js';
 import { Sessions } from './groups/sessions.js';
 import { Outbox } from './router/outbox.js';
-import { AssistantHostTools } from './tools/host-tools.js';
+import { AssistantHostTools, HOST_TOOL_NAMES } from './tools/host-tools.js';
+import { parseApprovalReply } from './policy/approval-message.js';
+import { Approvals } from './policy/approvals.js';
+import { ToolGate } from './policy/tool-gate.js';
 import { taskTools } from './tools/task-tools.js';
 import { runGroup, type GroupRunDeps } from './router/group-run.js';
 import { Router } from './router/router.js';
@@ -123,6 +126,7 @@ export async function openAssistant(
         }),
     }),
     {
+      audit: base.audit,
       store,
       outbox,
       home: config.home,
@@ -136,6 +140,20 @@ export async function openAssistant(
     keepRecent: 6,
     maxTokens: config.maxTokens,
   });
+  const approvals = new Approvals({ store: store.approvals, ttlMs: config.approvalTtlMs });
+  const gate = new ToolGate({
+    policyDir: path.join(config.configDir, 'policy'),
+    hostTools: HOST_TOOL_NAMES,
+    approvals,
+    audit: base.audit,
+    log,
+    canWait: options.retryRuns === true,
+    notifyOwner: (text) => {
+      const chat =
+        store.messages.lastInboundChat(adminGroup.id) ?? store.groups.chatsOf(adminGroup.id)[0];
+      if (chat) outbox.send(adminGroup.id, chat.channel, chat.chatId, text, config.assistantName);
+    },
+  });
   const runDeps: GroupRunDeps = {
     store,
     provider: base.provider,
@@ -143,6 +161,8 @@ export async function openAssistant(
     outbox,
     cellSpec: (group) => cellSpecFor(config, group),
     hostTools,
+    gate,
+    budget: config.budget,
     audit: base.audit,
     tasks: store.tasks,
     compact: sessions.compact,
@@ -157,6 +177,19 @@ export async function openAssistant(
   };
   const router = new Router(store, (groupId, job) => runGroup(runDeps, groupId, job), log, {
     assistantName: config.assistantName,
+    approvalReply: (groupId, text) => {
+      const parsed = parseApprovalReply(text);
+      if (!parsed) return null;
+      const result = approvals.answer(parsed.code, parsed.answer);
+      const reply = result.ok
+        ? `${parsed.answer === 'yes' ? 'Approved' : 'Denied'}: ${result.approval.tool} for ${result.approval.groupName} (${result.approval.code}).`
+        : result.reason;
+      const chat = store.messages.lastInboundChat(groupId) ?? store.groups.chatsOf(groupId)[0];
+      const id = chat
+        ? outbox.send(groupId, chat.channel, chat.chatId, reply, config.assistantName)
+        : 0;
+      return { ok: true, reply, messageId: id, toolCalls: 0 };
+    },
     queue: {
       maxConcurrent: config.maxConcurrentRuns,
       retry: {

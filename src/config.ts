@@ -49,6 +49,11 @@ const envSchema = z.object({
   NANOCELL_WEB_PORT: z.coerce.number().int().min(0).max(65535).default(7420),
   NANOCELL_CONFIG_DIR: z.string().min(1).optional(),
   NANOCELL_SCHEDULER_TICK_MS: positiveInt(10_000),
+  NANOCELL_BUDGET_TOOL_CALLS: positiveInt(100),
+  NANOCELL_BUDGET_MODEL_TOKENS: positiveInt(2_000_000),
+  NANOCELL_BUDGET_WALL_MS: positiveInt(30 * 60_000),
+  NANOCELL_BUDGET_EGRESS_REQUESTS: positiveInt(200),
+  NANOCELL_APPROVAL_TTL_MS: positiveInt(10 * 60_000),
   NANOCELL_MISSED_RUNS: z
     .enum(['run-once', 'skip'], { message: 'must be run-once or skip' })
     .default('run-once'),
@@ -86,6 +91,9 @@ export interface Config {
   configDir: string;
   missedRuns: 'run-once' | 'skip';
   schedulerTickMs: number;
+  /** Limits of one run: a message turn or a task run. */
+  budget: { toolCalls: number; modelTokens: number; wallTimeMs: number; egressRequests: number };
+  approvalTtlMs: number;
   /** Root filesystem that bwrap cells see as `/` (built by scripts/build-cell-image.sh). */
   cellRootfs: string;
   /** The tool server script, mounted read-only into every cell. */
@@ -140,6 +148,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     missedRuns: e.NANOCELL_MISSED_RUNS,
     schedulerTickMs: e.NANOCELL_SCHEDULER_TICK_MS,
+    budget: {
+      toolCalls: e.NANOCELL_BUDGET_TOOL_CALLS,
+      modelTokens: e.NANOCELL_BUDGET_MODEL_TOKENS,
+      wallTimeMs: e.NANOCELL_BUDGET_WALL_MS,
+      egressRequests: e.NANOCELL_BUDGET_EGRESS_REQUESTS,
+    },
+    approvalTtlMs: e.NANOCELL_APPROVAL_TTL_MS,
     cellRootfs: path.resolve(
       e.NANOCELL_CELL_ROOTFS ?? path.join(PROJECT_ROOT, 'build', 'cell-rootfs'),
     ),

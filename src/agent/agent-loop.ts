@@ -29,6 +29,22 @@ export interface TurnInput {
   signal?: AbortSignal;
   /** Called once, just before the first model request leaves (lets a cell warm in parallel). */
   onFirstRequest?: () => void;
+  /**
+   * Budget checks: each returns a reason to stop the turn, or undefined to go on.
+   * `beforeToolCall` runs before every tool call; `afterModel` after every model response.
+   */
+  budget?: {
+    beforeToolCall(): string | undefined;
+    afterModel(usage: { inputTokens: number; outputTokens: number }): string | undefined;
+  };
+}
+
+/** The turn went over one of its budgets; `message` is written for the chat. */
+export class BudgetExceededError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BudgetExceededError';
+  }
 }
 
 export interface TurnResult {
@@ -63,6 +79,8 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     );
     usage.inputTokens += response.usage.inputTokens;
     usage.outputTokens += response.usage.outputTokens;
+    const overModel = input.budget?.afterModel(response.usage);
+    if (overModel) throw new BudgetExceededError(overModel);
     const assistant: ConversationMessage = { role: 'assistant', content: response.content };
     conversation.push(assistant);
     added.push(assistant);
@@ -77,6 +95,8 @@ export async function runTurn(input: TurnInput): Promise<TurnResult> {
     const results: ContentBlock[] = [];
     const overBudget = round >= input.maxToolRounds;
     for (const use of uses) {
+      const overTools = input.budget?.beforeToolCall();
+      if (overTools) throw new BudgetExceededError(overTools);
       toolCalls++;
       const outcome = overBudget
         ? {

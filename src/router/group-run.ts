@@ -1,5 +1,12 @@
 import type { Logger } from 'pino';
-import { runTurn, type ToolExecutor, type ToolOutcome } from '../agent/agent-loop.js';
+import {
+  BudgetExceededError,
+  runTurn,
+  type ToolExecutor,
+  type ToolOutcome,
+} from '../agent/agent-loop.js';
+import { Budget, type BudgetLimits } from '../policy/budgets.js';
+import type { ToolGate } from '../policy/tool-gate.js';
 import {
   ModelError,
   type ConversationMessage,
@@ -60,6 +67,10 @@ export interface GroupRunDeps {
   outbox: Outbox;
   cellSpec: (group: Group) => CellSpec;
   hostTools?: HostTools;
+  /** Policy check of every tool call; without one every call is allowed (tests of the loop). */
+  gate?: ToolGate;
+  /** Limits of one run (a message turn or a task run). */
+  budget?: BudgetLimits;
   audit?: AuditSink;
   tasks?: TaskSource;
   compact?: HistoryCompactor;
@@ -100,6 +111,10 @@ export async function runGroup(
       ? await runMessages(deps, group)
       : await runTask(deps, group, job.taskId);
   } catch (err) {
+    if (err instanceof BudgetExceededError) {
+      deps.log.warn({ group: group.name, reason: err.message }, 'run stopped: budget');
+      return { ok: false, kind: 'budget', error: err.message, retryable: false };
+    }
     if (err instanceof ModelError) {
       deps.log.warn({ group: group.name, kind: err.kind, err }, 'run failed: model');
       return {
@@ -214,7 +229,19 @@ async function runTask(deps: GroupRunDeps, group: Group, taskId: number): Promis
 function agentTurn(deps: GroupRunDeps, ctx: RunContext, messages: ConversationMessage[]) {
   const { settings } = deps;
   const spec = deps.cellSpec(ctx.group);
+  const subject = ctx.taskId !== undefined ? `task #${ctx.taskId}` : 'this turn';
+  const budget = deps.budget ? new Budget(deps.budget, { subject }) : undefined;
+  const spent = (r: { ok: true } | { ok: false; reason: string }) => (r.ok ? undefined : r.reason);
   return runTurn({
+    ...(budget
+      ? {
+          budget: {
+            beforeToolCall: () => spent(budget.charge('toolCalls')),
+            afterModel: (u: { inputTokens: number; outputTokens: number }) =>
+              spent(budget.charge('modelTokens', u.inputTokens + u.outputTokens)),
+          },
+        }
+      : {}),
     provider: deps.provider,
     system: buildSystemPrompt({
       assistantName: settings.assistantName,
@@ -245,16 +272,32 @@ function toolExecutor(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): Tool
   const inner = cellOrHostTool(deps, ctx, spec);
   return async (name, input, signal) => {
     const startedAt = Date.now();
-    const outcome = await inner(name, input, signal);
+    const gate = deps.gate
+      ? await deps.gate.check(
+          {
+            groupName: ctx.group.name,
+            isAdmin: ctx.group.isAdmin,
+            taskId: ctx.taskId,
+            tool: name,
+            input,
+          },
+          signal,
+        )
+      : undefined;
+    const outcome =
+      gate && !gate.allowed
+        ? { output: gate.output, isError: true }
+        : await inner(name, input, signal);
+    const rule = gate?.decision.rule;
     deps.audit?.append({
       type: 'tool_call',
       group: ctx.group.name,
       ...(ctx.taskId !== undefined ? { task: String(ctx.taskId) } : {}),
       tool: name,
       inputFingerprint: fingerprint(input),
-      decision: 'allow',
-      rule: null,
-      outcome: outcome.isError ? 'error' : 'ok',
+      decision: gate?.decision.effect ?? 'allow',
+      rule: rule ? `${rule.source}:${rule.line} ${rule.text}` : null,
+      outcome: gate && !gate.allowed ? 'not_run' : outcome.isError ? 'error' : 'ok',
       durationMs: Date.now() - startedAt,
     });
     return outcome;
@@ -272,10 +315,15 @@ function cellOrHostTool(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): To
     try {
       cell = await deps.pool.get(spec);
     } catch (err) {
-      if (err instanceof RuntimeUnavailableError) {
-        return { output: `the sandbox is unavailable: ${err.message}`, isError: true };
+      // A cell that cannot start fails this call, not the run: the model hears why.
+      const why =
+        err instanceof RuntimeUnavailableError
+          ? err.message
+          : `cell start failed: ${(err as Error).message}`;
+      if (!(err instanceof RuntimeUnavailableError)) {
+        deps.log.error({ group: spec.groupName, err }, 'cell start failed');
       }
-      throw err;
+      return { output: `the sandbox is unavailable: ${why}`, isError: true };
     }
     const startedAt = Date.now();
     const res = await cell.call({ tool: name, input: valid.input });

@@ -17,6 +17,12 @@ export type ReceiveResult =
 export interface RouterOptions {
   assistantName: string;
   queue?: QueueOptions<RunOutcome>;
+  /**
+   * An owner's `yes CODE` / `no CODE` in the admin group: answered here, before any queue,
+   * so a run waiting for that approval (even the admin group's own) is not stuck behind it.
+   * Returns null when the text is not an approval reply.
+   */
+  approvalReply?: (groupId: number, text: string) => RunOutcome | null;
   /** `/clear`: archive the group's session and answer the message that asked for it. */
   clearSession?: (groupId: number, messageId: number) => RunOutcome;
 }
@@ -52,6 +58,21 @@ export class Router {
         accepted: false,
         reason: `chat ${message.channel}:${message.chatId} is not registered with any group`,
       };
+    }
+    const approval = group.isAdmin ? this.options.approvalReply?.(group.id, message.text) : null;
+    if (approval) {
+      const stored = this.store.messages.add({
+        groupId: group.id,
+        channel: message.channel,
+        chatId: message.chatId,
+        direction: 'in',
+        sender: message.sender,
+        senderName: message.senderName,
+        text: message.text,
+        triggered: false,
+      });
+      this.log.info({ group: group.name, messageId: stored.id }, 'approval answered');
+      return { accepted: true, messageId: stored.id, run: Promise.resolve(approval) };
     }
     const triggered = isTriggered(group, message.text, this.options.assistantName);
     const stored = this.store.messages.add({

@@ -6,6 +6,7 @@ import type { HostTools, RunContext } from '../router/group-run.js';
 import type { Outbox } from '../router/outbox.js';
 import { GROUP_NAME_PATTERN, type Group } from '../store/groups.js';
 import type { Store } from '../store/store.js';
+import type { AuditSink } from '../audit/audit-event.js';
 
 /** Every host tool's name (the policy engine classifies tools by it). */
 export const HOST_TOOL_NAMES = [
@@ -92,6 +93,7 @@ export function targetGroup(
 }
 
 export interface GroupToolDeps {
+  audit?: AuditSink;
   store: Store;
   outbox: Outbox;
   home: string;
@@ -159,7 +161,7 @@ function groupTools(deps: GroupToolDeps): HostTool[] {
         requires_trigger: z.boolean().optional(),
         trigger: z.string().min(1).max(32).optional(),
       }),
-      run(_ctx, input) {
+      run(ctx, input) {
         const name = String(input.name);
         const chat = String(input.chat);
         const sep = chat.indexOf(':');
@@ -178,6 +180,13 @@ function groupTools(deps: GroupToolDeps): HostTool[] {
           return g;
         });
         ensureGroupFolder(deps.home, group.folder, deps.assistantName);
+        deps.audit?.append({
+          type: 'group_change',
+          group: group.name,
+          action: 'created',
+          by: ctx.group.name,
+          summary: chat,
+        });
         return ok(`Registered group "${group.name}" for ${chat}.`);
       },
     },

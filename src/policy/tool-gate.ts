@@ -1,0 +1,193 @@
+import type { Logger } from 'pino';
+import type { AuditSink } from '../audit/audit-event.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fingerprint, sha256Hex } from '../audit/canonical-json.js';
+import { formatApprovalRequest } from './approval-message.js';
+import type { Approvals } from './approvals.js';
+import { decide } from './decide.js';
+import { callFingerprint } from './fingerprint.js';
+import { loadPolicy, policySources } from './load-policy.js';
+import { knownToolNames, toolClassOf, type Decision } from './rules.js';
+
+export interface GateCall {
+  groupName: string;
+  isAdmin: boolean;
+  taskId?: number | undefined;
+  tool: string;
+  input: Record<string, unknown>;
+}
+
+export type GateResult =
+  { allowed: true; decision: Decision } | { allowed: false; decision: Decision; output: string };
+
+export interface ToolGateOptions {
+  policyDir: string;
+  hostTools: readonly string[];
+  approvals: Approvals;
+  audit: AuditSink;
+  log: Logger;
+  /** Send the owner (the admin group's chat) an approval request. */
+  notifyOwner: (text: string) => void;
+  /**
+   * Whether an `ask` may wait for the owner's answer. Only the long-running host can receive
+   * one; a one-shot command denies at once and says where to approve.
+   */
+  canWait: boolean;
+}
+
+/**
+ * Every tool call passes here before it runs: the owner's policy files are read (a broken
+ * file denies everything until fixed), the decision is deny, ask or allow, and an `ask` waits
+ * for a single-use approval bound to this exact input.
+ */
+export class ToolGate {
+  /** Fingerprint of each policy file as last seen, so a change is audited once. */
+  private readonly seen = new Map<string, string>();
+
+  constructor(private readonly o: ToolGateOptions) {}
+
+  async check(call: GateCall, signal?: AbortSignal): Promise<GateResult> {
+    this.auditPolicyChanges(call);
+    const known = knownToolNames(this.o.hostTools);
+    const loaded = loadPolicy(
+      this.o.policyDir,
+      {
+        groupName: call.groupName,
+        ...(call.taskId !== undefined ? { taskId: String(call.taskId) } : {}),
+      },
+      { knownTools: known },
+    );
+    if (!loaded.ok) {
+      const first = loaded.errors[0];
+      const decision: Decision = {
+        effect: 'deny',
+        reason: `the owner's policy files have errors (${first?.source}:${first?.line}: ${first?.message}); every call is denied until \`nanocell policy check\` passes`,
+      };
+      this.o.log.error(
+        { group: call.groupName, errors: loaded.errors },
+        'policy files have errors',
+      );
+      return { allowed: false, decision, output: `Denied: ${decision.reason}.` };
+    }
+    const decision = decide(
+      {
+        groupName: call.groupName,
+        isAdmin: call.isAdmin,
+        tool: call.tool,
+        toolClass: toolClassOf(call.tool, this.o.hostTools) ?? 'cell',
+        input: call.input,
+      },
+      loaded.layers,
+    );
+    if (decision.effect === 'allow') return { allowed: true, decision };
+    if (decision.effect === 'deny') {
+      return {
+        allowed: false,
+        decision,
+        output: `Denied by the owner's policy: ${decision.reason}`,
+      };
+    }
+    return this.askOwner(call, decision, signal);
+  }
+
+  private auditPolicyChanges(call: GateCall): void {
+    const sources = policySources(
+      call.groupName,
+      call.taskId !== undefined ? String(call.taskId) : undefined,
+    );
+    for (const source of [sources.defaults, sources.group, sources.task]) {
+      if (source === undefined) continue;
+      let text: string;
+      try {
+        text = fs.readFileSync(path.join(this.o.policyDir, source), 'utf8');
+      } catch {
+        continue;
+      }
+      const fp = sha256Hex(text);
+      const before = this.seen.get(source);
+      if (before === fp) continue;
+      this.seen.set(source, fp);
+      this.o.audit.append({
+        type: 'policy_change',
+        scope: source,
+        file: source,
+        action: before === undefined ? 'loaded' : 'changed',
+        contentFingerprint: fp,
+      });
+    }
+  }
+
+  private async askOwner(
+    call: GateCall,
+    decision: Decision,
+    signal?: AbortSignal,
+  ): Promise<GateResult> {
+    const { approvals, audit } = this.o;
+    const fp = callFingerprint({ groupName: call.groupName, tool: call.tool, input: call.input });
+    const base = {
+      group: call.groupName,
+      ...(call.taskId !== undefined ? { task: String(call.taskId) } : {}),
+      tool: call.tool,
+      inputFingerprint: fingerprint(call.input),
+    };
+    const already = approvals.consume(fp);
+    if (already.granted) {
+      audit.append({
+        type: 'approval',
+        ...base,
+        code: already.approval.code,
+        status: 'granted',
+        by: 'owner',
+      });
+      return { allowed: true, decision };
+    }
+    if (already.state === 'denied') {
+      return { allowed: false, decision, output: 'Denied: the owner said no to this call.' };
+    }
+    if (!this.o.canWait) {
+      return {
+        allowed: false,
+        decision,
+        output:
+          "Denied: this call needs the owner's approval, which only a running host (`nanocell start`) can ask for.",
+      };
+    }
+    const { approval, created } = approvals.requestApproval({
+      groupName: call.groupName,
+      tool: call.tool,
+      input: call.input,
+      ...(call.taskId !== undefined ? { taskId: String(call.taskId) } : {}),
+    });
+    if (created) {
+      audit.append({ type: 'approval', ...base, code: approval.code, status: 'asked' });
+      this.o.notifyOwner(formatApprovalRequest(approval));
+    }
+    const expiresInMs = Math.max(0, new Date(approval.expiresAt).getTime() - Date.now());
+    const waitSignal = signal
+      ? AbortSignal.any([signal, AbortSignal.timeout(expiresInMs)])
+      : AbortSignal.timeout(expiresInMs);
+    await approvals.waitForAnswer(approval.code, waitSignal);
+    const result = approvals.consume(fp);
+    if (result.granted) {
+      audit.append({
+        type: 'approval',
+        ...base,
+        code: approval.code,
+        status: 'granted',
+        by: 'owner',
+      });
+      return { allowed: true, decision };
+    }
+    const status = result.state === 'denied' ? 'denied' : 'expired';
+    audit.append({ type: 'approval', ...base, code: approval.code, status, by: 'owner' });
+    return {
+      allowed: false,
+      decision,
+      output:
+        status === 'denied'
+          ? 'Denied: the owner said no to this call.'
+          : 'Denied: the owner did not approve this call in time.',
+    };
+  }
+}
