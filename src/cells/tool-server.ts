@@ -11,6 +11,10 @@ import readline from 'node:readline';
 import type { ToolRequest, ToolResponse } from './tool-protocol.js';
 
 const MAX_LIST_ENTRIES = 1000;
+/** Present only in a cell granted egress: the host proxy's socket, and the forwarder to it. */
+const EGRESS_SOCKET = '/run/nanocell/egress.sock';
+const EGRESS_FORWARDER = '/opt/nanocell/egress-forwarder.mjs';
+const EGRESS_PORT = 3128;
 const DEFAULT_READ_LINES = 2000;
 
 type Handler = (input: Record<string, unknown>, req: ToolRequest) => Promise<ToolResponse>;
@@ -209,7 +213,29 @@ async function handle(req: ToolRequest): Promise<ToolResponse> {
   }
 }
 
-function main(): void {
+/**
+ * In a cell granted egress, start the forwarder (127.0.0.1:3128 → the proxy socket) and wait
+ * for it to listen before announcing readiness, so the first command can already use it.
+ */
+async function startEgressForwarder(): Promise<(() => void) | undefined> {
+  try {
+    await fs.access(EGRESS_SOCKET);
+  } catch {
+    return undefined;
+  }
+  const child = spawn('/usr/bin/node', [EGRESS_FORWARDER, EGRESS_SOCKET, String(EGRESS_PORT)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const rl = readline.createInterface({ input: child.stdout });
+    rl.once('line', () => resolve());
+    child.once('exit', (code) => reject(new Error(`egress forwarder exited with code ${code}`)));
+  });
+  return () => child.kill('SIGKILL');
+}
+
+async function main(): Promise<void> {
+  const stopForwarder = await startEgressForwarder();
   const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   lines.on('line', (line) => {
     if (line.trim() === '') return;
@@ -233,8 +259,14 @@ function main(): void {
     );
   });
   // The host closing stdin is the signal to stop.
-  lines.on('close', () => process.exit(0));
+  lines.on('close', () => {
+    stopForwarder?.();
+    process.exit(0);
+  });
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 }
 
-main();
+main().catch((err: unknown) => {
+  process.stderr.write(`tool server: ${(err as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { sha256Hex, canonicalJson } from '../audit/canonical-json.js';
+import type { EgressDecision, EgressGrant } from './egress-grant.js';
+import type { EgressSetup } from './grant-from-policy.js';
+import { EgressProxy } from './egress-proxy.js';
+
+/** The proxy's address inside every cell granted egress. */
+export const CELL_PROXY_URL = 'http://127.0.0.1:3128';
+
+interface Live {
+  key: string;
+  proxy: EgressProxy;
+  socketPath: string;
+  env: Record<string, string>;
+}
+
+export interface PreparedEgress {
+  socketPath: string;
+  /** Proxy settings and credential placeholders for the cell's environment. */
+  env: Record<string, string>;
+  /** The grant differs from the one the group's running cell was started with. */
+  changed: boolean;
+}
+
+/**
+ * One egress proxy per group whose policy grants network access, listening on a unix socket
+ * in a private directory that the group's cell mounts. A grant that changes gets a new proxy
+ * (and new placeholders); the caller restarts the cell so the two match.
+ */
+export class EgressManager {
+  private readonly live = new Map<string, Live>();
+
+  constructor(
+    private readonly runDir: string,
+    private readonly onDecision: (d: EgressDecision) => void,
+    private readonly log: Logger,
+  ) {}
+
+  async prepare(
+    groupName: string,
+    setup: EgressSetup | undefined,
+    owner: { uid: number; gid: number },
+  ): Promise<PreparedEgress | undefined> {
+    const current = this.live.get(groupName);
+    if (!setup) {
+      if (current) await this.close(groupName);
+      return undefined;
+    }
+    const key = grantKey(setup.grant);
+    if (current && current.key === key) {
+      return { socketPath: current.socketPath, env: current.env, changed: false };
+    }
+    if (current) await this.close(groupName);
+    const dir = path.join(this.runDir, groupName);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const socketPath = path.join(dir, 'egress.sock');
+    fs.rmSync(socketPath, { force: true });
+    const proxy = new EgressProxy({ grant: setup.grant, onDecision: this.onDecision });
+    await proxy.listen(socketPath, { mode: 0o600, uid: owner.uid, gid: owner.gid });
+    const env = {
+      ...setup.env,
+      HTTP_PROXY: CELL_PROXY_URL,
+      HTTPS_PROXY: CELL_PROXY_URL,
+      http_proxy: CELL_PROXY_URL,
+      https_proxy: CELL_PROXY_URL,
+    };
+    this.live.set(groupName, { key, proxy, socketPath, env });
+    this.log.info({ group: groupName, rules: setup.grant.rules.length }, 'egress proxy listening');
+    return { socketPath, env, changed: current !== undefined };
+  }
+
+  usage(groupName: string): { requests: number; bytes: number; refused: number } | undefined {
+    return this.live.get(groupName)?.proxy.usage();
+  }
+
+  async close(groupName: string): Promise<void> {
+    const current = this.live.get(groupName);
+    if (!current) return;
+    this.live.delete(groupName);
+    await current.proxy.close();
+    fs.rmSync(current.socketPath, { force: true });
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.live.keys()].map((g) => this.close(g)));
+  }
+}
+
+/** What makes two grants the same, placeholders aside (they are drawn anew for each proxy). */
+function grantKey(grant: EgressGrant): string {
+  return sha256Hex(
+    canonicalJson({
+      rules: grant.rules,
+      budget: grant.budget,
+      credentials: grant.credentials.map((c) => ({ host: c.host, header: c.header ?? null, secret: sha256Hex(c.secret) })),
+    }),
+  );
+}
