@@ -92,26 +92,47 @@ function readSafely(file: string): { text: string; note?: string } {
  * and the file is created exclusively without following links.
  */
 export function writeArchive(home: string, folder: string, name: string, content: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new Error(`invalid archive name: ${name}`);
+  if (!/^[A-Za-z0-9._-]+$/.test(name)) throw new ArchiveError(`invalid archive name: ${name}`);
   const dir = path.join(groupFolderPath(home, folder), 'archive');
   try {
-    const st = fs.lstatSync(dir);
-    if (!st.isDirectory())
-      throw new Error(`${dir} is not a directory (a symlink?); refusing to archive into it`);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     fs.mkdirSync(dir, { mode: 0o755 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
-  const file = path.join(dir, name);
-  const fd = fs.openSync(
-    file,
-    fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
-    0o644,
-  );
+  // Open the folder itself without following a link, then create the file through that
+  // descriptor (/proc/self/fd/N is the opened folder, not a path looked up again): a cell
+  // swapping `archive` for a symlink cannot redirect the write, even mid-way.
+  let dirFd: number;
   try {
-    fs.writeSync(fd, content);
-  } finally {
-    fs.closeSync(fd);
+    dirFd = fs.openSync(
+      dir,
+      fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW,
+    );
+  } catch (err) {
+    throw new ArchiveError(`${dir} is not a plain folder (a symlink?); nothing archived`, {
+      cause: err,
+    });
   }
-  return file;
+  try {
+    const fd = fs.openSync(
+      `/proc/self/fd/${dirFd}/${name}`,
+      fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+      0o644,
+    );
+    try {
+      fs.writeSync(fd, content);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } finally {
+    fs.closeSync(dirFd);
+  }
+  return path.join(dir, name);
+}
+
+export class ArchiveError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ArchiveError';
+  }
 }

@@ -54,6 +54,15 @@ export class Sessions {
     const cut = cutIndex(entries, this.options.keepRecent);
     if (cut <= 0) return;
     const older = entries.slice(0, cut);
+    try {
+      await this.summarise(group, older);
+    } catch (err) {
+      // The turn goes on with the full history; compaction is tried again next time.
+      this.log.warn({ group: group.name, err }, 'session compaction failed; history kept');
+    }
+  };
+
+  private async summarise(group: Group, older: HistoryEntry[]): Promise<void> {
     const response = await this.provider.complete({
       system:
         "You summarise conversations for an assistant's memory. Keep facts, decisions, open tasks, names, dates and preferences; drop small talk. Write plain prose, at most 300 words.",
@@ -83,7 +92,7 @@ export class Sessions {
       this.store.history.deleteThrough(group.id, older.at(-1)!.id);
     });
     this.log.info({ group: group.name, archived: older.length, file }, 'session compacted');
-  };
+  }
 
   /** `/clear`: archive the whole session, forget the summary, and say so in the chat. */
   clear(groupId: number, messageId: number): RunOutcome {
@@ -93,11 +102,23 @@ export class Sessions {
       return { ok: false, kind: 'no_group', error: 'group not found', retryable: false };
     }
     const entries = this.store.history.entries(group.id);
-    if (entries.length > 0) this.archive(group, entries, 'cleared');
-    const reply = 'Started a fresh conversation. The previous one is archived in the group folder.';
+    let reply = 'Started a fresh conversation. The previous one is archived in the group folder.';
+    let cleared = true;
+    if (entries.length > 0) {
+      try {
+        this.archive(group, entries, 'cleared');
+      } catch (err) {
+        // Nothing is forgotten that could not be archived first.
+        this.log.error({ group: group.name, err }, 'archive failed during /clear');
+        reply = `Could not start afresh: ${(err as Error).message}. The conversation is unchanged.`;
+        cleared = false;
+      }
+    }
     const replyId = this.store.transaction(() => {
-      if (entries.length > 0) this.store.history.deleteThrough(group.id, entries.at(-1)!.id);
-      this.store.groups.setSessionSummary(group.id, null);
+      if (cleared && entries.length > 0) {
+        this.store.history.deleteThrough(group.id, entries.at(-1)!.id);
+      }
+      if (cleared) this.store.groups.setSessionSummary(group.id, null);
       this.store.groups.advanceCursor(group.id, message.id);
       return this.store.messages.add({
         groupId: group.id,

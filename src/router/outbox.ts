@@ -2,6 +2,20 @@ import type { Logger } from 'pino';
 import type { Channel } from '../channels/channel.js';
 import type { Store } from '../store/store.js';
 
+/** A channel that never answers must not hold up every other message. */
+const SEND_TIMEOUT_MS = 30_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`channel did not take the message within ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
 export interface OutboxOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
@@ -12,7 +26,9 @@ export interface OutboxOptions {
  * Replies leave through the outbox: stored first (with the run's other writes), then handed
  * to their channel; a failed hand-over is retried with capped exponential backoff, and
  * anything still undelivered at a restart goes out then. `delivered_at` is set the moment the
- * channel takes a message, so a message is never handed over twice by this process or the next.
+ * channel takes a message, so it is not handed over again — except if the host dies in the
+ * instant between the channel taking it and that write, when the next start sends it once
+ * more (at-least-once: losing a reply would be worse).
  */
 export class Outbox {
   private readonly channels = new Map<string, Channel>();
@@ -86,13 +102,13 @@ export class Outbox {
       const channel = this.channels.get(message.channel);
       if (!channel) continue; // Delivered by the process that runs that channel.
       try {
-        await channel.send(message.chatId, message.text);
+        await withTimeout(channel.send(message.chatId, message.text), SEND_TIMEOUT_MS);
         this.store.messages.markDelivered(message.id, this.now());
       } catch (err) {
         const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** message.attempts);
         this.store.messages.markDeliveryFailed(
           message.id,
-          (err as Error).message ?? String(err),
+          err instanceof Error ? err.message : String(err),
           new Date(this.now().getTime() + delay),
         );
         this.log.warn(

@@ -79,7 +79,7 @@ export function taskTools(deps: TaskToolDeps): HostTool[] {
       },
       adminOnly: false,
       input: z.object({
-        prompt: z.string().min(1).max(10_000),
+        prompt: z.string().trim().min(1, 'must not be empty').max(10_000),
         schedule: z.unknown(),
         context_mode: z.enum(['group', 'isolated']).optional(),
         group: z.string().optional(),
@@ -172,7 +172,7 @@ export function taskTools(deps: TaskToolDeps): HostTool[] {
       adminOnly: false,
       input: z.object({
         task_id: z.number().int().positive(),
-        prompt: z.string().min(1).max(10_000).optional(),
+        prompt: z.string().trim().min(1, 'must not be empty').max(10_000).optional(),
         schedule: z.unknown().optional(),
         context_mode: z.enum(['group', 'isolated']).optional(),
       }),

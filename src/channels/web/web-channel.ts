@@ -107,7 +107,12 @@ export class WebChannel implements Channel {
     }
     const match = /^\/api\/chats\/([^/]+)\/messages$/.exec(url.pathname);
     if (!match) return json(res, 404, { error: 'not found' });
-    const chatId = decodeURIComponent(match[1]!);
+    let chatId = '';
+    try {
+      chatId = decodeURIComponent(match[1]!);
+    } catch {
+      // Broken percent-encoding: answered as a bad chat id below.
+    }
     if (!CHAT_ID.test(chatId)) {
       return json(res, 400, { error: 'chat id: use 1-64 letters, digits, - or _' });
     }

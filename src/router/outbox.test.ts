@@ -1,0 +1,271 @@
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Channel, InboundMessage } from '../channels/channel.js';
+import type { Group } from '../store/groups.js';
+import { Store } from '../store/store.js';
+import { Outbox } from './outbox.js';
+
+const log = pino({ level: 'silent' });
+
+/**
+ * A channel that records what it was handed. `failures` holds what each of the next calls
+ * rejects with (an Error, or any value); `gate`, when set, holds every send until released.
+ */
+class FakeChannel implements Channel {
+  readonly sent: Array<{ chatId: string; text: string }> = [];
+  attempts = 0;
+  failures: unknown[] = [];
+  gate: Promise<void> | undefined;
+  private entered: Array<() => void> = [];
+
+  constructor(readonly name: string) {}
+
+  async start(_onMessage: (message: InboundMessage) => Promise<void>): Promise<void> {}
+
+  async send(chatId: string, text: string): Promise<void> {
+    this.attempts++;
+    for (const notify of this.entered.splice(0)) notify();
+    if (this.gate) await this.gate;
+    if (this.failures.length > 0) throw this.failures.shift();
+    this.sent.push({ chatId, text });
+  }
+
+  async stop(): Promise<void> {}
+
+  /** Resolves when the next send() call begins. */
+  nextSend(): Promise<void> {
+    return new Promise((resolve) => this.entered.push(resolve));
+  }
+}
+
+interface OutboxRow {
+  attempts: number;
+  delivered_at: string | null;
+  next_attempt_at: string | null;
+  last_error: string | null;
+}
+
+describe('Outbox', () => {
+  let store: Store;
+  let group: Group;
+  let clock: number;
+  const now = () => new Date(clock);
+  const T0 = Date.parse('2026-03-01T10:00:00.000Z');
+
+  const row = (id: number): OutboxRow => {
+    const r = store.db
+      .prepare(
+        'SELECT attempts, delivered_at, next_attempt_at, last_error FROM messages WHERE id = ?',
+      )
+      .get(id) as OutboxRow | undefined;
+    if (!r) throw new Error(`no message ${id}`);
+    return r;
+  };
+  const store_ = (channel: string, chatId: string, text: string): number =>
+    store.messages.add({
+      groupId: group.id,
+      channel,
+      chatId,
+      direction: 'out',
+      sender: 'assistant',
+      senderName: 'Andy',
+      text,
+    }).id;
+
+  beforeEach(() => {
+    store = Store.open(':memory:');
+    group = store.groups.create({ name: 'family', isAdmin: false });
+    clock = T0;
+  });
+  afterEach(() => {
+    store.close();
+  });
+
+  it('stores a message, delivers it once and marks it delivered', async () => {
+    const web = new FakeChannel('web');
+    const outbox = new Outbox(store, log, { now });
+    outbox.register(web);
+
+    const id = outbox.send(group.id, 'web', 'family-chat', 'hello', 'Andy');
+    await outbox.flush();
+    await outbox.flush();
+
+    expect(web.sent).toEqual([{ chatId: 'family-chat', text: 'hello' }]);
+    expect(store.messages.byId(id)).toMatchObject({
+      direction: 'out',
+      senderName: 'Andy',
+      deliveredAt: new Date(T0).toISOString(),
+      attempts: 1,
+    });
+    expect(store.messages.outboxPendingCount()).toBe(0);
+  });
+
+  it('retries a failing channel with capped exponential backoff and delivers exactly once', async () => {
+    const web = new FakeChannel('web');
+    web.failures = [new Error('platform down'), new Error('still down')];
+    const outbox = new Outbox(store, log, { now, baseDelayMs: 1000, maxDelayMs: 1500 });
+    outbox.register(web);
+    const id = store_('web', 'family-chat', 'hello');
+
+    await outbox.flush();
+    expect(web.attempts).toBe(1);
+    expect(row(id)).toMatchObject({
+      attempts: 1,
+      delivered_at: null,
+      next_attempt_at: new Date(T0 + 1000).toISOString(),
+      last_error: 'platform down',
+    });
+
+    clock = T0 + 999;
+    await outbox.flush();
+    expect(web.attempts).toBe(1);
+
+    clock = T0 + 1000;
+    await outbox.flush();
+    expect(web.attempts).toBe(2);
+    // 1000 * 2^1 = 2000, capped at 1500.
+    expect(row(id)).toMatchObject({
+      attempts: 2,
+      delivered_at: null,
+      next_attempt_at: new Date(T0 + 1000 + 1500).toISOString(),
+      last_error: 'still down',
+    });
+
+    clock = T0 + 2499;
+    await outbox.flush();
+    expect(web.attempts).toBe(2);
+
+    clock = T0 + 2500;
+    await outbox.flush();
+    expect(web.attempts).toBe(3);
+    expect(web.sent).toEqual([{ chatId: 'family-chat', text: 'hello' }]);
+    expect(row(id)).toMatchObject({ attempts: 3, delivered_at: new Date(T0 + 2500).toISOString() });
+
+    clock = T0 + 60_000;
+    await outbox.flush();
+    expect(web.attempts).toBe(3);
+    expect(web.sent).toHaveLength(1);
+  });
+
+  it.each([
+    { attempt: 0, delayMs: 1000 },
+    { attempt: 1, delayMs: 2000 },
+    { attempt: 2, delayMs: 4000 },
+    { attempt: 3, delayMs: 5000 },
+    { attempt: 10, delayMs: 5000 },
+  ])('waits $delayMs ms after failed attempt number $attempt', async ({ attempt, delayMs }) => {
+    const web = new FakeChannel('web');
+    web.failures = [new Error('down')];
+    const outbox = new Outbox(store, log, { now, baseDelayMs: 1000, maxDelayMs: 5000 });
+    outbox.register(web);
+    const id = store_('web', 'c', 'hello');
+    store.db.prepare('UPDATE messages SET attempts = ? WHERE id = ?').run(attempt, id);
+
+    await outbox.flush();
+
+    expect(row(id).next_attempt_at).toBe(new Date(T0 + delayMs).toISOString());
+  });
+
+  it('keeps a message for an unregistered channel pending for a later outbox on the same store', async () => {
+    const web = new FakeChannel('web');
+    const first = new Outbox(store, log, { now });
+    first.register(web);
+    const forTelegram = store_('telegram', 'tg-chat', 'for telegram');
+    const forWeb = store_('web', 'family-chat', 'for web');
+
+    await first.flush();
+
+    expect(web.sent).toEqual([{ chatId: 'family-chat', text: 'for web' }]);
+    expect(store.messages.byId(forWeb)?.deliveredAt).not.toBeNull();
+    expect(row(forTelegram)).toMatchObject({ attempts: 0, delivered_at: null });
+    first.stop();
+
+    // A restart: a new outbox on the same store, now with the telegram channel.
+    const telegram = new FakeChannel('telegram');
+    const web2 = new FakeChannel('web');
+    const second = new Outbox(store, log, { now });
+    second.register(telegram);
+    second.register(web2);
+    await second.flush();
+
+    expect(telegram.sent).toEqual([{ chatId: 'tg-chat', text: 'for telegram' }]);
+    expect(web2.sent).toEqual([]);
+    expect(store.messages.outboxPendingCount()).toBe(0);
+  });
+
+  it('delivers after a restart a message whose retry came due while the host was down', async () => {
+    const web = new FakeChannel('web');
+    web.failures = [new Error('down')];
+    const first = new Outbox(store, log, { now, baseDelayMs: 1000 });
+    first.register(web);
+    const id = store_('web', 'family-chat', 'hello');
+    await first.flush();
+    expect(store.messages.byId(id)?.deliveredAt).toBeNull();
+
+    clock = T0 + 10 * 60_000;
+    const web2 = new FakeChannel('web');
+    const second = new Outbox(store, log, { now });
+    second.register(web2);
+    await second.flush();
+
+    expect(web2.sent).toEqual([{ chatId: 'family-chat', text: 'hello' }]);
+    expect(row(id)).toMatchObject({ attempts: 2 });
+  });
+
+  it('does not deliver twice when flush() is called while a delivery is in flight', async () => {
+    const web = new FakeChannel('web');
+    let release!: () => void;
+    web.gate = new Promise<void>((resolve) => (release = resolve));
+    const outbox = new Outbox(store, log, { now });
+    outbox.register(web);
+    store_('web', 'family-chat', 'one');
+    store_('web', 'family-chat', 'two');
+
+    const entered = web.nextSend();
+    const flushes = [outbox.flush()];
+    await entered;
+    flushes.push(outbox.flush(), outbox.flush());
+    release();
+    await Promise.all(flushes);
+    await outbox.flush();
+
+    expect(web.sent.map((m) => m.text)).toEqual(['one', 'two']);
+    expect(web.attempts).toBe(2);
+    expect(store.messages.outboxPendingCount()).toBe(0);
+  });
+
+  it('delivers a message stored during a flush in the pass a concurrent flush() asked for', async () => {
+    const web = new FakeChannel('web');
+    let release!: () => void;
+    web.gate = new Promise<void>((resolve) => (release = resolve));
+    const outbox = new Outbox(store, log, { now });
+    outbox.register(web);
+    store_('web', 'c', 'first');
+
+    const entered = web.nextSend();
+    const running = outbox.flush();
+    await entered;
+    store_('web', 'c', 'second');
+    const again = outbox.flush();
+    release();
+    await Promise.all([running, again]);
+
+    expect(web.sent.map((m) => m.text)).toEqual(['first', 'second']);
+  });
+
+  it('records a failed attempt, and resolves flush(), when a channel rejects with a non-Error value', async () => {
+    // BUG (outbox.ts deliverDue): `(err as Error).message ?? String(err)` reads `.message`
+    // of undefined/null and throws a TypeError inside the catch: flush() rejects (an
+    // unhandled rejection from send()/start(), which call `void this.flush()`), and the
+    // attempt is never recorded. Fix: `err instanceof Error ? err.message : String(err)`.
+    const web = new FakeChannel('web');
+    web.failures = [undefined];
+    const outbox = new Outbox(store, log, { now });
+    outbox.register(web);
+    const id = store_('web', 'c', 'hello');
+
+    await outbox.flush();
+
+    expect(row(id)).toMatchObject({ attempts: 1, delivered_at: null, last_error: 'undefined' });
+  });
+});
