@@ -10,7 +10,7 @@ import {
 } from '../../test/support/fake-model-server.js';
 import { tempHome } from '../../test/support/temp-home.js';
 import { AnthropicProvider } from '../agent/anthropic.js';
-import { ModelError, type ConversationMessage } from '../agent/model-provider.js';
+import type { ConversationMessage } from '../agent/model-provider.js';
 import type { Group } from '../store/groups.js';
 import { Store } from '../store/store.js';
 import { ensureGroupFolder } from './group-folder.js';
