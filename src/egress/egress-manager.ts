@@ -94,7 +94,11 @@ function grantKey(grant: EgressGrant): string {
     canonicalJson({
       rules: grant.rules,
       budget: grant.budget,
-      credentials: grant.credentials.map((c) => ({ host: c.host, header: c.header ?? null, secret: sha256Hex(c.secret) })),
+      credentials: grant.credentials.map((c) => ({
+        host: c.host,
+        header: c.header ?? null,
+        secret: sha256Hex(c.secret),
+      })),
     }),
   );
 }

@@ -29,8 +29,7 @@ export interface EgressSetup {
 }
 
 export type EgressSetupResult =
-  | { ok: true; setup: EgressSetup | undefined }
-  | { ok: false; errors: string[] };
+  { ok: true; setup: EgressSetup | undefined } | { ok: false; errors: string[] };
 
 /**
  * The egress grant of a group's cell, from the owner's files: every `allow http` rule of the
@@ -70,7 +69,12 @@ export function egressSetupFor(options: {
   const credentials = creds.list.map((c) => {
     const placeholder = makePlaceholder(c.name);
     env[`NANOCELL_CRED_${c.name.toUpperCase()}`] = placeholder;
-    return { placeholder, secret: c.secret, host: c.host, ...(c.header ? { header: c.header } : {}) };
+    return {
+      placeholder,
+      secret: c.secret,
+      host: c.host,
+      ...(c.header ? { header: c.header } : {}),
+    };
   });
   const parsed = parseEgressGrant({
     taskId: `group-${options.groupName}`,
@@ -125,7 +129,9 @@ function readCredentials(
   if (!parsed.success) {
     return {
       ok: false,
-      errors: parsed.error.issues.map((i) => `${file}: ${i.path.join('.') || 'file'}: ${i.message}`),
+      errors: parsed.error.issues.map(
+        (i) => `${file}: ${i.path.join('.') || 'file'}: ${i.message}`,
+      ),
     };
   }
   return { ok: true, list: parsed.data };
