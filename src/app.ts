@@ -250,6 +250,7 @@ function cellSpecFor(config: Config, group: Group): CellSpec {
       HOME: '/home/cell',
       LANG: 'C.UTF-8',
       TZ: config.timezone,
+      NANOCELL_MAX_FILE_BYTES: String(config.maxFileMb * 1024 * 1024),
     },
     workdir: GROUP_MOUNT_PATH,
     toolServerPath: config.toolServerPath,

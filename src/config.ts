@@ -39,6 +39,7 @@ const envSchema = z.object({
   NANOCELL_MAX_TOOL_ROUNDS: positiveInt(25),
   NANOCELL_TOOL_TIMEOUT_MS: positiveInt(60_000),
   NANOCELL_MAX_OUTPUT_BYTES: positiveInt(30_000),
+  NANOCELL_MAX_FILE_MB: positiveInt(1024),
   NANOCELL_CELL_IDLE_MS: positiveInt(120_000),
   NANOCELL_CELL_IMAGE: z.string().min(1).default('nanocell-cell:latest'),
   NANOCELL_MAX_LIVE_CELLS: positiveInt(4),
@@ -78,6 +79,8 @@ export interface Config {
   maxToolRounds: number;
   toolTimeoutMs: number;
   maxOutputBytes: number;
+  /** Largest file one command in a cell may write. */
+  maxFileMb: number;
   cellIdleMs: number;
   cellImage: string;
   maxLiveCells: number;
@@ -135,6 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxToolRounds: e.NANOCELL_MAX_TOOL_ROUNDS,
     toolTimeoutMs: e.NANOCELL_TOOL_TIMEOUT_MS,
     maxOutputBytes: e.NANOCELL_MAX_OUTPUT_BYTES,
+    maxFileMb: e.NANOCELL_MAX_FILE_MB,
     cellIdleMs: e.NANOCELL_CELL_IDLE_MS,
     cellImage: e.NANOCELL_CELL_IMAGE,
     maxLiveCells: e.NANOCELL_MAX_LIVE_CELLS,

@@ -41,8 +41,15 @@ class ToolServerProcess {
     );
   }
 
-  static async start(cwd: string): Promise<ToolServerProcess> {
-    const child = spawn(process.execPath, [serverScript], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  static async start(
+    cwd: string,
+    env: NodeJS.ProcessEnv = process.env,
+  ): Promise<ToolServerProcess> {
+    const child = spawn(process.execPath, [serverScript], {
+      cwd,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const server = new ToolServerProcess(child);
     const lines = readline.createInterface({ input: child.stdout, crlfDelay: Infinity });
     await new Promise<void>((resolve, reject) => {
@@ -434,5 +441,31 @@ describe('tool server', () => {
       server.child.stdin.end();
       expect(await server.exited).toEqual({ code: 0, signal: null });
     });
+  });
+});
+
+describe('tool server file size cap', () => {
+  it('stops a command from writing a file larger than NANOCELL_MAX_FILE_BYTES', async () => {
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'tool-server-fsize-'));
+    const server = await ToolServerProcess.start(cwd, {
+      ...process.env,
+      NANOCELL_MAX_FILE_BYTES: String(1024 * 1024),
+    });
+    try {
+      const r = await server.call('bash', {
+        command:
+          'head -c 5M /dev/zero > big.bin; echo "rc=$?"; ulimit -f 999999999 2>&1 || echo raise-refused',
+      });
+      expect(r.output).not.toContain('rc=0');
+      expect(r.output).toContain('raise-refused');
+      expect(fs.statSync(path.join(cwd, 'big.bin')).size).toBeLessThanOrEqual(1024 * 1024);
+      const small = await server.call('bash', {
+        command: 'head -c 1000 /dev/zero > small.bin && echo ok',
+      });
+      expect(small.output).toBe('ok\n');
+    } finally {
+      await server.stop();
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });

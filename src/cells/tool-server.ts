@@ -17,6 +17,13 @@ const EGRESS_FORWARDER = '/opt/nanocell/egress-forwarder.mjs';
 const EGRESS_PORT = 3128;
 const DEFAULT_READ_LINES = 2000;
 
+const DEFAULT_MAX_FILE_BYTES = 1024 * 1024 * 1024;
+
+function maxFileBytes(): number {
+  const n = Number(process.env.NANOCELL_MAX_FILE_BYTES);
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_FILE_BYTES;
+}
+
 type Handler = (input: Record<string, unknown>, req: ToolRequest) => Promise<ToolResponse>;
 
 function answer(res: ToolResponse): void {
@@ -99,7 +106,20 @@ function run(
 
 const handlers: Record<string, Handler> = {
   async bash(input, req) {
-    const r = await run('/bin/bash', ['-c', str(input, 'command') ?? ''], req);
+    // A hard cap on the size of any file one command writes (RLIMIT_FSIZE, which the command
+    // cannot raise again), so a runaway or hostile command cannot fill the host's disk in one go.
+    const blocks = Math.max(1, Math.floor(maxFileBytes() / 1024));
+    const r = await run(
+      '/bin/bash',
+      [
+        '-c',
+        'ulimit -f "$1" && exec /bin/bash -c "$2"',
+        'nanocell',
+        String(blocks),
+        str(input, 'command') ?? '',
+      ],
+      req,
+    );
     if (r.timedOut) {
       return {
         id: req.id,
