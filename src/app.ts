@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
+import { checkGroupMounts } from './groups/group-mounts.js';
 import { AnthropicProvider } from './agent/anthropic.js';
 import { AuditLog, auditLogPath } from './audit/audit-log.js';
 import type { ModelProvider } from './agent/model-provider.js';
@@ -72,6 +73,7 @@ export function openBase(config: Config): Base {
   });
   const runtimes = allRuntimes(config, installId);
   const audit = AuditLog.open(auditLogPath(config.home));
+  ensureAdminGroup(store, config);
   return {
     config,
     log,
@@ -102,7 +104,7 @@ export async function openAssistant(
     const removed = runtime.removeOrphans();
     if (removed > 0) log.warn({ removed }, 'removed orphaned cells');
   }
-  const adminGroup = ensureAdminGroup(base);
+  const adminGroup = ensureAdminGroup(store, config);
   ensureGlobalFolder(config.home);
   base.audit.append({ type: 'startup', version: '0.1.0', pid: process.pid, runtime: runtime.name });
   const pool = new CellPool(runtime, config.cellIdleMs, log);
@@ -159,7 +161,7 @@ export async function openAssistant(
     provider: base.provider,
     pool,
     outbox,
-    cellSpec: (group) => cellSpecFor(config, group),
+    cellSpec: (group) => cellSpecFor(config, store, log, group),
     hostTools,
     gate,
     budget: config.budget,
@@ -229,8 +231,22 @@ export async function openAssistant(
   };
 }
 
-/** The grant of a group's cell: its folder read-write, the global folder (read-only unless admin). */
-function cellSpecFor(config: Config, group: Group): CellSpec {
+/**
+ * The grant of a group's cell: its folder read-write, the global folder (read-only unless
+ * admin), and the extra folders the owner granted that the allowlist still allows.
+ */
+function cellSpecFor(config: Config, store: Store, log: Logger, group: Group): CellSpec {
+  const extra = checkGroupMounts(config, group, store.groups.mountRequests(group.id));
+  if ('error' in extra)
+    log.error({ group: group.name, error: extra.error }, 'extra mounts skipped');
+  else {
+    for (const r of extra.refusals) {
+      log.warn(
+        { group: group.name, hostPath: r.request.hostPath, reason: r.reason },
+        'mount refused',
+      );
+    }
+  }
   return {
     groupName: group.name,
     mounts: [
@@ -244,6 +260,7 @@ function cellSpecFor(config: Config, group: Group): CellSpec {
         cellPath: GLOBAL_MOUNT_PATH,
         readOnly: !group.isAdmin,
       },
+      ...('error' in extra ? [] : extra.mounts),
     ],
     env: {
       PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -266,8 +283,7 @@ function cellSpecFor(config: Config, group: Group): CellSpec {
 }
 
 /** The admin group and its terminal chat exist from the first run on. */
-function ensureAdminGroup(base: Base): Group {
-  const { store, config } = base;
+function ensureAdminGroup(store: Store, config: Config): Group {
   const group = store.groups.admin() ?? store.groups.create({ name: ADMIN_GROUP, isAdmin: true });
   ensureGroupFolder(config.home, group.folder, config.assistantName);
   if (!store.groups.forChat('terminal', group.name))

@@ -22,6 +22,7 @@ commands:
   chat [--group NAME]          talk to the assistant at the terminal (default: the admin group)
   ask [--group NAME] TEXT...   send one message, print the reply
   groups list|add|remove       manage groups (add NAME [--chat CHANNEL:ID] [--trigger W | --no-trigger])
+  groups mount|unmount NAME PATH [--rw] [--at NAME]   grant a group an extra folder (see the allowlist)
   tasks list|pause|resume|cancel [ID]   manage scheduled tasks
   status                       groups, live cells, queue and the next task runs
   doctor                       check the store, the model endpoint and each cell runtime
@@ -88,6 +89,8 @@ async function main(argv: string[]): Promise<number> {
         chat: { type: 'string' },
         trigger: { type: 'string' },
         'no-trigger': { type: 'boolean' },
+        rw: { type: 'boolean' },
+        at: { type: 'string' },
       },
       allowPositionals: true,
     });
@@ -116,6 +119,8 @@ async function main(argv: string[]): Promise<number> {
             chat: values.chat,
             trigger: values.trigger,
             noTrigger: values['no-trigger'],
+            rw: values.rw,
+            at: values.at,
           },
           process.stdout,
           process.stderr,

@@ -1,8 +1,11 @@
 import type { Base } from '../app.js';
 import { ensureGroupFolder } from '../groups/group-folder.js';
+import { checkGroupMounts } from '../groups/group-mounts.js';
 
 export interface GroupsArgs {
   positionals: string[];
+  rw?: boolean | undefined;
+  at?: string | undefined;
   chat?: string | undefined;
   trigger?: string | undefined;
   noTrigger?: boolean | undefined;
@@ -10,7 +13,9 @@ export interface GroupsArgs {
 
 const USAGE = `usage: nanocell groups list
        nanocell groups add NAME [--chat CHANNEL:CHAT_ID] [--trigger WORD | --no-trigger]
-       nanocell groups remove NAME`;
+       nanocell groups remove NAME
+       nanocell groups mount NAME HOST_PATH [--rw] [--at NAME_IN_CELL]
+       nanocell groups unmount NAME HOST_PATH`;
 
 /** `groups list|add|remove`: the owner manages groups from the terminal. */
 export function groupsCommand(
@@ -92,6 +97,42 @@ export function groupsCommand(
       });
       out.write(
         `removed group ${name} (its folder is kept under ${config.home}/groups/${group.folder})\n`,
+      );
+      return 0;
+    }
+    case 'mount':
+    case 'unmount': {
+      const hostPath = args.positionals[2];
+      if (!name || !hostPath) return usage(err, `groups ${sub} needs a group NAME and a HOST_PATH`);
+      const group = store.groups.byName(name);
+      if (!group) return usage(err, `no group named "${name}"`, 1);
+      if (sub === 'unmount') {
+        if (!store.groups.removeMountRequest(group.id, hostPath)) {
+          return usage(err, `group "${name}" has no mount of ${hostPath}`, 1);
+        }
+        out.write(`removed ${hostPath} from ${name} (from its next cell on)\n`);
+        return 0;
+      }
+      const request = {
+        hostPath,
+        readOnly: !args.rw,
+        ...(args.at ? { containerPath: `/workspace/extra/${args.at}` } : {}),
+      };
+      const checked = checkGroupMounts(config, group, [request]);
+      if ('error' in checked) return usage(err, checked.error, 1);
+      const refusal = checked.refusals[0];
+      if (refusal) return usage(err, `refused: ${refusal.reason}`, 1);
+      const mount = checked.mounts[0]!;
+      store.groups.addMountRequest(group.id, request);
+      base.audit.append({
+        type: 'group_change',
+        group: group.name,
+        action: 'updated',
+        by: 'owner (cli)',
+        summary: `mount ${mount.hostPath} at ${mount.cellPath} ${mount.readOnly ? 'ro' : 'rw'}`,
+      });
+      out.write(
+        `${name}: ${mount.hostPath} at ${mount.cellPath} (${mount.readOnly ? 'read-only' : 'read-write'}) from its next cell on\n`,
       );
       return 0;
     }

@@ -138,6 +138,55 @@ export class GroupStore {
     this.db.prepare('UPDATE groups SET session_summary = ? WHERE id = ?').run(summary, groupId);
   }
 
+  /** Extra mounts the owner asked for; validated against the allowlist at each cell start. */
+  mountRequests(
+    groupId: number,
+  ): Array<{ hostPath: string; containerPath?: string; readOnly: boolean }> {
+    return (
+      this.db
+        .prepare(
+          'SELECT host_path, container_path, read_only FROM group_mounts WHERE group_id = ? ORDER BY id',
+        )
+        .all(groupId) as Array<{
+        host_path: string;
+        container_path: string | null;
+        read_only: number;
+      }>
+    ).map((r) => ({
+      hostPath: r.host_path,
+      ...(r.container_path ? { containerPath: r.container_path } : {}),
+      readOnly: r.read_only === 1,
+    }));
+  }
+
+  addMountRequest(
+    groupId: number,
+    m: { hostPath: string; containerPath?: string; readOnly: boolean },
+  ): void {
+    this.db
+      .prepare(
+        `INSERT INTO group_mounts (group_id, host_path, container_path, read_only, created_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (group_id, host_path) DO UPDATE SET
+           container_path = excluded.container_path, read_only = excluded.read_only`,
+      )
+      .run(
+        groupId,
+        m.hostPath,
+        m.containerPath ?? null,
+        m.readOnly ? 1 : 0,
+        new Date().toISOString(),
+      );
+  }
+
+  removeMountRequest(groupId: number, hostPath: string): boolean {
+    return (
+      this.db
+        .prepare('DELETE FROM group_mounts WHERE group_id = ? AND host_path = ?')
+        .run(groupId, hostPath).changes > 0
+    );
+  }
+
   advanceCursor(groupId: number, messageId: number): void {
     this.db
       .prepare('UPDATE groups SET cursor_message_id = MAX(cursor_message_id, ?) WHERE id = ?')
