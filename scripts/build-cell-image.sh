@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the nanocell "cell" root filesystem offline, from the host's own
 # binaries, into build/cell-rootfs/, and (when a docker daemon is reachable)
-# import it as the docker image nanocell-cell:<version> + nanocell-cell:latest.
+# import it as the docker image nanocell-cell:<version> + nanocell-cell:latest,
+# and the same into podman when podman is installed.
 #
 # Nothing is downloaded: every file comes from the host (Debian 12 packages
 # already installed, plus the host's node). The version is a content hash of
@@ -9,12 +10,12 @@
 # changed (stamp: build/cell-rootfs.stamp).
 #
 # Usage: scripts/build-cell-image.sh [--rootfs-only] [--force] [--quiet]
-#   --rootfs-only  build the rootfs only; never touch docker
+#   --rootfs-only  build the rootfs only; never touch docker or podman
 #   --force        rebuild the rootfs and re-import the image even if up to date
 #   --quiet        print only warnings and errors
 #
-# The same rootfs serves both sandboxes: bubblewrap binds it read-only as "/",
-# docker runs the imported image. Users with access to a registry can build
+# The same rootfs serves every sandbox: bubblewrap binds it read-only as "/",
+# docker, podman and gVisor run the imported image. Users with a registry can build
 # the equivalent image from src/cells/image/Dockerfile instead.
 set -euo pipefail
 
@@ -298,7 +299,7 @@ else
 
   # configuration
   say "writing /etc files"
-  mkdir -p "$TMP_ROOT"/{etc,tmp,var/tmp,run,root,home/cell,workspace/group,workspace/global,workspace/extra,opt/nanocell,proc,dev,sys}
+  mkdir -p "$TMP_ROOT"/{etc,tmp,var/tmp,run,run/nanocell,root,home/cell,workspace/group,workspace/global,workspace/extra,opt/nanocell,proc,dev,sys}
   chmod 1777 "$TMP_ROOT/tmp" "$TMP_ROOT/var/tmp"
   chmod 0700 "$TMP_ROOT/root"
   cat >"$TMP_ROOT/etc/passwd" <<EOF
@@ -374,45 +375,69 @@ EOF
 fi
 
 # ---------------------------------------------------------------------------
-# 5. Docker image (only when a daemon answers).
+# 5. Images for docker and podman (each only when it answers): the same rootfs,
+#    imported offline with the same metadata, tagged <version> and latest.
 # ---------------------------------------------------------------------------
 if [[ $ROOTFS_ONLY == 1 ]]; then
-  say "skipping docker (--rootfs-only)"
-  exit 0
-fi
-if ! command -v docker >/dev/null 2>&1; then
-  say "docker not installed: skipping image import (bwrap cells still work)"
-  exit 0
-fi
-if ! timeout 20 docker info >/dev/null 2>&1; then
-  say "docker daemon not reachable: skipping image import (bwrap cells still work)"
+  say "skipping docker and podman (--rootfs-only)"
   exit 0
 fi
 
 IMAGE="$IMAGE_REPO:$VERSION"
-if [[ $FORCE == 0 ]] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
-  say "image up to date: $IMAGE"
-else
-  say "importing $IMAGE into docker"
-  tar_owner=()
-  [[ $(id -u) == 0 ]] || tar_owner=(--owner=0 --group=0)
-  tar -C "$ROOTFS" --numeric-owner "${tar_owner[@]}" -c . |
-    timeout 600 docker import \
-      --change "USER $CELL_UID" \
-      --change 'WORKDIR /workspace/group' \
-      --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
-      --change 'ENV HOME=/home/cell' \
-      --change 'ENV LANG=C.UTF-8' \
-      --change 'CMD ["/bin/bash"]' \
-      --message "nanocell cell $VERSION (host binaries, node $NODE_VERSION)" \
-      - "$IMAGE" >/dev/null
-fi
-docker tag "$IMAGE" "$IMAGE_REPO:latest"
-say "tagged $IMAGE_REPO:latest -> $IMAGE"
+IMPORT_CHANGES=(
+  --change "USER $CELL_UID"
+  --change 'WORKDIR /workspace/group'
+  --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin'
+  --change 'ENV HOME=/home/cell'
+  --change 'ENV LANG=C.UTF-8'
+  --change 'CMD ["/bin/bash"]'
+)
 
-# drop images of older versions (best effort: one still used by a container stays)
-while read -r tag; do
-  if [[ $tag =~ ^[0-9a-f]{12}$ && $tag != "$VERSION" ]]; then
-    docker rmi "$IMAGE_REPO:$tag" >/dev/null 2>&1 && say "removed old image $IMAGE_REPO:$tag" || true
+rootfs_tar() {
+  local tar_owner=()
+  [[ $(id -u) == 0 ]] || tar_owner=(--owner=0 --group=0)
+  tar -C "$ROOTFS" --numeric-owner "${tar_owner[@]}" -c .
+}
+
+# import_image ENGINE: docker or podman; import, tag latest, drop older versions
+import_image() {
+  local engine="$1" ref="$IMAGE" tag quiet=()
+  # podman names local images localhost/NAME (docker has no such prefix) and
+  # prints its progress unless told not to
+  if [[ $engine == podman ]]; then
+    ref="localhost/$IMAGE"
+    quiet=(--quiet)
   fi
-done < <(docker images "$IMAGE_REPO" --format '{{.Tag}}' 2>/dev/null || true)
+  if [[ $FORCE == 0 ]] && "$engine" image inspect "$ref" >/dev/null 2>&1; then
+    say "$engine image up to date: $IMAGE"
+  else
+    say "importing $IMAGE into $engine"
+    rootfs_tar | timeout 600 "$engine" import "${quiet[@]}" "${IMPORT_CHANGES[@]}" \
+      --message "nanocell cell $VERSION (host binaries, node $NODE_VERSION)" \
+      - "$IMAGE" >/dev/null || die "$engine import failed"
+  fi
+  "$engine" tag "$ref" "$IMAGE_REPO:latest" || die "$engine tag failed"
+  say "$engine: tagged $IMAGE_REPO:latest -> $IMAGE ($("$engine" image inspect --format '{{.Size}}' "$ref" 2>/dev/null | awk '{ printf "%d MB", $1 / 1000000 }'))"
+  # drop images of older versions (best effort: one still used by a container stays)
+  while read -r tag; do
+    if [[ $tag =~ ^[0-9a-f]{12}$ && $tag != "$VERSION" ]]; then
+      "$engine" rmi "$IMAGE_REPO:$tag" >/dev/null 2>&1 && say "$engine: removed old image $IMAGE_REPO:$tag" || true
+    fi
+  done < <("$engine" images "$IMAGE_REPO" --format '{{.Tag}}' 2>/dev/null || true)
+}
+
+if ! command -v docker >/dev/null 2>&1; then
+  say "docker not installed: skipping its image (bwrap cells still work)"
+elif ! timeout 20 docker info >/dev/null 2>&1; then
+  say "docker daemon not reachable: skipping its image (bwrap cells still work)"
+else
+  import_image docker
+fi
+
+if ! command -v podman >/dev/null 2>&1; then
+  say "podman not installed: skipping its image"
+elif ! timeout 60 podman info >/dev/null 2>&1; then
+  warn "podman is installed but \`podman info\` fails: skipping its image"
+else
+  import_image podman
+fi

@@ -3,15 +3,18 @@
 # Non-interactive, safe to run again (a second run takes a few seconds).
 #
 #   1. node >= 20 and npm
-#   2. Debian packages (bubblewrap, docker.io, native build tools, ...)
+#   2. Debian packages (bubblewrap, docker.io, podman, runsc, native build tools, ...)
 #   3. npm dependencies (npm ci), then `npm run build`
-#   4. a running docker daemon, when docker is installed
-#   5. the cell image: build/cell-rootfs (bwrap) + nanocell-cell:latest (docker)
+#   4. a running docker daemon, when docker is installed, with gVisor's runsc
+#      declared in /etc/docker/daemon.json (runtimeArgs --network=none)
+#   5. the cell image: build/cell-rootfs (bwrap) + nanocell-cell:latest (docker, podman)
 #
 # Usage: scripts/setup.sh [--quiet]
 # Environment:
 #   NANOCELL_SKIP_BUILD=1     skip `npm run build`
-#   NANOCELL_NO_DOCKER=1      neither install nor start docker (bwrap only)
+#   NANOCELL_NO_DOCKER=1      neither install nor start docker (bwrap only; no gVisor)
+#   NANOCELL_NO_PODMAN=1      do not install podman
+#   NANOCELL_NO_GVISOR=1      do not install gVisor (runsc)
 #   NANOCELL_REQUIRE_DOCKER=1 fail when the docker daemon cannot be started
 set -euo pipefail
 
@@ -93,8 +96,11 @@ say "node $NODE_VERSION, npm $(npm --version 2>/dev/null)"
 # ---------------------------------------------------------------------------
 # 2. Debian packages
 # ---------------------------------------------------------------------------
-PKGS=(bubblewrap python3 make g++ git curl procps iproute2 ca-certificates)
+PKGS=(bubblewrap python3 make g++ git curl procps iproute2 ca-certificates util-linux)
 [[ ${NANOCELL_NO_DOCKER:-0} == 1 ]] || PKGS+=(docker.io)
+# podman runs cells with runc (crun fails on cgroup v1 hosts) and --init needs catatonit
+[[ ${NANOCELL_NO_PODMAN:-0} == 1 ]] || PKGS+=(podman runc catatonit)
+[[ ${NANOCELL_NO_DOCKER:-0} == 1 || ${NANOCELL_NO_GVISOR:-0} == 1 ]] || PKGS+=(runsc)
 
 if command -v dpkg-query >/dev/null 2>&1; then
   mapfile -t MISSING < <(
@@ -318,12 +324,44 @@ ensure_docker() {
   return 1
 }
 
+# gVisor needs runsc declared in daemon.json; a running dockerd rereads its
+# runtimes on SIGHUP (no restart, running containers stay up).
+ensure_gvisor() {
+  command -v runsc >/dev/null 2>&1 || return 0
+  if docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; then
+    say "gVisor runtime runsc registered with docker"
+    return 0
+  fi
+  if [[ $IS_ROOT != 1 ]]; then
+    warn "runsc is installed but docker does not know it: add it to /etc/docker/daemon.json as root"
+    return 0
+  fi
+  write_daemon_json
+  local pid t=0
+  if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker; then
+    timeout 60 systemctl reload docker || warn "systemctl reload docker failed"
+  else
+    pid="$(cat /var/run/docker.pid 2>/dev/null || pgrep -xo dockerd || true)"
+    if [[ -n $pid ]]; then kill -HUP "$pid" 2>/dev/null || warn "could not signal dockerd ($pid)"; fi
+  fi
+  while ((t < 20)); do
+    if docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; then
+      say "gVisor runtime runsc registered with docker (daemon.json reloaded)"
+      return 0
+    fi
+    sleep 1
+    t=$((t + 1))
+  done
+  warn "docker did not pick up runsc from /etc/docker/daemon.json; restart dockerd"
+}
+
 if [[ ${NANOCELL_NO_DOCKER:-0} == 1 ]]; then
   say "docker skipped (NANOCELL_NO_DOCKER=1)"
 elif ! command -v docker >/dev/null 2>&1; then
   say "docker not installed: cells will use bubblewrap only"
 elif ensure_docker; then
   DOCKER_UP=1
+  ensure_gvisor
 else
   if [[ -f $DOCKERD_LOG ]]; then
     echo "[setup] last lines of $DOCKERD_LOG:" >&2
@@ -341,7 +379,8 @@ fi
 say "cell image (scripts/build-cell-image.sh)"
 img_args=()
 [[ $QUIET == 1 ]] && img_args+=(--quiet)
-[[ $DOCKER_UP == 1 ]] || img_args+=(--rootfs-only)
+# without docker, the script still imports the image into podman when it is there
+
 bash "$REPO_ROOT/scripts/build-cell-image.sh" "${img_args[@]}" || die "building the cell image failed"
 
 # smoke tests: both sandboxes start a shell and node in the cell
@@ -357,13 +396,30 @@ if command -v bwrap >/dev/null 2>&1; then
     warn "bwrap could not run the cell: $out"
   fi
 fi
+UID_PROBE=(node -e 'process.stdout.write(String(process.getuid()))')
 if [[ $DOCKER_UP == 1 ]]; then
   if out="$(timeout 60 docker run --rm --network none --read-only --user 10001:10001 --cap-drop ALL \
-    --security-opt no-new-privileges nanocell-cell:latest node -e 'process.stdout.write(String(process.getuid()))' 2>&1)"; then
+    --security-opt no-new-privileges nanocell-cell:latest "${UID_PROBE[@]}" 2>&1)"; then
     say "docker sandbox ok (uid $out)"
   else
     warn "docker could not run the cell: $out"
     [[ ${NANOCELL_REQUIRE_DOCKER:-0} == 1 ]] && die "docker cell smoke test failed"
+  fi
+  if command -v runsc >/dev/null 2>&1; then
+    if out="$(timeout 60 docker run --rm --runtime runsc --network none --read-only --user 10001:10001 \
+      --cap-drop ALL nanocell-cell:latest "${UID_PROBE[@]}" 2>&1)"; then
+      say "gVisor sandbox ok (uid $out)"
+    else
+      warn "docker with runsc (gVisor) could not run the cell: $(tail -n 1 <<<"$out")"
+    fi
+  fi
+fi
+if command -v podman >/dev/null 2>&1; then
+  if out="$(timeout 60 podman run --rm --runtime runc --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 \
+    --network none --read-only --user 10001:10001 --cap-drop ALL nanocell-cell:latest "${UID_PROBE[@]}" 2>&1)"; then
+    say "podman sandbox ok (uid $out)"
+  else
+    warn "podman could not run the cell: $(tail -n 1 <<<"$out")"
   fi
 fi
 

@@ -8,10 +8,11 @@ import { AuditLog, auditLogPath } from './audit/audit-log.js';
 import type { ModelProvider } from './agent/model-provider.js';
 import { CellPool } from './cells/cell-pool.js';
 import type { CellRuntime, CellSpec } from './cells/cell-runtime.js';
-import { DockerRuntime } from './cells/docker.js';
 import { allRuntimes } from './cells/runtimes.js';
 import { selectRuntime } from './cells/select-runtime.js';
-import type { Config } from './config.js';
+import { PROJECT_ROOT, type Config } from './config.js';
+import { CELL_EGRESS_DIR, EgressManager } from './egress/egress-manager.js';
+import { egressSetupFor } from './egress/grant-from-policy.js';
 import { ensureGlobalFolder, ensureGroupFolder, globalFolderPath } from './groups/group-folder.js';
 import { Sessions } from './groups/sessions.js';
 import { Outbox } from './router/outbox.js';
@@ -55,7 +56,10 @@ export interface Assistant extends Base {
 }
 
 export function openBase(config: Config): Base {
-  fs.mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  // Others may pass through (cells run as their own uid) but not list; what is inside is
+  // private by the umask main sets, except the folders a cell mounts.
+  fs.mkdirSync(config.home, { recursive: true, mode: 0o711 });
+  fs.chmodSync(config.home, 0o711);
   const logDir = path.join(config.home, 'logs');
   fs.mkdirSync(logDir, { recursive: true });
   const log = pino(
@@ -100,14 +104,71 @@ export async function openAssistant(
 ): Promise<Assistant> {
   const { config, store, log } = base;
   const runtime = await selectRuntime(config.runtime, base.runtimes);
-  if (runtime instanceof DockerRuntime) {
-    const removed = runtime.removeOrphans();
-    if (removed > 0) log.warn({ removed }, 'removed orphaned cells');
-  }
+  const removed = runtime.removeOrphans?.() ?? 0;
+  if (removed > 0) log.warn({ removed, runtime: runtime.name }, 'removed orphaned cells');
   const adminGroup = ensureAdminGroup(store, config);
   ensureGlobalFolder(config.home);
   base.audit.append({ type: 'startup', version: '0.1.0', pid: process.pid, runtime: runtime.name });
-  const pool = new CellPool(runtime, config.cellIdleMs, log);
+  const pool = new CellPool(runtime, config.cellIdleMs, log, {
+    maxLiveCells: config.maxLiveCells,
+  });
+  const egress = new EgressManager(
+    path.join(config.home, 'run'),
+    path.join(PROJECT_ROOT, 'dist', 'cells', 'egress-forwarder.js'),
+    (d) =>
+      base.audit.append({
+        type: 'egress',
+        task: d.taskId,
+        group: d.groupName,
+        stage: d.stage,
+        kind: d.kind,
+        host: d.host,
+        ...(d.port !== null ? { port: d.port } : {}),
+        method: d.method,
+        path: d.path,
+        ...(d.address ? { address: d.address } : {}),
+        decision: d.allowed ? 'allowed' : 'denied',
+        rule: d.rule,
+        ...(d.reason ? { reason: d.reason } : {}),
+        ...(d.credentials?.length ? { credentials: d.credentials } : {}),
+        bytesUp: d.bytesUp,
+        bytesDown: d.bytesDown,
+      }),
+    log,
+  );
+  const owner = runtime.cellUser?.() ?? {
+    hostOwnerUid: process.getuid?.() ?? 0,
+    hostOwnerGid: process.getgid?.() ?? 0,
+  };
+  /** The group's cell spec, with its egress proxy ready when its policy grants network. */
+  const cellSpec = async (group: Group): Promise<CellSpec> => {
+    const spec = cellSpecFor(config, store, log, group);
+    const setup = egressSetupFor({
+      policyDir: path.join(config.configDir, 'policy'),
+      configDir: config.configDir,
+      groupName: group.name,
+      hostTools: HOST_TOOL_NAMES,
+      budget: { maxRequests: config.budget.egressRequests, maxBytes: 256 * 1024 * 1024 },
+    });
+    if (!setup.ok) {
+      log.error({ group: group.name, errors: setup.errors }, 'egress not granted: policy errors');
+    }
+    const prepared = await egress.prepare(group.name, setup.ok ? setup.setup : undefined, {
+      uid: owner.hostOwnerUid,
+      gid: owner.hostOwnerGid,
+    });
+    if (prepared?.changed) await pool.stop(group.name);
+    if (!prepared) return spec;
+    return {
+      ...spec,
+      mounts: [
+        ...spec.mounts,
+        { hostPath: prepared.dir, cellPath: CELL_EGRESS_DIR, readOnly: true },
+      ],
+      env: { ...spec.env, ...prepared.env },
+      network: { mode: 'egress-proxy', socketPath: prepared.socketPath },
+    };
+  };
   const outbox = new Outbox(store, log);
   const hostTools = new AssistantHostTools(
     taskTools({
@@ -161,7 +222,7 @@ export async function openAssistant(
     provider: base.provider,
     pool,
     outbox,
-    cellSpec: (group) => cellSpecFor(config, store, log, group),
+    cellSpec,
     hostTools,
     gate,
     budget: config.budget,
@@ -223,6 +284,7 @@ export async function openAssistant(
         for (const fn of hooks.reverse()) await fn();
         outbox.stop();
         await pool.stopAll();
+        await egress.closeAll();
         base.audit.append({ type: 'shutdown', reason: 'stopped' });
         base.close();
       })();
@@ -286,8 +348,12 @@ function cellSpecFor(config: Config, store: Store, log: Logger, group: Group): C
 function ensureAdminGroup(store: Store, config: Config): Group {
   const group = store.groups.admin() ?? store.groups.create({ name: ADMIN_GROUP, isAdmin: true });
   ensureGroupFolder(config.home, group.folder, config.assistantName);
-  if (!store.groups.forChat('terminal', group.name))
+  // The owner's chats: the web chat first (where unprompted output goes while the host runs
+  // and nobody has written yet), then the terminal.
+  if (!store.groups.forChat('web', 'owner')) store.groups.bindChat('web', 'owner', group.id);
+  if (!store.groups.forChat('terminal', group.name)) {
     store.groups.bindChat('terminal', group.name, group.id);
+  }
   return group;
 }
 
@@ -297,8 +363,12 @@ export function terminalChatFor(base: Base, groupName: string): Group {
   const group =
     store.groups.byName(groupName) ?? store.groups.create({ name: groupName, isAdmin: false });
   ensureGroupFolder(config.home, group.folder, config.assistantName);
-  if (!store.groups.forChat('terminal', group.name))
+  // The owner's chats: the web chat first (where unprompted output goes while the host runs
+  // and nobody has written yet), then the terminal.
+  if (!store.groups.forChat('web', 'owner')) store.groups.bindChat('web', 'owner', group.id);
+  if (!store.groups.forChat('terminal', group.name)) {
     store.groups.bindChat('terminal', group.name, group.id);
+  }
   return group;
 }
 

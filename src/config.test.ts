@@ -21,7 +21,7 @@ describe('loadConfig', () => {
       baseUrl: 'https://api.anthropic.com',
       assistantName: 'Andy',
       runtime: 'auto',
-      home: path.join(os.homedir(), '.nanocell'),
+      home: process.getuid?.() === 0 ? '/var/lib/nanocell' : path.join(os.homedir(), '.nanocell'),
       modelTimeoutMs: 120_000,
       modelMaxRetries: 4,
       maxTokens: 4096,

@@ -124,7 +124,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
-  const home = path.resolve(e.NANOCELL_HOME ?? path.join(os.homedir(), '.nanocell'));
+  // As root, the data dir must not sit under /root (0700): cells run as uid 10001 and bwrap
+  // needs to traverse the folders above each mount.
+  const defaultHome =
+    process.getuid?.() === 0 ? '/var/lib/nanocell' : path.join(os.homedir(), '.nanocell');
+  const home = path.resolve(e.NANOCELL_HOME ?? defaultHome);
   return {
     apiKey: e.ANTHROPIC_API_KEY,
     baseUrl: e.ANTHROPIC_BASE_URL.replace(/\/+$/, ''),

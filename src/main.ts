@@ -172,6 +172,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Everything nanocell writes is private to the owner unless made cell-visible on purpose
+// (group and global folders set their own modes): the database, logs, audit log, tokens.
+process.umask(0o077);
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {

@@ -48,6 +48,8 @@ export interface Cell {
   call(request: CellCall): Promise<ToolResponse>;
   /** True until the cell's process has exited. */
   readonly alive: boolean;
+  /** The host process that holds the cell (bwrap, `docker run`, ...), when there is one. */
+  readonly pid?: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,10 @@ export interface RuntimeStatus {
   ok: boolean;
   /** One line: version, or what is wrong and how to fix it. */
   detail: string;
+  /** The isolation this runtime gives on this host, checked, e.g. "seccomp", "pids limit". */
+  enforced?: string[];
+  /** Hardening it does not give here: said out loud, never silently missing. */
+  notEnforced?: string[];
 }
 
 /**
@@ -64,8 +70,21 @@ export interface RuntimeStatus {
  */
 export interface CellRuntime {
   readonly name: string;
+  /** Whether the runtime works here and what it enforces; never rejects. */
   status(): Promise<RuntimeStatus>;
   start(spec: CellSpec, signal?: AbortSignal): Promise<Cell>;
+  /**
+   * Remove cells a previous run of this install left behind (a crash, a kill -9) and return
+   * how many. Only runtimes whose cells can outlive the host process have it; call it once
+   * at start-up, before the first cell starts. Cells of a host process still running (e.g.
+   * a `chat` next to an `ask`) are left alone.
+   */
+  removeOrphans?(): number;
+  /**
+   * Who the cell's processes are on the host: the owner a file or socket needs for the cell to
+   * use it (the group folder, the egress socket).
+   */
+  cellUser?(): { hostOwnerUid: number; hostOwnerGid: number };
 }
 
 export class RuntimeUnavailableError extends Error {

@@ -1,7 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-/** The uid/gid a cell's processes run as when the host itself runs as root. */
+/**
+ * Who a cell writes as. The rule, for every runtime: a file the cell writes in its group
+ * folder belongs to the owner of that folder on the host, and that is never root and never a
+ * uid the host user cannot manage.
+ * - Host user not root: the cell runs as the host user's own uid (rootless podman through
+ *   `--userns keep-id`), so the folder and its files stay the user's.
+ * - Host root: every runtime runs the cell as uid 10001 (bwrap too: it is started as 10001,
+ *   not mapped onto host root), and the group folder is handed to 10001 first (ensureOwner).
+ *   Root manages it; a cell that escaped its sandbox would be an unprivileged user.
+ */
 export const ROOT_HOST_CELL_ID = 10001;
 
 export interface CellUser {

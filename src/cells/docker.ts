@@ -1,14 +1,22 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import {
   RuntimeUnavailableError,
-  TOOL_SERVER_CELL_PATH,
   type Cell,
   type CellRuntime,
   type CellSpec,
   type RuntimeStatus,
 } from './cell-runtime.js';
 import { ROOT_HOST_CELL_ID, ensureOwner, type CellUser } from './cell-user.js';
+import {
+  LABEL_OWNER_PID,
+  type ContainerRunOptions,
+  cellName,
+  containerRunArgs,
+  removeContainer,
+  removeOrphanContainers,
+} from './container-args.js';
+import { run } from './run-cli.js';
 import { StdioCell } from './stdio-cell.js';
 
 export interface DockerOptions {
@@ -19,16 +27,29 @@ export interface DockerOptions {
   dockerPath?: string;
 }
 
+/** What `docker info` says about the daemon, in one call. */
+interface DaemonInfo {
+  version: string;
+  seccomp: boolean;
+  runtimes: Record<string, { path?: string; runtimeArgs?: string[] }>;
+  memoryLimit: boolean;
+  swapLimit: boolean;
+  pidsLimit: boolean;
+  cpuQuota: boolean;
+}
+
+const INFO_FORMAT =
+  '{{.ServerVersion}}|{{json .SecurityOptions}}|{{json .Runtimes}}|{{.MemoryLimit}}|{{.SwapLimit}}|{{.PidsLimit}}|{{.CPUCfsQuota}}';
+
 /**
  * Docker containers from the project's own image: `docker run -i` with the tool server on
- * stdio, no network at all (`--network none`; an `--internal` network still reaches the
- * host's bridge addresses), a read-only root, no capabilities, no new privileges.
+ * stdio and the flags of container-args.ts. Docker's default seccomp profile stays on.
  */
 export class DockerRuntime implements CellRuntime {
-  readonly name = 'docker';
-  private readonly docker: string;
+  readonly name: string = 'docker';
+  protected readonly docker: string;
 
-  constructor(private readonly options: DockerOptions) {
+  constructor(protected readonly options: DockerOptions) {
     this.docker = options.dockerPath ?? 'docker';
   }
 
@@ -41,102 +62,82 @@ export class DockerRuntime implements CellRuntime {
     return { uid: id, gid: g, hostOwnerUid: id, hostOwnerGid: g };
   }
 
+  /** Flags this engine adds to `docker run`, and how it differs in limits and tmpfs. */
+  protected engineOptions(
+    _spec: CellSpec,
+  ): Pick<ContainerRunOptions, 'engineArgs' | 'hostPidsLimit' | 'tmpfsOwnerOptions'> {
+    return {};
+  }
+
+  /** What the daemon must offer beyond plain docker; a problem, or undefined when fine. */
+  protected checkDaemon(_info: DaemonInfo): string | undefined {
+    return undefined;
+  }
+
+  protected describe(info: DaemonInfo): {
+    detail: string;
+    enforced: string[];
+    notEnforced: string[];
+  } {
+    const { enforced, notEnforced } = containerEnforcement(info);
+    return {
+      detail: `docker ${info.version}, image ${this.options.image}`,
+      enforced: [...enforced, info.seccomp ? 'seccomp (docker default profile)' : 'seccomp'],
+      notEnforced: [...notEnforced, ...(info.seccomp ? [] : ['seccomp'])],
+    };
+  }
+
   async status(): Promise<RuntimeStatus> {
-    const info = spawnSync(this.docker, ['version', '--format', '{{.Server.Version}}'], {
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
-    if (info.error && (info.error as NodeJS.ErrnoException).code === 'ENOENT') {
+    const info = await run(this.docker, ['info', '--format', INFO_FORMAT]);
+    if (info.notFound) {
       return {
         ok: false,
         detail: 'docker not found: install it with `sudo apt-get install -y docker.io`',
       };
     }
-    if (info.status !== 0) {
+    if (info.code !== 0) {
+      const why = (info.stderr || '').trim().split('\n')[0];
       return {
         ok: false,
-        detail: `the docker daemon is not reachable (${(info.stderr || '').trim().split('\n')[0]}): start it with \`sudo systemctl start docker\` or \`sudo dockerd &\``,
+        detail: `the docker daemon is not reachable (${why}): start it with \`sudo systemctl start docker\` or \`sudo dockerd &\``,
       };
     }
-    const image = spawnSync(
-      this.docker,
-      ['image', 'inspect', '--format', '{{.Id}}', this.options.image],
-      {
-        encoding: 'utf8',
-        timeout: 10_000,
-      },
-    );
-    if (image.status !== 0) {
+    const daemon = parseInfo(info.stdout);
+    const problem = this.checkDaemon(daemon);
+    if (problem) return { ok: false, detail: problem };
+    const image = await run(this.docker, [
+      'image',
+      'inspect',
+      '--format',
+      '{{.Id}}',
+      this.options.image,
+    ]);
+    if (image.code !== 0) {
       return {
         ok: false,
-        detail: `docker ${info.stdout.trim()} is up but the cell image ${this.options.image} is missing: run scripts/build-cell-image.sh`,
+        detail: `docker ${daemon.version} is up but the cell image ${this.options.image} is missing: run scripts/build-cell-image.sh`,
       };
     }
-    return { ok: true, detail: `docker ${info.stdout.trim()}, image ${this.options.image}` };
+    const { detail, enforced, notEnforced } = this.describe(daemon);
+    return { ok: true, detail, enforced, notEnforced };
   }
 
   async start(spec: CellSpec, signal?: AbortSignal): Promise<Cell> {
-    const st = await this.status();
-    if (!st.ok) throw new RuntimeUnavailableError(st.detail);
     const user = this.cellUser();
     for (const m of spec.mounts) {
       if (!m.readOnly) ensureOwner(m.hostPath, user.hostOwnerUid, user.hostOwnerGid);
     }
-    const name = `nanocell-${spec.groupName}-${crypto.randomBytes(3).toString('hex')}`;
-    const args = [
-      'run',
-      '-i',
-      '--rm',
-      // An init as pid 1 reaps the processes a killed command leaves behind.
-      '--init',
-      '--name',
+    const name = cellName(spec.groupName, crypto.randomBytes(3).toString('hex'));
+    const args = containerRunArgs({
       name,
-      '--label',
-      `nanocell.install=${this.options.installId}`,
-      '--label',
-      `nanocell.group=${spec.groupName}`,
-      '--network',
-      'none',
-      '--read-only',
-      '--cap-drop',
-      'ALL',
-      '--security-opt',
-      'no-new-privileges',
-      '--user',
-      `${user.uid}:${user.gid}`,
-      '--pids-limit',
-      String(spec.limits.pids),
-      '--memory',
-      `${spec.limits.memoryMb}m`,
-      '--memory-swap',
-      `${spec.limits.memoryMb}m`,
-      '--cpus',
-      String(spec.limits.cpus),
-      '--tmpfs',
-      '/tmp:rw,nosuid,nodev,size=256m',
-      '--tmpfs',
-      `/home/cell:rw,nosuid,nodev,size=64m,uid=${user.uid},gid=${user.gid},mode=0700`,
-      '--workdir',
-      spec.workdir,
-      '--mount',
-      `type=bind,source=${spec.toolServerPath},target=${TOOL_SERVER_CELL_PATH},readonly`,
-    ];
-    for (const m of spec.mounts) {
-      args.push(
-        '--mount',
-        `type=bind,source=${m.hostPath},target=${m.cellPath}${m.readOnly ? ',readonly' : ''}`,
-      );
-    }
-    for (const [k, v] of Object.entries(spec.env)) args.push('--env', `${k}=${v}`);
-    args.push(this.options.image, '/usr/bin/node', TOOL_SERVER_CELL_PATH);
+      image: this.options.image,
+      installId: this.options.installId,
+      user,
+      spec,
+      ...this.engineOptions(spec),
+    });
     const child = spawn(this.docker, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const remove = async () => {
-      await new Promise<void>((resolve) => {
-        const rm = spawn(this.docker, ['rm', '-f', name], { stdio: 'ignore' });
-        rm.on('exit', () => resolve());
-        rm.on('error', () => resolve());
-      });
-    };
+    const remove = () => removeContainer(this.docker, name);
     try {
       return await StdioCell.attach(name, child, {
         cleanup: remove,
@@ -146,19 +147,68 @@ export class DockerRuntime implements CellRuntime {
       });
     } catch (err) {
       await remove();
-      throw err;
+      // Starting is the fast path (no status check first); a failure says what is wrong.
+      const st = await this.status();
+      throw st.ok ? err : new RuntimeUnavailableError(st.detail, { cause: err });
     }
   }
 
-  /** Remove containers this install left behind (a crash, a kill -9). */
+  /** Remove containers this install left behind (a crash, a kill -9) whose owner is gone. */
   removeOrphans(): number {
-    const ls = spawnSync(
+    return removeOrphanContainers(
       this.docker,
-      ['ps', '-aq', '--filter', `label=nanocell.install=${this.options.installId}`],
-      { encoding: 'utf8', timeout: 10_000 },
+      this.options.installId,
+      `{{.ID}} {{.Label "${LABEL_OWNER_PID}"}}`,
     );
-    const ids = ls.status === 0 ? ls.stdout.split('\n').filter(Boolean) : [];
-    if (ids.length > 0) spawnSync(this.docker, ['rm', '-f', ...ids], { timeout: 30_000 });
-    return ids.length;
   }
 }
+
+/** What the container flags give, minus what this daemon cannot enforce. */
+export function containerEnforcement(info: {
+  memoryLimit: boolean;
+  swapLimit: boolean;
+  pidsLimit: boolean;
+  cpuQuota: boolean;
+}): { enforced: string[]; notEnforced: string[] } {
+  const enforced = [
+    'no network',
+    'read-only root',
+    'non-root, no capabilities',
+    'no new privileges',
+    'private PID and IPC namespaces',
+  ];
+  const notEnforced: string[] = [];
+  for (const [ok, what] of [
+    [info.memoryLimit, 'memory limit'],
+    [info.swapLimit, 'no swap'],
+    [info.pidsLimit, 'pids limit'],
+    [info.cpuQuota, 'cpu limit'],
+  ] as const) {
+    (ok ? enforced : notEnforced).push(what);
+  }
+  return { enforced, notEnforced };
+}
+
+function parseInfo(out: string): DaemonInfo {
+  const [version = '?', security = '[]', runtimes = '{}', mem, swap, pids, cpu] = out
+    .trim()
+    .split('|');
+  const json = <T>(text: string, fallback: T): T => {
+    try {
+      return (JSON.parse(text) as T) ?? fallback;
+    } catch {
+      return fallback; // An older daemon without the field: treat it as absent.
+    }
+  };
+  return {
+    version,
+    seccomp: json<string[]>(security, []).some((o) => o.includes('name=seccomp')),
+    runtimes: json(runtimes, {}),
+    memoryLimit: mem === 'true',
+    swapLimit: swap === 'true',
+    pidsLimit: pids === 'true',
+    cpuQuota: cpu === 'true',
+  };
+}
+
+export type { DaemonInfo };

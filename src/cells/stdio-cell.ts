@@ -22,11 +22,14 @@ export class StdioCell implements Cell {
   private exitReason = '';
   private stderrTail = '';
 
+  private cleanedUp: Promise<void> | undefined;
+
   private constructor(
     readonly id: string,
     private readonly child: ChildProcessWithoutNullStreams,
     private readonly cleanup: () => Promise<void>,
     private readonly limits: CellLimits,
+    private readonly describeFailure: (() => string | undefined) | undefined,
   ) {
     child.stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
@@ -34,8 +37,13 @@ export class StdioCell implements Cell {
     child.on('exit', (code, sig) => {
       this.exited = true;
       this.exitReason = `cell process exited (${sig ?? `code ${code}`})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`;
+      const note = this.describeFailure?.();
       for (const [id, resolve] of this.pending) {
-        resolve({ id, ok: false, output: `the cell stopped during this call: ${this.exitReason}` });
+        resolve({
+          id,
+          ok: false,
+          output: `the cell stopped during this call: ${this.exitReason}${note ? `\n${note}` : ''}\n[the next tool call starts a new cell; files in the group folder are kept]`,
+        });
       }
       this.pending.clear();
     });
@@ -50,6 +58,8 @@ export class StdioCell implements Cell {
       limits: CellLimits;
       startTimeoutMs: number;
       signal?: AbortSignal | undefined;
+      /** A note for a failed call, e.g. that the memory limit killed a process. */
+      describeFailure?: () => string | undefined;
     },
   ): Promise<StdioCell> {
     const { cleanup, limits, startTimeoutMs, signal } = options;
@@ -84,13 +94,18 @@ export class StdioCell implements Cell {
     child.on('error', () => {
       // Reported through 'exit'; an unhandled 'error' would crash the host.
     });
-    const cell = new StdioCell(id, child, cleanup, limits);
+    const cell = new StdioCell(id, child, cleanup, limits, options.describeFailure);
     lines.on('line', (line) => cell.onLine(line));
     return cell;
   }
 
   get alive(): boolean {
     return !this.exited;
+  }
+
+  /** The host process of the cell (bwrap, `docker run`, ...). */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   call(call: CellCall): Promise<ToolResponse> {
@@ -124,6 +139,7 @@ export class StdioCell implements Cell {
     });
   }
 
+  /** Stops the process if it still runs, then cleans up once, however often it is called. */
   async stop(): Promise<void> {
     if (!this.exited) {
       this.child.stdin.end();
@@ -133,7 +149,8 @@ export class StdioCell implements Cell {
       );
       if ((await Promise.race([exited, timeout])) === 'timeout') this.child.kill('SIGKILL');
     }
-    await this.cleanup();
+    this.cleanedUp ??= this.cleanup();
+    await this.cleanedUp;
   }
 
   private onLine(line: string): void {
@@ -146,6 +163,10 @@ export class StdioCell implements Cell {
     const resolve = this.pending.get(res.id);
     if (!resolve) return;
     this.pending.delete(res.id);
-    resolve({ id: res.id, ok: res.ok === true, output: String(res.output ?? '') });
+    const ok = res.ok === true;
+    let output = String(res.output ?? '');
+    const note = ok ? undefined : this.describeFailure?.();
+    if (note) output = `${output}\n${note}`;
+    resolve({ id: res.id, ok, output });
   }
 }

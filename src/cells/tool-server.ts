@@ -13,7 +13,7 @@ import type { ToolRequest, ToolResponse } from './tool-protocol.js';
 const MAX_LIST_ENTRIES = 1000;
 /** Present only in a cell granted egress: the host proxy's socket, and the forwarder to it. */
 const EGRESS_SOCKET = '/run/nanocell/egress.sock';
-const EGRESS_FORWARDER = '/opt/nanocell/egress-forwarder.mjs';
+const EGRESS_FORWARDER = '/run/nanocell/egress-forwarder.mjs';
 const EGRESS_PORT = 3128;
 const DEFAULT_READ_LINES = 2000;
 

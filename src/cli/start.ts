@@ -39,9 +39,6 @@ export async function start(
   out: { stdout: NodeJS.WritableStream },
 ): Promise<never> {
   const { config, store, router, outbox, log } = assistant;
-  if (!store.groups.forChat('web', 'owner')) {
-    store.groups.bindChat('web', 'owner', assistant.adminGroup.id);
-  }
 
   /** Tell the chat in plain words when a run finally failed (after its retries). */
   const report =

@@ -16,8 +16,13 @@ interface Live {
   env: Record<string, string>;
 }
 
+/** Where the group's run folder (socket and forwarder) appears in its cell, read-only. */
+export const CELL_EGRESS_DIR = '/run/nanocell';
+
 export interface PreparedEgress {
   socketPath: string;
+  /** The host folder to mount read-only at CELL_EGRESS_DIR. */
+  dir: string;
   /** Proxy settings and credential placeholders for the cell's environment. */
   env: Record<string, string>;
   /** The grant differs from the one the group's running cell was started with. */
@@ -34,6 +39,8 @@ export class EgressManager {
 
   constructor(
     private readonly runDir: string,
+    /** The compiled egress forwarder, copied next to the socket for the cell to run. */
+    private readonly forwarderPath: string,
     private readonly onDecision: (d: EgressDecision) => void,
     private readonly log: Logger,
   ) {}
@@ -50,13 +57,22 @@ export class EgressManager {
     }
     const key = grantKey(setup.grant);
     if (current && current.key === key) {
-      return { socketPath: current.socketPath, env: current.env, changed: false };
+      return {
+        socketPath: current.socketPath,
+        dir: path.dirname(current.socketPath),
+        env: current.env,
+        changed: false,
+      };
     }
     if (current) await this.close(groupName);
     const dir = path.join(this.runDir, groupName);
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    fs.chmodSync(this.runDir, 0o711);
+    fs.chmodSync(dir, 0o755);
     const socketPath = path.join(dir, 'egress.sock');
     fs.rmSync(socketPath, { force: true });
+    fs.copyFileSync(this.forwarderPath, path.join(dir, 'egress-forwarder.mjs'));
+    fs.chmodSync(path.join(dir, 'egress-forwarder.mjs'), 0o644);
     const proxy = new EgressProxy({ grant: setup.grant, onDecision: this.onDecision });
     await proxy.listen(socketPath, { mode: 0o600, uid: owner.uid, gid: owner.gid });
     const env = {
@@ -68,7 +84,7 @@ export class EgressManager {
     };
     this.live.set(groupName, { key, proxy, socketPath, env });
     this.log.info({ group: groupName, rules: setup.grant.rules.length }, 'egress proxy listening');
-    return { socketPath, env, changed: current !== undefined };
+    return { socketPath, dir, env, changed: current !== undefined };
   }
 
   usage(groupName: string): { requests: number; bytes: number; refused: number } | undefined {

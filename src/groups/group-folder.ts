@@ -11,9 +11,16 @@ export function groupFolderPath(home: string, folder: string): string {
   return path.join(home, 'groups', folder);
 }
 
+/** A folder cells pass through or mount: explicit modes, whatever the process umask. */
+function ensureDir(dir: string, mode: number): void {
+  fs.mkdirSync(dir, { recursive: true, mode });
+  fs.chmodSync(dir, mode);
+}
+
 export function ensureGroupFolder(home: string, folder: string, assistantName: string): string {
   const dir = groupFolderPath(home, folder);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  ensureDir(path.dirname(dir), 0o711);
+  if (!fs.existsSync(dir)) ensureDir(dir, 0o755);
   const memory = path.join(dir, MEMORY_FILE);
   if (!fs.existsSync(memory)) {
     fs.writeFileSync(
@@ -21,6 +28,7 @@ export function ensureGroupFolder(home: string, folder: string, assistantName: s
       `# Memory\n\nNotes ${assistantName} keeps for this group. Edit freely.\n`,
       { mode: 0o644 },
     );
+    fs.chmodSync(memory, 0o644);
   }
   return dir;
 }
@@ -41,13 +49,14 @@ export function globalFolderPath(home: string): string {
 
 export function ensureGlobalFolder(home: string): string {
   const dir = globalFolderPath(home);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  ensureDir(dir, 0o755);
   const memory = path.join(dir, MEMORY_FILE);
   if (!fs.existsSync(memory)) {
     fs.writeFileSync(
       memory,
       '# Global memory\n\nShared with every group; only the admin group can change it.\n',
     );
+    fs.chmodSync(memory, 0o644);
   }
   return dir;
 }
@@ -96,6 +105,7 @@ export function writeArchive(home: string, folder: string, name: string, content
   const dir = path.join(groupFolderPath(home, folder), 'archive');
   try {
     fs.mkdirSync(dir, { mode: 0o755 });
+    fs.chmodSync(dir, 0o755);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
@@ -120,6 +130,7 @@ export function writeArchive(home: string, folder: string, name: string, content
       0o644,
     );
     try {
+      fs.fchmodSync(fd, 0o644);
       fs.writeSync(fd, content);
     } finally {
       fs.closeSync(fd);

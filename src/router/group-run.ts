@@ -65,7 +65,7 @@ export interface GroupRunDeps {
   provider: ModelProvider;
   pool: CellPool;
   outbox: Outbox;
-  cellSpec: (group: Group) => CellSpec;
+  cellSpec: (group: Group) => Promise<CellSpec>;
   hostTools?: HostTools;
   /** Policy check of every tool call; without one every call is allowed (tests of the loop). */
   gate?: ToolGate;
@@ -226,9 +226,9 @@ async function runTask(deps: GroupRunDeps, group: Group, taskId: number): Promis
   return { ok: true, reply, messageId, toolCalls: turn.toolCalls };
 }
 
-function agentTurn(deps: GroupRunDeps, ctx: RunContext, messages: ConversationMessage[]) {
+async function agentTurn(deps: GroupRunDeps, ctx: RunContext, messages: ConversationMessage[]) {
   const { settings } = deps;
-  const spec = deps.cellSpec(ctx.group);
+  const spec = await deps.cellSpec(ctx.group);
   const subject = ctx.taskId !== undefined ? `task #${ctx.taskId}` : 'this turn';
   const budget = deps.budget ? new Budget(deps.budget, { subject }) : undefined;
   const spent = (r: { ok: true } | { ok: false; reason: string }) => (r.ok ? undefined : r.reason);

@@ -1,9 +1,25 @@
-import { describe } from 'vitest';
-import { runtimesUnderTest, shouldRun } from '../support/runtimes.js';
-import { cellRuntimeContract } from './cell-runtime.contract.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe } from 'vitest';
+import { fakeCliRuntimes, realRuntimes, shouldRun } from '../support/runtimes.js';
+import { cellIsolationContract } from './cell-isolation.contract.js';
+import { cellProtocolContract } from './cell-protocol.contract.js';
 
-for (const rt of runtimesUnderTest()) {
+// Real runtimes: the protocol and the isolation contract.
+for (const rt of realRuntimes()) {
   describe.skipIf(!(await shouldRun(rt.make())))(rt.name, () => {
-    cellRuntimeContract(rt.name, rt.make);
+    cellProtocolContract(rt.name, rt.make);
+    cellIsolationContract(rt.name, rt.make, rt);
+  });
+}
+
+// Runtimes that cannot run here: the protocol contract through a recording fake of their CLI
+// (their isolation flags are checked in recorded-flags.test.ts).
+const fakeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanocell-fake-cli-'));
+afterAll(() => fs.rmSync(fakeDir, { recursive: true, force: true }));
+for (const rt of fakeCliRuntimes(fakeDir)) {
+  describe(`${rt.name} (recording fake, not tested on real hardware)`, () => {
+    cellProtocolContract(rt.name, rt.make);
   });
 }

@@ -1,0 +1,183 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { TOOL_SERVER_CELL_PATH, type CellSpec } from './cell-runtime.js';
+import type { CellUser } from './cell-user.js';
+
+/** Labels every container cell carries, so orphans of an install can be found. */
+export const LABEL_INSTALL = 'nanocell.install';
+export const LABEL_GROUP = 'nanocell.group';
+/** The host process that owns the cell: a cell whose owner is gone is an orphan. */
+export const LABEL_OWNER_PID = 'nanocell.owner-pid';
+
+export interface ContainerRunOptions {
+  name: string;
+  image: string;
+  installId: string;
+  user: CellUser;
+  spec: CellSpec;
+  /** Engine-specific flags (podman's OCI runtime and ulimits, gVisor's runtime). */
+  engineArgs?: string[];
+  /**
+   * The host pids cgroup limit, when it must differ from the cell's pids limit (gVisor's own
+   * threads and stub processes count there; its kernel enforces the cell's limit inside).
+   */
+  hostPidsLimit?: number;
+  /**
+   * Whether the engine's --tmpfs takes uid=/gid=. Podman's does not (nor mode=): its `U`
+   * option hands the tmpfs to the container's user instead.
+   */
+  tmpfsOwnerOptions?: boolean;
+}
+
+/**
+ * `run` arguments shared by docker, podman and docker+gVisor: the tool server on stdio, no
+ * network at all (an `--internal` network still reaches the host's bridge addresses), a
+ * read-only root with tmpfs scratch space, no capabilities, no new privileges, private IPC,
+ * the engine's default seccomp profile (never `unconfined`), and memory, swap, pids and CPU
+ * limits from the spec.
+ */
+export function containerRunArgs(o: ContainerRunOptions): string[] {
+  const { spec, user } = o;
+  const args = [
+    'run',
+    '-i',
+    '--rm',
+    // An init as pid 1 reaps the processes a killed command leaves behind.
+    '--init',
+    '--name',
+    o.name,
+    '--label',
+    `${LABEL_INSTALL}=${o.installId}`,
+    '--label',
+    `${LABEL_GROUP}=${spec.groupName}`,
+    '--label',
+    `${LABEL_OWNER_PID}=${process.pid}`,
+    ...(o.engineArgs ?? []),
+    '--network',
+    'none',
+    '--ipc',
+    'private',
+    '--read-only',
+    '--cap-drop',
+    'ALL',
+    '--security-opt',
+    'no-new-privileges',
+    '--user',
+    `${user.uid}:${user.gid}`,
+    '--pids-limit',
+    String(o.hostPidsLimit ?? spec.limits.pids),
+    '--memory',
+    `${spec.limits.memoryMb}m`,
+    // Same as --memory: no swap, so a memory hog is killed instead of slowing the host.
+    '--memory-swap',
+    `${spec.limits.memoryMb}m`,
+    '--cpus',
+    String(spec.limits.cpus),
+    '--tmpfs',
+    '/tmp:rw,nosuid,nodev,size=256m',
+    '--tmpfs',
+    o.tmpfsOwnerOptions === false
+      ? '/home/cell:rw,nosuid,nodev,size=64m,U'
+      : `/home/cell:rw,nosuid,nodev,size=64m,uid=${user.uid},gid=${user.gid},mode=0700`,
+    '--workdir',
+    spec.workdir,
+    '--mount',
+    bindMount(spec.toolServerPath, TOOL_SERVER_CELL_PATH, true),
+  ];
+  for (const m of spec.mounts) args.push('--mount', bindMount(m.hostPath, m.cellPath, m.readOnly));
+  for (const [k, v] of Object.entries(spec.env)) args.push('--env', `${k}=${v}`);
+  args.push(o.image, '/usr/bin/node', TOOL_SERVER_CELL_PATH);
+  return args;
+}
+
+export function bindMount(source: string, target: string, readOnly: boolean): string {
+  // `--mount` splits on commas: a path with one would silently change the mount.
+  for (const p of [source, target]) {
+    if (p.includes(',')) throw new Error(`cannot mount ${p}: a path with a comma is not supported`);
+  }
+  return `type=bind,source=${source},target=${target}${readOnly ? ',readonly' : ''}`;
+}
+
+/** A container name for a cell: the group and a random suffix, nothing else. */
+export function cellName(groupName: string, suffix: string): string {
+  return `nanocell-${groupName}-${suffix}`;
+}
+
+/**
+ * Orphans among the containers `ps` lists as "ID OWNER_PID" lines: cells of this install
+ * whose owning host process is gone (or that predate the owner label).
+ */
+export function orphanIds(
+  psOutput: string,
+  isAlive: (pid: number) => boolean = pidAlive,
+): string[] {
+  const ids: string[] = [];
+  for (const line of psOutput.split('\n')) {
+    const [id, owner] = line.trim().split(/\s+/);
+    if (!id) continue;
+    const pid = Number(owner);
+    const owned = Number.isInteger(pid) && pid > 0 && (pid === process.pid || isAlive(pid));
+    if (!owned) ids.push(id);
+  }
+  return ids;
+}
+
+/**
+ * Names of cells of `installId` (named `nanocell-<install>-<pid>-...`) whose owner is gone;
+ * for CLIs whose listing has no labels (Apple container,
+ * Docker Sandboxes).
+ */
+export function orphanNames(
+  listing: string,
+  installId: string,
+  isAlive: (pid: number) => boolean = pidAlive,
+): string[] {
+  const prefix = `nanocell-${installId}-`;
+  return listing
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter((id) => id.startsWith(prefix))
+    .filter((id) => {
+      const pid = Number(id.slice(prefix.length).split('-')[0]);
+      return !(Number.isInteger(pid) && pid > 0 && (pid === process.pid || isAlive(pid)));
+    });
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * How each engine removes a running container at once: podman's `rm -f` first waits 10 s
+ * for the container to stop on SIGTERM.
+ */
+export function forceRemoveArgs(engine: string): string[] {
+  return /podman$/.test(engine) ? ['rm', '-f', '-t', '0'] : ['rm', '-f'];
+}
+
+/** `ENGINE rm -f NAME`, ignoring a container that is already gone. */
+export function removeContainer(engine: string, name: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const rm = spawn(engine, [...forceRemoveArgs(engine), name], { stdio: 'ignore' });
+    rm.on('exit', () => resolve());
+    rm.on('error', () => resolve());
+  });
+}
+
+/** Remove this install's orphaned containers; `format` prints "ID OWNER_PID" per container. */
+export function removeOrphanContainers(engine: string, installId: string, format: string): number {
+  const ls = spawnSync(
+    engine,
+    ['ps', '-a', '--filter', `label=${LABEL_INSTALL}=${installId}`, '--format', format],
+    { encoding: 'utf8', timeout: 15_000 },
+  );
+  if (ls.status !== 0) return 0;
+  const ids = orphanIds(ls.stdout);
+  if (ids.length > 0) spawnSync(engine, [...forceRemoveArgs(engine), ...ids], { timeout: 60_000 });
+  return ids.length;
+}

@@ -1,0 +1,115 @@
+import type { RuntimeStatus } from './cell-runtime.js';
+import { LABEL_OWNER_PID, removeOrphanContainers } from './container-args.js';
+import { DockerRuntime, containerEnforcement, type DockerOptions } from './docker.js';
+import { run } from './run-cli.js';
+
+export interface PodmanOptions extends Omit<DockerOptions, 'dockerPath'> {
+  podmanPath?: string;
+  /**
+   * The OCI runtime podman runs cells with. runc by default: Debian's podman 4.3 with crun
+   * fails on cgroup v1 hosts.
+   */
+  ociRuntime?: string;
+}
+
+/** Debian's defaults exceed the hard limits of some hosts and the container fails to start. */
+const ULIMITS = ['--ulimit', 'nofile=4096:4096', '--ulimit', 'nproc=4096:4096'];
+
+/**
+ * Podman, daemonless, with the same flags as docker (container-args.ts) and podman's default
+ * seccomp profile. As root the cell runs as uid 10001, as with docker; rootless, with
+ * `--userns keep-id`, so the cell's uid is the host user's and its files belong to them
+ * (without it they would belong to a subordinate uid the host user cannot manage).
+ */
+export class PodmanRuntime extends DockerRuntime {
+  override readonly name: string = 'podman';
+  private readonly ociRuntime: string;
+
+  constructor(options: PodmanOptions) {
+    super({ ...options, dockerPath: options.podmanPath ?? 'podman' });
+    this.ociRuntime = options.ociRuntime ?? 'runc';
+  }
+
+  protected override engineOptions() {
+    return { engineArgs: this.podmanArgs(), tmpfsOwnerOptions: false };
+  }
+
+  private podmanArgs(): string[] {
+    const rootless = (process.getuid?.() ?? 0) !== 0;
+    return ['--runtime', this.ociRuntime, ...ULIMITS, ...(rootless ? ['--userns', 'keep-id'] : [])];
+  }
+
+  override async status(): Promise<RuntimeStatus> {
+    const info = await run(this.docker, [
+      'info',
+      '--format',
+      '{{.Version.Version}}|{{.Host.Security.SECCOMPEnabled}}|{{.Host.CgroupsVersion}}|{{json .Host.CgroupControllers}}',
+    ]);
+    if (info.notFound) {
+      return {
+        ok: false,
+        detail: 'podman not found: install it with `sudo apt-get install -y podman catatonit`',
+      };
+    }
+    if (info.code !== 0) {
+      return {
+        ok: false,
+        detail: `podman cannot run here: ${(info.stderr || '').trim().split('\n')[0]}`,
+      };
+    }
+    const [version = '?', seccomp, cgroups = '?', controllersJson = '[]'] = info.stdout
+      .trim()
+      .split('|');
+    const controllers = parseList(controllersJson);
+    const image = await run(this.docker, ['image', 'exists', this.options.image]);
+    if (image.code !== 0) {
+      return {
+        ok: false,
+        detail: `podman ${version} is installed but the cell image ${this.options.image} is missing: run scripts/build-cell-image.sh`,
+      };
+    }
+    // The OCI runtime and the ulimits fail only when a container starts: try one.
+    const probe = await run(
+      this.docker,
+      ['run', '--rm', ...this.podmanArgs(), '--network', 'none', this.options.image, '/bin/true'],
+      60_000,
+    );
+    if (probe.code !== 0) {
+      return {
+        ok: false,
+        detail: `podman ${version} cannot start a cell with --runtime ${this.ociRuntime} (is it installed?): ${probe.stderr.trim().split('\n').pop() ?? ''}`,
+      };
+    }
+    // Rootless podman on cgroup v1 cannot apply resource limits at all.
+    const limits = cgroups === 'v2' || (process.getuid?.() ?? 0) === 0;
+    const { enforced, notEnforced } = containerEnforcement({
+      memoryLimit: limits && controllers.includes('memory'),
+      swapLimit: limits && controllers.includes('memory'),
+      pidsLimit: limits && controllers.includes('pids'),
+      cpuQuota: limits && controllers.includes('cpu'),
+    });
+    return {
+      ok: true,
+      detail: `podman ${version} (${this.ociRuntime}, cgroup ${cgroups}), image ${this.options.image}`,
+      enforced: [...enforced, ...(seccomp === 'true' ? ['seccomp (podman default profile)'] : [])],
+      notEnforced: [...notEnforced, ...(seccomp === 'true' ? [] : ['seccomp'])],
+    };
+  }
+
+  override removeOrphans(): number {
+    return removeOrphanContainers(
+      this.docker,
+      this.options.installId,
+      `{{.ID}} {{index .Labels "${LABEL_OWNER_PID}"}}`,
+    );
+  }
+}
+
+function parseList(text: string): string[] {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return []; // podman without the field: nothing known to be enforced.
+  }
+}
