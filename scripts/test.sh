@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set everything up (scripts/setup.sh), then run every check and test:
-# typecheck, lint, format, unit, contract (real bwrap and docker cells) and end-to-end.
+# typecheck, lint, format, unit, contract (real bwrap, docker, podman and gVisor cells) and
+# end-to-end.
 # Ends with one line: "N passed, N failed". Exit status 0 only when nothing failed.
 #
 # In CI (CI set, as .ci/run does) sandbox suites must run: a missing runtime fails them
