@@ -344,8 +344,9 @@ function describeMechanism(m: LimitMechanism): string {
 
 /**
  * Open every bind source on the host, refusing symlinks: bwrap then binds exactly what was
- * validated (no second path lookup that a planted link could redirect), and a root host's
- * cell uid need not be able to traverse the host path (e.g. /root/.nanocell). Order: the
+ * validated (no second path lookup that a planted link could redirect). bwrap 0.8 still
+ * resolves /proc/self/fd/N as the cell's uid, so that uid must be able to traverse the folders
+ * above each source: the data dir is 0711 and, as root, lives in /var/lib/nanocell. Order: the
  * root filesystem, the tool server, then the mounts.
  */
 function openSources(spec: CellSpec, rootfs: string): number[] {

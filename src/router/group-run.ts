@@ -258,8 +258,9 @@ async function agentTurn(deps: GroupRunDeps, ctx: RunContext, messages: Conversa
     maxTokens: settings.maxTokens,
     maxToolRounds: settings.maxToolRounds,
     executeTool: toolExecutor(deps, ctx, spec),
-    // The cell starts while the first model request is in flight.
-    onFirstRequest: () => deps.pool.warm(spec),
+    // The cell starts while the first model request is in flight (after it has left: the
+    // synchronous part of a cell start must not delay the request).
+    onFirstRequest: () => setImmediate(() => deps.pool.warm(spec)),
   });
 }
 

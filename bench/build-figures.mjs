@@ -1,0 +1,233 @@
+import { errorRow, row } from './report.mjs';
+
+/** The design's aims, from issue 6. */
+export const TARGETS = {
+  coldStartRatio: 1.1,
+  roundTripMs: 5,
+  toModelMs: 20,
+  turnMs: { docker: 150, bwrap: 100 },
+  idleRssMb: 80,
+  routedPerSecond: 2000,
+  tickRatio: 1.5,
+};
+
+/** The issue's target is in MB; /proc and the engines report MiB. */
+const MIB_PER_MB = 1.048576;
+
+const byRuntime = (measured, build) =>
+  measured.flatMap(({ name, result, error }) =>
+    error ? [errorRow(name, error)] : build(name, result),
+  );
+
+export function coldStartFigure(measured, roundTrips) {
+  const warmOf = (name) => roundTrips.find((m) => m.name === name)?.result?.roundTrip;
+  return {
+    id: 1,
+    title: 'Cell cold start, per runtime',
+    unit: 'ms',
+    target: `cell start within ${TARGETS.coldStartRatio}× of the bare runtime running \`true\` with the same image or binds`,
+    method:
+      'CellRuntime.start(spec) until it resolves (the tool server in the cell has printed its ready line), with the grant src/app.ts gives a group (group folder rw, global folder ro, limits, env allowlist); then the first call, `true` through bash. Bare runs alternate with cell starts. Bare docker/podman/gvisor: `run --rm --network none IMAGE /bin/true`, which also waits for the container to be removed; bare bwrap: the same namespaces and binds (passed as fds, as uid 10001 on a root host), without the seccomp filter and cgroup nanocell adds. The second baseline starts node (`node -e 0`) the bare way, as a cell starts the node tool server.',
+    rows: byRuntime(measured, (name, r) => [
+      row({
+        label: `${name}: start() → ready`,
+        value: r.start,
+        baselineLabel: r.baselineLabel ? `${r.baselineLabel} /bin/true` : undefined,
+        baseline: r.bareTrue,
+        target: `≤ ${TARGETS.coldStartRatio}× bare`,
+        meets: (_v, ratio) => (ratio === null ? null : ratio <= TARGETS.coldStartRatio),
+      }),
+      row({
+        label: `${name}: start() → ready (vs a bare node start)`,
+        value: r.start,
+        baselineLabel: r.baselineLabel ? `${r.baselineLabel} node -e 0` : undefined,
+        baseline: r.bareNode,
+        note: 'the same cell starts, beside a bare runtime that also starts node',
+      }),
+      row({
+        label: `${name}: first tool call after ready`,
+        value: r.firstCall,
+        baselineLabel: 'warm call in the same runtime (figure 2)',
+        baseline: warmOf(name),
+      }),
+      row({
+        label: `${name}: start() → first call answered`,
+        value: r.startToFirstAnswer,
+        baselineLabel: r.baselineLabel ? `${r.baselineLabel} /bin/true` : undefined,
+        baseline: r.bareTrue,
+      }),
+    ]),
+  };
+}
+
+export function roundTripFigure(measured) {
+  return {
+    id: 2,
+    title: 'Tool round trip in a warm cell (`echo hi` through the tool server)',
+    unit: 'ms',
+    target: `under ${TARGETS.roundTripMs} ms`,
+    method:
+      'cell.call({tool: "bash", input: {command: "echo hi"}}) on a started cell, from the call to its answer. Baselines, spread between the cell calls: `<engine> exec CONTAINER echo hi` into a bare container running `sleep infinity`; for bwrap (which has no exec) a fresh bare bwrap with the same binds running `echo hi`.',
+    rows: byRuntime(measured, (name, r) => [
+      row({
+        label: `${name}: echo hi, warm cell`,
+        value: r.roundTrip,
+        baselineLabel: r.baselineLabel,
+        baseline: r.baseline,
+        target: `< ${TARGETS.roundTripMs} ms`,
+        meets: (v) => v.median < TARGETS.roundTripMs,
+      }),
+    ]),
+  };
+}
+
+export function toModelFigure(measured) {
+  return {
+    id: 3,
+    title: 'Message to first model request',
+    unit: 'ms',
+    target: `under ${TARGETS.toModelMs} ms`,
+    method:
+      'The real host (`node dist/main.js start`, the runtime named) takes `POST /api/chats/owner/messages`; the time from sending the POST to the fake Messages API (in the benchmark process, same clock) receiving the request. Baseline: the bare relay (bench/relay-host.mjs), a plain Node HTTP server that forwards the message to the model at once: no store, queue, SDK, policy or audit.',
+    rows: byRuntime(measured, (name, r) => [
+      row({
+        label: `${name} host, cell warm`,
+        value: r.warm.toModel,
+        baselineLabel: 'bare relay',
+        baseline: r.warm.baseToModel,
+        target: `< ${TARGETS.toModelMs} ms`,
+        meets: (v) => v.median < TARGETS.toModelMs,
+      }),
+      row({
+        label: `${name} host, first message (cell cold)`,
+        value: r.cold.toModel,
+        baselineLabel: 'bare relay',
+        baseline: r.cold.baseToModel,
+        target: `< ${TARGETS.toModelMs} ms`,
+        meets: (v) => v.median < TARGETS.toModelMs,
+      }),
+    ]),
+  };
+}
+
+export function turnFigure(measured) {
+  const target = (name) => TARGETS.turnMs[/** @type {'docker'|'bwrap'} */ (name)];
+  return {
+    id: 4,
+    title: 'One full turn: message → bash `echo hi` → final text, per runtime',
+    unit: 'ms',
+    target: `under ${TARGETS.turnMs.docker} ms on docker and ${TARGETS.turnMs.bwrap} ms on bwrap (no target named for podman or gvisor)`,
+    method:
+      'From sending the POST to the reply arriving on `GET /api/events` (SSE). The fake model asks for `bash` `echo hi`, then answers text quoting the output (checked). Cell warm: turns back to back in the admin chat after an untimed first turn. Cell cold: each turn after the host reported no live cell (NANOCELL_CELL_IDLE_MS expired), so the turn starts one (nanocell starts it while the first model request is in flight). Baseline: the bare relay doing the same two model requests with the command run the bare way: warm, `<engine> exec` into a running container; cold, `<engine> run --rm`; bwrap, a fresh bare bwrap either way.',
+    rows: byRuntime(measured, (name, r) => [
+      row({
+        label: `${name}: turn, cell warm`,
+        value: r.warm.turn,
+        baselineLabel: r.baselineLabel ? `${r.baselineLabel} (warm)` : undefined,
+        baseline: r.warm.baseTurn,
+        target: target(name) ? `< ${target(name)} ms` : undefined,
+        meets: target(name) ? (v) => v.median < target(name) : undefined,
+      }),
+      row({
+        label: `${name}: turn, first message (cell cold)`,
+        value: r.cold.turn,
+        baselineLabel: r.baselineLabel ? `${r.baselineLabel} (cold)` : undefined,
+        baseline: r.cold.baseTurn,
+        target: target(name) ? `< ${target(name)} ms` : undefined,
+        meets: target(name) ? (v) => v.median < target(name) : undefined,
+      }),
+    ]),
+  };
+}
+
+export function memoryFigure(measured, bareNode, cells) {
+  return {
+    id: 5,
+    title: `Memory: host RSS idle, with ${cells} warm cells, and per warm cell`,
+    unit: 'MiB',
+    target: `host idle RSS under ${TARGETS.idleRssMb} MB`,
+    method: `VmRSS of the \`start\` process from /proc, after it settled (readings within 2%). Warm cells: ${cells} groups registered with \`groups add gN --chat web:gN --no-trigger\`, NANOCELL_MAX_LIVE_CELLS=${cells}, a long idle timeout, one message with a bash call to each. Per warm cell, divided by the live cells the host reports: the host's growth, and the cells' own memory: the host's child processes from /proc for bwrap (RSS summed as asked, and PSS, which does not count the shared node binary once per process); for containers \`<engine> stats\` and, apart, the engine's CLI client the host keeps per cell. The total adds the host's growth to the cell's PSS (and container memory). Baselines: an idle \`node\` process; the bare runtime holding an idle node.`,
+    rows: [
+      row({
+        label: 'bare node, idle (for reference)',
+        value: bareNode,
+      }),
+      ...byRuntime(measured, (name, r) => [
+        row({
+          label: `${name} host: RSS idle`,
+          value: r.idle,
+          baselineLabel: 'bare node, idle',
+          baseline: bareNode,
+          target: `< ${TARGETS.idleRssMb} MB (${(TARGETS.idleRssMb / MIB_PER_MB).toFixed(1)} MiB)`,
+          meets: (v) => v.median * MIB_PER_MB < TARGETS.idleRssMb,
+        }),
+        row({
+          label: `${name} host: RSS with ${r.live} warm cells`,
+          value: r.warm,
+          baselineLabel: `${name} host idle`,
+          baseline: r.idle,
+          note:
+            r.live === cells
+              ? undefined
+              : `the host kept ${r.live} cells live, not ${cells}: it did not apply NANOCELL_MAX_LIVE_CELLS (see the report)`,
+        }),
+        row({
+          label: `${name}: host growth per warm cell`,
+          value: r.hostPerCell,
+        }),
+        ...r.cellRows.map((c) => row({ ...c, label: `${name}: ${c.label}` })),
+        row({
+          label: `${name}: total per warm cell (host growth + cell, PSS)`,
+          value: r.totalPerCell,
+          baselineLabel: r.totalBaselineLabel,
+          baseline: r.totalBaseline,
+        }),
+      ]),
+    ],
+  };
+}
+
+export function routerFigure(result, ctx) {
+  return {
+    id: 6,
+    title: `Router throughput across ${ctx.groups} groups, model not involved`,
+    unit: 'messages/s',
+    target: `over ${TARGETS.routedPerSecond.toLocaleString('en-US')} messages per second`,
+    method: `In process: Store.open(file) (SQLite, WAL) with ${ctx.groups} groups bound to web chats, Router with a run that resolves at once and the host's queue limit (3 runs at a time), a synchronous pino file log at info as the host has. ${ctx.messages.toLocaleString('en-US')} messages per round in bursts of one per group, each burst in its own event-loop turn; the clock stops when every queued run has resolved. ${ctx.rounds} rounds, each on a fresh store. Baseline: the same messages through MessageStore.add alone.`,
+    rows: result.error
+      ? [errorRow('router', result.error)]
+      : [
+          row({
+            label: 'Router.receive: stored and queued',
+            value: result.routed,
+            baselineLabel: 'MessageStore.add only',
+            baseline: result.stored,
+            target: `> ${TARGETS.routedPerSecond}/s`,
+            meets: (v) => v.median > TARGETS.routedPerSecond,
+          }),
+        ],
+  };
+}
+
+export function schedulerFigure(result, ctx) {
+  const smallest = result.error ? undefined : result.ticks[0];
+  return {
+    id: 7,
+    title: `Scheduler: one tick with ${ctx.due} tasks due`,
+    unit: 'ms',
+    target: `a tick independent of the number of tasks not due (reported as met when within ${TARGETS.tickRatio}× of the ${smallest?.size ?? 100}-task tick)`,
+    method: `In process: TaskStore on a file store with N tasks, ${ctx.due} of them every minute and the rest yearly; Scheduler.tick() with a runTask that resolves at once and the scheduler's clock moved one minute before each tick, so the same ${ctx.due} are due each time. ${ctx.ticks} ticks per size after 5 untimed ones; sizes alternate tick by tick.`,
+    rows: result.error
+      ? [errorRow('scheduler', result.error)]
+      : result.ticks.map((t) =>
+          row({
+            label: `tick, ${t.size.toLocaleString('en-US')} tasks (${ctx.due} due)`,
+            value: t.tick,
+            baselineLabel: `tick, ${smallest?.size.toLocaleString('en-US')} tasks`,
+            baseline: smallest?.tick,
+            target: `≤ ${TARGETS.tickRatio}× the ${smallest?.size}-task tick`,
+            meets: (_v, ratio) => (ratio === null ? null : ratio <= TARGETS.tickRatio),
+          }),
+        ),
+  };
+}
