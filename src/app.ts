@@ -141,12 +141,13 @@ export async function openAssistant(
     hostOwnerGid: process.getgid?.() ?? 0,
   };
   /** The group's cell spec, with its egress proxy ready when its policy grants network. */
-  const cellSpec = async (group: Group): Promise<CellSpec> => {
+  const cellSpec = async (group: Group, taskId?: number): Promise<CellSpec> => {
     const spec = cellSpecFor(config, store, log, group);
     const setup = egressSetupFor({
       policyDir: path.join(config.configDir, 'policy'),
       configDir: config.configDir,
       groupName: group.name,
+      taskId,
       hostTools: HOST_TOOL_NAMES,
       budget: { maxRequests: config.budget.egressRequests, maxBytes: 256 * 1024 * 1024 },
     });

@@ -42,12 +42,17 @@ export function egressSetupFor(options: {
   policyDir: string;
   configDir: string;
   groupName: string;
+  /** A task run: its own policy file can only narrow the group's egress. */
+  taskId?: number | undefined;
   hostTools: readonly string[];
   budget: { maxRequests: number; maxBytes: number };
 }): EgressSetupResult {
   const loaded = loadPolicy(
     options.policyDir,
-    { groupName: options.groupName },
+    {
+      groupName: options.groupName,
+      ...(options.taskId !== undefined ? { taskId: String(options.taskId) } : {}),
+    },
     { knownTools: knownToolNames(options.hostTools) },
   );
   if (!loaded.ok) {
@@ -57,9 +62,18 @@ export function egressSetupFor(options: {
     (r) => r.tool === HTTP_TOOL || r.tool === '*',
   );
   const blocking = rules.filter((r) => r.effect !== 'allow');
+  const taskRules = (loaded.layers.task ?? []).filter(
+    (r) => r.tool === HTTP_TOOL || r.tool === '*',
+  );
+  const taskBlocking = taskRules.filter((r) => r.effect !== 'allow');
+  const taskAllows = taskRules.filter((r) => r.effect === 'allow' && r.tool === HTTP_TOOL);
   const allowed = rules
     .filter((r) => r.effect === 'allow' && r.tool === HTTP_TOOL && r.matchers.domain)
     .filter((r) => !blocking.some((b) => covers(b, r.matchers.domain!)))
+    // A task narrows: its deny/ask rules remove domains; if it has allow rules, only the
+    // group's domains it also allows remain. It can never add one.
+    .filter((r) => !taskBlocking.some((b) => covers(b, r.matchers.domain!)))
+    .filter((r) => taskAllows.length === 0 || taskAllows.some((a) => covers(a, r.matchers.domain!)))
     .map(toEgressRule);
   if (allowed.length === 0) return { ok: true, setup: undefined };
 
@@ -77,7 +91,7 @@ export function egressSetupFor(options: {
     };
   });
   const parsed = parseEgressGrant({
-    taskId: `group-${options.groupName}`,
+    taskId: options.taskId !== undefined ? `task-${options.taskId}` : `group-${options.groupName}`,
     groupName: options.groupName,
     rules: allowed,
     credentials,

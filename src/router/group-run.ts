@@ -65,7 +65,8 @@ export interface GroupRunDeps {
   provider: ModelProvider;
   pool: CellPool;
   outbox: Outbox;
-  cellSpec: (group: Group) => Promise<CellSpec>;
+  /** The grant of the group's cell; a task run may narrow its egress. */
+  cellSpec: (group: Group, taskId?: number) => Promise<CellSpec>;
   hostTools?: HostTools;
   /** Policy check of every tool call; without one every call is allowed (tests of the loop). */
   gate?: ToolGate;
@@ -228,7 +229,7 @@ async function runTask(deps: GroupRunDeps, group: Group, taskId: number): Promis
 
 async function agentTurn(deps: GroupRunDeps, ctx: RunContext, messages: ConversationMessage[]) {
   const { settings } = deps;
-  const spec = await deps.cellSpec(ctx.group);
+  const spec = await deps.cellSpec(ctx.group, ctx.taskId);
   const subject = ctx.taskId !== undefined ? `task #${ctx.taskId}` : 'this turn';
   const budget = deps.budget ? new Budget(deps.budget, { subject }) : undefined;
   const spent = (r: { ok: true } | { ok: false; reason: string }) => (r.ok ? undefined : r.reason);
