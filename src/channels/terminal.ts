@@ -29,10 +29,10 @@ export class TerminalChannel implements Channel {
       terminal: false,
     });
     this.rl = rl;
-    this.closed = new Promise((resolve) => rl.once('close', () => resolve()));
     const prompt = () => this.options.output.write('you> ');
     prompt();
-    (async () => {
+    // Done when every line read has been handled (input may end long before that).
+    this.closed = (async () => {
       for await (const line of rl) {
         const text = line.trim();
         if (text === '/quit' || text === '/exit') break;
