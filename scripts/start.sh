@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Set everything up (scripts/setup.sh), then start the assistant in the terminal.
+# Set everything up (scripts/setup.sh), then run the assistant: the long-running host with the
+# local web chat, scheduled tasks and the outbox (`./nanocell start`). Talk to it in the
+# browser at the address it prints, or at the terminal with `./nanocell chat` in another shell.
 # Needs ANTHROPIC_API_KEY in the environment (and ANTHROPIC_BASE_URL for another endpoint).
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -9,4 +11,4 @@ if [ -z "${ANTHROPIC_API_KEY:-}" ]; then
   exit 1
 fi
 "$here/nanocell" doctor || true
-exec "$here/nanocell" chat "$@"
+exec "$here/nanocell" start "$@"
