@@ -227,6 +227,8 @@ export async function openAssistant(
     hostTools,
     gate,
     budget: config.budget,
+    taskBudget: (taskId) => store.taskBudgets.get(taskId),
+    egressRequests: (groupName) => egress.usage(groupName)?.requests ?? 0,
     audit: base.audit,
     tasks: store.tasks,
     compact: sessions.compact,

@@ -70,8 +70,11 @@ export interface GroupRunDeps {
   hostTools?: HostTools;
   /** Policy check of every tool call; without one every call is allowed (tests of the loop). */
   gate?: ToolGate;
-  /** Limits of one run (a message turn or a task run). */
+  /** Limits of one run (a message turn or a task run); a task's own can only be tighter. */
   budget?: BudgetLimits;
+  taskBudget?: (taskId: number) => BudgetLimits | undefined;
+  /** Egress requests the group's proxy has made so far, for the run's egress budget. */
+  egressRequests?: (groupName: string) => number;
   audit?: AuditSink;
   tasks?: TaskSource;
   compact?: HistoryCompactor;
@@ -231,15 +234,26 @@ async function agentTurn(deps: GroupRunDeps, ctx: RunContext, messages: Conversa
   const { settings } = deps;
   const spec = await deps.cellSpec(ctx.group, ctx.taskId);
   const subject = ctx.taskId !== undefined ? `task #${ctx.taskId}` : 'this turn';
-  const budget = deps.budget ? new Budget(deps.budget, { subject }) : undefined;
+  const own = ctx.taskId !== undefined ? deps.taskBudget?.(ctx.taskId) : undefined;
+  const limits = deps.budget ? tighter(deps.budget, own) : undefined;
+  const budget = limits ? new Budget(limits, { subject }) : undefined;
   const spent = (r: { ok: true } | { ok: false; reason: string }) => (r.ok ? undefined : r.reason);
+  // Egress is counted by the proxy; each check charges what it did since the last one.
+  let egressSeen = deps.egressRequests?.(ctx.group.name) ?? 0;
+  const chargeEgress = () => {
+    if (!budget || !deps.egressRequests) return undefined;
+    const now = deps.egressRequests(ctx.group.name);
+    const delta = Math.max(0, now - egressSeen);
+    egressSeen = now;
+    return spent(budget.charge('egressRequests', delta));
+  };
   return runTurn({
     ...(budget
       ? {
           budget: {
-            beforeToolCall: () => spent(budget.charge('toolCalls')),
+            beforeToolCall: () => chargeEgress() ?? spent(budget.charge('toolCalls')),
             afterModel: (u: { inputTokens: number; outputTokens: number }) =>
-              spent(budget.charge('modelTokens', u.inputTokens + u.outputTokens)),
+              chargeEgress() ?? spent(budget.charge('modelTokens', u.inputTokens + u.outputTokens)),
           },
         }
       : {}),
@@ -263,6 +277,16 @@ async function agentTurn(deps: GroupRunDeps, ctx: RunContext, messages: Conversa
     // synchronous part of a cell start must not delay the request).
     onFirstRequest: () => setImmediate(() => deps.pool.warm(spec)),
   });
+}
+
+/** Each limit is the smaller of the host's default and the task's own. */
+function tighter(defaults: BudgetLimits, own: BudgetLimits | undefined): BudgetLimits {
+  if (!own) return defaults;
+  const out: BudgetLimits = { ...defaults };
+  for (const [k, v] of Object.entries(own) as Array<[keyof BudgetLimits, number | undefined]>) {
+    if (v !== undefined) out[k] = Math.min(v, defaults[k] ?? v);
+  }
+  return out;
 }
 
 function formatInbound(messages: StoredMessage[], isAdmin: boolean): string {

@@ -3,6 +3,7 @@ import { GroupStore } from './groups.js';
 import { HistoryStore } from './history.js';
 import { ApprovalStore } from './approvals.js';
 import { MessageStore } from './messages.js';
+import { TaskBudgetStore } from './task-budgets.js';
 import { TaskStore } from './tasks.js';
 
 /** Everything the host keeps, in one SQLite file. */
@@ -11,6 +12,7 @@ export class Store {
   readonly messages: MessageStore;
   readonly history: HistoryStore;
   readonly tasks: TaskStore;
+  readonly taskBudgets: TaskBudgetStore;
   readonly approvals: ApprovalStore;
 
   constructor(readonly db: Db) {
@@ -18,6 +20,7 @@ export class Store {
     this.messages = new MessageStore(db);
     this.history = new HistoryStore(db);
     this.tasks = new TaskStore(db);
+    this.taskBudgets = new TaskBudgetStore(db);
     this.approvals = new ApprovalStore(db);
   }
 

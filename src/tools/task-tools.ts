@@ -73,6 +73,17 @@ export function taskTools(deps: TaskToolDeps): HostTool[] {
             schedule: scheduleSchema,
             context_mode: { type: 'string', enum: ['group', 'isolated'] },
             group: { type: 'string' },
+            budget: {
+              type: 'object',
+              description:
+                'Optional limits of each run, tighter than the defaults: tool_calls, model_tokens, wall_time_ms, egress_requests.',
+              properties: {
+                tool_calls: { type: 'integer' },
+                model_tokens: { type: 'integer' },
+                wall_time_ms: { type: 'integer' },
+                egress_requests: { type: 'integer' },
+              },
+            },
           },
           required: ['prompt', 'schedule'],
         },
@@ -83,6 +94,15 @@ export function taskTools(deps: TaskToolDeps): HostTool[] {
         schedule: z.unknown(),
         context_mode: z.enum(['group', 'isolated']).optional(),
         group: z.string().optional(),
+        budget: z
+          .object({
+            tool_calls: z.number().int().positive().optional(),
+            model_tokens: z.number().int().positive().optional(),
+            wall_time_ms: z.number().int().positive().optional(),
+            egress_requests: z.number().int().min(0).optional(),
+          })
+          .strict()
+          .optional(),
       }),
       run(ctx, input) {
         const target = targetGroup(store, ctx, input.group);
@@ -101,6 +121,22 @@ export function taskTools(deps: TaskToolDeps): HostTool[] {
           },
           now(),
         );
+        const b = input.budget as
+          | {
+              tool_calls?: number;
+              model_tokens?: number;
+              wall_time_ms?: number;
+              egress_requests?: number;
+            }
+          | undefined;
+        if (b) {
+          store.taskBudgets.set(task.id, {
+            ...(b.tool_calls !== undefined ? { toolCalls: b.tool_calls } : {}),
+            ...(b.model_tokens !== undefined ? { modelTokens: b.model_tokens } : {}),
+            ...(b.wall_time_ms !== undefined ? { wallTimeMs: b.wall_time_ms } : {}),
+            ...(b.egress_requests !== undefined ? { egressRequests: b.egress_requests } : {}),
+          });
+        }
         deps.onChange?.({ action: 'scheduled', task, by: ctx.group.name });
         return ok(`Scheduled ${describeTask(task, target.group.name)}`);
       },

@@ -158,6 +158,27 @@ describe('permissions beyond the sandbox', () => {
     expect(model.requests).toHaveLength(1);
   });
 
+  it("holds a task's runs to the task's own, tighter budget", async () => {
+    host = await startHost({ ...env, NANOCELL_SCHEDULER_TICK_MS: '100' });
+    const events = await host.subscribe();
+    const at = new Date(Date.now() + 1500).toISOString();
+    model.enqueue(
+      reply().tool('schedule_task', {
+        prompt: 'tidy the notes',
+        schedule: { kind: 'once', at },
+        budget: { tool_calls: 1 },
+      }),
+      reply().text('scheduled'),
+    );
+    await host.post('owner', 'tidy my notes in a moment');
+    expect(await events.next('owner')).toBe('scheduled');
+    model.enqueue(reply().tool('bash', { command: 'true' }).tool('bash', { command: 'true' }));
+    expect(await events.next('owner')).toMatch(
+      /Sorry, I could not answer that: .*task #1.*1 tool call/,
+    );
+    events.close();
+  });
+
   it('policy check reports errors with line numbers; explain shows the deciding rule', async () => {
     const bad = path.join(home.dir, 'bad.policy');
     fs.writeFileSync(
