@@ -8,7 +8,7 @@ import {
   type CellSpec,
   type RuntimeStatus,
 } from './cell-runtime.js';
-import { ROOT_HOST_CELL_ID, ensureOwner, type CellUser } from './cell-user.js';
+import { defaultCellUser, ensureOwner, type CellUser } from './cell-user.js';
 import {
   LABEL_GROUP,
   LABEL_INSTALL,
@@ -44,11 +44,7 @@ export class AppleContainerRuntime implements CellRuntime {
   }
 
   cellUser(): CellUser {
-    const uid = process.getuid?.() ?? 0;
-    const gid = process.getgid?.() ?? 0;
-    const id = uid === 0 ? ROOT_HOST_CELL_ID : uid;
-    const g = uid === 0 ? ROOT_HOST_CELL_ID : gid;
-    return { uid: id, gid: g, hostOwnerUid: id, hostOwnerGid: g };
+    return defaultCellUser();
   }
 
   async status(): Promise<RuntimeStatus> {

@@ -23,6 +23,18 @@ export interface CellUser {
 }
 
 /**
+ * The cell user every runtime uses: the host user, or uid/gid 10001 when the host runs as
+ * root (so nothing a cell does runs as, or writes as, root). The group folder is handed to it.
+ */
+export function defaultCellUser(): CellUser {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const id = uid === 0 ? ROOT_HOST_CELL_ID : uid;
+  const g = uid === 0 ? ROOT_HOST_CELL_ID : gid;
+  return { uid: id, gid: g, hostOwnerUid: id, hostOwnerGid: g };
+}
+
+/**
  * Make `folder` and everything in it owned by uid/gid, without following symlinks: the folder
  * is cell-writable, so anything in it may be a link the agent planted towards host files.
  * Cheap when ownership is already right (one stat), which is the normal case.

@@ -8,7 +8,7 @@ import {
   type CellSpec,
   type RuntimeStatus,
 } from './cell-runtime.js';
-import { ROOT_HOST_CELL_ID, ensureOwner, type CellUser } from './cell-user.js';
+import { defaultCellUser, ensureOwner, type CellUser } from './cell-user.js';
 import { orphanNames } from './container-args.js';
 import { run } from './run-cli.js';
 import { StdioCell } from './stdio-cell.js';
@@ -41,11 +41,7 @@ export class DockerSandboxesRuntime implements CellRuntime {
   }
 
   cellUser(): CellUser {
-    const uid = process.getuid?.() ?? 0;
-    const gid = process.getgid?.() ?? 0;
-    const id = uid === 0 ? ROOT_HOST_CELL_ID : uid;
-    const g = uid === 0 ? ROOT_HOST_CELL_ID : gid;
-    return { uid: id, gid: g, hostOwnerUid: id, hostOwnerGid: g };
+    return defaultCellUser();
   }
 
   async status(): Promise<RuntimeStatus> {

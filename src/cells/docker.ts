@@ -7,7 +7,7 @@ import {
   type CellSpec,
   type RuntimeStatus,
 } from './cell-runtime.js';
-import { ROOT_HOST_CELL_ID, ensureOwner, type CellUser } from './cell-user.js';
+import { defaultCellUser, ensureOwner, type CellUser } from './cell-user.js';
 import {
   LABEL_OWNER_PID,
   type ContainerRunOptions,
@@ -55,11 +55,7 @@ export class DockerRuntime implements CellRuntime {
 
   /** The container's user is the host user, or uid 10001 when the host runs as root. */
   cellUser(): CellUser {
-    const uid = process.getuid?.() ?? 0;
-    const gid = process.getgid?.() ?? 0;
-    const id = uid === 0 ? ROOT_HOST_CELL_ID : uid;
-    const g = uid === 0 ? ROOT_HOST_CELL_ID : gid;
-    return { uid: id, gid: g, hostOwnerUid: id, hostOwnerGid: g };
+    return defaultCellUser();
   }
 
   /** Flags this engine adds to `docker run`, and how it differs in limits and tmpfs. */
