@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import {
   ModelError,
   type ContentBlock,
@@ -21,21 +21,18 @@ export interface AnthropicOptions {
  */
 export class AnthropicProvider implements ModelProvider {
   readonly name = 'anthropic';
-  private readonly client: Anthropic | undefined;
+  /**
+   * The SDK is loaded on first use: it is about a quarter of an idle host's memory, and
+   * commands that never call the model (groups, tasks, status, audit) need none of it.
+   */
+  private sdk: Promise<SdkModule> | undefined;
+  private client: Anthropic | undefined;
 
-  constructor(private readonly options: AnthropicOptions) {
-    this.client = options.apiKey
-      ? new Anthropic({
-          apiKey: options.apiKey,
-          baseURL: options.baseUrl,
-          timeout: options.timeoutMs,
-          maxRetries: options.maxRetries,
-        })
-      : undefined;
-  }
+  constructor(private readonly options: AnthropicOptions) {}
 
   async complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> {
-    const client = this.requireClient();
+    const client = await this.requireClient();
+    const sdk = await this.loadSdk();
     try {
       const stream = client.messages.stream(
         {
@@ -57,33 +54,51 @@ export class AnthropicProvider implements ModelProvider {
         },
       };
     } catch (cause) {
-      throw toModelError(cause, this.options);
+      throw toModelError(sdk, cause, this.options);
     }
   }
 
   async check(): Promise<{ ok: boolean; detail: string }> {
-    if (!this.client) return { ok: false, detail: 'ANTHROPIC_API_KEY is not set' };
+    if (!this.options.apiKey) return { ok: false, detail: 'ANTHROPIC_API_KEY is not set' };
+    const client = await this.requireClient();
+    const sdk = await this.loadSdk();
     try {
-      const page = await this.client.models.list({ limit: 1 }, { timeout: 5000, maxRetries: 0 });
+      const page = await client.models.list({ limit: 1 }, { timeout: 5000, maxRetries: 0 });
       return {
         ok: true,
         detail: `${this.options.baseUrl} answers (${page.data.length} model listed)`,
       };
     } catch (cause) {
-      return { ok: false, detail: toModelError(cause, this.options).message };
+      return { ok: false, detail: toModelError(sdk, cause, this.options).message };
     }
   }
 
-  private requireClient(): Anthropic {
-    if (!this.client) {
+  private loadSdk(): Promise<SdkModule> {
+    this.sdk ??= import('@anthropic-ai/sdk');
+    return this.sdk;
+  }
+
+  private async requireClient(): Promise<Anthropic> {
+    if (!this.options.apiKey) {
       throw new ModelError(
         'no_api_key',
         'ANTHROPIC_API_KEY is not set. Export it (export ANTHROPIC_API_KEY=sk-ant-...) and try again.',
       );
     }
+    if (!this.client) {
+      const { default: AnthropicClient } = await this.loadSdk();
+      this.client = new AnthropicClient({
+        apiKey: this.options.apiKey,
+        baseURL: this.options.baseUrl,
+        timeout: this.options.timeoutMs,
+        maxRetries: this.options.maxRetries,
+      });
+    }
     return this.client;
   }
 }
+
+type SdkModule = typeof import('@anthropic-ai/sdk');
 
 function toBlock(block: Anthropic.ContentBlock): ContentBlock[] {
   if (block.type === 'text') return [{ type: 'text', text: block.text }];
@@ -109,7 +124,8 @@ function toStopReason(reason: string | null): ModelResponse['stopReason'] {
   }
 }
 
-function toModelError(cause: unknown, options: AnthropicOptions): ModelError {
+function toModelError(sdk: SdkModule, cause: unknown, options: AnthropicOptions): ModelError {
+  const Anthropic = sdk.default;
   if (cause instanceof ModelError) return cause;
   const where = options.baseUrl;
   if (cause instanceof Anthropic.APIConnectionTimeoutError) {
