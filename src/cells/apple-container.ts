@@ -1,7 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import {
-  RuntimeUnavailableError,
   TOOL_SERVER_CELL_PATH,
   type Cell,
   type CellRuntime,
@@ -17,7 +16,7 @@ import {
   orphanNames,
 } from './container-args.js';
 import { run } from './run-cli.js';
-import { StdioCell } from './stdio-cell.js';
+import { attachOrExplain } from './stdio-cell.js';
 
 export interface AppleContainerOptions {
   image: string;
@@ -131,19 +130,14 @@ export class AppleContainerRuntime implements CellRuntime {
     args.push(this.options.image, '/usr/bin/node', TOOL_SERVER_CELL_PATH);
     const child = spawn(this.bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const remove = () => run(this.bin, ['delete', '--force', name]).then(() => undefined);
-    try {
-      return await StdioCell.attach(name, child, {
-        cleanup: remove,
-        limits: spec.limits,
-        // A VM boots: slower than a container.
-        startTimeoutMs: this.options.startTimeoutMs ?? 120_000,
-        signal,
-      });
-    } catch (err) {
-      await remove();
-      const st = await this.status();
-      throw st.ok ? err : new RuntimeUnavailableError(st.detail, { cause: err });
-    }
+    return attachOrExplain(name, child, {
+      remove,
+      limits: spec.limits,
+      // A VM boots: slower than a container.
+      startTimeoutMs: this.options.startTimeoutMs ?? 120_000,
+      signal,
+      status: () => this.status(),
+    });
   }
 
   removeOrphans(): number {

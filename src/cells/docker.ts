@@ -1,12 +1,6 @@
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import {
-  RuntimeUnavailableError,
-  type Cell,
-  type CellRuntime,
-  type CellSpec,
-  type RuntimeStatus,
-} from './cell-runtime.js';
+import { type Cell, type CellRuntime, type CellSpec, type RuntimeStatus } from './cell-runtime.js';
 import { defaultCellUser, ensureOwner, type CellUser } from './cell-user.js';
 import {
   LABEL_OWNER_PID,
@@ -17,7 +11,7 @@ import {
   removeOrphanContainers,
 } from './container-args.js';
 import { run } from './run-cli.js';
-import { StdioCell } from './stdio-cell.js';
+import { attachOrExplain } from './stdio-cell.js';
 
 export interface DockerOptions {
   image: string;
@@ -134,19 +128,13 @@ export class DockerRuntime implements CellRuntime {
     });
     const child = spawn(this.docker, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const remove = () => removeContainer(this.docker, name);
-    try {
-      return await StdioCell.attach(name, child, {
-        cleanup: remove,
-        limits: spec.limits,
-        startTimeoutMs: this.options.startTimeoutMs ?? 60_000,
-        signal,
-      });
-    } catch (err) {
-      await remove();
-      // Starting is the fast path (no status check first); a failure says what is wrong.
-      const st = await this.status();
-      throw st.ok ? err : new RuntimeUnavailableError(st.detail, { cause: err });
-    }
+    return attachOrExplain(name, child, {
+      remove,
+      limits: spec.limits,
+      startTimeoutMs: this.options.startTimeoutMs ?? 60_000,
+      signal,
+      status: () => this.status(),
+    });
   }
 
   /** Remove containers this install left behind (a crash, a kill -9) whose owner is gone. */

@@ -170,3 +170,33 @@ export class StdioCell implements Cell {
     resolve({ id: res.id, ok, output });
   }
 }
+
+/**
+ * Attach to a container-like cell that was just spawned: on failure remove what was started
+ * and, when the runtime itself is the problem, say so instead of the bare start error.
+ * Starting is the fast path (no status check first); only a failure asks for the status.
+ */
+export async function attachOrExplain(
+  id: string,
+  child: ChildProcessWithoutNullStreams,
+  options: {
+    remove: () => Promise<void>;
+    limits: CellLimits;
+    startTimeoutMs: number;
+    signal?: AbortSignal | undefined;
+    status: () => Promise<{ ok: boolean; detail: string }>;
+  },
+): Promise<StdioCell> {
+  try {
+    return await StdioCell.attach(id, child, {
+      cleanup: options.remove,
+      limits: options.limits,
+      startTimeoutMs: options.startTimeoutMs,
+      signal: options.signal,
+    });
+  } catch (err) {
+    await options.remove();
+    const st = await options.status();
+    throw st.ok ? err : new RuntimeUnavailableError(st.detail, { cause: err });
+  }
+}

@@ -50,6 +50,21 @@ export function taskTools(deps: TaskToolDeps): HostTool[] {
     return ok(`${action}: ${describeTask(change.task, groupName(change.task.groupId))}`);
   };
   const idInput = z.object({ task_id: z.number().int().positive() });
+  /** pause_task, resume_task, cancel_task: one status change of one of the caller's tasks. */
+  const statusTool = (
+    name: string,
+    verb: string,
+    status: 'active' | 'paused' | 'cancelled',
+    done: string,
+  ): HostTool => ({
+    definition: idDefinition(name, verb),
+    adminOnly: false,
+    input: idInput,
+    run(ctx, input) {
+      const t = ownTask(ctx, input.task_id);
+      return t.ok ? changed(ctx, done, store.tasks.setStatus(t.task.id, status, now())) : t.outcome;
+    },
+  });
   const idDefinition = (name: string, what: string) => ({
     name,
     description: `${what} a scheduled task of this group (the admin group: of any group).`,
@@ -157,39 +172,9 @@ export function taskTools(deps: TaskToolDeps): HostTool[] {
         return ok(tasks.map((t) => describeTask(t, groupName(t.groupId))).join('\n'));
       },
     },
-    {
-      definition: idDefinition('pause_task', 'Pause'),
-      adminOnly: false,
-      input: idInput,
-      run(ctx, input) {
-        const t = ownTask(ctx, input.task_id);
-        return t.ok
-          ? changed(ctx, 'paused', store.tasks.setStatus(t.task.id, 'paused', now()))
-          : t.outcome;
-      },
-    },
-    {
-      definition: idDefinition('resume_task', 'Resume'),
-      adminOnly: false,
-      input: idInput,
-      run(ctx, input) {
-        const t = ownTask(ctx, input.task_id);
-        return t.ok
-          ? changed(ctx, 'resumed', store.tasks.setStatus(t.task.id, 'active', now()))
-          : t.outcome;
-      },
-    },
-    {
-      definition: idDefinition('cancel_task', 'Cancel'),
-      adminOnly: false,
-      input: idInput,
-      run(ctx, input) {
-        const t = ownTask(ctx, input.task_id);
-        return t.ok
-          ? changed(ctx, 'cancelled', store.tasks.setStatus(t.task.id, 'cancelled', now()))
-          : t.outcome;
-      },
-    },
+    statusTool('pause_task', 'Pause', 'paused', 'paused'),
+    statusTool('resume_task', 'Resume', 'active', 'resumed'),
+    statusTool('cancel_task', 'Cancel', 'cancelled', 'cancelled'),
     {
       definition: {
         name: 'update_task',
