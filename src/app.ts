@@ -17,7 +17,7 @@ import { ensureGlobalFolder, ensureGroupFolder, globalFolderPath } from './group
 import { Sessions } from './groups/sessions.js';
 import { Outbox } from './router/outbox.js';
 import { AssistantHostTools, HOST_TOOL_NAMES } from './tools/host-tools.js';
-import { parseApprovalReply } from './policy/approval-message.js';
+import { approvalActions, parseApprovalReply } from './policy/approval-message.js';
 import { Approvals } from './policy/approvals.js';
 import { ToolGate } from './policy/tool-gate.js';
 import { taskTools } from './tools/task-tools.js';
@@ -212,10 +212,14 @@ export async function openAssistant(
     audit: base.audit,
     log,
     canWait: options.retryRuns === true,
-    notifyOwner: (text) => {
+    notifyOwner: (text, approvalCode) => {
       const chat =
         store.messages.lastInboundChat(adminGroup.id) ?? store.groups.chatsOf(adminGroup.id)[0];
-      if (chat) outbox.send(adminGroup.id, chat.channel, chat.chatId, text, config.assistantName);
+      if (chat) {
+        outbox.send(adminGroup.id, chat.channel, chat.chatId, text, config.assistantName, {
+          actions: approvalActions(approvalCode),
+        });
+      }
     },
   });
   const runDeps: GroupRunDeps = {

@@ -48,6 +48,13 @@ const envSchema = z.object({
   NANOCELL_RUN_RETRY_BASE_MS: positiveInt(2000),
   NANOCELL_HISTORY_BUDGET_TOKENS: positiveInt(40_000),
   NANOCELL_WEB_PORT: z.coerce.number().int().min(0).max(65535).default(7420),
+  NANOCELL_WEB_PUBLIC_URL: z
+    .string()
+    .url()
+    .refine((u) => /^https?:\/\/[^/]+\/?$/.test(u), {
+      message: 'use a base URL like https://chat.example.org (no path)',
+    })
+    .optional(),
   NANOCELL_CONFIG_DIR: z.string().min(1).optional(),
   NANOCELL_SCHEDULER_TICK_MS: positiveInt(10_000),
   NANOCELL_BUDGET_TOOL_CALLS: positiveInt(100),
@@ -90,6 +97,8 @@ export interface Config {
   historyBudgetTokens: number;
   /** Local web chat port on 127.0.0.1 (0: any free port). */
   webPort: number;
+  /** The web chat's public base URL (a reverse proxy's name), answered besides loopback. */
+  webPublicUrl?: string;
   /** The owner's config dir (policy, mount allowlist): never mounted into a cell. */
   configDir: string;
   missedRuns: 'run-once' | 'skip';
@@ -151,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runRetryBaseMs: e.NANOCELL_RUN_RETRY_BASE_MS,
     historyBudgetTokens: e.NANOCELL_HISTORY_BUDGET_TOKENS,
     webPort: e.NANOCELL_WEB_PORT,
+    ...(e.NANOCELL_WEB_PUBLIC_URL ? { webPublicUrl: e.NANOCELL_WEB_PUBLIC_URL } : {}),
     configDir: path.resolve(
       e.NANOCELL_CONFIG_DIR ?? path.join(os.homedir(), '.config', 'nanocell'),
     ),

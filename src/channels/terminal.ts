@@ -1,9 +1,18 @@
 import readline from 'node:readline';
-import type { Channel, InboundMessage } from './channel.js';
+import {
+  ChannelUnsupportedError,
+  type Channel,
+  type ChannelCapabilities,
+  type ChannelHandlers,
+  type OutboundMessage,
+  type SentMessage,
+} from './channel.js';
 
 export interface TerminalOptions {
   input: NodeJS.ReadableStream;
   output: NodeJS.WritableStream;
+  /** Where a refused message's reason goes (default: output). */
+  notices?: NodeJS.WritableStream;
   assistantName: string;
   /** The terminal chat speaks into this group's chat. */
   chatId: string;
@@ -13,16 +22,24 @@ export interface TerminalOptions {
 
 /**
  * The owner at the terminal. One line is one message; the next prompt appears once the
- * previous message has been handled. `/quit` or end of input stops it.
+ * previous message has been handled. `/quit` or end of input stops it. Plain text only:
+ * no edits, buttons, files or typing indicator (the host turns those into text).
  */
 export class TerminalChannel implements Channel {
   readonly name = 'terminal';
+  readonly capabilities: ChannelCapabilities = {
+    edit: false,
+    actions: false,
+    attachments: false,
+    typing: false,
+  };
   private rl: readline.Interface | undefined;
   private closed: Promise<void> = Promise.resolve();
+  private sentCount = 0;
 
   constructor(private readonly options: TerminalOptions) {}
 
-  async start(onMessage: (message: InboundMessage) => Promise<void>): Promise<void> {
+  async start(handlers: ChannelHandlers): Promise<void> {
     const rl = readline.createInterface({
       input: this.options.input,
       output: this.options.output,
@@ -30,6 +47,7 @@ export class TerminalChannel implements Channel {
     });
     this.rl = rl;
     const prompt = () => this.options.output.write('you> ');
+    const notices = this.options.notices ?? this.options.output;
     prompt();
     // Done when every line read has been handled (input may end long before that).
     this.closed = (async () => {
@@ -37,13 +55,14 @@ export class TerminalChannel implements Channel {
         const text = line.trim();
         if (text === '/quit' || text === '/exit') break;
         if (text !== '') {
-          await onMessage({
+          const receipt = await handlers.onMessage({
             channel: this.name,
             chatId: this.options.chatId,
             sender: 'owner',
             senderName: 'owner',
             text,
           });
+          if (receipt.status === 'refused') notices.write(`nanocell: ${receipt.reason}\n`);
         }
         prompt();
       }
@@ -59,11 +78,22 @@ export class TerminalChannel implements Channel {
     return this.closed;
   }
 
-  async send(chatId: string, text: string): Promise<void> {
+  async send(chatId: string, message: OutboundMessage): Promise<SentMessage> {
     const from = chatId === this.options.chatId ? '' : `[${chatId}] `;
+    const { text } = message;
     this.options.output.write(
       this.options.plain ? `${from}${text}\n` : `${from}${this.options.assistantName}: ${text}\n`,
     );
+    this.sentCount += 1;
+    return { id: String(this.sentCount) };
+  }
+
+  edit(): Promise<void> {
+    return Promise.reject(new ChannelUnsupportedError(this.name, 'edit a sent message'));
+  }
+
+  typing(): Promise<void> {
+    return Promise.reject(new ChannelUnsupportedError(this.name, 'show a typing indicator'));
   }
 
   async stop(): Promise<void> {

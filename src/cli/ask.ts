@@ -25,7 +25,7 @@ export async function ask(
     senderName: 'owner',
     text,
   });
-  if (!received.accepted) {
+  if (received.status === 'refused') {
     out.stderr.write(`nanocell: ${received.reason}\n`);
     return 1;
   }

@@ -1,5 +1,6 @@
 import type { Assistant } from '../app.js';
 import { TerminalChannel } from '../channels/terminal.js';
+import type { ReceiveResult } from '../router/router.js';
 
 /** Interactive chat with the admin group (or another group) at the terminal. */
 export async function chat(
@@ -15,6 +16,7 @@ export async function chat(
   const channel = new TerminalChannel({
     input: io.stdin,
     output: io.stdout,
+    notices: io.stderr,
     assistantName: config.assistantName,
     chatId,
   });
@@ -24,16 +26,17 @@ export async function chat(
   );
   // Replies a crash left undelivered go out first.
   await assistant.outbox.flush();
-  await channel.start(async (message) => {
-    const received = assistant.router.receive(message);
-    if (!received.accepted) {
-      io.stderr.write(`nanocell: ${received.reason}\n`);
-      return;
+  const answer = async (received: ReceiveResult): Promise<ReceiveResult> => {
+    if (received.status === 'stored' && received.run) {
+      const outcome = await received.run;
+      await assistant.outbox.flush();
+      if (!outcome.ok) io.stderr.write(`nanocell: ${outcome.error}\n`);
     }
-    if (!received.run) return;
-    const outcome = await received.run;
-    await assistant.outbox.flush();
-    if (!outcome.ok) io.stderr.write(`nanocell: ${outcome.error}\n`);
+    return received;
+  };
+  await channel.start({
+    onMessage: (message) => answer(assistant.router.receive(message)),
+    onAction: (action) => answer(assistant.router.receiveAction(action)),
   });
   await channel.done();
   return 0;

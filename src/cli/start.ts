@@ -2,9 +2,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Assistant } from '../app.js';
-import type { InboundMessage } from '../channels/channel.js';
+import type { ChannelHandlers } from '../channels/channel.js';
 import { WebChannel } from '../channels/web/web-channel.js';
+import { WebLinks } from '../channels/web/web-links.js';
 import type { RunOutcome } from '../router/group-run.js';
+import type { ReceiveResult } from '../router/router.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 
 /** Where a running host says how to reach it (for `status`, and for tests). */
@@ -39,6 +41,7 @@ export async function start(
   out: { stdout: NodeJS.WritableStream },
 ): Promise<never> {
   const { config, store, router, outbox, log } = assistant;
+  const links = new WebLinks(config.home);
 
   /** Tell the chat in plain words when a run finally failed (after its retries). */
   const report =
@@ -57,20 +60,32 @@ export async function start(
       );
     };
 
-  const onMessage = async (message: InboundMessage) => {
-    const received = router.receive(message);
-    if (!received.accepted) return;
-    const group = store.groups.forChat(message.channel, message.chatId);
-    if (received.run && group) {
-      void received.run.then(
-        report(group.id, { channel: message.channel, chatId: message.chatId }),
-      );
+  /** A receipt for the channel; a run it started is reported, with a working indicator meanwhile. */
+  const answer = (
+    received: ReceiveResult,
+    from: { channel: string; chatId: string },
+  ): ReceiveResult => {
+    const group = store.groups.forChat(from.channel, from.chatId);
+    if (received.status === 'stored' && received.run && group) {
+      outbox.working(from.channel, from.chatId, received.run);
+      void received.run.then(report(group.id, { channel: from.channel, chatId: from.chatId }));
     }
+    return received;
+  };
+  const handlers: ChannelHandlers = {
+    onMessage: async (message) => answer(router.receive(message), message),
+    onAction: async (action) => answer(router.receiveAction(action), action),
   };
 
   const web = new WebChannel({
     port: config.webPort,
-    token: webToken(config.home),
+    ownerToken: webToken(config.home),
+    // A member link never opens a chat of the admin group, even if one was bound there later.
+    memberLink: (token) => {
+      const link = links.find(token);
+      return link && !store.groups.forChat('web', link.chatId)?.isAdmin ? link : undefined;
+    },
+    publicHosts: config.webPublicUrl ? [new URL(config.webPublicUrl).host] : [],
     history: (chatId, afterId) =>
       store.messages.chatHistory('web', chatId, afterId).map((m) => ({
         id: m.id,
@@ -89,7 +104,7 @@ export async function start(
     }),
   });
   outbox.register(web);
-  await web.start(onMessage);
+  await web.start(handlers);
   assistant.onShutdown(() => web.stop());
 
   const scheduler = new Scheduler({

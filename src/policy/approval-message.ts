@@ -16,6 +16,18 @@ export function parseApprovalReply(text: string): ApprovalReply | null {
   return { answer: m[1].toLowerCase() === 'yes' ? 'yes' : 'no', code: m[2].toUpperCase() };
 }
 
+/**
+ * The owner's buttons for an approval request. Each id is the reply it stands for, so a
+ * click is judged exactly like typing `yes CODE`, and a channel without buttons shows the
+ * reply to type instead.
+ */
+export function approvalActions(code: string): Array<{ id: string; label: string }> {
+  return [
+    { id: `yes ${code}`, label: 'Approve' },
+    { id: `no ${code}`, label: 'Deny' },
+  ];
+}
+
 export const DEFAULT_MAX_INPUT_CHARS = 2000;
 
 // Characters that reorder or hide text on screen: the owner must see the input as it is.

@@ -27,8 +27,8 @@ export interface ToolGateOptions {
   approvals: Approvals;
   audit: AuditSink;
   log: Logger;
-  /** Send the owner (the admin group's chat) an approval request. */
-  notifyOwner: (text: string) => void;
+  /** Send the owner (the admin group's chat) an approval request (with Approve/Deny buttons). */
+  notifyOwner: (text: string, approvalCode: string) => void;
   /**
    * Whether an `ask` may wait for the owner's answer. Only the long-running host can receive
    * one; a one-shot command denies at once and says where to approve.
@@ -161,7 +161,7 @@ export class ToolGate {
     });
     if (created) {
       audit.append({ type: 'approval', ...base, code: approval.code, status: 'asked' });
-      this.o.notifyOwner(formatApprovalRequest(approval));
+      this.o.notifyOwner(formatApprovalRequest(approval), approval.code);
     }
     const expiresInMs = Math.max(0, new Date(approval.expiresAt).getTime() - Date.now());
     const waitSignal = signal

@@ -1,42 +1,15 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Channel, InboundMessage } from '../channels/channel.js';
+import { FakeChannel } from '../../test/support/fake-channel.js';
 import type { Group } from '../store/groups.js';
 import { Store } from '../store/store.js';
 import { Outbox } from './outbox.js';
 
 const log = pino({ level: 'silent' });
 
-/**
- * A channel that records what it was handed. `failures` holds what each of the next calls
- * rejects with (an Error, or any value); `gate`, when set, holds every send until released.
- */
-class FakeChannel implements Channel {
-  readonly sent: Array<{ chatId: string; text: string }> = [];
-  attempts = 0;
-  failures: unknown[] = [];
-  gate: Promise<void> | undefined;
-  private entered: Array<() => void> = [];
-
-  constructor(readonly name: string) {}
-
-  async start(_onMessage: (message: InboundMessage) => Promise<void>): Promise<void> {}
-
-  async send(chatId: string, text: string): Promise<void> {
-    this.attempts++;
-    for (const notify of this.entered.splice(0)) notify();
-    if (this.gate) await this.gate;
-    if (this.failures.length > 0) throw this.failures.shift();
-    this.sent.push({ chatId, text });
-  }
-
-  async stop(): Promise<void> {}
-
-  /** Resolves when the next send() call begins. */
-  nextSend(): Promise<void> {
-    return new Promise((resolve) => this.entered.push(resolve));
-  }
-}
+/** What reached the channel, as chat and text. */
+const delivered = (channel: FakeChannel): Array<{ chatId: string; text: string }> =>
+  channel.sent.map(({ chatId, message }) => ({ chatId, text: message.text }));
 
 interface OutboxRow {
   attempts: number;
@@ -90,7 +63,7 @@ describe('Outbox', () => {
     await outbox.flush();
     await outbox.flush();
 
-    expect(web.sent).toEqual([{ chatId: 'family-chat', text: 'hello' }]);
+    expect(delivered(web)).toEqual([{ chatId: 'family-chat', text: 'hello' }]);
     expect(store.messages.byId(id)).toMatchObject({
       direction: 'out',
       senderName: 'Andy',
@@ -138,13 +111,13 @@ describe('Outbox', () => {
     clock = T0 + 2500;
     await outbox.flush();
     expect(web.attempts).toBe(3);
-    expect(web.sent).toEqual([{ chatId: 'family-chat', text: 'hello' }]);
+    expect(delivered(web)).toEqual([{ chatId: 'family-chat', text: 'hello' }]);
     expect(row(id)).toMatchObject({ attempts: 3, delivered_at: new Date(T0 + 2500).toISOString() });
 
     clock = T0 + 60_000;
     await outbox.flush();
     expect(web.attempts).toBe(3);
-    expect(web.sent).toHaveLength(1);
+    expect(delivered(web)).toHaveLength(1);
   });
 
   it.each([
@@ -175,7 +148,7 @@ describe('Outbox', () => {
 
     await first.flush();
 
-    expect(web.sent).toEqual([{ chatId: 'family-chat', text: 'for web' }]);
+    expect(delivered(web)).toEqual([{ chatId: 'family-chat', text: 'for web' }]);
     expect(store.messages.byId(forWeb)?.deliveredAt).not.toBeNull();
     expect(row(forTelegram)).toMatchObject({ attempts: 0, delivered_at: null });
     first.stop();
@@ -188,8 +161,8 @@ describe('Outbox', () => {
     second.register(web2);
     await second.flush();
 
-    expect(telegram.sent).toEqual([{ chatId: 'tg-chat', text: 'for telegram' }]);
-    expect(web2.sent).toEqual([]);
+    expect(delivered(telegram)).toEqual([{ chatId: 'tg-chat', text: 'for telegram' }]);
+    expect(delivered(web2)).toEqual([]);
     expect(store.messages.outboxPendingCount()).toBe(0);
   });
 
@@ -208,7 +181,7 @@ describe('Outbox', () => {
     second.register(web2);
     await second.flush();
 
-    expect(web2.sent).toEqual([{ chatId: 'family-chat', text: 'hello' }]);
+    expect(delivered(web2)).toEqual([{ chatId: 'family-chat', text: 'hello' }]);
     expect(row(id)).toMatchObject({ attempts: 2 });
   });
 
@@ -229,7 +202,7 @@ describe('Outbox', () => {
     await Promise.all(flushes);
     await outbox.flush();
 
-    expect(web.sent.map((m) => m.text)).toEqual(['one', 'two']);
+    expect(delivered(web).map((m) => m.text)).toEqual(['one', 'two']);
     expect(web.attempts).toBe(2);
     expect(store.messages.outboxPendingCount()).toBe(0);
   });
@@ -250,7 +223,7 @@ describe('Outbox', () => {
     release();
     await Promise.all([running, again]);
 
-    expect(web.sent.map((m) => m.text)).toEqual(['first', 'second']);
+    expect(delivered(web).map((m) => m.text)).toEqual(['first', 'second']);
   });
 
   it('records a failed attempt, and resolves flush(), when a channel rejects with a non-Error value', async () => {

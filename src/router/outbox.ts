@@ -1,5 +1,12 @@
 import type { Logger } from 'pino';
-import type { Channel } from '../channels/channel.js';
+import type {
+  Action,
+  Attachment,
+  Channel,
+  ChannelCapabilities,
+  SentMessage,
+} from '../channels/channel.js';
+import { fitToChannel } from '../channels/fit-to-channel.js';
 import type { Store } from '../store/store.js';
 
 /** A channel that never answers must not hold up every other message. */
@@ -20,7 +27,18 @@ export interface OutboxOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   now?: () => Date;
+  /** How often a working indicator is renewed (platforms drop one after a few seconds). */
+  typingEveryMs?: number;
 }
+
+/** Buttons and files of a message: kept in memory until delivered (text alone survives a restart). */
+export interface OutboundExtras {
+  actions?: Action[];
+  attachments?: Attachment[];
+}
+
+/** Sent messages kept editable. */
+const MAX_EDITABLE = 1000;
 
 /**
  * Replies leave through the outbox: stored first (with the run's other writes), then handed
@@ -38,6 +56,9 @@ export class Outbox {
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
   private readonly now: () => Date;
+  private readonly typingEveryMs: number;
+  private readonly extras = new Map<number, OutboundExtras>();
+  private readonly sent = new Map<number, { channel: string; chatId: string; sent: SentMessage }>();
 
   constructor(
     private readonly store: Store,
@@ -47,14 +68,30 @@ export class Outbox {
     this.baseDelayMs = options.baseDelayMs ?? 1000;
     this.maxDelayMs = options.maxDelayMs ?? 5 * 60_000;
     this.now = options.now ?? (() => new Date());
+    this.typingEveryMs = options.typingEveryMs ?? 4000;
   }
 
   register(channel: Channel): void {
     this.channels.set(channel.name, channel);
   }
 
-  /** Store a message for a chat and try to deliver it now. Returns the stored id. */
-  send(groupId: number, channel: string, chatId: string, text: string, senderName: string): number {
+  /** What the channel of that name can show; undefined when this process does not run it. */
+  capabilitiesOf(channel: string): ChannelCapabilities | undefined {
+    return this.channels.get(channel)?.capabilities;
+  }
+
+  /**
+   * Store a message for a chat and try to deliver it now. Returns the stored id. Buttons and
+   * files go to a channel that shows them; any other gets them as text (`fitToChannel`).
+   */
+  send(
+    groupId: number,
+    channel: string,
+    chatId: string,
+    text: string,
+    senderName: string,
+    extras: OutboundExtras = {},
+  ): number {
     const stored = this.store.messages.add({
       groupId,
       channel,
@@ -64,8 +101,41 @@ export class Outbox {
       senderName,
       text,
     });
+    if (extras.actions?.length || extras.attachments?.length) this.extras.set(stored.id, extras);
     void this.flush();
     return stored.id;
+  }
+
+  /**
+   * Change a reply's text (a streamed reply growing). The stored text always changes;
+   * `edited` when the chat's message changed in place too, `stored` when there is no live
+   * message to edit (not delivered yet: it goes out with this text; or the channel cannot
+   * edit, or it was sent before a restart).
+   */
+  async edit(messageId: number, text: string): Promise<'edited' | 'stored'> {
+    this.store.messages.updateText(messageId, text);
+    const live = this.sent.get(messageId);
+    const channel = live && this.channels.get(live.channel);
+    if (!live || !channel?.capabilities.edit) return 'stored';
+    await withTimeout(channel.edit(live.chatId, live.sent, text), SEND_TIMEOUT_MS);
+    return 'edited';
+  }
+
+  /**
+   * Show a working indicator in the chat until `until` settles, on a channel that has one.
+   * Best effort: a failed indicator is logged, never fails the run.
+   */
+  working(channel: string, chatId: string, until: Promise<unknown>): void {
+    const target = this.channels.get(channel);
+    if (!target?.capabilities.typing) return;
+    const signal = () =>
+      void target.typing(chatId).catch((err: unknown) => {
+        this.log.debug({ channel, err }, 'typing indicator failed');
+      });
+    signal();
+    const timer = setInterval(signal, this.typingEveryMs);
+    timer.unref();
+    void until.finally(() => clearInterval(timer)).catch(() => undefined);
   }
 
   /** Deliver everything due; concurrent calls share one pass (and trigger one more). */
@@ -102,8 +172,14 @@ export class Outbox {
       const channel = this.channels.get(message.channel);
       if (!channel) continue; // Delivered by the process that runs that channel.
       try {
-        await withTimeout(channel.send(message.chatId, message.text), SEND_TIMEOUT_MS);
+        const fitted = fitToChannel(channel.capabilities, {
+          text: message.text,
+          ...this.extras.get(message.id),
+        });
+        const sent = await withTimeout(channel.send(message.chatId, fitted), SEND_TIMEOUT_MS);
         this.store.messages.markDelivered(message.id, this.now());
+        this.extras.delete(message.id);
+        this.remember(message.id, { channel: message.channel, chatId: message.chatId, sent });
       } catch (err) {
         const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** message.attempts);
         this.store.messages.markDeliveryFailed(
@@ -122,6 +198,17 @@ export class Outbox {
           'delivery failed; will retry',
         );
       }
+    }
+  }
+
+  private remember(
+    messageId: number,
+    live: { channel: string; chatId: string; sent: SentMessage },
+  ): void {
+    this.sent.set(messageId, live);
+    for (const [oldest] of this.sent) {
+      if (this.sent.size <= MAX_EDITABLE) break;
+      this.sent.delete(oldest);
     }
   }
 }

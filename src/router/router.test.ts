@@ -46,8 +46,9 @@ describe('Router', () => {
     const result = router.receive(message('stranger-chat', 'let me in'));
 
     expect(result).toEqual({
-      accepted: false,
-      reason: 'chat telegram:stranger-chat is not registered with any group',
+      status: 'refused',
+      reason:
+        'chat telegram:stranger-chat is not bound to any group (the owner binds it with: nanocell groups add NAME --chat telegram:stranger-chat)',
     });
     expect(messageCount(store)).toBe(0);
     await new Promise((resolve) => setImmediate(resolve));
@@ -78,10 +79,10 @@ describe('Router', () => {
 
     const result = router.receive(message('family-chat', 'hello'));
 
-    if (!result.accepted) throw new Error(`refused: ${result.reason}`);
+    if (result.status !== 'stored') throw new Error(`refused: ${result.reason}`);
     const [stored] = store.messages.pendingFor(family.id, 0);
     expect(stored).toMatchObject({
-      id: result.messageId,
+      id: result.id,
       groupId: family.id,
       channel: 'telegram',
       chatId: 'family-chat',
@@ -103,7 +104,7 @@ describe('Router', () => {
     };
     const router = new Router(store, async () => failure, log);
     const result = router.receive(message('family-chat', 'hello'));
-    if (!result.accepted) throw new Error(`refused: ${result.reason}`);
+    if (result.status !== 'stored') throw new Error(`refused: ${result.reason}`);
     await expect(result.run).resolves.toEqual(failure);
   });
 
@@ -121,10 +122,46 @@ describe('Router', () => {
     const a = router.receive(message('family-chat', 'one'));
     const b = router.receive(message('family-chat', 'two'));
 
-    if (!a.accepted || !b.accepted) throw new Error('refused');
-    expect(b.messageId).toBeGreaterThan(a.messageId);
+    if (a.status !== 'stored' || b.status !== 'stored') throw new Error('refused');
+    expect(b.id).toBeGreaterThan(a.id);
     expect(b.run).toBe(a.run);
     await a.run;
     expect(seenByRun).toEqual([['one', 'two']]);
+  });
+
+  it('takes a click as the reply its action id stands for, from the same chat and sender', async () => {
+    const router = new Router(store, async () => ({ ok: true, reply: null }), log);
+
+    const result = router.receiveAction({
+      channel: 'telegram',
+      chatId: 'family-chat',
+      sender: 'u42',
+      senderName: 'Alice',
+      actionId: '@Andy yes please',
+    });
+
+    if (result.status !== 'stored') throw new Error(`refused: ${result.reason}`);
+    expect(store.messages.pendingFor(family.id, 0)).toEqual([
+      expect.objectContaining({ id: result.id, sender: 'u42', text: '@Andy yes please' }),
+    ]);
+    await result.run;
+  });
+
+  it('refuses a click from a chat bound to no group', () => {
+    const router = new Router(store, async () => ({ ok: true, reply: null }), log);
+
+    const result = router.receiveAction({
+      channel: 'web',
+      chatId: 'nowhere',
+      sender: 'web:owner',
+      senderName: 'owner',
+      actionId: 'yes K3F9',
+    });
+
+    expect(result).toMatchObject({
+      status: 'refused',
+      reason: expect.stringContaining('web:nowhere'),
+    });
+    expect(messageCount(store)).toBe(0);
   });
 });

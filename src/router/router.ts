@@ -1,18 +1,19 @@
 import type { Logger } from 'pino';
-import type { InboundMessage } from '../channels/channel.js';
+import type { InboundAction, InboundMessage } from '../channels/channel.js';
 import type { Store } from '../store/store.js';
 import { GroupQueue, type QueueJob, type QueueOptions } from './group-queue.js';
 import type { RunOutcome } from './group-run.js';
 import { isTriggered } from './trigger.js';
 
+/** A channel receipt (`stored` with the message id, or `refused`), plus the run it started. */
 export type ReceiveResult =
   | {
-      accepted: true;
-      messageId: number;
+      status: 'stored';
+      id: number;
       /** The run that will answer; null when the message only adds context (no trigger). */
       run: Promise<RunOutcome> | null;
     }
-  | { accepted: false; reason: string };
+  | { status: 'refused'; reason: string };
 
 export interface RouterOptions {
   assistantName: string;
@@ -55,8 +56,8 @@ export class Router {
         'message from an unregistered chat',
       );
       return {
-        accepted: false,
-        reason: `chat ${message.channel}:${message.chatId} is not registered with any group`,
+        status: 'refused',
+        reason: `chat ${message.channel}:${message.chatId} is not bound to any group (the owner binds it with: nanocell groups add NAME --chat ${message.channel}:${message.chatId})`,
       };
     }
     const approval = group.isAdmin ? this.options.approvalReply?.(group.id, message.text) : null;
@@ -72,7 +73,7 @@ export class Router {
         triggered: false,
       });
       this.log.info({ group: group.name, messageId: stored.id }, 'approval answered');
-      return { accepted: true, messageId: stored.id, run: Promise.resolve(approval) };
+      return { status: 'stored', id: stored.id, run: Promise.resolve(approval) };
     }
     const triggered = isTriggered(group, message.text, this.options.assistantName);
     const stored = this.store.messages.add({
@@ -86,12 +87,22 @@ export class Router {
       triggered,
     });
     this.log.info({ group: group.name, messageId: stored.id, triggered }, 'message stored');
-    if (!triggered) return { accepted: true, messageId: stored.id, run: null };
+    if (!triggered) return { status: 'stored', id: stored.id, run: null };
     if (this.options.clearSession && isClearCommand(message.text)) {
       const outcome = this.options.clearSession(group.id, stored.id);
-      return { accepted: true, messageId: stored.id, run: Promise.resolve(outcome) };
+      return { status: 'stored', id: stored.id, run: Promise.resolve(outcome) };
     }
-    return { accepted: true, messageId: stored.id, run: this.queue.enqueue(group.id) };
+    return { status: 'stored', id: stored.id, run: this.queue.enqueue(group.id) };
+  }
+
+  /**
+   * A click on a button: an action id is the reply it stands for (`yes K3F9`), so a click is
+   * that reply from the same chat and sender, stored and judged like one (an approval counts
+   * only in the admin group).
+   */
+  receiveAction(action: InboundAction): ReceiveResult {
+    const { actionId, ...from } = action;
+    return this.receive({ ...from, text: actionId });
   }
 
   /** Queue a run of a scheduled task in its group's queue. */

@@ -138,6 +138,13 @@ export class MessageStore {
       .run(at.toISOString(), id);
   }
 
+  /** A reply edited in place (a streamed reply growing); the chat's history shows the latest. */
+  updateText(id: number, text: string): void {
+    this.db
+      .prepare(`UPDATE messages SET text = ? WHERE id = ? AND direction = 'out'`)
+      .run(text, id);
+  }
+
   markDeliveryFailed(id: number, error: string, nextAttemptAt: Date): void {
     this.db
       .prepare(

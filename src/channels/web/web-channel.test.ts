@@ -100,7 +100,7 @@ describe('WebChannel', () => {
     onMessage = async (m) => void received.push(m);
     channel = new WebChannel({
       port: 0,
-      token: TOKEN,
+      ownerToken: TOKEN,
       history: (chatId, afterId) => {
         historyCalls.push({ chatId, afterId });
         return historyAnswer;
@@ -108,7 +108,13 @@ describe('WebChannel', () => {
       status: () => ({ groups: 1 }),
     });
     // The handler indirection lets a test swap onMessage after start().
-    await channel.start((m) => onMessage(m));
+    await channel.start({
+      onMessage: async (m) => {
+        await onMessage(m);
+        return { status: 'stored', id: received.length };
+      },
+      onAction: async () => ({ status: 'refused', reason: 'no actions here' }),
+    });
     port = Number(new URL(channel.url).port);
   });
   afterEach(async () => {
@@ -203,7 +209,7 @@ describe('WebChannel', () => {
       const res = await post('family_chat-1', JSON.stringify({ text: 'hello there' }));
 
       expect(res.status).toBe(202);
-      expect(JSON.parse(res.body)).toEqual({ stored: true });
+      expect(JSON.parse(res.body)).toEqual({ stored: true, id: 1 });
       expect(received).toEqual([
         {
           channel: 'web',
@@ -362,9 +368,9 @@ describe('WebChannel', () => {
       await a.until(': connected');
       await b.until(': connected');
 
-      await channel.send('family', 'dinner at 7');
+      await channel.send('family', { text: 'dinner at 7' });
 
-      const expected = `event: message\ndata: ${JSON.stringify({ chatId: 'family', text: 'dinner at 7' })}\n\n`;
+      const expected = `event: message\ndata: ${JSON.stringify({ chatId: 'family', id: 'w1', text: 'dinner at 7' })}\n\n`;
       expect(await a.until('dinner at 7')).toContain(expected);
       expect(await b.until('dinner at 7')).toContain(expected);
       expect(a.response.headers['content-type']).toBe('text/event-stream');
@@ -380,7 +386,7 @@ describe('WebChannel', () => {
       // A round trip lets the server see the close before send().
       await request(port, 'GET', '/api/status', auth);
 
-      await expect(channel.send('family', 'after close')).resolves.toBeUndefined();
+      await expect(channel.send('family', { text: 'after close' })).resolves.toEqual({ id: 'w1' });
     });
 
     it('stop() ends an open event stream and closes the server promptly', async () => {

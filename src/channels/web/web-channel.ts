@@ -1,8 +1,26 @@
-import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Channel, InboundMessage } from '../channel.js';
+import type {
+  Attachment,
+  Channel,
+  ChannelCapabilities,
+  ChannelHandlers,
+  OutboundMessage,
+  Receipt,
+  SentMessage,
+} from '../channel.js';
+import { json, parseActionClick, parseMessage, readBody } from './http-io.js';
 import { WEB_PAGE } from './page.js';
+import { RecentItems } from './recent-items.js';
+import {
+  allowedHosts,
+  checkHost,
+  checkOrigin,
+  givenToken,
+  mayUseChat,
+  resolveCredential,
+  type WebCredential,
+} from './web-access.js';
 
 export interface WebMessage {
   id: number;
@@ -15,38 +33,67 @@ export interface WebMessage {
 export interface WebChannelOptions {
   /** 0 picks a free port. Always bound to 127.0.0.1. */
   port: number;
-  /** Bearer token every request must carry (header or ?token=). */
-  token: string;
+  /** The owner's token: every chat, the status, approvals. */
+  ownerToken: string;
+  /** The member link a token belongs to (one chat only); asked on every request. */
+  memberLink?: (token: string) => { id: string; chatId: string } | undefined;
+  /** Names besides loopback the server answers to in `Host` (`chat.example.org[:port]`). */
+  publicHosts?: readonly string[];
   /** Messages of a chat after `afterId` that the page may show (inbound, and delivered replies). */
   history: (chatId: string, afterId: number) => WebMessage[];
-  /** Status document for GET /api/status. */
+  /** Status document for GET /api/status (owner only). */
   status?: () => unknown;
+  /** Bytes of sent files kept for download (oldest dropped first). */
+  maxKeptFileBytes?: number;
 }
 
-const MAX_BODY_BYTES = 64 * 1024;
 const CHAT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const INLINE_IMAGE = /^image\/(png|jpeg|gif|webp)$/;
+
+interface Listener {
+  res: http.ServerResponse;
+  credential: WebCredential;
+}
 
 /**
- * The local web chat: a page and a small JSON API on 127.0.0.1, guarded by a token.
- *   POST /api/chats/:chat/messages {text, senderName?}  → 202 once the message is stored
- *   GET  /api/chats/:chat/messages?after=ID             → messages after ID
- *   GET  /api/events                                    → server-sent "message" events
+ * The local web chat: a page and a small JSON API on 127.0.0.1. Every request must name this
+ * server in `Host`; writes must not come from another origin. The owner's token opens every
+ * chat; a member link's token opens its one chat, and only its events.
+ *   POST /api/chats/:chat/messages {text, senderName?}   → 202 stored, 403 refused (reason)
+ *   GET  /api/chats/:chat/messages?after=ID              → messages after ID
+ *   POST /api/chats/:chat/actions {actionId}             → a click on a button shown there
+ *   GET  /api/chats/:chat/files/:id                      → a file sent there
+ *   GET  /api/events    → server-sent "message", "edit" and "typing" events
+ *   GET  /api/status    → the host's status (owner only)
  */
 export class WebChannel implements Channel {
   readonly name = 'web';
+  readonly capabilities: ChannelCapabilities = {
+    edit: true,
+    actions: true,
+    attachments: true,
+    typing: true,
+  };
   private server: http.Server | undefined;
-  private readonly listeners = new Set<http.ServerResponse>();
+  private readonly listeners = new Set<Listener>();
   private port = 0;
+  private hosts = new Set<string>();
+  private sentCount = 0;
+  /** `chat\nactionId` of buttons shown, so only those can be clicked. */
+  private readonly offered = new RecentItems<true>(2000);
+  private readonly files: RecentItems<{ chatId: string; attachment: Attachment }>;
 
-  constructor(private readonly options: WebChannelOptions) {}
+  constructor(private readonly options: WebChannelOptions) {
+    this.files = new RecentItems(500, options.maxKeptFileBytes ?? 64 * 1024 * 1024);
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/`;
   }
 
-  async start(onMessage: (message: InboundMessage) => Promise<void>): Promise<void> {
+  async start(handlers: ChannelHandlers): Promise<void> {
     const server = http.createServer((req, res) => {
-      this.handle(req, res, onMessage).catch((err: unknown) => {
+      this.handle(req, res, handlers).catch((err: unknown) => {
         if (!res.headersSent) json(res, 500, { error: (err as Error).message });
         else res.end();
       });
@@ -57,15 +104,44 @@ export class WebChannel implements Channel {
       server.listen(this.options.port, '127.0.0.1', () => resolve());
     });
     this.port = (server.address() as AddressInfo).port;
+    this.hosts = allowedHosts(this.port, this.options.publicHosts ?? []);
   }
 
-  async send(chatId: string, text: string): Promise<void> {
-    const event = `event: message\ndata: ${JSON.stringify({ chatId, text })}\n\n`;
-    for (const res of this.listeners) res.write(event);
+  async send(chatId: string, message: OutboundMessage): Promise<SentMessage> {
+    this.sentCount += 1;
+    const id = `w${this.sentCount}`;
+    for (const action of message.actions ?? []) this.offered.set(`${chatId}\n${action.id}`, true);
+    const files = (message.attachments ?? []).map((attachment, i) => {
+      const fileId = `${id}-${i}`;
+      this.files.set(fileId, { chatId, attachment }, attachment.bytes.length);
+      return {
+        id: fileId,
+        name: attachment.name,
+        mime: attachment.mime,
+        size: attachment.bytes.length,
+        url: `/api/chats/${chatId}/files/${fileId}`,
+      };
+    });
+    this.emit(chatId, 'message', {
+      chatId,
+      id,
+      text: message.text,
+      ...(message.actions?.length ? { actions: message.actions } : {}),
+      ...(files.length ? { attachments: files } : {}),
+    });
+    return { id };
+  }
+
+  async edit(chatId: string, sent: SentMessage, text: string): Promise<void> {
+    this.emit(chatId, 'edit', { chatId, id: sent.id, text });
+  }
+
+  async typing(chatId: string): Promise<void> {
+    this.emit(chatId, 'typing', { chatId });
   }
 
   async stop(): Promise<void> {
-    for (const res of this.listeners) res.end();
+    for (const l of this.listeners) l.res.end();
     this.listeners.clear();
     const server = this.server;
     if (!server) return;
@@ -73,111 +149,149 @@ export class WebChannel implements Channel {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private authorised(req: http.IncomingMessage, url: URL): boolean {
-    const header = req.headers.authorization ?? '';
-    const given = header.startsWith('Bearer ')
-      ? header.slice(7)
-      : (url.searchParams.get('token') ?? '');
-    const a = Buffer.from(given);
-    const b = Buffer.from(this.options.token);
-    return a.length === b.length && crypto.timingSafeEqual(a, b);
+  /** Events go only to streams whose credential may see the chat. */
+  private emit(chatId: string, event: string, data: unknown): void {
+    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const l of this.listeners) if (mayUseChat(l.credential, chatId)) l.res.write(frame);
   }
 
   private async handle(
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    onMessage: (message: InboundMessage) => Promise<void>,
+    handlers: ChannelHandlers,
   ): Promise<void> {
+    const hostProblem = checkHost(req, this.hosts);
+    if (hostProblem) return json(res, 421, { error: hostProblem });
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method === 'GET' && url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
       res.end(WEB_PAGE);
       return;
     }
-    if (!this.authorised(req, url)) return json(res, 401, { error: 'missing or wrong token' });
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      const originProblem = checkOrigin(req);
+      if (originProblem) return json(res, 403, { error: originProblem });
+    }
+    const credential = resolveCredential(
+      givenToken(req, url),
+      this.options.ownerToken,
+      this.options.memberLink ?? (() => undefined),
+    );
+    if (!credential) return json(res, 401, { error: 'missing or wrong token' });
     if (req.method === 'GET' && url.pathname === '/api/status') {
+      if (credential.kind !== 'owner') return json(res, 403, { error: onlyYourChat(credential) });
       return json(res, 200, this.options.status?.() ?? {});
     }
     if (req.method === 'GET' && url.pathname === '/api/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.write(': connected\n\n');
-      this.listeners.add(res);
-      req.on('close', () => this.listeners.delete(res));
+      const listener = { res, credential };
+      this.listeners.add(listener);
+      req.on('close', () => this.listeners.delete(listener));
       return;
     }
-    const match = /^\/api\/chats\/([^/]+)\/messages$/.exec(url.pathname);
+    const match = /^\/api\/chats\/([^/]+)\/(messages|actions|files\/([A-Za-z0-9-]{1,40}))$/.exec(
+      url.pathname,
+    );
     if (!match) return json(res, 404, { error: 'not found' });
-    let chatId = '';
-    try {
-      chatId = decodeURIComponent(match[1]!);
-    } catch {
-      // Broken percent-encoding: answered as a bad chat id below.
-    }
-    if (!CHAT_ID.test(chatId)) {
+    const chatId = decodeChatId(match[1]!);
+    if (chatId === null) {
       return json(res, 400, { error: 'chat id: use 1-64 letters, digits, - or _' });
     }
-    if (req.method === 'GET') {
+    if (!mayUseChat(credential, chatId)) return json(res, 403, { error: onlyYourChat(credential) });
+    const what = match[2]!;
+    if (what === 'messages' && req.method === 'GET') {
       const after = Number(url.searchParams.get('after') ?? '0');
       if (!Number.isInteger(after) || after < 0) {
         return json(res, 400, { error: 'after: a message id (a whole number >= 0)' });
       }
       return json(res, 200, { messages: this.options.history(chatId, after) });
     }
-    if (req.method !== 'POST') return json(res, 405, { error: 'use GET or POST' });
+    if (match[3] !== undefined) {
+      if (req.method !== 'GET') return json(res, 405, { error: 'use GET' });
+      return this.serveFile(res, chatId, match[3]);
+    }
+    if (req.method !== 'POST') {
+      return json(res, 405, { error: what === 'messages' ? 'use GET or POST' : 'use POST' });
+    }
     const body = await readBody(req);
     if (!body.ok) return json(res, body.status, { error: body.error });
-    const parsed = parseMessage(body.text);
-    if (!parsed.ok) return json(res, 400, { error: parsed.error });
-    await onMessage({
+    const sender = senderOf(credential);
+    if (what === 'messages') {
+      const parsed = parseMessage(body.text, sender.defaultName);
+      if (!parsed.ok) return json(res, 400, { error: parsed.error });
+      const receipt = await handlers.onMessage({
+        channel: this.name,
+        chatId,
+        sender: sender.id(parsed.senderName),
+        senderName: parsed.senderName,
+        text: parsed.text,
+      });
+      return answerReceipt(res, receipt);
+    }
+    const click = parseActionClick(body.text, sender.defaultName);
+    if (!click.ok) return json(res, 400, { error: click.error });
+    if (!this.offered.get(`${chatId}\n${click.actionId}`)) {
+      return json(res, 404, {
+        error: 'no such button in this chat (it may have expired); reply with text instead',
+      });
+    }
+    const receipt = await handlers.onAction({
       channel: this.name,
       chatId,
-      sender: `web:${parsed.senderName}`,
-      senderName: parsed.senderName,
-      text: parsed.text,
+      sender: sender.id(click.senderName),
+      senderName: click.senderName,
+      actionId: click.actionId,
     });
-    return json(res, 202, { stored: true });
+    return answerReceipt(res, receipt);
   }
-}
 
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-async function readBody(
-  req: http.IncomingMessage,
-): Promise<{ ok: true; text: string } | { ok: false; status: number; error: string }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      return { ok: false, status: 413, error: `message body over ${MAX_BODY_BYTES} bytes` };
+  private serveFile(res: http.ServerResponse, chatId: string, fileId: string): void {
+    const kept = this.files.get(fileId);
+    if (!kept || kept.chatId !== chatId) {
+      return json(res, 404, { error: 'no such file in this chat (it may have expired)' });
     }
-    chunks.push(chunk);
+    const { name, mime, bytes } = kept.attachment;
+    const inline = INLINE_IMAGE.test(mime);
+    // A sent file never runs as a page of ours: sandboxed, not sniffed, downloaded unless an image.
+    res.writeHead(200, {
+      'content-type': inline ? mime : 'application/octet-stream',
+      'content-disposition': `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(name)}`,
+      'content-length': bytes.length,
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "sandbox; default-src 'none'",
+      'cache-control': 'no-store',
+    });
+    res.end(bytes);
   }
-  return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
 }
 
-/** A malformed message gets an answer saying what is wrong; nothing is stored. */
-export function parseMessage(
-  raw: string,
-): { ok: true; text: string; senderName: string } | { ok: false; error: string } {
-  let value: unknown;
+function decodeChatId(raw: string): string | null {
+  let chatId = '';
   try {
-    value = JSON.parse(raw);
+    chatId = decodeURIComponent(raw);
   } catch {
-    return { ok: false, error: 'body must be JSON like {"text": "hello", "senderName": "Ana"}' };
+    // Broken percent-encoding: a bad chat id.
   }
-  if (typeof value !== 'object' || value === null) {
-    return { ok: false, error: 'body must be a JSON object with a "text" field' };
-  }
-  const { text, senderName } = value as Record<string, unknown>;
-  if (typeof text !== 'string' || text.trim() === '') {
-    return { ok: false, error: '"text" must be a non-empty string' };
-  }
-  if (senderName !== undefined && (typeof senderName !== 'string' || senderName.length > 64)) {
-    return { ok: false, error: '"senderName" must be a string of at most 64 characters' };
-  }
-  return { ok: true, text, senderName: (senderName as string | undefined)?.trim() || 'owner' };
+  return CHAT_ID.test(chatId) ? chatId : null;
+}
+
+function onlyYourChat(credential: WebCredential): string {
+  return credential.kind === 'member'
+    ? `this link opens chat "${credential.chatId}" only`
+    : 'not allowed';
+}
+
+/** The owner may speak for others in a test chat (senderName); a member is always its link. */
+function senderOf(credential: WebCredential): {
+  defaultName: string;
+  id: (senderName: string) => string;
+} {
+  if (credential.kind === 'owner') return { defaultName: 'owner', id: (name) => `web:${name}` };
+  return { defaultName: 'guest', id: () => `web-link:${credential.linkId}` };
+}
+
+function answerReceipt(res: http.ServerResponse, receipt: Receipt): void {
+  if (receipt.status === 'stored') return json(res, 202, { stored: true, id: receipt.id });
+  return json(res, 403, { stored: false, error: receipt.reason });
 }

@@ -1,0 +1,78 @@
+import type http from 'node:http';
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+export function json(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+export async function readBody(
+  req: http.IncomingMessage,
+): Promise<{ ok: true; text: string } | { ok: false; status: number; error: string }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) {
+      return { ok: false, status: 413, error: `message body over ${MAX_BODY_BYTES} bytes` };
+    }
+    chunks.push(chunk);
+  }
+  return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
+}
+
+function parseObject(raw: string, example: string): Record<string, unknown> | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return `body must be JSON like ${example}`;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return `body must be a JSON object like ${example}`;
+  }
+  return value as Record<string, unknown>;
+}
+
+function parseSenderName(
+  senderName: unknown,
+  fallback: string,
+): { ok: true; senderName: string } | { ok: false; error: string } {
+  if (senderName !== undefined && (typeof senderName !== 'string' || senderName.length > 64)) {
+    return { ok: false, error: '"senderName" must be a string of at most 64 characters' };
+  }
+  return { ok: true, senderName: (senderName as string | undefined)?.trim() || fallback };
+}
+
+/** A malformed message gets an answer saying what is wrong; nothing is stored. */
+export function parseMessage(
+  raw: string,
+  defaultSender = 'owner',
+): { ok: true; text: string; senderName: string } | { ok: false; error: string } {
+  const value = parseObject(raw, '{"text": "hello", "senderName": "Ana"}');
+  if (typeof value === 'string') return { ok: false, error: value };
+  const { text, senderName } = value;
+  if (typeof text !== 'string' || text.trim() === '') {
+    return { ok: false, error: '"text" must be a non-empty string' };
+  }
+  const name = parseSenderName(senderName, defaultSender);
+  if (!name.ok) return name;
+  return { ok: true, text, senderName: name.senderName };
+}
+
+/** `{"actionId": "..."}`: a click on a button the page was shown. */
+export function parseActionClick(
+  raw: string,
+  defaultSender = 'owner',
+): { ok: true; actionId: string; senderName: string } | { ok: false; error: string } {
+  const value = parseObject(raw, '{"actionId": "yes K3F9"}');
+  if (typeof value === 'string') return { ok: false, error: value };
+  const { actionId, senderName } = value;
+  if (typeof actionId !== 'string' || actionId === '' || actionId.length > 200) {
+    return { ok: false, error: '"actionId" must be the id of a button shown in this chat' };
+  }
+  const name = parseSenderName(senderName, defaultSender);
+  if (!name.ok) return name;
+  return { ok: true, actionId, senderName: name.senderName };
+}
