@@ -1,6 +1,7 @@
 import type { Base } from '../app.js';
 import { ensureGroupFolder } from '../groups/group-folder.js';
 import { checkGroupMounts } from '../groups/group-mounts.js';
+import { linkCommand } from './groups-link.js';
 
 export interface GroupsArgs {
   positionals: string[];
@@ -15,7 +16,9 @@ const USAGE = `usage: nanocell groups list
        nanocell groups add NAME [--chat CHANNEL:CHAT_ID] [--trigger WORD | --no-trigger]
        nanocell groups remove NAME
        nanocell groups mount NAME HOST_PATH [--rw] [--at NAME_IN_CELL]
-       nanocell groups unmount NAME HOST_PATH`;
+       nanocell groups unmount NAME HOST_PATH
+       nanocell groups link NAME      a web link to the group's chat for its members
+       nanocell groups unlink NAME    revoke every web link of the group`;
 
 /** `groups list|add|remove`: the owner manages groups from the terminal. */
 export function groupsCommand(
@@ -134,6 +137,14 @@ export function groupsCommand(
       out.write(
         `${name}: ${mount.hostPath} at ${mount.cellPath} (${mount.readOnly ? 'read-only' : 'read-write'}) from its next cell on\n`,
       );
+      return 0;
+    }
+    case 'link':
+    case 'unlink': {
+      if (!name) return usage(err, `groups ${sub} needs a group NAME`);
+      const result = linkCommand(base, sub, name);
+      if (!result.ok) return usage(err, result.problem, 1);
+      out.write(result.text);
       return 0;
     }
     default:

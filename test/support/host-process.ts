@@ -97,7 +97,9 @@ export async function startHost(env: Record<string, string>): Promise<HostProces
               const event = buffer.slice(0, cut);
               buffer = buffer.slice(cut + 2);
               const data = /^data: (.*)$/m.exec(event)?.[1];
-              if (data) {
+              // Deliveries only: "edit" and "typing" events are not new replies.
+              const kind = /^event: (.*)$/m.exec(event)?.[1] ?? 'message';
+              if (data && kind === 'message') {
                 queue.push(JSON.parse(data) as { chatId: string; text: string });
                 for (const w of waiters.splice(0)) w();
               }

@@ -7,7 +7,10 @@ export interface RawResponse {
   bytes: Buffer;
 }
 
-/** A plain request on 127.0.0.1: path and headers (Host included) are sent as given. */
+/**
+ * A plain request on 127.0.0.1: path and headers (Host included) are sent as given; an empty
+ * `host` sends no Host header at all.
+ */
 export function request(
   port: number,
   method: string,
@@ -17,8 +20,17 @@ export function request(
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     // agent: false: a fresh connection each time, so no request rides a closed pooled socket.
+    const { host, ...rest } = headers;
     const req = http.request(
-      { host: '127.0.0.1', port, method, path, headers, agent: false },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: host === '' ? rest : headers,
+        setHost: host !== '',
+        agent: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -47,8 +59,11 @@ export interface ServerEvent {
 /** An open /api/events stream, parsed into events as they arrive. */
 export interface EventStream {
   status: number;
-  /** The next event of that type (events of other types are kept for their own waiters). */
-  next(event: string): Promise<ServerEvent>;
+  /**
+   * The next event of that type (for which `where` holds, e.g. of one chat); events nobody
+   * waited for are kept for later waiters.
+   */
+  next(event: string, where?: (data: Record<string, unknown>) => boolean): Promise<ServerEvent>;
   /** Every event received so far. */
   seen(): ServerEvent[];
   /** Resolves once the stream has sent its opening comment. */
@@ -66,7 +81,8 @@ export function openEvents(
     const req = http.get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
       const all: ServerEvent[] = [];
       const unread: ServerEvent[] = [];
-      const waiters: Array<{ event: string; resolve: (e: ServerEvent) => void }> = [];
+      type Match = (e: ServerEvent) => boolean;
+      const waiters: Array<{ match: Match; resolve: (e: ServerEvent) => void }> = [];
       let buffer = '';
       let markConnected!: () => void;
       const connected = new Promise<void>((done) => (markConnected = done));
@@ -86,7 +102,7 @@ export function openEvents(
           if (data === undefined) continue;
           const parsed = { event, data: JSON.parse(data) as Record<string, unknown> };
           all.push(parsed);
-          const w = waiters.findIndex((x) => x.event === event);
+          const w = waiters.findIndex((x) => x.match(parsed));
           if (w >= 0) waiters.splice(w, 1)[0]!.resolve(parsed);
           else unread.push(parsed);
         }
@@ -98,10 +114,11 @@ export function openEvents(
       if (res.statusCode !== 200) markConnected();
       resolve({
         status: res.statusCode ?? 0,
-        next: (event) => {
-          const i = unread.findIndex((x) => x.event === event);
+        next: (event, where = () => true) => {
+          const match: Match = (e) => e.event === event && where(e.data);
+          const i = unread.findIndex(match);
           if (i >= 0) return Promise.resolve(unread.splice(i, 1)[0]!);
-          return new Promise((done) => waiters.push({ event, resolve: done }));
+          return new Promise((done) => waiters.push({ match, resolve: done }));
         },
         seen: () => [...all],
         connected,
