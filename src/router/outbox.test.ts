@@ -241,4 +241,132 @@ describe('Outbox', () => {
 
     expect(row(id)).toMatchObject({ attempts: 1, delivered_at: null, last_error: 'undefined' });
   });
+
+  describe('Channel v2: buttons, files, edits, working indicator', () => {
+    const buttons = [
+      { id: 'yes K3F9', label: 'Approve' },
+      { id: 'no K3F9', label: 'Deny' },
+    ];
+    const file = { name: 'plan.txt', mime: 'text/plain', bytes: Buffer.from('picnic') };
+
+    it('hands buttons and files to a channel that shows them', async () => {
+      const web = new FakeChannel('web');
+      const outbox = new Outbox(store, log, { now });
+      outbox.register(web);
+
+      outbox.send(group.id, 'web', 'c', 'May I?', 'Andy', {
+        actions: buttons,
+        attachments: [file],
+      });
+      await outbox.flush();
+
+      expect(web.sent[0]!.message).toEqual({
+        text: 'May I?',
+        actions: buttons,
+        attachments: [file],
+      });
+    });
+
+    it('turns them into text for a plain channel, keeping the stored text as written', async () => {
+      const terminal = new FakeChannel('terminal', {
+        edit: false,
+        actions: false,
+        attachments: false,
+        typing: false,
+      });
+      const outbox = new Outbox(store, log, { now });
+      outbox.register(terminal);
+
+      const id = outbox.send(group.id, 'terminal', 'c', 'May I?', 'Andy', {
+        actions: buttons,
+        attachments: [file],
+      });
+      await outbox.flush();
+
+      expect(terminal.sent[0]!.message).toEqual({
+        text:
+          'May I?\nTo answer, reply "yes K3F9" (Approve) or "no K3F9" (Deny).\n' +
+          '[file not shown in this chat: plan.txt (text/plain, 6 B)]',
+      });
+      expect(store.messages.byId(id)?.text).toBe('May I?');
+    });
+
+    it('keeps buttons across a failed attempt until the message is delivered', async () => {
+      const web = new FakeChannel('web');
+      web.failures = [new Error('down')];
+      const outbox = new Outbox(store, log, { now, baseDelayMs: 10 });
+      outbox.register(web);
+
+      outbox.send(group.id, 'web', 'c', 'May I?', 'Andy', { actions: buttons });
+      await outbox.flush();
+      clock = T0 + 10;
+      await outbox.flush();
+
+      expect(web.attempts).toBe(2);
+      expect(web.sent.map((s) => s.message.actions)).toEqual([buttons]);
+    });
+
+    it('edits a delivered reply in place and stores the new text', async () => {
+      const web = new FakeChannel('web');
+      const outbox = new Outbox(store, log, { now });
+      outbox.register(web);
+      const id = outbox.send(group.id, 'web', 'c', 'Thinking', 'Andy');
+      await outbox.flush();
+
+      await expect(outbox.edit(id, 'Thinking... done')).resolves.toBe('edited');
+
+      expect(web.edits).toEqual([{ chatId: 'c', id: web.sent[0]!.id, text: 'Thinking... done' }]);
+      expect(store.messages.byId(id)?.text).toBe('Thinking... done');
+    });
+
+    it('only stores an edit when there is no live message to change', async () => {
+      const terminal = new FakeChannel('terminal', { edit: false });
+      const web = new FakeChannel('web');
+      web.failures = [new Error('down')];
+      const outbox = new Outbox(store, log, { now, baseDelayMs: 10 });
+      outbox.register(terminal);
+      outbox.register(web);
+      const onTerminal = outbox.send(group.id, 'terminal', 'c', 'one', 'Andy');
+      const undelivered = outbox.send(group.id, 'web', 'c', 'draft', 'Andy');
+      await outbox.flush();
+
+      await expect(outbox.edit(onTerminal, 'one, edited')).resolves.toBe('stored');
+      await expect(outbox.edit(undelivered, 'final')).resolves.toBe('stored');
+      clock = T0 + 10;
+      await outbox.flush();
+
+      expect(terminal.edits).toEqual([]);
+      expect(delivered(web)).toEqual([{ chatId: 'c', text: 'final' }]);
+    });
+
+    it('shows a working indicator while a run works, renewed, and stops when it ends', async () => {
+      const ticks: Array<{ fn: () => void; stopped: boolean }> = [];
+      const web = new FakeChannel('web');
+      const plain = new FakeChannel('terminal', { typing: false });
+      const outbox = new Outbox(store, log, {
+        now,
+        repeat: (fn) => {
+          const tick = { fn, stopped: false };
+          ticks.push(tick);
+          return () => void (tick.stopped = true);
+        },
+      });
+      outbox.register(web);
+      outbox.register(plain);
+      let finish!: () => void;
+      const run = new Promise<void>((resolve) => (finish = resolve));
+
+      outbox.working('web', 'c', run);
+      outbox.working('terminal', 'c', run);
+      await web.nextTyping();
+      ticks[0]!.fn();
+      await web.nextTyping();
+      finish();
+      await run;
+
+      expect(web.typings).toEqual(['c', 'c']);
+      expect(ticks).toEqual([{ fn: expect.any(Function), stopped: true }]);
+      expect(plain.typings).toEqual([]);
+    });
+  });
 });

@@ -29,6 +29,14 @@ export interface OutboxOptions {
   now?: () => Date;
   /** How often a working indicator is renewed (platforms drop one after a few seconds). */
   typingEveryMs?: number;
+  /** Calls `fn` every `everyMs` until the returned stop is called (tests drive it by hand). */
+  repeat?: (fn: () => void, everyMs: number) => () => void;
+}
+
+function repeatWithTimer(fn: () => void, everyMs: number): () => void {
+  const timer = setInterval(fn, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Buttons and files of a message: kept in memory until delivered (text alone survives a restart). */
@@ -57,6 +65,7 @@ export class Outbox {
   private readonly maxDelayMs: number;
   private readonly now: () => Date;
   private readonly typingEveryMs: number;
+  private readonly repeat: (fn: () => void, everyMs: number) => () => void;
   private readonly extras = new Map<number, OutboundExtras>();
   private readonly sent = new Map<number, { channel: string; chatId: string; sent: SentMessage }>();
 
@@ -69,6 +78,7 @@ export class Outbox {
     this.maxDelayMs = options.maxDelayMs ?? 5 * 60_000;
     this.now = options.now ?? (() => new Date());
     this.typingEveryMs = options.typingEveryMs ?? 4000;
+    this.repeat = options.repeat ?? repeatWithTimer;
   }
 
   register(channel: Channel): void {
@@ -133,9 +143,9 @@ export class Outbox {
         this.log.debug({ channel, err }, 'typing indicator failed');
       });
     signal();
-    const timer = setInterval(signal, this.typingEveryMs);
-    timer.unref();
-    void until.finally(() => clearInterval(timer)).catch(() => undefined);
+    const stop = this.repeat(signal, this.typingEveryMs);
+    // The run's own outcome is reported by its caller; here it only ends the indicator.
+    until.then(stop, stop);
   }
 
   /** Deliver everything due; concurrent calls share one pass (and trigger one more). */
