@@ -243,10 +243,20 @@ describe('web chat access', () => {
     expect(admin.code).toBe(1);
     expect(admin.stderr).toContain('gets no shared link');
 
+    const open = await openEvents(port, '/api/events', member());
+    await open.connected;
+
     const revoked = await runCli(['groups', 'unlink', 'family'], env);
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toContain('revoked 1 web link');
     const res = await request(port, 'GET', '/api/chats/family/messages', member());
     expect(res.status).toBe(401);
+    // A stream opened before the revocation ends at the chat's next event, unread.
+    model.enqueue(reply().text('after the revocation'));
+    expect(
+      (await post(owner(), '/api/chats/family/messages', { text: 'still there?' })).status,
+    ).toBe(202);
+    await open.ended;
+    expect(open.seen().map((e) => e.data.text)).not.toContain('after the revocation');
   });
 });

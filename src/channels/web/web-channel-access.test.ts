@@ -14,15 +14,18 @@ describe('WebChannel credentials, receipts and files', () => {
   let messages: InboundMessage[];
   let actions: InboundAction[];
   let receipt: Receipt;
+  let memberValid: boolean;
 
   beforeEach(async () => {
     messages = [];
     actions = [];
     receipt = { status: 'stored', id: 41 };
+    memberValid = true;
     channel = new WebChannel({
       port: 0,
       ownerToken: OWNER,
-      memberLink: (token) => (token === MEMBER ? { id: 'ab12', chatId: 'family' } : undefined),
+      memberLink: (token) =>
+        token === MEMBER && memberValid ? { id: 'ab12', chatId: 'family' } : undefined,
       publicHosts: ['chat.example.org'],
       history: () => [],
     });
@@ -90,6 +93,17 @@ describe('WebChannel credentials, receipts and files', () => {
     ]);
     mine.close();
     all.close();
+  });
+
+  it('ends the open event stream of a link revoked since it connected', async () => {
+    const stream = await openEvents(port, '/api/events', member);
+    await stream.connected;
+
+    memberValid = false;
+    await channel.send('family', { text: 'after the revocation' });
+
+    await stream.ended;
+    expect(stream.seen()).toEqual([]);
   });
 
   it('takes a click only on a button shown in that chat', async () => {

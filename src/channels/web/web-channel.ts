@@ -53,6 +53,7 @@ const INLINE_IMAGE = /^image\/(png|jpeg|gif|webp)$/;
 interface Listener {
   res: http.ServerResponse;
   credential: WebCredential;
+  token: string;
 }
 
 /**
@@ -149,10 +150,21 @@ export class WebChannel implements Channel {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  /** Events go only to streams whose credential may see the chat. */
+  /**
+   * Events go only to streams whose credential may see the chat; a member's link is checked
+   * again, so a revoked link's open stream ends instead of listening on.
+   */
   private emit(chatId: string, event: string, data: unknown): void {
     const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const l of this.listeners) if (mayUseChat(l.credential, chatId)) l.res.write(frame);
+    for (const l of this.listeners) {
+      if (!mayUseChat(l.credential, chatId)) continue;
+      if (l.credential.kind === 'member' && this.options.memberLink?.(l.token)?.chatId !== chatId) {
+        this.listeners.delete(l);
+        l.res.end();
+        continue;
+      }
+      l.res.write(frame);
+    }
   }
 
   private async handle(
@@ -172,8 +184,9 @@ export class WebChannel implements Channel {
       const originProblem = checkOrigin(req);
       if (originProblem) return json(res, 403, { error: originProblem });
     }
+    const token = givenToken(req, url);
     const credential = resolveCredential(
-      givenToken(req, url),
+      token,
       this.options.ownerToken,
       this.options.memberLink ?? (() => undefined),
     );
@@ -185,7 +198,7 @@ export class WebChannel implements Channel {
     if (req.method === 'GET' && url.pathname === '/api/events') {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.write(': connected\n\n');
-      const listener = { res, credential };
+      const listener = { res, credential, token };
       this.listeners.add(listener);
       req.on('close', () => this.listeners.delete(listener));
       return;
