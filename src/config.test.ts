@@ -52,6 +52,11 @@ describe('loadConfig', () => {
     ['NANOCELL_CELL_ROOTFS', '/opt/rootfs', { cellRootfs: '/opt/rootfs' }],
     ['NANOCELL_LOG_LEVEL', 'silent', { logLevel: 'silent' }],
     ['TZ', 'Europe/Paris', { timezone: 'Europe/Paris' }],
+    [
+      'NANOCELL_WEB_PUBLIC_URL',
+      'https://chat.example.org',
+      { webPublicUrl: 'https://chat.example.org' },
+    ],
   ] as const)('reads %s=%j', (name, value, expected) => {
     expect(loadConfig({ [name]: value })).toMatchObject(expected);
   });
@@ -71,6 +76,8 @@ describe('loadConfig', () => {
     ['NANOCELL_ASSISTANT_NAME', 'two words'],
     ['NANOCELL_ASSISTANT_NAME', '9lives'],
     ['NANOCELL_LOG_LEVEL', 'verbose'],
+    ['NANOCELL_WEB_PUBLIC_URL', 'chat.example.org'],
+    ['NANOCELL_WEB_PUBLIC_URL', 'https://chat.example.org/nanocell'],
   ])('rejects %s=%j, naming the variable', (name, value) => {
     const err = configError({ [name]: value });
     expect(err.problems).toHaveLength(1);

@@ -50,9 +50,8 @@ const envSchema = z.object({
   NANOCELL_WEB_PORT: z.coerce.number().int().min(0).max(65535).default(7420),
   NANOCELL_WEB_PUBLIC_URL: z
     .string()
-    .url()
-    .refine((u) => /^https?:\/\/[^/]+\/?$/.test(u), {
-      message: 'use a base URL like https://chat.example.org (no path)',
+    .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, {
+      message: 'use a base URL like https://chat.example.org (scheme and host, no path)',
     })
     .optional(),
   NANOCELL_CONFIG_DIR: z.string().min(1).optional(),
