@@ -5,8 +5,8 @@ import type { Assistant } from '../app.js';
 import type { ChannelHandlers } from '../channels/channel.js';
 import { WebChannel } from '../channels/web/web-channel.js';
 import { WebLinks } from '../channels/web/web-links.js';
-import type { RunOutcome } from '../router/group-run.js';
 import type { ReceiveResult } from '../router/router.js';
+import type { RunOutcome } from '../run/run.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 
 /** Where a running host says how to reach it (for `status`, and for tests). */
