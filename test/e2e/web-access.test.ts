@@ -88,6 +88,8 @@ describe('web chat access', () => {
     });
 
     expect(res.status).toBe(202);
+    // The run shows a working indicator, then the reply.
+    await events.next('typing', inChat('family'));
     expect((await events.next('message', inChat('family'))).data.text).toBe('hello, family');
     const read = await request(port, 'GET', '/api/chats/family/messages', member());
     expect(read.status).toBe(200);
