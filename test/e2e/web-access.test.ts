@@ -240,6 +240,21 @@ describe('web chat access', () => {
     expect(res.body).not.toContain('"stored":true');
   });
 
+  it('binds web:NAME for a group without a web chat, and links that chat', async () => {
+    expect((await runCli(['groups', 'add', 'club', '--no-trigger'], env)).code).toBe(0);
+
+    const linked = await runCli(['groups', 'link', 'club'], env);
+
+    expect(linked.code).toBe(0);
+    const link = new URL(/(http:\/\/\S+)/.exec(linked.stdout)![1]!);
+    expect(link.searchParams.get('chat')).toBe('club');
+    const token = { authorization: `Bearer ${link.searchParams.get('token')!}` };
+    expect((await request(port, 'GET', '/api/chats/club/messages', token)).status).toBe(200);
+    expect((await request(port, 'GET', '/api/chats/family/messages', token)).status).toBe(403);
+    const list = await runCli(['groups', 'list'], env);
+    expect(list.stdout).toMatch(/^club\t.*web:club/m);
+  });
+
   it('gives the admin group no link, and a revoked link opens nothing', async () => {
     const admin = await runCli(['groups', 'link', 'main'], env);
     expect(admin.code).toBe(1);
