@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openEvents, request } from '../../../test/support/web-client.js';
 import type { InboundAction, InboundMessage, Receipt } from '../channel.js';
@@ -43,6 +44,7 @@ describe('WebChannel credentials, receipts and files', () => {
   });
   afterEach(() => channel.stop());
 
+  const errorOf = (body: string) => (JSON.parse(body) as { error: string }).error;
   const post = (headers: Record<string, string>, path: string, body: unknown) =>
     request(port, 'POST', path, headers, JSON.stringify(body));
 
@@ -104,6 +106,45 @@ describe('WebChannel credentials, receipts and files', () => {
 
     await stream.ended;
     expect(stream.seen()).toEqual([]);
+  });
+
+  it('refuses more than 16 open event streams per token', async () => {
+    const streams = await Promise.all(
+      Array.from({ length: 16 }, () => openEvents(port, '/api/events', member)),
+    );
+    await Promise.all(streams.map((s) => s.connected));
+
+    const extra = await request(port, 'GET', '/api/events', member);
+    const ownerStream = await openEvents(port, '/api/events', owner);
+
+    expect(extra.status).toBe(429);
+    expect(errorOf(extra.body)).toContain('close one first');
+    expect(ownerStream.status).toBe(200);
+    for (const s of [...streams, ownerStream]) s.close();
+  });
+
+  it('closes an event stream that does not read instead of buffering without end', async () => {
+    const text = 'x'.repeat(64 * 1024);
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      http
+        .get(
+          { host: '127.0.0.1', port, path: '/api/events', headers: member, agent: false },
+          resolve,
+        )
+        .on('error', reject);
+    });
+    res.pause();
+    let received = 0;
+    const ended = new Promise<void>((resolve) => {
+      res.on('close', resolve);
+      res.on('error', () => resolve());
+    });
+    for (let i = 0; i < 400; i++) await channel.send('family', { text });
+    res.on('data', (chunk: Buffer) => (received += chunk.length));
+    res.resume();
+
+    await ended;
+    expect(received).toBeLessThan(400 * text.length);
   });
 
   it('takes a click only on a button shown in that chat', async () => {

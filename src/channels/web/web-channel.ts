@@ -48,6 +48,10 @@ export interface WebChannelOptions {
 }
 
 const CHAT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Open event streams per token; more is a client gone wrong (or a member hoarding sockets). */
+const MAX_STREAMS_PER_TOKEN = 16;
+/** Events queued for a stream that does not read; past this it is closed, not buffered on. */
+const MAX_STREAM_BUFFER_BYTES = 1024 * 1024;
 const INLINE_IMAGE = /^image\/(png|jpeg|gif|webp)$/;
 
 interface Listener {
@@ -163,6 +167,11 @@ export class WebChannel implements Channel {
         l.res.end();
         continue;
       }
+      if (l.res.writableLength > MAX_STREAM_BUFFER_BYTES) {
+        this.listeners.delete(l);
+        l.res.destroy();
+        continue;
+      }
       l.res.write(frame);
     }
   }
@@ -196,6 +205,12 @@ export class WebChannel implements Channel {
       return json(res, 200, this.options.status?.() ?? {});
     }
     if (req.method === 'GET' && url.pathname === '/api/events') {
+      const open = [...this.listeners].filter((l) => l.token === token).length;
+      if (open >= MAX_STREAMS_PER_TOKEN) {
+        return json(res, 429, {
+          error: `${open} event streams are open with this token already; close one first`,
+        });
+      }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.write(': connected\n\n');
       const listener = { res, credential, token };
