@@ -24,9 +24,11 @@ export const WEB_PAGE = `<!doctype html>
 <form id="f"><input name="text" autocomplete="off" placeholder="Message" aria-label="Message"><button>Send</button></form>
 <script>
   const params = new URLSearchParams(location.search);
-  const token = params.get('token') || localStorage.getItem('nanocell-token') || '';
-  localStorage.setItem('nanocell-token', token);
   const chat = params.get('chat') || 'owner';
+  // One kept token per chat: opening a member's chat link does not replace the owner's.
+  const key = 'nanocell-token:' + chat;
+  const token = params.get('token') || localStorage.getItem(key) || '';
+  localStorage.setItem(key, token);
   document.getElementById('chat').textContent = chat;
   const headers = { authorization: 'Bearer ' + token, 'content-type': 'application/json' };
   const base = '/api/chats/' + encodeURIComponent(chat);
