@@ -197,6 +197,17 @@ describe('WebChannel credentials, receipts and files', () => {
     expect((await request(port, 'GET', '/api/chats/school/files/w1-0', member)).status).toBe(403);
   });
 
+  it('serves its page so that no other site can frame it or read its address', async () => {
+    const page = await request(port, 'GET', '/', {});
+
+    expect(page.status).toBe(200);
+    expect(page.headers).toMatchObject({
+      'x-frame-options': 'DENY',
+      'content-security-policy': "frame-ancestors 'none'",
+      'referrer-policy': 'no-referrer',
+    });
+  });
+
   it('answers to a configured public name, and takes writes from its origin', async () => {
     const res = await post(
       { ...owner, host: 'chat.example.org', origin: 'https://chat.example.org' },

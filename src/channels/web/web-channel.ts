@@ -185,7 +185,15 @@ export class WebChannel implements Channel {
     if (hostProblem) return json(res, 421, { error: hostProblem });
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method === 'GET' && url.pathname === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      // Never inside another site's frame (a framed Approve button is a click waiting to be
+      // stolen), and the token in the address never leaves in a Referer.
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'x-frame-options': 'DENY',
+        'content-security-policy': "frame-ancestors 'none'",
+        'referrer-policy': 'no-referrer',
+        'x-content-type-options': 'nosniff',
+      });
       res.end(WEB_PAGE);
       return;
     }
