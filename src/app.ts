@@ -175,6 +175,7 @@ export async function openAssistant(
     taskTools({
       store,
       timezone: config.timezone,
+      limits: { perGroup: config.maxTasksPerGroup, perRun: config.maxTasksPerRun },
       onChange: ({ action, task, by }) =>
         base.audit.append({
           type: 'task_change',
