@@ -4,6 +4,7 @@ import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { checkGroupMounts } from './groups/group-mounts.js';
 import { AnthropicProvider } from './agent/anthropic.js';
+import { auditKeyPath } from './audit/audit-key.js';
 import { AuditLog, auditLogPath } from './audit/audit-log.js';
 import type { ModelProvider } from './agent/model-provider.js';
 import { CellPool } from './cells/cell-pool.js';
@@ -76,7 +77,9 @@ export function openBase(config: Config): Base {
     maxRetries: config.modelMaxRetries,
   });
   const runtimes = allRuntimes(config, installId);
-  const audit = AuditLog.open(auditLogPath(config.home));
+  const audit = AuditLog.open(auditLogPath(config.home), {
+    keyPath: auditKeyPath(config.configDir),
+  });
   ensureAdminGroup(store, config);
   return {
     config,

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ADMIN_GROUP, HOST_TOOL_NAMES, openAssistant, openBase, type Base } from './app.js';
+import { auditKeyPath } from './audit/audit-key.js';
 import { AuditLog, auditLogPath } from './audit/audit-log.js';
 import { RuntimeUnavailableError } from './cells/cell-runtime.js';
 import { ask } from './cli/ask.js';
@@ -55,7 +56,9 @@ async function main(argv: string[]): Promise<number> {
 
   // These two parse their own arguments and need no model or runtime.
   if (command === 'audit') {
-    const log = AuditLog.open(auditLogPath(config.home));
+    const log = AuditLog.open(auditLogPath(config.home), {
+      keyPath: auditKeyPath(config.configDir),
+    });
     try {
       return audit(rest, { auditLog: log, stdout: process.stdout, stderr: process.stderr });
     } finally {

@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { normalizeEvent, type AuditEvent, type AuditSink } from './audit-event.js';
 import { readHead, writeHead, type AuditHead } from './audit-head.js';
-import { GENESIS_HASH, parseRecordLine, recordHash, type AuditRecord } from './audit-record.js';
+import { createAuditKey, readAuditKey, type AuditKey } from './audit-key.js';
+import {
+  GENESIS_HASH,
+  KEYED_ALG,
+  parseRecordLine,
+  recordHash,
+  type AuditRecord,
+} from './audit-record.js';
 import { readLines, readLinesBackward } from './log-lines.js';
 import { verifyChain, type VerifyResult } from './verify-chain.js';
 
@@ -28,6 +35,12 @@ export interface AuditLogOptions {
    * returns, which survives a crash of this process but not a power cut.
    */
   fsync?: boolean;
+  /**
+   * The audit key file, in the owner's config dir (see audit-key.ts). With it, every record
+   * is keyed (HMAC) and the key is made at the first append. Without it the chain is plain
+   * SHA-256, which whoever can write the log can recompute: for tests and reading old logs.
+   */
+  keyPath?: string;
 }
 
 /** What the CLI needs of the log. */
@@ -56,9 +69,12 @@ export class AuditLog implements AuditSink, AuditReader {
   private chain: ChainEnd;
   private readonly now: () => Date;
   private readonly fsync: boolean;
+  private readonly keyPath: string | undefined;
+  private key: AuditKey | undefined;
 
   private constructor(logPath: string, options: AuditLogOptions) {
     this.path = logPath;
+    this.keyPath = options.keyPath;
     this.headPath = logPath.replace(/\.log$/, '') + '.head';
     this.now = options.now ?? (() => new Date());
     this.fsync = options.fsync ?? false;
@@ -85,8 +101,11 @@ export class AuditLog implements AuditSink, AuditReader {
       const { end, needsNewline } = this.chain;
       const seq = end.seq + 1;
       const ts = this.now().toISOString();
-      const hash = recordHash(end.hash, seq, ts, stored);
-      const record: AuditRecord = { seq, ts, prev: end.hash, hash, event: stored };
+      const key = this.keyFor(seq);
+      const hash = recordHash(end.hash, seq, ts, stored, key?.secret);
+      const record: AuditRecord = key
+        ? { seq, ts, prev: end.hash, alg: KEYED_ALG, hash, event: stored }
+        : { seq, ts, prev: end.hash, hash, event: stored };
       const bytes = Buffer.from(`${needsNewline ? '\n' : ''}${JSON.stringify(record)}\n`, 'utf8');
       for (let written = 0; written < bytes.length;) {
         written += fs.writeSync(fd, bytes, written);
@@ -121,7 +140,29 @@ export class AuditLog implements AuditSink, AuditReader {
 
   verify(): VerifyResult {
     const head = readHead(this.headPath);
-    return verifyChain(readLines(this.path), head);
+    const keyCheck =
+      this.keyPath === undefined
+        ? undefined
+        : { path: this.keyPath, reading: readAuditKey(this.keyPath) };
+    return verifyChain(readLines(this.path), head, keyCheck);
+  }
+
+  /**
+   * The key for the record `seq`, made on first use. Looked up again at each append until it
+   * exists, so a writer never adds a plain record after another process made the key. A key
+   * that cannot be used stops the append: the action it would record must not go ahead.
+   */
+  private keyFor(seq: number): AuditKey | undefined {
+    if (this.keyPath === undefined || this.key) return this.key;
+    let reading = readAuditKey(this.keyPath);
+    if (reading.state === 'missing') reading = createAuditKey(this.keyPath, seq);
+    if (reading.state !== 'ok') {
+      throw new Error(
+        reading.state === 'unusable' ? reading.reason : `the audit key ${this.keyPath} vanished`,
+      );
+    }
+    this.key = reading.key;
+    return this.key;
   }
 
   close(): void {

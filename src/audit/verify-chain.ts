@@ -1,5 +1,12 @@
 import type { HeadReading } from './audit-head.js';
-import { GENESIS_HASH, parseRecordLine, recordHash, type AuditRecord } from './audit-record.js';
+import type { KeyReading } from './audit-key.js';
+import {
+  GENESIS_HASH,
+  KEYED_ALG,
+  parseRecordLine,
+  recordHash,
+  type AuditRecord,
+} from './audit-record.js';
 import type { LogLine } from './log-lines.js';
 
 export interface AuditProblem {
@@ -10,7 +17,25 @@ export interface AuditProblem {
 }
 
 export type VerifyResult =
-  { ok: true; records: number } | { ok: false; records: number; problems: AuditProblem[] };
+  | {
+      ok: true;
+      records: number;
+      /** The first keyed record; absent when no record is keyed (a log from before the key). */
+      keyedFrom?: number;
+    }
+  | {
+      ok: false;
+      records: number;
+      problems: AuditProblem[];
+      /** Why keyed records could not be checked (the key is missing or unusable). */
+      keyProblem?: string;
+    };
+
+/** The audit key as the verifier found it, and where it looked (for messages). */
+export interface KeyCheck {
+  path: string;
+  reading: KeyReading;
+}
 
 function seqRange(from: number, to: number): string {
   return from === to ? `seq ${from} is` : `seqs ${from}..${to} are`;
@@ -24,7 +49,14 @@ function seqRange(from: number, to: number): string {
  * Read the head before the lines: the writer may append in between, and a head older than
  * the lines is fine, while lines older than the head would look truncated.
  */
-export function verifyChain(lines: Iterable<LogLine>, head: HeadReading): VerifyResult {
+export function verifyChain(
+  lines: Iterable<LogLine>,
+  head: HeadReading,
+  keyCheck?: KeyCheck,
+): VerifyResult {
+  const key = keyCheck?.reading.state === 'ok' ? keyCheck.reading.key : undefined;
+  let keyedFrom: number | undefined;
+  let keyedUnchecked = 0;
   const problems: AuditProblem[] = [];
   let records = 0;
   let lastLine = 0;
@@ -46,11 +78,26 @@ export function verifyChain(lines: Iterable<LogLine>, head: HeadReading): Verify
     }
     records++;
     const r = parsed.record;
-    if (recordHash(r.prev, r.seq, r.ts, r.event) !== r.hash) {
+    const keyed = r.alg === KEYED_ALG;
+    if (keyed) keyedFrom ??= r.seq;
+    if (keyed && !key) {
+      keyedUnchecked++;
+    } else if (
+      recordHash(r.prev, r.seq, r.ts, r.event, keyed ? key?.secret : undefined) !== r.hash
+    ) {
       problems.push({
         line,
         seq: r.seq,
-        problem: 'record was edited: its hash does not match its content',
+        problem: keyed
+          ? 'record was edited: its keyed hash does not match its content'
+          : 'record was edited: its hash does not match its content',
+      });
+    }
+    if (!keyed && key && r.seq >= key.since) {
+      problems.push({
+        line,
+        seq: r.seq,
+        problem: `record is not keyed, but every record from seq ${key.since} on is: it was written or rewritten without the audit key`,
       });
     }
     const expectedSeq = last ? last.seq + 1 : 1;
@@ -109,5 +156,30 @@ export function verifyChain(lines: Iterable<LogLine>, head: HeadReading): Verify
           : `audit.head records a different hash for seq ${head.head.seq}: that record was replaced`,
     });
   }
-  return problems.length === 0 ? { ok: true, records } : { ok: false, records, problems };
+  const headProblem = problems.some((p) => p.line === end);
+  if (key && lastSeq < key.since - 1 && !headProblem) {
+    problems.push({
+      line: end,
+      problem: `the log ends at seq ${lastSeq}, but the audit key was made when it had reached seq ${key.since - 1}: records were removed from the end`,
+    });
+  }
+  if (key && records === 0 && head.state === 'missing') {
+    problems.push({
+      line: end,
+      problem:
+        'the log and audit.head are gone, but the audit key exists: the log was deleted (or the host stopped between making the key and writing its first record)',
+    });
+  }
+  const keyProblem = keyedUnchecked > 0 ? describeKeyProblem(keyCheck, keyedFrom) : undefined;
+  if (problems.length === 0 && keyProblem === undefined) {
+    return { ok: true, records, ...(keyedFrom !== undefined ? { keyedFrom } : {}) };
+  }
+  return { ok: false, records, problems, ...(keyProblem !== undefined ? { keyProblem } : {}) };
+}
+
+function describeKeyProblem(keyCheck: KeyCheck | undefined, keyedFrom: number | undefined): string {
+  const what = `records from seq ${keyedFrom ?? '?'} on are keyed, so they cannot be checked without the audit key`;
+  if (!keyCheck) return `${what}, and none was given`;
+  if (keyCheck.reading.state === 'unusable') return `${what}: ${keyCheck.reading.reason}`;
+  return `${what}, and ${keyCheck.path} does not exist; point NANOCELL_CONFIG_DIR at the config dir the host uses`;
 }
