@@ -94,7 +94,7 @@ describe('parsePolicy', () => {
     [
       'matcher instead of a tool',
       'deny command="rm *"',
-      /tool name is missing before command="rm \*"/,
+      /tool name is missing before command=; write e\.g\. deny bash command=\.\.\./,
     ],
     ['malformed tool name', 'deny Bash!', /"Bash!" is not a tool name/],
     [
