@@ -1,5 +1,7 @@
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { escapeForTerminal } from './terminal-escape.js';
+import { TerminalChannel } from './terminal.js';
 
 describe('escapeForTerminal', () => {
   it.each([
@@ -47,6 +49,25 @@ describe('escapeForTerminal', () => {
   it('escapes newline and tab too when the text must stay on one line', () => {
     expect(escapeForTerminal('a\n#9 [main] fake\tx\u001b[2K', { singleLine: true })).toBe(
       'a\\n#9 [main] fake\\tx\\x1b[2K',
+    );
+  });
+});
+
+describe('TerminalChannel.send', () => {
+  it('prints a reply with its control sequences escaped, lines and tabs kept', async () => {
+    const output = new PassThrough();
+    let printed = '';
+    output.on('data', (c: Buffer) => (printed += c.toString('utf8')));
+    const channel = new TerminalChannel({
+      input: new PassThrough(),
+      output,
+      assistantName: 'Andy',
+      chatId: 'main',
+    });
+    await channel.send('main', 'line one\n\tline two\u001b[2J\u001b]0;owned\u0007\rfake');
+    await channel.send('family', '\u202eevil');
+    expect(printed).toBe(
+      'Andy: line one\n\tline two\\x1b[2J\\x1b]0;owned\\x07\\rfake\n[family] Andy: \\u202eevil\n',
     );
   });
 });
