@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { AnthropicProvider } from './agent/anthropic.js';
-import { auditKeyPath } from './audit/audit-key.js';
 import { AuditLog, auditLogPath } from './audit/audit-log.js';
 import type { ModelProvider } from './agent/model-provider.js';
 import { CellPool } from './cells/cell-pool.js';
@@ -77,7 +76,7 @@ export function openBase(config: Config): Base {
   });
   const runtimes = allRuntimes(config, installId);
   const audit = AuditLog.open(auditLogPath(config.home), {
-    keyPath: auditKeyPath(config.configDir),
+    configDir: config.configDir,
   });
   ensureAdminGroup(store, config);
   return {

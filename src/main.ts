@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ADMIN_GROUP, HOST_TOOL_NAMES, openAssistant, openBase, type Base } from './app.js';
-import { auditKeyPath } from './audit/audit-key.js';
 import { AuditLog, auditLogPath } from './audit/audit-log.js';
 import { RuntimeUnavailableError } from './cells/cell-runtime.js';
 import { ask } from './cli/ask.js';
@@ -57,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   // These two parse their own arguments and need no model or runtime.
   if (command === 'audit') {
     const log = AuditLog.open(auditLogPath(config.home), {
-      keyPath: auditKeyPath(config.configDir),
+      configDir: config.configDir,
     });
     try {
       return audit(rest, { auditLog: log, stdout: process.stdout, stderr: process.stderr });

@@ -10,15 +10,37 @@ import { z } from 'zod';
  */
 export interface AuditKey {
   secret: Buffer;
-  /** The seq of the first keyed record: every record from it on must be keyed. */
-  since: number;
 }
 
 export type KeyReading =
   { state: 'missing' } | { state: 'unusable'; reason: string } | { state: 'ok'; key: AuditKey };
 
+/**
+ * Where a log began to be keyed: the seq of its first keyed record. Every record of that log
+ * from it on must be keyed, so a log rewritten as plain records is caught. One file per log
+ * (the config dir may serve several data dirs), named for the log's real path, which whoever
+ * writes the data dir cannot change; made once, never replaced.
+ */
+export type StartReading =
+  { state: 'missing' } | { state: 'unusable'; reason: string } | { state: 'ok'; since: number };
+
+export interface AuditKeyFiles {
+  keyPath: string;
+  startPath: string;
+}
+
 export function auditKeyPath(configDir: string): string {
   return path.join(configDir, 'audit.key');
+}
+
+/** The key file and the keying-start file of the log at `logPath` (its folder must exist). */
+export function auditKeyFiles(configDir: string, logPath: string): AuditKeyFiles {
+  const real = realOrResolved(logPath);
+  const id = crypto.createHash('sha256').update(real).digest('hex').slice(0, 32);
+  return {
+    keyPath: auditKeyPath(configDir),
+    startPath: path.join(configDir, 'audit-starts', `${id}.json`),
+  };
 }
 
 const MAX_KEY_FILE_BYTES = 4096;
@@ -26,6 +48,11 @@ const MAX_KEY_FILE_BYTES = 4096;
 const keyFileSchema = z.strictObject({
   version: z.literal(1),
   key: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+const startFileSchema = z.strictObject({
+  version: z.literal(1),
+  log: z.string(),
   since: z.number().int().positive(),
 });
 
@@ -34,59 +61,45 @@ const keyFileSchema = z.strictObject({
  * The caller decides what a missing key means (create it, or report the log unverifiable).
  */
 export function readAuditKey(file: string): KeyReading {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { state: 'missing' };
-    if (code === 'ELOOP') return unusable(file, 'is a symlink; it must be a regular file');
-    return unusable(file, `cannot be opened (${code ?? 'error'})`);
+  const read = readOwnerFile(file, 'audit key');
+  if (read.state !== 'ok') return read;
+  const parsed = keyFileSchema.safeParse(read.json);
+  if (!parsed.success) {
+    return unusable(file, 'audit key', 'is not an audit key ({"version":1,"key":"<64 hex>"})');
   }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) return unusable(file, 'is not a regular file');
-    if ((st.mode & 0o077) !== 0) {
-      return unusable(
-        file,
-        `is readable by others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 on it`,
-      );
-    }
-    if (st.size > MAX_KEY_FILE_BYTES) return unusable(file, 'is too large to be an audit key');
-    const buf = Buffer.alloc(st.size);
-    fs.readSync(fd, buf, 0, st.size, 0);
-    let json: unknown;
-    try {
-      json = JSON.parse(buf.toString('utf8'));
-    } catch {
-      return unusable(file, 'is not valid JSON');
-    }
-    const parsed = keyFileSchema.safeParse(json);
-    if (!parsed.success) {
-      return unusable(file, 'is not an audit key ({"version":1,"key":"<64 hex>","since":N})');
-    }
-    return {
-      state: 'ok',
-      key: { secret: Buffer.from(parsed.data.key, 'hex'), since: parsed.data.since },
-    };
-  } finally {
-    fs.closeSync(fd);
+  return { state: 'ok', key: { secret: Buffer.from(parsed.data.key, 'hex') } };
+}
+
+export function readKeyingStart(file: string): StartReading {
+  const read = readOwnerFile(file, 'keying start');
+  if (read.state !== 'ok') return read;
+  const parsed = startFileSchema.safeParse(read.json);
+  if (!parsed.success) {
+    return unusable(file, 'keying start', 'is not {"version":1,"log":"...","since":N}');
   }
+  return { state: 'ok', since: parsed.data.since };
+}
+
+/** Makes the key (0600, in a 0700 config dir), or returns the one another process made first. */
+export function createAuditKey(file: string): KeyReading {
+  const key = crypto.randomBytes(32).toString('hex');
+  createOnce(file, JSON.stringify({ version: 1, key }));
+  return readAuditKey(file);
+}
+
+/** Records that `logPath` is keyed from `since` on, unless another writer recorded it first. */
+export function recordKeyingStart(file: string, logPath: string, since: number): StartReading {
+  createOnce(file, JSON.stringify({ version: 1, log: logPath, since }));
+  return readKeyingStart(file);
 }
 
 /**
- * Makes the key (0600, in a 0700 config dir) for a chain whose next record is `since`, or
- * returns the one another process made first: the file appears whole (written beside it,
- * then linked into place, which fails if it exists) and is never replaced.
+ * The file appears whole (written beside it, then linked into place, which fails if it
+ * exists) and is never replaced: a second writer keeps the first one's.
  */
-export function createAuditKey(file: string, since: number): KeyReading {
+function createOnce(file: string, body: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
-  const body = JSON.stringify({
-    version: 1,
-    key: crypto.randomBytes(32).toString('hex'),
-    since,
-  });
   const fd = fs.openSync(
     tmp,
     fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
@@ -105,9 +118,64 @@ export function createAuditKey(file: string, since: number): KeyReading {
   } finally {
     fs.unlinkSync(tmp);
   }
-  return readAuditKey(file);
 }
 
-function unusable(file: string, problem: string): KeyReading {
-  return { state: 'unusable', reason: `the audit key ${file} ${problem}` };
+type OwnerFile =
+  { state: 'missing' } | { state: 'unusable'; reason: string } | { state: 'ok'; json: unknown };
+
+/** A small JSON file of the owner's: no symlink, a regular file, private, bounded. */
+function readOwnerFile(file: string, what: string): OwnerFile {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { state: 'missing' };
+    if (code === 'ELOOP') return unusable(file, what, 'is a symlink; it must be a regular file');
+    return unusable(file, what, `cannot be opened (${code ?? 'error'})`);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return unusable(file, what, 'is not a regular file');
+    if ((st.mode & 0o077) !== 0) {
+      const mode = (st.mode & 0o777).toString(8);
+      return unusable(file, what, `is readable by others (mode ${mode}); run chmod 600 on it`);
+    }
+    if (st.size > MAX_KEY_FILE_BYTES) return unusable(file, what, 'is too large');
+    const buf = Buffer.alloc(st.size);
+    fs.readSync(fd, buf, 0, st.size, 0);
+    try {
+      return { state: 'ok', json: JSON.parse(buf.toString('utf8')) };
+    } catch {
+      return unusable(file, what, 'is not valid JSON');
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function unusable(
+  file: string,
+  what: string,
+  problem: string,
+): { state: 'unusable'; reason: string } {
+  return { state: 'unusable', reason: `the ${what} ${file} ${problem}` };
+}
+
+/** The real path of the deepest existing ancestor, so a missing folder gives the same id. */
+function realOrResolved(p: string): string {
+  const rest: string[] = [];
+  let dir = path.resolve(p);
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync(dir), ...rest.reverse());
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      const parent = path.dirname(dir);
+      if (parent === dir) return path.resolve(p);
+      rest.push(path.basename(dir));
+      dir = parent;
+    }
+  }
 }

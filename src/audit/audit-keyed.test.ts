@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from './audit-event.js';
-import { auditKeyPath, createAuditKey, readAuditKey } from './audit-key.js';
+import { auditKeyFiles, auditKeyPath, createAuditKey, readKeyingStart } from './audit-key.js';
 import { AuditLog, AuditLogError, auditLogPath } from './audit-log.js';
 import { GENESIS_HASH, KEYED_ALG, recordHash } from './audit-record.js';
 
@@ -32,9 +32,10 @@ describe('the keyed audit chain', () => {
   let file: string;
   let headFile: string;
   let keyFile: string;
+  let configDir: string;
   let clockMs: number;
   const now = () => new Date((clockMs += 1000));
-  const openKeyed = () => AuditLog.open(file, { now, keyPath: keyFile });
+  const openKeyed = (logFile = file) => AuditLog.open(logFile, { now, configDir });
   const openPlain = () => AuditLog.open(file, { now });
   const lines = (): Line[] =>
     fs
@@ -72,7 +73,8 @@ describe('the keyed audit chain', () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'nanocell-audit-key-'));
     file = auditLogPath(path.join(root, 'data'));
     headFile = path.join(root, 'data', 'audit', 'audit.head');
-    keyFile = auditKeyPath(path.join(root, 'config'));
+    configDir = path.join(root, 'config');
+    keyFile = auditKeyPath(configDir);
     clockMs = Date.parse('2026-03-01T09:00:00.000Z');
   });
   afterEach(() => {
@@ -119,7 +121,7 @@ describe('the keyed audit chain', () => {
     fs.rmSync(file);
     fs.rmSync(headFile);
     expect(problems(openKeyed())).toMatch(
-      /the log and audit.head are gone, but the audit key exists/,
+      /the log and audit.head are gone, but the config dir records that this log was keyed/,
     );
   });
 
@@ -154,7 +156,10 @@ describe('the keyed audit chain', () => {
 
     it('keys from the next record on, which seals the older ones', () => {
       write(openKeyed(), EVENTS.slice(3));
-      expect(readAuditKey(keyFile)).toMatchObject({ state: 'ok', key: { since: 4 } });
+      expect(readKeyingStart(auditKeyFiles(configDir, file).startPath)).toEqual({
+        state: 'ok',
+        since: 4,
+      });
       expect(lines().map((r) => r.alg ?? 'plain')).toEqual(['plain', 'plain', 'plain', KEYED_ALG]);
       expect(openKeyed().verify()).toEqual({ ok: true, records: 4, keyedFrom: 4 });
 
@@ -184,7 +189,7 @@ describe('the keyed audit chain', () => {
       write(openKeyed(), EVENTS.slice(3));
       forge(lines().slice(0, 2));
       expect(problems(openKeyed())).toMatch(
-        /the log ends at seq 2, but the audit key was made when it had reached seq 3/,
+        /the log ends at seq 2, but it was keyed when it had reached seq 3/,
       );
     });
   });
@@ -196,7 +201,7 @@ describe('the keyed audit chain', () => {
       [
         'readable by others',
         () => {
-          createAuditKey(keyFile, 1);
+          createAuditKey(keyFile);
           fs.chmodSync(keyFile, 0o644);
         },
         /is readable by others \(mode 644\); run chmod 600 on it/,
@@ -245,9 +250,40 @@ describe('the keyed audit chain', () => {
   });
 
   it('never replaces a key another process made first', () => {
-    const first = createAuditKey(keyFile, 1);
-    const second = createAuditKey(keyFile, 9);
+    const first = createAuditKey(keyFile);
+    const second = createAuditKey(keyFile);
     expect(second).toEqual(first);
     expect(fs.readdirSync(path.dirname(keyFile))).toEqual(['audit.key']);
+  });
+
+  it('detects a plain record after a keyed one even when the keying start is gone', () => {
+    write(openKeyed(), EVENTS);
+    fs.rmSync(path.join(configDir, 'audit-starts'), { recursive: true });
+    const records = lines();
+    // Keep the first two keyed records; rewrite the rest as plain ones chained onto them.
+    let prev = records[1]!.hash;
+    const plain = records.slice(2).map((r) => {
+      const hash = recordHash(prev, r.seq, r.ts, r.event);
+      const { alg: _alg, ...rest } = r;
+      const line = JSON.stringify({ ...rest, prev, hash });
+      prev = hash;
+      return line;
+    });
+    const kept = records.slice(0, 2).map((r) => JSON.stringify(r));
+    fs.writeFileSync(file, `${[...kept, ...plain].join('\n')}\n`);
+    fs.writeFileSync(headFile, JSON.stringify({ seq: 4, hash: prev }));
+    expect(problems(openKeyed())).toMatch(/^record is not keyed, but seq 1 before it is/);
+  });
+
+  it('serves several data dirs from one config dir, each keyed from its own start', () => {
+    const other = auditLogPath(path.join(root, 'data-old'));
+    write(AuditLog.open(other, { now }), EVENTS.slice(0, 3));
+    write(openKeyed(), EVENTS);
+    write(openKeyed(other), EVENTS.slice(3));
+    expect(openKeyed().verify()).toEqual({ ok: true, records: 4, keyedFrom: 1 });
+    expect(openKeyed(other).verify()).toEqual({ ok: true, records: 4, keyedFrom: 4 });
+    // A data dir never written: nothing recorded for it, nothing reported.
+    const fresh = auditLogPath(path.join(root, 'data-fresh'));
+    expect(openKeyed(fresh).verify()).toEqual({ ok: true, records: 0 });
   });
 });

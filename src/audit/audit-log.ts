@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { normalizeEvent, type AuditEvent, type AuditSink } from './audit-event.js';
 import { readHead, writeHead, type AuditHead } from './audit-head.js';
-import { createAuditKey, readAuditKey, type AuditKey } from './audit-key.js';
+import {
+  auditKeyFiles,
+  createAuditKey,
+  readAuditKey,
+  readKeyingStart,
+  recordKeyingStart,
+  type AuditKey,
+} from './audit-key.js';
 import {
   GENESIS_HASH,
   KEYED_ALG,
@@ -36,11 +43,11 @@ export interface AuditLogOptions {
    */
   fsync?: boolean;
   /**
-   * The audit key file, in the owner's config dir (see audit-key.ts). With it, every record
-   * is keyed (HMAC) and the key is made at the first append. Without it the chain is plain
-   * SHA-256, which whoever can write the log can recompute: for tests and reading old logs.
+   * The owner's config dir, which holds the audit key (see audit-key.ts). With it, every
+   * record is keyed (HMAC) and the key is made at the first append. Without it the chain is
+   * plain SHA-256, which whoever can write the log can recompute: for tests of the chain.
    */
-  keyPath?: string;
+  configDir?: string;
 }
 
 /** What the CLI needs of the log. */
@@ -69,12 +76,12 @@ export class AuditLog implements AuditSink, AuditReader {
   private chain: ChainEnd;
   private readonly now: () => Date;
   private readonly fsync: boolean;
-  private readonly keyPath: string | undefined;
+  private readonly configDir: string | undefined;
   private key: AuditKey | undefined;
 
   private constructor(logPath: string, options: AuditLogOptions) {
     this.path = logPath;
-    this.keyPath = options.keyPath;
+    this.configDir = options.configDir;
     this.headPath = logPath.replace(/\.log$/, '') + '.head';
     this.now = options.now ?? (() => new Date());
     this.fsync = options.fsync ?? false;
@@ -140,10 +147,15 @@ export class AuditLog implements AuditSink, AuditReader {
 
   verify(): VerifyResult {
     const head = readHead(this.headPath);
-    const keyCheck =
-      this.keyPath === undefined
-        ? undefined
-        : { path: this.keyPath, reading: readAuditKey(this.keyPath) };
+    let keyCheck;
+    if (this.configDir !== undefined) {
+      const files = auditKeyFiles(this.configDir, this.path);
+      keyCheck = {
+        path: files.keyPath,
+        reading: readAuditKey(files.keyPath),
+        start: readKeyingStart(files.startPath),
+      };
+    }
     return verifyChain(readLines(this.path), head, keyCheck);
   }
 
@@ -153,15 +165,15 @@ export class AuditLog implements AuditSink, AuditReader {
    * that cannot be used stops the append: the action it would record must not go ahead.
    */
   private keyFor(seq: number): AuditKey | undefined {
-    if (this.keyPath === undefined || this.key) return this.key;
-    let reading = readAuditKey(this.keyPath);
-    if (reading.state === 'missing') reading = createAuditKey(this.keyPath, seq);
-    if (reading.state !== 'ok') {
-      throw new Error(
-        reading.state === 'unusable' ? reading.reason : `the audit key ${this.keyPath} vanished`,
-      );
-    }
-    this.key = reading.key;
+    if (this.configDir === undefined || this.key) return this.key;
+    const files = auditKeyFiles(this.configDir, this.path);
+    let key = readAuditKey(files.keyPath);
+    if (key.state === 'missing') key = createAuditKey(files.keyPath);
+    if (key.state !== 'ok') throw new Error(unusableReason(key, files.keyPath));
+    let start = readKeyingStart(files.startPath);
+    if (start.state === 'missing') start = recordKeyingStart(files.startPath, this.path, seq);
+    if (start.state !== 'ok') throw new Error(unusableReason(start, files.startPath));
+    this.key = key.key;
     return this.key;
   }
 
@@ -215,4 +227,8 @@ function fileSize(filePath: string): number {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw err;
   }
+}
+
+function unusableReason(reading: { state: string; reason?: string }, file: string): string {
+  return reading.reason ?? `${file} vanished while it was being made`;
 }

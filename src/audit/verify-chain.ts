@@ -1,5 +1,5 @@
 import type { HeadReading } from './audit-head.js';
-import type { KeyReading } from './audit-key.js';
+import type { KeyReading, StartReading } from './audit-key.js';
 import {
   GENESIS_HASH,
   KEYED_ALG,
@@ -31,10 +31,12 @@ export type VerifyResult =
       keyProblem?: string;
     };
 
-/** The audit key as the verifier found it, and where it looked (for messages). */
+/** The audit key and the log's keying start as the verifier found them. */
 export interface KeyCheck {
+  /** Where the key was looked for (for messages). */
   path: string;
   reading: KeyReading;
+  start: StartReading;
 }
 
 function seqRange(from: number, to: number): string {
@@ -55,6 +57,7 @@ export function verifyChain(
   keyCheck?: KeyCheck,
 ): VerifyResult {
   const key = keyCheck?.reading.state === 'ok' ? keyCheck.reading.key : undefined;
+  const since = keyCheck?.start.state === 'ok' ? keyCheck.start.since : undefined;
   let keyedFrom: number | undefined;
   let keyedUnchecked = 0;
   const problems: AuditProblem[] = [];
@@ -93,11 +96,17 @@ export function verifyChain(
           : 'record was edited: its hash does not match its content',
       });
     }
-    if (!keyed && key && r.seq >= key.since) {
+    if (!keyed && since !== undefined && r.seq >= since) {
       problems.push({
         line,
         seq: r.seq,
-        problem: `record is not keyed, but every record from seq ${key.since} on is: it was written or rewritten without the audit key`,
+        problem: `record is not keyed, but every record from seq ${since} on is: it was written or rewritten without the audit key`,
+      });
+    } else if (!keyed && keyedFrom !== undefined) {
+      problems.push({
+        line,
+        seq: r.seq,
+        problem: `record is not keyed, but seq ${keyedFrom} before it is: it was written or rewritten without the audit key`,
       });
     }
     const expectedSeq = last ? last.seq + 1 : 1;
@@ -157,20 +166,25 @@ export function verifyChain(
     });
   }
   const headProblem = problems.some((p) => p.line === end);
-  if (key && lastSeq < key.since - 1 && !headProblem) {
+  if (since !== undefined && lastSeq < since - 1 && !headProblem) {
     problems.push({
       line: end,
-      problem: `the log ends at seq ${lastSeq}, but the audit key was made when it had reached seq ${key.since - 1}: records were removed from the end`,
+      problem: `the log ends at seq ${lastSeq}, but it was keyed when it had reached seq ${since - 1}: records were removed from the end`,
     });
   }
-  if (key && records === 0 && head.state === 'missing') {
+  if (since !== undefined && records === 0 && head.state === 'missing') {
     problems.push({
       line: end,
       problem:
-        'the log and audit.head are gone, but the audit key exists: the log was deleted (or the host stopped between making the key and writing its first record)',
+        'the log and audit.head are gone, but the config dir records that this log was keyed: the log was deleted (or the host stopped between keying it and writing its first record)',
     });
   }
-  const keyProblem = keyedUnchecked > 0 ? describeKeyProblem(keyCheck, keyedFrom) : undefined;
+  const keyProblem =
+    keyCheck?.start.state === 'unusable'
+      ? keyCheck.start.reason
+      : keyedUnchecked > 0
+        ? describeKeyProblem(keyCheck, keyedFrom)
+        : undefined;
   if (problems.length === 0 && keyProblem === undefined) {
     return { ok: true, records, ...(keyedFrom !== undefined ? { keyedFrom } : {}) };
   }

@@ -43,7 +43,10 @@ describe('audit CLI', () => {
     file = auditLogPath(home);
     clockMs = Date.parse('2025-03-01T09:00:00.000Z');
     keyFile = path.join(home, 'config', 'audit.key');
-    log = AuditLog.open(file, { now: () => new Date((clockMs += 1000)), keyPath: keyFile });
+    log = AuditLog.open(file, {
+      now: () => new Date((clockMs += 1000)),
+      configDir: path.join(home, 'config'),
+    });
     stdout = new Capture();
     stderr = new Capture();
   });
