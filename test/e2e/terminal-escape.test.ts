@@ -38,12 +38,18 @@ describe('untrusted text printed at the terminal', () => {
     home.cleanup();
   });
 
-  it('escapes control sequences in ask, tasks list, status and audit tail', async () => {
+  it('escapes control sequences in ask, tasks list, groups list, status and audit tail', async () => {
     model.enqueue(
-      reply().tool('schedule_task', {
-        prompt: `water the plants\n#999 [main] active fake task ${hostile}`,
-        schedule: { kind: 'interval', everyMs: 3_600_000 },
-      }),
+      reply()
+        .tool('schedule_task', {
+          prompt: `water the plants\n#999 [main] active fake task ${hostile}`,
+          schedule: { kind: 'interval', everyMs: 3_600_000 },
+        })
+        .tool('register_group', {
+          name: 'family',
+          chat: `web:fam\u001b]0;owned\u0007\tadmin\u009b2J`,
+          trigger: '@A\u001b[2J\u202e',
+        }),
       reply().text(hostile),
     );
     const asked = await runCli(['ask', 'remind me'], env);
@@ -57,6 +63,14 @@ describe('untrusted text printed at the terminal', () => {
     expect(listed.stdout).toContain('water the plants\\n#999 [main] active fake task done\\x1b[2J');
     expect(controlsIn(listed.stdout)).not.toMatch(TERMINAL_CONTROL);
     expect(listed.stdout.trim().split('\n')).toHaveLength(1);
+
+    const groups = await runCli(['groups', 'list'], env);
+    expect(groups.code, groups.stderr).toBe(0);
+    expect(groups.stdout).toContain(
+      'trigger @A\\x1b[2J\\u202e\tchats: web:fam\\x1b]0;owned\\x07\\tadmin\\x9b2J\t',
+    );
+    expect(controlsIn(groups.stdout)).not.toMatch(TERMINAL_CONTROL);
+    expect(groups.stdout.trim().split('\n')).toHaveLength(2);
 
     const status = await runCli(['status'], env);
     expect(status.code, status.stderr).toBe(0);
