@@ -1,12 +1,6 @@
 import type { HeadReading } from './audit-head.js';
-import type { KeyReading, StartReading } from './audit-key.js';
-import {
-  GENESIS_HASH,
-  KEYED_ALG,
-  parseRecordLine,
-  recordHash,
-  type AuditRecord,
-} from './audit-record.js';
+import { GENESIS_HASH, parseRecordLine, type AuditRecord } from './audit-record.js';
+import { HashCheck, type KeyCheck } from './hash-check.js';
 import type { LogLine } from './log-lines.js';
 
 export interface AuditProblem {
@@ -31,13 +25,7 @@ export type VerifyResult =
       keyProblem?: string;
     };
 
-/** The audit key and the log's keying start as the verifier found them. */
-export interface KeyCheck {
-  /** Where the key was looked for (for messages). */
-  path: string;
-  reading: KeyReading;
-  start: StartReading;
-}
+export type { KeyCheck } from './hash-check.js';
 
 function seqRange(from: number, to: number): string {
   return from === to ? `seq ${from} is` : `seqs ${from}..${to} are`;
@@ -56,10 +44,7 @@ export function verifyChain(
   head: HeadReading,
   keyCheck?: KeyCheck,
 ): VerifyResult {
-  const key = keyCheck?.reading.state === 'ok' ? keyCheck.reading.key : undefined;
-  const since = keyCheck?.start.state === 'ok' ? keyCheck.start.since : undefined;
-  let keyedFrom: number | undefined;
-  let keyedUnchecked = 0;
+  const hashes = new HashCheck(keyCheck);
   const problems: AuditProblem[] = [];
   let records = 0;
   let lastLine = 0;
@@ -81,34 +66,7 @@ export function verifyChain(
     }
     records++;
     const r = parsed.record;
-    const keyed = r.alg === KEYED_ALG;
-    if (keyed) keyedFrom ??= r.seq;
-    if (keyed && !key) {
-      keyedUnchecked++;
-    } else if (
-      recordHash(r.prev, r.seq, r.ts, r.event, keyed ? key?.secret : undefined) !== r.hash
-    ) {
-      problems.push({
-        line,
-        seq: r.seq,
-        problem: keyed
-          ? 'record was edited: its keyed hash does not match its content'
-          : 'record was edited: its hash does not match its content',
-      });
-    }
-    if (!keyed && since !== undefined && r.seq >= since) {
-      problems.push({
-        line,
-        seq: r.seq,
-        problem: `record is not keyed, but every record from seq ${since} on is: it was written or rewritten without the audit key`,
-      });
-    } else if (!keyed && keyedFrom !== undefined) {
-      problems.push({
-        line,
-        seq: r.seq,
-        problem: `record is not keyed, but seq ${keyedFrom} before it is: it was written or rewritten without the audit key`,
-      });
-    }
+    for (const problem of hashes.record(r)) problems.push({ line, seq: r.seq, problem });
     const expectedSeq = last ? last.seq + 1 : 1;
     if (last && r.seq <= last.seq) {
       problems.push({
@@ -165,35 +123,14 @@ export function verifyChain(
           : `audit.head records a different hash for seq ${head.head.seq}: that record was replaced`,
     });
   }
-  const headProblem = problems.some((p) => p.line === end);
-  if (since !== undefined && lastSeq < since - 1 && !headProblem) {
-    problems.push({
-      line: end,
-      problem: `the log ends at seq ${lastSeq}, but it was keyed when it had reached seq ${since - 1}: records were removed from the end`,
-    });
+  const endReported = problems.some((p) => p.line === end);
+  for (const problem of hashes.end(records, lastSeq, head, endReported)) {
+    problems.push({ line: end, problem });
   }
-  if (since !== undefined && records === 0 && head.state === 'missing') {
-    problems.push({
-      line: end,
-      problem:
-        'the log and audit.head are gone, but the config dir records that this log was keyed: the log was deleted (or the host stopped between keying it and writing its first record)',
-    });
-  }
-  const keyProblem =
-    keyCheck?.start.state === 'unusable'
-      ? keyCheck.start.reason
-      : keyedUnchecked > 0
-        ? describeKeyProblem(keyCheck, keyedFrom)
-        : undefined;
+  const keyProblem = hashes.keyProblem();
+  const keyedFrom = hashes.keyedFrom;
   if (problems.length === 0 && keyProblem === undefined) {
     return { ok: true, records, ...(keyedFrom !== undefined ? { keyedFrom } : {}) };
   }
   return { ok: false, records, problems, ...(keyProblem !== undefined ? { keyProblem } : {}) };
-}
-
-function describeKeyProblem(keyCheck: KeyCheck | undefined, keyedFrom: number | undefined): string {
-  const what = `records from seq ${keyedFrom ?? '?'} on are keyed, so they cannot be checked without the audit key`;
-  if (!keyCheck) return `${what}, and none was given`;
-  if (keyCheck.reading.state === 'unusable') return `${what}: ${keyCheck.reading.reason}`;
-  return `${what}, and ${keyCheck.path} does not exist; point NANOCELL_CONFIG_DIR at the config dir the host uses`;
 }
