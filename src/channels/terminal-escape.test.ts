@@ -66,8 +66,10 @@ describe('TerminalChannel.send', () => {
     });
     await channel.send('main', 'line one\n\tline two\u001b[2J\u001b]0;owned\u0007\rfake');
     await channel.send('family', '\u202eevil');
+    await channel.send('x\u001b[2J\ny', 'hi');
     expect(printed).toBe(
-      'Andy: line one\n\tline two\\x1b[2J\\x1b]0;owned\\x07\\rfake\n[family] Andy: \\u202eevil\n',
+      'Andy: line one\n\tline two\\x1b[2J\\x1b]0;owned\\x07\\rfake\n[family] Andy: \\u202eevil\n' +
+        '[x\\x1b[2J\\ny] Andy: hi\n',
     );
   });
 });

@@ -61,7 +61,8 @@ export class TerminalChannel implements Channel {
   }
 
   async send(chatId: string, text: string): Promise<void> {
-    const from = chatId === this.options.chatId ? '' : `[${chatId}] `;
+    const from =
+      chatId === this.options.chatId ? '' : `[${escapeForTerminal(chatId, { singleLine: true })}] `;
     const shown = escapeForTerminal(text);
     this.options.output.write(
       this.options.plain ? `${from}${shown}\n` : `${from}${this.options.assistantName}: ${shown}\n`,
