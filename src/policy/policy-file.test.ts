@@ -137,7 +137,7 @@ describe('parsePolicy', () => {
     [
       'text after a closing quote',
       'deny bash command="rm"x',
-      /unexpected text after the closing quote of command=/,
+      /unexpected text after the closing quote of a value; put a space between matchers/,
     ],
     [
       '.. in a file path',

@@ -28,6 +28,8 @@ describe('policy errors never repeat a secret pasted into the file', () => {
     ['a token in a path with ..', `deny read_file path="../${SECRET}"`],
     ['a token in a path with a bad **', `deny read_file path="x**${SECRET}"`],
     ['a token with a quote inside', `deny bash command=${SECRET}"x"`],
+    ['a token as a matcher name before a quoted value', `deny bash ${SECRET}="x"y`],
+    ['a token in an unterminated quote', `deny bash command="${SECRET}`],
     ['a token before the matcher of a missing tool', `deny command="${SECRET}"`],
     ['a credentials file line', `    "secret": "Bearer ${SECRET}"`],
     ['a one-line credentials file', `[{"name":"gh","host":"api.github.com","secret":"${SECRET}"}]`],

@@ -37,7 +37,7 @@ export function tokenizeLine(line: string): TokenizedLine {
           if (i < line.length && !/\s/.test(line[i] ?? '')) {
             return {
               ok: false,
-              message: `unexpected text after the closing quote of ${key}=; put a space between matchers`,
+              message: `unexpected text after the closing quote of a value; put a space between matchers`,
             };
           }
           break;
