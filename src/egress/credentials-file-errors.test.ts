@@ -76,6 +76,11 @@ describe('a malformed credentials file never shows its secrets', () => {
       'entry 0: "name" must be a name of letters, digits and _ that starts with a letter (at most 32)',
     ],
     [
+      'a secret with a line break in it',
+      entry(`"secret": "${SECRET.slice(0, 12)}\\r\\n${SECRET.slice(12)}"`),
+      'invalid egress grant: credentials.0.secret: must be printable ASCII without line breaks',
+    ],
+    [
       'the secret as the whole file',
       `"${SECRET}"`,
       'must be a list of credentials, e.g. [{"name": "mail", "host": "api.mail.example", "header": "authorization", "secret": "..."}]',
