@@ -18,8 +18,10 @@ export type KeyReading =
 /**
  * Where a log began to be keyed: the seq of its first keyed record. Every record of that log
  * from it on must be keyed, so a log rewritten as plain records is caught. One file per log
- * (the config dir may serve several data dirs), named for the log's real path, which whoever
- * writes the data dir cannot change; made once, never replaced.
+ * (the config dir may serve several data dirs), named for the log's path as configured
+ * (NANOCELL_HOME), never as resolved on disk: whoever writes the data dir could otherwise
+ * swap the audit folder for a symlink and make the verifier look up another log's file.
+ * Made once, never replaced.
  */
 export type StartReading =
   { state: 'missing' } | { state: 'unusable'; reason: string } | { state: 'ok'; since: number };
@@ -33,10 +35,9 @@ export function auditKeyPath(configDir: string): string {
   return path.join(configDir, 'audit.key');
 }
 
-/** The key file and the keying-start file of the log at `logPath` (its folder must exist). */
+/** The key file and the keying-start file of the log at `logPath`. */
 export function auditKeyFiles(configDir: string, logPath: string): AuditKeyFiles {
-  const real = realOrResolved(logPath);
-  const id = crypto.createHash('sha256').update(real).digest('hex').slice(0, 32);
+  const id = crypto.createHash('sha256').update(path.resolve(logPath)).digest('hex').slice(0, 32);
   return {
     keyPath: auditKeyPath(configDir),
     startPath: path.join(configDir, 'audit-starts', `${id}.json`),
@@ -160,22 +161,4 @@ function unusable(
   problem: string,
 ): { state: 'unusable'; reason: string } {
   return { state: 'unusable', reason: `the ${what} ${file} ${problem}` };
-}
-
-/** The real path of the deepest existing ancestor, so a missing folder gives the same id. */
-function realOrResolved(p: string): string {
-  const rest: string[] = [];
-  let dir = path.resolve(p);
-  for (;;) {
-    try {
-      return path.join(fs.realpathSync(dir), ...rest.reverse());
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
-      const parent = path.dirname(dir);
-      if (parent === dir) return path.resolve(p);
-      rest.push(path.basename(dir));
-      dir = parent;
-    }
-  }
 }

@@ -286,4 +286,26 @@ describe('the keyed audit chain', () => {
     const fresh = auditLogPath(path.join(root, 'data-fresh'));
     expect(openKeyed(fresh).verify()).toEqual({ ok: true, records: 0 });
   });
+
+  it('keeps the keying start when the audit folder is swapped for a symlink to a forged log', () => {
+    write(openKeyed(), EVENTS);
+    const records = lines();
+    const forgedDir = path.join(root, 'forged');
+    fs.mkdirSync(forgedDir);
+    fs.renameSync(path.dirname(file), path.join(root, 'hidden'));
+    fs.symlinkSync(forgedDir, path.dirname(file));
+    forge(records.slice(0, 2));
+    expect(problems(openKeyed())).toMatch(
+      /^record is not keyed, but every record from seq 1 on is/,
+    );
+  });
+
+  it('stops the append with a clear message when the config dir cannot hold the key', () => {
+    fs.writeFileSync(path.join(root, 'not-a-dir'), '');
+    configDir = path.join(root, 'not-a-dir', 'config');
+    expect(() => openKeyed().append(EVENTS[0]!)).toThrow(
+      /^cannot append to the audit log .*: the audit key .*not-a-dir\/config\/audit\.key cannot be opened \(ENOTDIR\)$/,
+    );
+    expect(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '').toBe('');
+  });
 });

@@ -168,7 +168,16 @@ export class AuditLog implements AuditSink, AuditReader {
     if (this.configDir === undefined || this.key) return this.key;
     const files = auditKeyFiles(this.configDir, this.path);
     let key = readAuditKey(files.keyPath);
-    if (key.state === 'missing') key = createAuditKey(files.keyPath);
+    if (key.state === 'missing') {
+      try {
+        key = createAuditKey(files.keyPath);
+      } catch (err) {
+        throw new Error(
+          `cannot make the audit key ${files.keyPath} (${(err as Error).message}); the owner's config dir (NANOCELL_CONFIG_DIR) must be writable by nanocell to make it`,
+          { cause: err },
+        );
+      }
+    }
     if (key.state !== 'ok') throw new Error(unusableReason(key, files.keyPath));
     let start = readKeyingStart(files.startPath);
     if (start.state === 'missing') start = recordKeyingStart(files.startPath, this.path, seq);
