@@ -105,6 +105,8 @@ describe('loadConfig', () => {
     ['NANOCELL_MAX_TASKS_PER_RUN', '2', { maxTasksPerRun: 2 }],
     ['TZ', 'UTC', { timezone: 'UTC' }],
     ['TZ', 'America/Argentina/Buenos_Aires', { timezone: 'America/Argentina/Buenos_Aires' }],
+    ['TZ', 'europe/berlin', { timezone: 'Europe/Berlin' }],
+    ['TZ', 'Asia/Kolkata', { timezone: 'Asia/Kolkata' }],
   ] as const)('reads %s=%j', (name, value, expected) => {
     expect(loadConfig({ [name]: value })).toMatchObject(expected);
   });

@@ -68,20 +68,34 @@ const envSchema = z.object({
   TZ: z
     .string()
     .optional()
-    .refine((tz) => tz === undefined || isTimeZone(tz), {
-      message:
-        'is not a time zone this system knows; use an IANA name such as TZ=Europe/Berlin or TZ=UTC (or unset it to use the system zone)',
+    .transform((tz, ctx) => {
+      if (tz === undefined) return undefined;
+      const canonical = canonicalTimeZone(tz);
+      if (canonical === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'is not a time zone this system knows; use an IANA name such as TZ=Europe/Berlin or TZ=UTC (or unset it to use the system zone)',
+        });
+        return z.NEVER;
+      }
+      return canonical;
     }),
 });
 
-/** Whether Intl (and so the scheduler and the model's clock) knows the zone. */
-function isTimeZone(tz: string): boolean {
-  if (tz.trim() === '' || tz.length > 64) return false;
+/**
+ * The zone as written, with its letter case fixed, if Intl (and so the scheduler and the
+ * model's clock) knows it. Case matters: Intl accepts "europe/berlin", but a cell's libc
+ * looks the name up as a file and would silently fall back to UTC. An alias (Asia/Kolkata)
+ * stays as written rather than become ICU's canonical name.
+ */
+function canonicalTimeZone(tz: string): string | undefined {
+  if (tz.trim() === '' || tz.length > 64) return undefined;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
+    const known = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+    return known.toLowerCase() === tz.toLowerCase() ? known : tz;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -231,7 +245,8 @@ function realOrResolved(p: string): string {
       return path.join(fs.realpathSync(dir), ...rest.reverse());
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+      // Unreadable or looping: compare the paths as written.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') return path.resolve(p);
       const parent = path.dirname(dir);
       if (parent === dir) return path.resolve(p);
       rest.push(path.basename(dir));
