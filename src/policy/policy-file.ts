@@ -31,7 +31,8 @@ export interface ParseOptions {
 const ALL_KEYS: readonly MatcherKey[] = ['command', 'path', 'domain', 'method', 'port'];
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT'];
 const TOOL_NAME = /^(\*|[a-z][a-z0-9_]*)$/;
-const DOMAIN = /^(\*|(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*)$/i;
+// A trailing dot (a fully qualified name) is allowed: names compare without it.
+const DOMAIN = /^(\*|(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*\.?)$/i;
 
 /**
  * Parse a policy file: one rule a line, `effect tool key=value ...`; `#` starts a comment.

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   BudgetExceededError,
@@ -51,6 +52,12 @@ export interface HostTools {
   ): Promise<ToolOutcome> | undefined;
 }
 
+/** One run's egress as the proxy counts it (requests refused for budget included). */
+export interface EgressRun {
+  usage(): { requests: number; overBudget: number };
+  end(): void;
+}
+
 export interface TaskSource {
   byId(
     id: number,
@@ -73,8 +80,12 @@ export interface GroupRunDeps {
   /** Limits of one run (a message turn or a task run); a task's own can only be tighter. */
   budget?: BudgetLimits;
   taskBudget?: (taskId: number) => BudgetLimits | undefined;
-  /** Egress requests the group's proxy has made so far, for the run's egress budget. */
-  egressRequests?: (groupName: string) => number;
+  /** Opens the group's egress for one run; its requests are counted live against the run. */
+  beginEgressRun?: (
+    groupName: string,
+    identity: { runId: string; taskId?: string | undefined },
+    limits: { maxRequests?: number },
+  ) => EgressRun;
   audit?: AuditSink;
   tasks?: TaskSource;
   compact?: HistoryCompactor;
@@ -238,13 +249,19 @@ async function agentTurn(deps: GroupRunDeps, ctx: RunContext, messages: Conversa
   const limits = deps.budget ? tighter(deps.budget, own) : undefined;
   const budget = limits ? new Budget(limits, { subject }) : undefined;
   const spent = (r: { ok: true } | { ok: false; reason: string }) => (r.ok ? undefined : r.reason);
-  // Egress is counted by the proxy; each check charges what it did since the last one.
-  let egressSeen = deps.egressRequests?.(ctx.group.name) ?? 0;
+  // The proxy counts this run's requests and refuses past its limit at once, inside a tool
+  // call; each check here charges what it did since the last one, so going over stops the run.
+  const egress = deps.beginEgressRun?.(
+    ctx.group.name,
+    { runId: crypto.randomBytes(8).toString('hex'), taskId: ctx.taskId?.toString() },
+    limits?.egressRequests !== undefined ? { maxRequests: limits.egressRequests } : {},
+  );
+  let egressSeen = 0;
   const chargeEgress = () => {
-    if (!budget || !deps.egressRequests) return undefined;
-    const now = deps.egressRequests(ctx.group.name);
-    const delta = Math.max(0, now - egressSeen);
-    egressSeen = now;
+    if (!budget || !egress) return undefined;
+    const { requests, overBudget } = egress.usage();
+    const delta = Math.max(0, requests + overBudget - egressSeen);
+    egressSeen = requests + overBudget;
     return spent(budget.charge('egressRequests', delta));
   };
   return runTurn({
@@ -276,7 +293,7 @@ async function agentTurn(deps: GroupRunDeps, ctx: RunContext, messages: Conversa
     // The cell starts while the first model request is in flight (after it has left: the
     // synchronous part of a cell start must not delay the request).
     onFirstRequest: () => setImmediate(() => deps.pool.warm(spec)),
-  });
+  }).finally(() => egress?.end());
 }
 
 /** Each limit is the smaller of the host's default and the task's own. */
