@@ -35,13 +35,14 @@ describe('containerRunArgs', () => {
     installId: 'i1',
     user,
     spec,
+    seccompProfile: '/tmp/nanocell-seccomp-x/seccomp.json',
   });
 
   it.each([
     ['--network', ['none']],
     ['--ipc', ['private']],
     ['--cap-drop', ['ALL']],
-    ['--security-opt', ['no-new-privileges']],
+    ['--security-opt', ['no-new-privileges', 'seccomp=/tmp/nanocell-seccomp-x/seccomp.json']],
     ['--user', ['10001:10001']],
     ['--pids-limit', ['256']],
     ['--memory', ['1024m']],
@@ -85,6 +86,7 @@ describe('containerRunArgs', () => {
       installId: 'x',
       user,
       spec,
+      seccompProfile: '/p.json',
       engineArgs: ['--runtime', 'runsc'],
       hostPidsLimit: 4352,
       tmpfsOwnerOptions: false,
