@@ -168,4 +168,16 @@ describe('GvisorRuntime.status', () => {
     expect(st.ok).toBe(true);
     expect(st.enforced?.join(' ')).toContain('gVisor');
   });
+
+  it('counts our seccomp profile as enforced only when runsc applies it (--oci-seccomp)', async () => {
+    const without = await status({ runsc: { path: '/bin/sh', runtimeArgs: ['--network=none'] } });
+    expect(without.notEnforced).toContain(
+      'nanocell seccomp profile (runsc runs without --oci-seccomp)',
+    );
+    const withIt = await status({
+      runsc: { path: '/bin/sh', runtimeArgs: ['--network=none', '--oci-seccomp'] },
+    });
+    expect(withIt.enforced?.join(' ')).toContain('seccomp (nanocell profile');
+    expect(withIt.notEnforced?.join(' ')).not.toContain('seccomp');
+  });
 });
