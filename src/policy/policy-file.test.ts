@@ -182,6 +182,7 @@ describe('parsePolicy', () => {
       /has no effect: bash is allowed by default/,
     ],
     ['allow http without a domain', 'allow http method=GET', /every domain/],
+    ['ask on http', 'ask http domain="mail.example"', /proxy cannot wait for an approval/],
   ])('warns about %s, yet keeps the rule', (_name, line, message) => {
     const parsed = parsePolicy(line, 'p');
     expect(parsed.errors).toEqual([]);
@@ -189,7 +190,7 @@ describe('parsePolicy', () => {
     expect(parsed.warnings).toEqual([{ line: 1, message: expect.stringMatching(message) }]);
   });
 
-  it('does not warn about deny, ask, or a scoped http allow', () => {
+  it('does not warn about deny, ask on a tool, or a scoped http allow', () => {
     const parsed = parsePolicy(
       'deny bash\nask read_file path="x/**"\nallow http domain="*.github.com" method="GET,HEAD"',
       'p',

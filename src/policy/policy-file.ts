@@ -189,6 +189,9 @@ function checkPathPattern(tool: string, value: string): string | undefined {
 }
 
 function warningFor(rule: Rule): string | undefined {
+  if (rule.effect === 'ask' && rule.tool === HTTP_TOOL) {
+    return 'the egress proxy cannot wait for an approval in the middle of a request, so it refuses what this ask covers (as a deny would); write allow for what the cell may reach';
+  }
   if (rule.effect !== 'allow') return undefined;
   if ((CELL_TOOL_NAMES as readonly string[]).includes(rule.tool)) {
     return `this allow has no effect: ${rule.tool} is allowed by default and deny/ask rules always win over allow; write deny or ask rules to restrict it`;
