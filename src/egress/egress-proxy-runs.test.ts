@@ -153,6 +153,13 @@ describe('EgressProxy host names: one spelling for rules and requests', () => {
     },
   );
 
+  it("sends the proxy's Host header, never the cell's: a forged one cannot pick another site", async () => {
+    const p = await proxyWith({ policy: guarded() });
+    const forged = `GET ${api('www.example.test')} HTTP/1.1\r\nHost: api.example.test\r\nConnection: close\r\n\r\n`;
+    expect((await sendRaw({ path: p.socketPath }, forged)).status).toBe(200);
+    expect(upstream.seen[0]?.headers.host).toBe(`www.example.test:${upstream.port}`);
+  });
+
   it('still allows the other names under the wildcard', async () => {
     const p = await proxyWith({ policy: guarded() });
     expect(await status(p, api('WWW.example.test.'))).toBe(200);
