@@ -39,6 +39,7 @@ interface Judged {
   decision: Decision;
   rule: Rule | undefined;
   input: Input;
+  groupName: string;
 }
 
 /** A plain-HTTP request (absolute form) from the cell. */
@@ -126,7 +127,7 @@ function judge(policy: PolicyLayers, groupName: string, input: Input): Judged {
   const rule = origin
     ? allRules(policy).find((r) => r.source === origin.source && r.line === origin.line)
     : undefined;
-  return { decision, rule, input };
+  return { decision, rule, input, groupName };
 }
 
 function allRules(policy: PolicyLayers): Rule[] {
@@ -179,9 +180,9 @@ function describeInput(input: Input): string {
 }
 
 function refusal(judged: Judged): EgressVerdict & { ok: false } {
-  const { decision, rule, input } = judged;
+  const { decision, rule, input, groupName } = judged;
   const what = describeInput(input);
-  const explain = `nanocell policy explain --tool http --input '${JSON.stringify(input)}'`;
+  const explain = `nanocell policy explain --group ${groupName} --tool http --input '${JSON.stringify(input)}'`;
   if (decision.effect === 'ask') {
     return {
       ok: false,
