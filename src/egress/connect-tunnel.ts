@@ -8,7 +8,7 @@ import net from 'node:net';
 import type { DecisionFields, EgressContext } from './egress-context.js';
 import { canonicalHost } from '../policy/host-name.js';
 import { decideConnect } from './egress-decide.js';
-import { noRunReason } from './http-forward.js';
+import { noRunReason } from './egress-run.js';
 import { rawRefusal } from './http-headers.js';
 
 type Authority = { ok: true; host: string; port: number } | { ok: false; reason: string };

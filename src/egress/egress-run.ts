@@ -68,3 +68,8 @@ export function noEgressRun(runId: string): EgressRunHandle {
     end: () => undefined,
   };
 }
+
+/** Why a request between runs is refused. */
+export function noRunReason(groupName: string): string {
+  return `no run of group ${groupName} is going on: egress is open only during a run, so nothing a run leaves behind gets out`;
+}

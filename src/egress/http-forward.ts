@@ -10,6 +10,7 @@ import zlib from 'node:zlib';
 import { scrubText, type HeaderPairs } from './credentials.js';
 import type { DecisionFields, EgressContext } from './egress-context.js';
 import { decideHttp } from './egress-decide.js';
+import { noRunReason } from './egress-run.js';
 import { canonicalHost } from '../policy/host-name.js';
 import {
   endToEnd,
@@ -289,10 +290,6 @@ export async function forwardHttp(
     out.on('end', () => finish(true, `upstream answered ${status}`));
     out.pipe(res);
   });
-}
-
-export function noRunReason(groupName: string): string {
-  return `no run of group ${groupName} is going on: egress is open only during a run, so nothing a run leaves behind gets out`;
 }
 
 function plainCredentialReason(
