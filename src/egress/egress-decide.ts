@@ -81,7 +81,6 @@ export function decideConnect(
   const judged = judge(policy, groupName, { domain: host, port });
   if (judged.decision.effect !== 'allow') {
     const base = refusal(judged);
-    if (base.ok) return base;
     const brokeredAllow = rulesFor(policy, host).some((r) => r.effect === 'allow' && brokered(r));
     if (brokered(judged.rule) || brokeredAllow) {
       return {
