@@ -156,6 +156,11 @@ describe('parsePolicy', () => {
       /domain "api\.\*\.com" is not a pattern; use an exact name/,
     ],
     ['unknown method', 'allow http domain="a.com" method=FETCH', /unknown method "FETCH"; use GET/],
+    [
+      'a CONNECT method, which the proxy never sees',
+      'allow http domain="a.com" method=GET,CONNECT',
+      /method CONNECT cannot be matched: .* a rule without method or path opens it/,
+    ],
     ['bad port', 'allow http domain="a.com" port=70000', /port "70000" is not a port/],
     ['non-numeric port', 'allow http domain="a.com" port=https', /port "https" is not a port/],
   ])('reports %s with its line number', (_name, line, message) => {

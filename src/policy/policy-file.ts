@@ -29,7 +29,9 @@ export interface ParseOptions {
 }
 
 const ALL_KEYS: readonly MatcherKey[] = ['command', 'path', 'domain', 'method', 'port'];
-const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT'];
+// Not CONNECT: a tunnel's requests cannot be read, so the proxy judges it without a method
+// (a rule with no method or path opens it); a method=CONNECT rule would never match.
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const TOOL_NAME = /^(\*|[a-z][a-z0-9_]*)$/;
 // A trailing dot (a fully qualified name) is allowed: names compare without it.
 const DOMAIN = /^(\*|(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*\.?)$/i;
@@ -156,6 +158,10 @@ function checkValue(tool: string, key: MatcherKey, value: string): string | unde
         : `domain "${value}" is not a pattern; use an exact name (api.github.com), *.suffix (*.github.com, which does not cover github.com) or *`;
     case 'method': {
       if (value === '*') return undefined;
+      const methods = value.split(',').map((m) => m.trim().toUpperCase());
+      if (methods.includes('CONNECT')) {
+        return 'method CONNECT cannot be matched: the proxy judges an HTTPS tunnel by domain and port only, so a rule without method or path opens it (e.g. allow http domain="api.example.com")';
+      }
       const bad = value.split(',').find((m) => !HTTP_METHODS.includes(m.trim().toUpperCase()));
       return bad === undefined
         ? undefined
