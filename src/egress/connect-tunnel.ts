@@ -6,7 +6,7 @@
 import type http from 'node:http';
 import net from 'node:net';
 import type { DecisionFields, EgressContext } from './egress-context.js';
-import { canonicalHost } from '../policy/host-name.js';
+import { canonicalHost, wellFormedHost } from '../policy/host-name.js';
 import { decideConnect } from './egress-decide.js';
 import { noRunReason } from './egress-run.js';
 import { rawRefusal } from './http-headers.js';
@@ -25,7 +25,7 @@ export function parseAuthority(raw: string): Authority {
   try {
     // The URL parser gives every spelling of a host one form (2130706433 -> 127.0.0.1).
     const host = canonicalHost(new URL(`http://${m[1]}/`).hostname.replace(/^\[|\]$/g, ''));
-    return { ok: true, host, port };
+    return wellFormedHost(host) ? { ok: true, host, port } : bad;
   } catch {
     return bad;
   }
@@ -95,6 +95,12 @@ export async function openTunnel(
     }
   };
 
+  const forget = run.onEnd(() => {
+    finish(false, 'the run ended; its tunnel was cut');
+    up.destroy();
+    cell.destroy();
+  });
+
   up.on('error', (err: NodeJS.ErrnoException) => {
     const reason = `upstream ${host}:${port} failed: ${err.code ?? err.message}`;
     if (connected) {
@@ -135,6 +141,7 @@ export async function openTunnel(
   });
   cell.on('close', () => {
     closed();
+    forget();
     up.destroy();
   });
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EgressGrant } from './egress-grant.js';
 import {
@@ -108,6 +109,29 @@ describe('EgressProxy runs: budgets and identity per run', () => {
     expect(p.decisions.every((d) => d.runId === null && !d.allowed)).toBe(true);
   });
 
+  it('cuts a tunnel a run left open when the run ends', async () => {
+    const p = await proxyWith({ policy: open() });
+    const socket = net.connect({ path: p.socketPath });
+    const established = new Promise<void>((resolve) =>
+      socket.once('data', (c: Buffer) => {
+        expect(c.toString()).toMatch(/^HTTP\/1\.1 200/);
+        resolve();
+      }),
+    );
+    socket.write(`CONNECT api.example.test:${echo.port} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await established;
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.on('error', () => undefined);
+    p.run.end();
+    await closed;
+    expect(p.decisions.at(-1)).toMatchObject({
+      runId: 'run-1',
+      stage: 'finished',
+      allowed: false,
+      reason: 'the run ended; its tunnel was cut',
+    });
+  });
+
   it('records the run and task that made each request', async () => {
     const p = await proxyWith({ policy: open() });
     await status(p);
@@ -159,6 +183,17 @@ describe('EgressProxy host names: one spelling for rules and requests', () => {
     expect((await sendRaw({ path: p.socketPath }, forged)).status).toBe(200);
     expect(upstream.seen[0]?.headers.host).toBe(`www.example.test:${upstream.port}`);
   });
+
+  it.each([['api.example.test..'], ['.api.example.test'], ['www..example.test']])(
+    'refuses %s, one more spelling of a name, as a malformed host',
+    async (host) => {
+      const p = await proxyWith({ policy: guarded() });
+      const res = await sendRaw({ path: p.socketPath }, httpRequest('GET', api(host)));
+      expect([400, 403]).toContain(res.status);
+      expect(await connectStatus(p, `${host}:${echo.port}`)).toBe(400);
+      expect(upstream.seen).toHaveLength(0);
+    },
+  );
 
   it('still allows the other names under the wildcard', async () => {
     const p = await proxyWith({ policy: guarded() });

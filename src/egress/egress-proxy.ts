@@ -178,16 +178,19 @@ export class EgressProxy {
   /**
    * Opens egress for one run: requests from now on count against it (within the grant's
    * limits and the run's own, if tighter) and carry its identity. A run that begins ends
-   * the one before it; between runs every request is refused.
+   * the one before it; between runs every request is refused, and when a run ends its open
+   * connections are cut.
    */
   beginRun(identity: EgressRunIdentity, limits: Partial<EgressBudget> = {}): EgressRunHandle {
     const account = new EgressRunAccount(identity, runLimits(this.grant.budget, limits));
+    this.run?.end();
     this.run = account;
     return {
       runId: identity.runId,
       usage: () => account.usage(),
       end: () => {
         if (this.run === account) this.run = undefined;
+        account.end();
       },
     };
   }

@@ -1,8 +1,8 @@
 /**
  * Egress per run: every request is counted against the run (a message turn or a task run)
  * that was going on when it started, and carries that run's identity into the audit log.
- * Between runs the proxy lets nothing out, so what one run leaves behind cannot spend a
- * later run's budget.
+ * Between runs the proxy lets nothing out and a run's connections end with it, so what one
+ * run leaves behind cannot spend a later run's budget or keep a tunnel open into it.
  */
 import { EgressBudgetCounter } from './egress-budget.js';
 import type { EgressBudget } from './egress-grant.js';
@@ -27,13 +27,16 @@ export interface EgressRunUsage {
 export interface EgressRunHandle {
   readonly runId: string;
   usage(): EgressRunUsage;
-  /** From now on this run's cell gets nothing out. Idempotent. */
+  /** From now on this run's cell gets nothing out; its open connections are cut. Idempotent. */
   end(): void;
 }
 
 export class EgressRunAccount {
   readonly budget: EgressBudgetCounter;
   private refused = 0;
+  private ended = false;
+  /** How to cut each connection of this run that is still open. */
+  private readonly open = new Set<() => void>();
 
   constructor(
     readonly identity: EgressRunIdentity,
@@ -49,6 +52,27 @@ export class EgressRunAccount {
   usage(): EgressRunUsage {
     const { requests, bytes, overBudget } = this.budget.usage();
     return { requests, bytes, overBudget, refused: this.refused };
+  }
+
+  /**
+   * Registers how to cut one of the run's open connections when the run ends (at once if it
+   * has); returns how to forget it once the connection closes by itself.
+   */
+  onEnd(cut: () => void): () => void {
+    if (this.ended) {
+      cut();
+      return () => undefined;
+    }
+    this.open.add(cut);
+    return () => this.open.delete(cut);
+  }
+
+  /** The run is over: every connection it opened is cut, tunnels included. */
+  end(): void {
+    this.ended = true;
+    const cuts = [...this.open];
+    this.open.clear();
+    for (const cut of cuts) cut();
   }
 }
 

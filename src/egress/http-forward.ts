@@ -11,7 +11,7 @@ import { scrubText, type HeaderPairs } from './credentials.js';
 import type { DecisionFields, EgressContext } from './egress-context.js';
 import { decideHttp } from './egress-decide.js';
 import { noRunReason } from './egress-run.js';
-import { canonicalHost } from '../policy/host-name.js';
+import { canonicalHost, wellFormedHost } from '../policy/host-name.js';
 import {
   endToEnd,
   flattenHeaders,
@@ -54,6 +54,9 @@ function parseProxyUrl(raw: string): ProxyUrl {
     };
   }
   const host = canonicalHost(url.hostname.replace(/^\[|\]$/g, ''));
+  if (!wellFormedHost(host)) {
+    return { ok: false, reason: `${shown} has no valid host name (an empty label or dot)` };
+  }
   return { ok: true, url, host };
 }
 
@@ -219,6 +222,13 @@ export async function forwardHttp(
     if (!ended) cut(429, run.budget.overBytesReason());
     else if (!res.headersSent) res.destroy();
   };
+
+  const forget = run.onEnd(() => {
+    if (!ended) finish(false, 'the run ended; its request was cut');
+    up.destroy();
+    res.destroy();
+  });
+  res.on('close', () => forget());
 
   up.on('timeout', () => up.destroy(new Error(`no data for ${ctx.idleTimeoutMs} ms`)));
   up.on('error', (err: NodeJS.ErrnoException) => {

@@ -7,3 +7,11 @@
 export function canonicalHost(raw: string): string {
   return raw.toLowerCase().replace(/\.$/, '');
 }
+
+/**
+ * A canonical host with no empty label: `a..b`, a second trailing dot or a leading one would
+ * be one more spelling of a name, so the proxy refuses them instead of guessing.
+ */
+export function wellFormedHost(host: string): boolean {
+  return host !== '' && !host.startsWith('.') && !host.endsWith('.') && !host.includes('..');
+}
