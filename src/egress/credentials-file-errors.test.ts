@@ -17,7 +17,7 @@ describe('a malformed credentials file never shows its secrets', () => {
     fs.mkdirSync(path.join(home.dir, 'policy', 'groups'), { recursive: true });
     fs.writeFileSync(
       path.join(home.dir, 'policy', 'groups', 'mail.policy'),
-      'allow http domain="api.mail.example"\n',
+      'allow http domain="api.mail.example" method=GET path="/**"\n',
     );
     fs.mkdirSync(path.join(home.dir, 'credentials'), { recursive: true });
     fs.writeFileSync(path.join(home.dir, 'credentials', 'mail.json'), credentials);
