@@ -7,6 +7,7 @@ import {
   type OutboundMessage,
   type SentMessage,
 } from './channel.js';
+import { escapeForTerminal } from './terminal-escape.js';
 
 export interface TerminalOptions {
   input: NodeJS.ReadableStream;
@@ -62,7 +63,9 @@ export class TerminalChannel implements Channel {
             senderName: 'owner',
             text,
           });
-          if (receipt.status === 'refused') notices.write(`nanocell: ${receipt.reason}\n`);
+          if (receipt.status === 'refused') {
+            notices.write(`nanocell: ${escapeForTerminal(receipt.reason)}\n`);
+          }
         }
         prompt();
       }
@@ -79,10 +82,11 @@ export class TerminalChannel implements Channel {
   }
 
   async send(chatId: string, message: OutboundMessage): Promise<SentMessage> {
-    const from = chatId === this.options.chatId ? '' : `[${chatId}] `;
-    const { text } = message;
+    const from =
+      chatId === this.options.chatId ? '' : `[${escapeForTerminal(chatId, { singleLine: true })}] `;
+    const shown = escapeForTerminal(message.text);
     this.options.output.write(
-      this.options.plain ? `${from}${text}\n` : `${from}${this.options.assistantName}: ${text}\n`,
+      this.options.plain ? `${from}${shown}\n` : `${from}${this.options.assistantName}: ${shown}\n`,
     );
     this.sentCount += 1;
     return { id: String(this.sentCount) };

@@ -1,4 +1,5 @@
 import type { Assistant } from '../app.js';
+import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { TerminalChannel } from '../channels/terminal.js';
 import type { ReceiveResult } from '../router/router.js';
 
@@ -30,7 +31,7 @@ export async function chat(
     if (received.status === 'stored' && received.run) {
       const outcome = await received.run;
       await assistant.outbox.flush();
-      if (!outcome.ok) io.stderr.write(`nanocell: ${outcome.error}\n`);
+      if (!outcome.ok) io.stderr.write(`nanocell: ${escapeForTerminal(outcome.error)}\n`);
     }
     return received;
   };
