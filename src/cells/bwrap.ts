@@ -12,6 +12,7 @@ import {
 import {
   RuntimeUnavailableError,
   TOOL_SERVER_CELL_PATH,
+  TOOL_SERVER_IN_OWN_PID_NAMESPACE,
   type Cell,
   type CellRuntime,
   type CellSpec,
@@ -164,7 +165,7 @@ export class BwrapRuntime implements CellRuntime {
       sources = openSources(spec, this.options.rootfs);
       const args = this.sandboxArgs(spec, user, sources.length, cgroup);
       const [file, ...pre] = [...limits.wrapper, this.bwrap];
-      child = spawn(file!, [...pre, ...args, '--', '/usr/bin/node', TOOL_SERVER_CELL_PATH], {
+      child = spawn(file!, [...pre, ...args, '--', ...TOOL_SERVER_IN_OWN_PID_NAMESPACE], {
         // A clean environment: /proc/1/environ inside the cell shows what bwrap was given.
         env: spec.env,
         stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', ...sources],
