@@ -351,7 +351,9 @@ function describeMechanism(m: LimitMechanism): string {
  * root filesystem, the tool server, then the mounts.
  */
 function openSources(spec: CellSpec, rootfs: string): number[] {
-  const paths = [rootfs, spec.toolServerPath, ...spec.mounts.map((m) => m.hostPath)];
+  // The root filesystem is the owner's (configured, never writable by a cell) and may be a
+  // link to a shared build; everything else is opened exactly as given.
+  const paths = [realRoot(rootfs), spec.toolServerPath, ...spec.mounts.map((m) => m.hostPath)];
   const fds: number[] = [];
   try {
     for (const p of paths) {
@@ -368,6 +370,14 @@ function openSources(spec: CellSpec, rootfs: string): number[] {
     );
   }
   return fds;
+}
+
+function realRoot(rootfs: string): string {
+  try {
+    return fs.realpathSync(rootfs);
+  } catch {
+    return rootfs; // Missing: the open below says so.
+  }
 }
 
 function closeAll(fds: number[]): void {

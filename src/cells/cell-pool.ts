@@ -181,7 +181,7 @@ export class CellPool {
     }
     const spare: Entry = this.register(this.spares, entry.spec, entry.grant, async () => {
       await this.stopCell(entry);
-      if (this.closed || this.spares.get(group) !== spare) {
+      if (this.closed || !this.holds(spare)) {
         throw new RuntimeUnavailableError(
           `the spare cell of ${group} was stopped before it started`,
         );

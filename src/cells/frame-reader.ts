@@ -6,7 +6,7 @@
  *
  * After an overflow the reader is spent: it reports once and drops everything after.
  */
-export type FrameEvent = { kind: 'frame'; text: string } | { kind: 'overflow'; bytes: number };
+export type FrameEvent = { kind: 'frame'; text: string } | { kind: 'overflow'; limitBytes: number };
 
 export class FrameReader {
   private parts: Buffer[] = [];
@@ -29,7 +29,7 @@ export class FrameReader {
       const end = nl === -1 ? chunk.length : nl;
       if (this.buffered + (end - start) > this.maxFrameBytes) {
         this.spent = true;
-        events.push({ kind: 'overflow', bytes: this.buffered + (end - start) });
+        events.push({ kind: 'overflow', limitBytes: this.maxFrameBytes });
         this.parts = [];
         this.buffered = 0;
         return events;

@@ -9,7 +9,7 @@ import { FrameReader } from './frame-reader.js';
 import { maxResponseFrameBytes, type ToolRequest, type ToolResponse } from './tool-protocol.js';
 
 /** Host-side grace beyond the tool server's own timeout before a call is declared lost. */
-const CALL_GRACE_MS = 5000;
+const DEFAULT_CALL_GRACE_MS = 5000;
 const REPLACED =
   '[the next tool call starts a new cell; files in the group folder are kept, /tmp and background processes are not]';
 
@@ -40,6 +40,7 @@ export class StdioCell implements Cell {
     private readonly cleanup: () => Promise<void>,
     private readonly limits: CellLimits,
     private readonly describeFailure: (() => string | undefined) | undefined,
+    private readonly callGraceMs: number,
   ) {
     child.stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.subarray(-2000).toString('utf8')).slice(-2000);
@@ -74,17 +75,19 @@ export class StdioCell implements Cell {
       signal?: AbortSignal | undefined;
       /** A note for a failed call, e.g. that the memory limit killed a process. */
       describeFailure?: () => string | undefined;
+      /** How long past a call's own timeout the host waits for its answer. Default 5 s. */
+      callGraceMs?: number;
     },
   ): Promise<StdioCell> {
     const { cleanup, limits, startTimeoutMs, signal } = options;
     // Answers the pool's calls may ask for are capped like the cell's default.
     const reader = new FrameReader(maxResponseFrameBytes(limits.maxOutputBytes));
     let onFrame: (text: string) => void = () => undefined;
-    let onOverflow: (bytes: number) => void = () => undefined;
+    let onOverflow: (limitBytes: number) => void = () => undefined;
     child.stdout.on('data', (chunk: Buffer) => {
       for (const ev of reader.push(chunk)) {
         if (ev.kind === 'frame') onFrame(ev.text);
-        else onOverflow(ev.bytes);
+        else onOverflow(ev.limitBytes);
       }
     });
     // A write to a cell that just died fails with EPIPE here; unhandled, it would crash the host.
@@ -112,7 +115,7 @@ export class StdioCell implements Cell {
       child.once('exit', (code) =>
         fail(`exited with code ${code}${stderr ? `: ${stderr.trim()}` : ''}`),
       );
-      onOverflow = (bytes) => fail(`its first line ran past ${bytes} bytes`);
+      onOverflow = (limit) => fail(`its first line ran past ${limit} bytes`);
       onFrame = (line) => {
         clearTimeout(timer);
         child.removeAllListeners('exit');
@@ -125,11 +128,18 @@ export class StdioCell implements Cell {
     child.on('error', () => {
       // Reported through 'exit'; an unhandled 'error' would crash the host.
     });
-    const cell = new StdioCell(id, child, cleanup, limits, options.describeFailure);
+    const cell = new StdioCell(
+      id,
+      child,
+      cleanup,
+      limits,
+      options.describeFailure,
+      options.callGraceMs ?? DEFAULT_CALL_GRACE_MS,
+    );
     onFrame = (text) => cell.onFrame(text);
-    onOverflow = (bytes) =>
+    onOverflow = (limit) =>
       cell.kill(
-        `the cell broke the tool protocol (a line of more than ${bytes} bytes on its output) and was stopped`,
+        `the cell broke the tool protocol (a line of more than ${limit} bytes on its output) and was stopped`,
       );
     return cell;
   }
@@ -161,7 +171,7 @@ export class StdioCell implements Cell {
       });
     }
     return new Promise((resolve) => {
-      const deadlineMs = request.timeoutMs + CALL_GRACE_MS;
+      const deadlineMs = request.timeoutMs + this.callGraceMs;
       const timer = setTimeout(() => {
         this.pending.delete(id);
         resolve({

@@ -135,6 +135,9 @@ export async function runGroup(
       error: `internal error: ${(err as Error).message}`,
       retryable: false,
     };
+  } finally {
+    // The run's cell dies with it; a spare for the next run starts meanwhile.
+    void deps.pool.endRun(group.name);
   }
 }
 
