@@ -144,8 +144,9 @@ export class StdioCell implements Cell {
     return cell;
   }
 
+  /** False as soon as the host has decided to kill it, before its process has gone. */
   get alive(): boolean {
-    return !this.exited;
+    return !this.exited && !this.killedFor;
   }
 
   /** The host process of the cell (bwrap, `docker run`, ...). */
