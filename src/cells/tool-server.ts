@@ -40,8 +40,7 @@ const MAX_SWEEP_ROUNDS = 100;
  * daemon escapes a process-group kill but not this sweep.
  *
  * Only a runtime that gives the cell its own PID namespace passes OWN_PID_NAMESPACE_FLAG, and
- * the tool server also checks its pid is one of the first: outside a cell, a sweep would kill
- * every process of the user.
+ * the tool server checks it looks like it runs in one.
  */
 class CellProcesses {
   private running = 0;
@@ -49,7 +48,14 @@ class CellProcesses {
   readonly sweeps: boolean;
 
   constructor(ownNamespace: boolean) {
-    this.sweeps = ownNamespace && process.pid <= MAX_PID_IN_OWN_NAMESPACE;
+    // Belt and braces: a cell's tool server is never root, is a child of the namespace's
+    // init and one of its first processes. On a host (root above all), a sweep would kill
+    // every process it may signal.
+    this.sweeps =
+      ownNamespace &&
+      process.getuid?.() !== 0 &&
+      process.ppid === 1 &&
+      process.pid <= MAX_PID_IN_OWN_NAMESPACE;
     for (let pid: number | undefined = process.pid; pid && pid > 0; pid = parentOf(pid)) {
       this.keep.add(pid);
       if (pid === 1) break;
@@ -380,6 +386,14 @@ async function startEgressForwarder(procs: CellProcesses): Promise<(() => void) 
 async function main(): Promise<void> {
   const procs = new CellProcesses(process.argv.includes(OWN_PID_NAMESPACE_FLAG));
   const stopForwarder = await startEgressForwarder(procs);
+  // The first command a process spawns pays for loading its spawn path (tens of ms): pay it
+  // before ready, so a spare cell answers its first call as fast as a warm one.
+  await run(
+    '/bin/true',
+    [],
+    { id: 0, tool: 'bash', input: {}, timeoutMs: 5000, maxOutputBytes: 0 },
+    procs,
+  );
   const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   lines.on('line', (line) => {
     if (line.trim() === '') return;
