@@ -265,6 +265,20 @@ describe('CellPool, a fresh cell for every run (reuse "run", the default)', () =
     await pool.stopAll();
   });
 
+  it('starts the spare with the grant named for the next run (a task run with a narrower one)', async () => {
+    const { rt, pool } = makePool();
+    const narrow = spec('g', { env: { TASK: '7' } });
+    const own = spec('g');
+    // Untouched, but of another grant: not kept.
+    pool.warm(narrow);
+    await settle();
+    await pool.endRun('g', own);
+    expect(rt.started[0]!.stopped).toBe(true);
+    expect(rt.started[1]!.spec).toEqual(own);
+    expect((await pool.get(own)).id).toBe('g-2');
+    await pool.stopAll();
+  });
+
   it('discards a spare whose grant no longer matches the group and starts one that does', async () => {
     const { rt, pool } = makePool();
     await run(await pool.get(spec('g')));

@@ -159,8 +159,11 @@ export class CellPool {
    * stopped, so nothing it left reaches the next run, and the group's slot passes to a spare
    * with the same grant; the promise settles when the spare is up (or failed to start: the next
    * `get` then starts one). With reuse `group` the cell's idle time starts again.
+   *
+   * `nextSpec`, when given, is the grant the group's next run will most likely ask for (e.g.
+   * the group's own after a task run with a narrower one); by default, the ended run's.
    */
-  endRun(group: string): Promise<void> {
+  endRun(group: string, nextSpec?: CellSpec): Promise<void> {
     const entry = this.cells.get(group);
     if (this.reuse === 'group' || !entry || this.closed) {
       this.touch(group);
@@ -168,7 +171,10 @@ export class CellPool {
     }
     this.cells.delete(group);
     if (entry.idle) this.clock.clearTimeout(entry.idle);
-    const untouched = !entry.cell || (entry.cell.alive && entry.cell.calls === 0);
+    const next = nextSpec ?? entry.spec;
+    const nextGrant = nextSpec ? grantFingerprint(nextSpec) : entry.grant;
+    const untouched =
+      nextGrant === entry.grant && (!entry.cell || (entry.cell.alive && entry.cell.calls === 0));
     if (this.spares.has(group)) {
       void this.stopDetached(entry);
       return Promise.resolve();
@@ -179,14 +185,14 @@ export class CellPool {
       if (entry.cell) this.arm(entry);
       return entry.started.then(noop, noop);
     }
-    const spare: Entry = this.register(this.spares, entry.spec, entry.grant, async () => {
+    const spare: Entry = this.register(this.spares, next, nextGrant, async () => {
       await this.stopCell(entry);
       if (this.closed || !this.holds(spare)) {
         throw new RuntimeUnavailableError(
           `the spare cell of ${group} was stopped before it started`,
         );
       }
-      return this.runtime.start(entry.spec);
+      return this.runtime.start(next);
     });
     return spare.started.then(noop, noop);
   }
