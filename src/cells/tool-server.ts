@@ -386,14 +386,14 @@ async function startEgressForwarder(procs: CellProcesses): Promise<(() => void) 
 async function main(): Promise<void> {
   const procs = new CellProcesses(process.argv.includes(OWN_PID_NAMESPACE_FLAG));
   const stopForwarder = await startEgressForwarder(procs);
-  // The first command a process spawns pays for loading its spawn path (tens of ms): pay it
-  // before ready, so a spare cell answers its first call as fast as a warm one.
-  await run(
-    '/bin/true',
-    [],
-    { id: 0, tool: 'bash', input: {}, timeoutMs: 5000, maxOutputBytes: 0 },
-    procs,
-  );
+  // A process's first command pays for loading and compiling the spawn and bash paths (tens
+  // of ms): pay it before ready, twice, so a spare answers its first call as a warm cell does.
+  for (let i = 0; i < 2; i++) {
+    await handle(
+      { id: 0, tool: 'bash', input: { command: 'true' }, timeoutMs: 5000, maxOutputBytes: 1000 },
+      procs,
+    );
+  }
   const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   lines.on('line', (line) => {
     if (line.trim() === '') return;
