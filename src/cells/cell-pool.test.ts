@@ -1,82 +1,11 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { FakeCellRuntime } from '../../test/support/fake-cell-runtime.js';
 import { FakeClock } from '../../test/support/fake-clock.js';
 import { CellPool, type CellPoolOptions } from './cell-pool.js';
-import {
-  RuntimeUnavailableError,
-  type Cell,
-  type CellCall,
-  type CellRuntime,
-  type CellSpec,
-  type RuntimeStatus,
-} from './cell-runtime.js';
-import type { ToolResponse } from './tool-protocol.js';
+import { RuntimeUnavailableError, type Cell, type CellSpec } from './cell-runtime.js';
 
 const log = pino({ level: 'silent' });
-
-/** A cell whose calls answer at once, or hang until `finishCalls` (command "hang"). */
-class FakeCell implements Cell {
-  alive = true;
-  stopped = false;
-  readonly commands: string[] = [];
-  private hanging: Array<() => void> = [];
-  constructor(
-    readonly id: string,
-    readonly spec: CellSpec,
-  ) {}
-
-  call(request: CellCall): Promise<ToolResponse> {
-    this.commands.push(String(request.input.command));
-    if (request.input.command !== 'hang')
-      return Promise.resolve({ id: 1, ok: true, output: 'done' });
-    return new Promise((resolve) =>
-      this.hanging.push(() => resolve({ id: 1, ok: true, output: 'late' })),
-    );
-  }
-
-  finishCalls(): void {
-    for (const f of this.hanging.splice(0)) f();
-  }
-
-  async stop(): Promise<void> {
-    this.alive = false;
-    this.stopped = true;
-  }
-}
-
-/** Starts FakeCells on demand; `holdStarts` keeps starts pending until `releaseStarts`. */
-class FakeRuntime implements CellRuntime {
-  readonly name = 'fake';
-  readonly started: FakeCell[] = [];
-  private n = 0;
-  failNext = false;
-  holdStarts = false;
-  private held: Array<() => void> = [];
-
-  async status(): Promise<RuntimeStatus> {
-    return { ok: true, detail: 'fake' };
-  }
-
-  async start(spec: CellSpec): Promise<Cell> {
-    if (this.failNext) {
-      this.failNext = false;
-      throw new RuntimeUnavailableError('fake runtime down');
-    }
-    if (this.holdStarts) await new Promise<void>((resolve) => this.held.push(resolve));
-    const cell = new FakeCell(`${spec.groupName}-${++this.n}`, spec);
-    this.started.push(cell);
-    return cell;
-  }
-
-  releaseStarts(): void {
-    this.holdStarts = false;
-    for (const r of this.held.splice(0)) r();
-  }
-
-  cellOf(group: string): FakeCell[] {
-    return this.started.filter((c) => c.id.startsWith(`${group}-`));
-  }
-}
 
 const spec = (groupName: string, extra: Partial<CellSpec> = {}): CellSpec => ({
   groupName,
@@ -98,7 +27,7 @@ async function settle(): Promise<void> {
 }
 
 function makePool(options: CellPoolOptions & { idleMs?: number } = {}) {
-  const rt = new FakeRuntime();
+  const rt = new FakeCellRuntime();
   const clock = new FakeClock();
   const pool = new CellPool(rt, options.idleMs ?? 60_000, log, { clock, ...options });
   return { rt, clock, pool };
@@ -235,7 +164,9 @@ describe('CellPool', () => {
   });
 
   it('refuses a cap below one', () => {
-    expect(() => new CellPool(new FakeRuntime(), 1, log, { maxLiveCells: 0 })).toThrow(/positive/);
+    expect(() => new CellPool(new FakeCellRuntime(), 1, log, { maxLiveCells: 0 })).toThrow(
+      /positive/,
+    );
   });
 });
 
