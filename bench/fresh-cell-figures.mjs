@@ -63,38 +63,41 @@ async function timeFirstToolResult(client, model, chat, timeoutMs = 60_000) {
  * Figure 8 for one runtime: message → first tool result, on the real host, with a fresh cell
  * for every run (the default: the run takes the spare started when the previous run ended)
  * beside a warm cell reused across runs (NANOCELL_CELL_REUSE=group, the behaviour before
- * fresh cells). Turns are `gapMs` apart in both modes, as a user's messages are: the spare
- * starts in that gap.
+ * fresh cells). Two hosts run side by side and their turns alternate, `gapMs` apart (a
+ * user's pause, in which the spare starts), so a busy patch of the machine hits both.
  */
 export async function freshCellTurns(runtime, ctx) {
   const { model, cleanup, progress, turns, gapMs } = ctx;
-  const out = {};
-  for (const reuse of ['group', 'run']) {
-    const { home, configDir } = hostDirs(`fresh-${runtime.name}-${reuse}`, cleanup);
-    const env = hostEnv({
-      home,
-      configDir,
-      modelUrl: model.url,
-      runtime: runtime.name,
-      extra: { NANOCELL_CELL_REUSE: reuse, NANOCELL_CELL_IDLE_MS: '600000' },
-    });
-    const host = await startHost(env, cleanup);
-    const client = new WebClient(host.url, host.token);
-    try {
+  const hosts = {};
+  try {
+    for (const reuse of ['group', 'run']) {
+      const { home, configDir } = hostDirs(`fresh-${runtime.name}-${reuse}`, cleanup);
+      const env = hostEnv({
+        home,
+        configDir,
+        modelUrl: model.url,
+        runtime: runtime.name,
+        extra: { NANOCELL_CELL_REUSE: reuse, NANOCELL_CELL_IDLE_MS: '600000' },
+      });
+      const host = await startHost(env, cleanup);
+      const client = new WebClient(host.url, host.token);
+      hosts[reuse] = { host, client, samples: [] };
       await client.connect();
       // Untimed: the first turn starts the first cell and loads the host's code paths.
       await timeFirstToolResult(client, model, 'owner');
-      const samples = [];
-      for (let i = 0; i < turns; i++) {
-        progress(`fig 8 ${runtime.name} reuse=${reuse} ${i + 1}/${turns}`);
+    }
+    for (let i = 0; i < turns; i++) {
+      progress(`fig 8 ${runtime.name} ${i + 1}/${turns}`);
+      for (const reuse of i % 2 === 0 ? ['group', 'run'] : ['run', 'group']) {
         await delay(gapMs);
-        samples.push(await timeFirstToolResult(client, model, 'owner'));
+        hosts[reuse].samples.push(await timeFirstToolResult(hosts[reuse].client, model, 'owner'));
       }
-      out[reuse] = summarize(samples);
-    } finally {
-      client.close();
-      await host.stop();
+    }
+    return { warm: summarize(hosts.group.samples), fresh: summarize(hosts.run.samples) };
+  } finally {
+    for (const h of Object.values(hosts)) {
+      h.client.close();
+      await h.host.stop();
     }
   }
-  return { warm: out.group, fresh: out.run };
 }

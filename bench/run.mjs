@@ -50,7 +50,7 @@ const QUICK = {
   memRuntimes: ['bwrap', 'docker'],
   router: { groups: 100, messages: 5000, rounds: 3 },
   scheduler: { sizes: [100, 1000, 10_000], due: 10, ticks: 30 },
-  fresh: { turns: 4, gapMs: 2000 },
+  fresh: { turns: 8, gapMs: 1500 },
 };
 const FULL = {
   coldReps: 15,
@@ -65,7 +65,7 @@ const FULL = {
   memRuntimes: undefined,
   router: { groups: 100, messages: 20_000, rounds: 7 },
   scheduler: { sizes: [100, 1000, 10_000], due: 10, ticks: 300 },
-  fresh: { turns: 15, gapMs: 2000 },
+  fresh: { turns: 30, gapMs: 1500 },
 };
 
 const CELL_UID = 10001;

@@ -156,8 +156,8 @@ export class CellPool {
 
   /**
    * The group's run has ended (call it in a `finally`). With reuse `run` the run's cell is
-   * stopped, so nothing it left reaches the next run, and the group's slot passes to a spare
-   * with the same grant; the promise settles when the spare is up (or failed to start: the next
+   * stopped, so nothing it left reaches the next run, and a spare is started with the same
+   * grant; the promise settles when the spare is up (or failed to start: the next
    * `get` then starts one). With reuse `group` the cell's idle time starts again.
    *
    * `nextSpec`, when given, is the grant the group's next run will most likely ask for (e.g.
@@ -185,9 +185,13 @@ export class CellPool {
       if (entry.cell) this.arm(entry);
       return entry.started.then(noop, noop);
     }
-    const spare: Entry = this.register(this.spares, next, nextGrant, async () => {
-      await this.stopCell(entry);
-      if (this.closed || !this.holds(spare)) {
+    // With a slot free, the spare starts while the run's cell stops; otherwise the group's
+    // slot passes from one to the other once the old cell has stopped.
+    const slotFree = this.slotsUsed() + 1 < this.maxLive;
+    if (slotFree) void this.stopDetached(entry);
+    const spare = this.register(this.spares, next, nextGrant, async (self) => {
+      if (!slotFree) await this.stopCell(entry);
+      if (this.closed || !this.holds(self)) {
         throw new RuntimeUnavailableError(
           `the spare cell of ${group} was stopped before it started`,
         );
@@ -228,12 +232,13 @@ export class CellPool {
     map: Map<string, Entry>,
     spec: CellSpec,
     grant: string,
-    start: () => Promise<Cell>,
+    start: (entry: Entry) => Promise<Cell>,
   ): Entry {
     const key = spec.groupName;
     const startedAt = this.clock.now();
     const entry = { group: key, spec, grant, lastUsed: startedAt } as Entry;
-    entry.started = start().then(
+    map.set(key, entry);
+    entry.started = start(entry).then(
       (raw) => {
         const cell = new PooledCell(raw, () => this.wake());
         entry.cell = cell;
@@ -265,7 +270,6 @@ export class CellPool {
         throw err;
       },
     );
-    map.set(key, entry);
     return entry;
   }
 
