@@ -3,7 +3,7 @@
  * Measures the compiled code in dist/, each figure beside its baseline in the same run, prints
  * a table and writes bench/results/latest.md and latest.json.
  *
- * Options: --quick (few repetitions, ~2 minutes), --figures=1,2,... (only those figures).
+ * Options: --quick (few repetitions, ~4 minutes), --figures=1,2,... (only those figures).
  */
 import process from 'node:process';
 import crypto from 'node:crypto';
@@ -50,7 +50,7 @@ const QUICK = {
   memRuntimes: ['bwrap', 'docker'],
   router: { groups: 100, messages: 5000, rounds: 3 },
   scheduler: { sizes: [100, 1000, 10_000], due: 10, ticks: 30 },
-  fresh: { turns: 8, gapMs: 1500 },
+  fresh: { turns: 6, gapMs: 1500 },
 };
 const FULL = {
   coldReps: 15,
@@ -65,7 +65,7 @@ const FULL = {
   memRuntimes: undefined,
   router: { groups: 100, messages: 20_000, rounds: 7 },
   scheduler: { sizes: [100, 1000, 10_000], due: 10, ticks: 300 },
-  fresh: { turns: 30, gapMs: 1500 },
+  fresh: { turns: 12, gapMs: 1500 },
 };
 
 const CELL_UID = 10001;
