@@ -32,6 +32,8 @@ interface Entry {
   /** Fingerprint of the spec: a cell serves only the grant it was started with. */
   grant: string;
   started: Promise<PooledCell>;
+  /** Aborts the start: the cell is not needed any more (shutdown, eviction, grant change). */
+  abort: AbortController;
   /** Set once the cell has started. */
   cell?: PooledCell;
   idle?: TimerHandle;
@@ -137,7 +139,8 @@ export class CellPool {
       if (waitedSince !== undefined) {
         this.log.info({ group: key, waitedMs: this.clock.now() - waitedSince }, 'cell slot free');
       }
-      return this.register(this.cells, spec, grant, () => this.runtime.start(spec)).started;
+      return this.register(this.cells, spec, grant, (_, signal) => this.runtime.start(spec, signal))
+        .started;
     }
   }
 
@@ -189,14 +192,14 @@ export class CellPool {
     // slot passes from one to the other once the old cell has stopped.
     const slotFree = this.slotsUsed() + 1 < this.maxLive;
     if (slotFree) void this.stopDetached(entry);
-    const spare = this.register(this.spares, next, nextGrant, async (self) => {
+    const spare = this.register(this.spares, next, nextGrant, async (self, signal) => {
       if (!slotFree) await this.stopCell(entry);
       if (this.closed || !this.holds(self)) {
         throw new RuntimeUnavailableError(
           `the spare cell of ${group} was stopped before it started`,
         );
       }
-      return this.runtime.start(next);
+      return this.runtime.start(next, signal);
     });
     return spare.started.then(noop, noop);
   }
@@ -232,13 +235,14 @@ export class CellPool {
     map: Map<string, Entry>,
     spec: CellSpec,
     grant: string,
-    start: (entry: Entry) => Promise<Cell>,
+    start: (entry: Entry, signal: AbortSignal) => Promise<Cell>,
   ): Entry {
     const key = spec.groupName;
     const startedAt = this.clock.now();
-    const entry = { group: key, spec, grant, lastUsed: startedAt } as Entry;
+    const abort = new AbortController();
+    const entry = { group: key, spec, grant, lastUsed: startedAt, abort } as Entry;
     map.set(key, entry);
-    entry.started = start(entry).then(
+    entry.started = start(entry, abort.signal).then(
       (raw) => {
         const cell = new PooledCell(raw, () => this.wake());
         entry.cell = cell;
@@ -261,7 +265,7 @@ export class CellPool {
         return cell;
       },
       (err: unknown) => {
-        if (!this.closed) {
+        if (!this.closed && !abort.signal.aborted) {
           this.log.error({ group: key, runtime: this.runtime.name, err }, 'cell failed to start');
         }
         if (this.cells.get(key) === entry) this.cells.delete(key);
@@ -339,6 +343,8 @@ export class CellPool {
 
   private async stopCell(entry: Entry): Promise<void> {
     if (entry.idle) this.clock.clearTimeout(entry.idle);
+    // Still starting: stop the start instead of waiting for it (e.g. a spare at shutdown).
+    if (!entry.cell) entry.abort.abort();
     try {
       const cell = await entry.started.catch(() => undefined);
       if (cell) {

@@ -110,6 +110,7 @@ export class StdioCell implements Cell {
         () => fail(`no ready signal within ${startTimeoutMs} ms`),
         startTimeoutMs,
       );
+      if (signal?.aborted) fail('aborted');
       signal?.addEventListener('abort', () => fail('aborted'), { once: true });
       child.once('error', (err) => fail(err.message, err));
       child.once('exit', (code) =>

@@ -58,12 +58,23 @@ export class FakeCellRuntime implements CellRuntime {
     return { ok: true, detail: 'fake' };
   }
 
-  async start(spec: CellSpec): Promise<Cell> {
+  /** Starts given up through their signal while held. */
+  aborted = 0;
+
+  async start(spec: CellSpec, signal?: AbortSignal): Promise<Cell> {
     if (this.failNext) {
       this.failNext = false;
       throw new RuntimeUnavailableError('fake runtime down');
     }
-    if (this.holdStarts) await new Promise<void>((resolve) => this.held.push(resolve));
+    if (this.holdStarts) {
+      await new Promise<void>((resolve, reject) => {
+        this.held.push(resolve);
+        signal?.addEventListener('abort', () => {
+          this.aborted++;
+          reject(new RuntimeUnavailableError('start aborted'));
+        });
+      });
+    }
     const cell = new FakeCell(`${spec.groupName}-${++this.n}`, spec);
     this.started.push(cell);
     for (const w of this.startWaiters.filter((x) => this.started.length >= x.count)) {
