@@ -286,6 +286,21 @@ describe('CellPool, a fresh cell for every run (reuse "run", the default)', () =
     expect(rt.started.every((c) => c.stopped)).toBe(true);
   });
 
+  it("waits at shutdown for a run's cell that is still stopping", async () => {
+    const { rt, pool } = makePool();
+    await run(await pool.get(spec('g')));
+    let finishStop!: () => void;
+    rt.started[0]!.stopGate = new Promise((resolve) => (finishStop = resolve));
+    void pool.endRun('g');
+    let stopped = false;
+    const all = pool.stopAll().then(() => (stopped = true));
+    await settle();
+    expect(stopped).toBe(false);
+    finishStop();
+    await all;
+    expect(rt.started.every((c) => c.stopped)).toBe(true);
+  });
+
   it('gives up the start of a spare at shutdown instead of waiting for it', async () => {
     const { rt, pool } = makePool();
     await run(await pool.get(spec('g')));

@@ -70,6 +70,7 @@ export class CellPool {
   private readonly clock: Clock;
   /** Cells removed from the maps whose stop has not finished: they still hold a slot. */
   private stopping = 0;
+  private readonly stops = new Set<Promise<void>>();
   private waiters: Array<() => void> = [];
   private closed = false;
 
@@ -228,6 +229,8 @@ export class CellPool {
     this.closed = true;
     this.wake();
     await Promise.all([...this.cells.values(), ...this.spares.values()].map((e) => this.retire(e)));
+    // Cells already on their way out (a run's cell, an evicted one) are waited for too.
+    await Promise.all([...this.stops]);
   }
 
   /** Add an entry to `map` and start its cell; a failed start removes it again. */
@@ -333,9 +336,12 @@ export class CellPool {
   /** Stop an entry already removed from the maps; it holds a slot until it has stopped. */
   private async stopDetached(entry: Entry): Promise<void> {
     this.stopping++;
+    const stop = this.stopCell(entry);
+    this.stops.add(stop);
     try {
-      await this.stopCell(entry);
+      await stop;
     } finally {
+      this.stops.delete(stop);
       this.stopping--;
       this.wake();
     }

@@ -32,8 +32,12 @@ export class FakeCell implements Cell {
     for (const f of this.hanging.splice(0)) f();
   }
 
+  /** While set, `stop` finishes only when it resolves. */
+  stopGate: Promise<void> | undefined;
+
   async stop(): Promise<void> {
     this.alive = false;
+    await this.stopGate;
     this.stopped = true;
   }
 }
