@@ -6,12 +6,14 @@ import { fakeCliRuntimes, realRuntimes, shouldRun } from '../support/runtimes.js
 import { cellAttackContract } from './cell-attacks.contract.js';
 import { cellIsolationContract } from './cell-isolation.contract.js';
 import { cellProtocolContract } from './cell-protocol.contract.js';
+import { cellSyscallContract } from './cell-syscalls.contract.js';
 
-// Real runtimes: the protocol, isolation and attack contracts.
+// Real runtimes: the protocol, isolation, syscall and attack contracts.
 for (const rt of realRuntimes()) {
   describe.skipIf(!(await shouldRun(rt.make())))(rt.name, () => {
     cellProtocolContract(rt.name, rt.make);
     cellIsolationContract(rt.name, rt.make, rt);
+    cellSyscallContract(rt.name, rt.make, { kernel: rt.name === 'gvisor' ? 'gvisor' : 'host' });
     cellAttackContract(rt.name, rt.make);
   });
 }
