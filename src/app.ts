@@ -107,7 +107,6 @@ export async function openAssistant(
   const removed = runtime.removeOrphans?.() ?? 0;
   if (removed > 0) log.warn({ removed, runtime: runtime.name }, 'removed orphaned cells');
   const adminGroup = ensureAdminGroup(store, config);
-  ensureGlobalFolder(config.home);
   base.audit.append({ type: 'startup', version: '0.1.0', pid: process.pid, runtime: runtime.name });
   const pool = new CellPool(runtime, config.cellIdleMs, log, {
     maxLiveCells: config.maxLiveCells,
@@ -140,6 +139,8 @@ export async function openAssistant(
     hostOwnerUid: process.getuid?.() ?? 0,
     hostOwnerGid: process.getgid?.() ?? 0,
   };
+  // Every cell reads the global folder (the admin cell writes it): it belongs to the cell user.
+  ensureGlobalFolder(config.home, { uid: owner.hostOwnerUid, gid: owner.hostOwnerGid });
   /** The group's cell spec, with its egress proxy ready when its policy grants network. */
   const cellSpec = async (group: Group, taskId?: number): Promise<CellSpec> => {
     const spec = cellSpecFor(config, store, log, group);

@@ -66,7 +66,7 @@ function describeOpenError(name: string, err: unknown, wanted: 'folder' | 'file'
     case 'ELOOP':
       return refuse(`${name} is a symbolic link; links in a cell's folder are never followed`, err);
     case 'ENOTDIR':
-      return refuse(`${name} is not a ${wanted} (a symbolic link or a file?)`, err);
+      return refuse(`${name} is not a plain ${wanted} (a symbolic link, or a file?)`, err);
     case 'EISDIR':
       return refuse(`${name} is a folder, not a file`, err);
     case 'ENXIO':
