@@ -306,6 +306,7 @@ function toolExecutor(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): Tool
             taskId: ctx.taskId,
             tool: name,
             input,
+            mounts: spec.mounts,
           },
           signal,
         )

@@ -64,6 +64,13 @@ for (const rt of runtimesUnderTest()) {
         ].join('; ');
         return reply().tool('bash', { command: plant });
       }
+      if (content.includes('LINK-BYPASS')) {
+        return reply()
+          .tool('bash', {
+            command: 'mkdir -p secret; echo PIN-5521 > secret/pin.txt; ln -s secret ok',
+          })
+          .tool('read_file', { path: 'ok/pin.txt' });
+      }
       if (content.includes('GLOBAL-RACE')) {
         return reply().tool('bash', {
           command: racer(
@@ -89,7 +96,11 @@ for (const rt of runtimesUnderTest()) {
       fs.writeFileSync(victim, `${SECRET}\n`, { mode: 0o640 });
       fs.mkdirSync(victimDir);
       const configDir = path.join(home.dir, 'owner-config');
-      fs.mkdirSync(configDir);
+      fs.mkdirSync(path.join(configDir, 'policy', 'groups'), { recursive: true });
+      fs.writeFileSync(
+        path.join(configDir, 'policy', 'groups', 'family.policy'),
+        'deny read_file path="/workspace/group/secret/**"\n',
+      );
       const env = {
         ANTHROPIC_API_KEY: 'sk-ant-test',
         ANTHROPIC_BASE_URL: model.url,
@@ -142,6 +153,25 @@ for (const rt of runtimesUnderTest()) {
       const memory = path.join(data, 'groups', 'family', 'MEMORY.md');
       const st = fs.lstatSync(memory, { throwIfNoEntry: false });
       if (st && !st.isSymbolicLink()) expect(fs.readFileSync(memory, 'utf8')).not.toContain(SECRET);
+    }, 300_000);
+
+    it("a path rule is not bypassed through the agent's own link", async () => {
+      const before = model.requests.length;
+      expect(await say('family', 'LINK-BYPASS')).toBe('done');
+      type Block = { type: string; content?: unknown; is_error?: boolean };
+      const results = model.requests
+        .slice(before)
+        .flatMap((r) => {
+          const content = r.body?.messages?.at(-1)?.content;
+          return Array.isArray(content) ? (content as Block[]) : [];
+        })
+        .filter((b) => b.type === 'tool_result');
+      const read = results.at(-1)!;
+      expect(read.is_error).toBe(true);
+      expect(JSON.stringify(read.content)).toMatch(
+        /ok\/pin.txt leads to \/workspace\/group\/secret\/pin.txt/,
+      );
+      expect(JSON.stringify(results)).not.toContain('PIN-5521');
     }, 300_000);
 
     it('the admin cell racing the global MEMORY.md never gets a host file read or written', async () => {
