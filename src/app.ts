@@ -14,6 +14,7 @@ import { PROJECT_ROOT, type Config } from './config.js';
 import { CELL_EGRESS_DIR, EgressManager } from './egress/egress-manager.js';
 import { egressSetupFor } from './egress/grant-from-policy.js';
 import { ensureGlobalFolder, ensureGroupFolder, globalFolderPath } from './groups/group-folder.js';
+import { groupQuotaFor } from './groups/group-quota.js';
 import { Sessions } from './groups/sessions.js';
 import { Outbox } from './router/outbox.js';
 import { AssistantHostTools, HOST_TOOL_NAMES } from './tools/host-tools.js';
@@ -141,8 +142,13 @@ export async function openAssistant(
   };
   // Every cell reads the global folder (the admin cell writes it): it belongs to the cell user.
   ensureGlobalFolder(config.home, { uid: owner.hostOwnerUid, gid: owner.hostOwnerGid });
+  const quota = groupQuotaFor(config.groupQuotaMb, config.home, {
+    uid: owner.hostOwnerUid,
+    gid: owner.hostOwnerGid,
+  });
   /** The group's cell spec, with its egress proxy ready when its policy grants network. */
   const cellSpec = async (group: Group, taskId?: number): Promise<CellSpec> => {
+    quota?.ensure(group.folder);
     const spec = cellSpecFor(config, store, log, group);
     const setup = egressSetupFor({
       policyDir: path.join(config.configDir, 'policy'),

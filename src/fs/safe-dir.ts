@@ -265,6 +265,12 @@ export class SafeDir {
       try {
         fs.fchmodSync(fd, mode);
         writeAll(fd, data);
+      } catch (err) {
+        const code = errno(err);
+        if (code !== 'ENOSPC' && code !== 'EDQUOT') throw err;
+        // A full folder (its quota) or disk: leave no half-written file; unlink never follows.
+        fs.rmSync(dir.at(name), { force: true });
+        return refuse(`no space left to write ${name} (the folder or the disk is full)`, err);
       } finally {
         fs.closeSync(fd);
       }
