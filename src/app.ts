@@ -25,6 +25,7 @@ import { taskTools } from './tools/task-tools.js';
 import { runGroup, type GroupRunDeps } from './router/group-run.js';
 import { Router } from './router/router.js';
 import type { Group } from './store/groups.js';
+import { DiskFullTolerantLog, SpaceReserve } from './store/disk-full.js';
 import { Store } from './store/store.js';
 import { GLOBAL_MOUNT_PATH, GROUP_MOUNT_PATH } from './tools/cell-tools.js';
 
@@ -41,6 +42,8 @@ export interface Base {
   installId: string;
   /** The tamper-evident record of tool calls, approvals, egress and changes. */
   audit: AuditLog;
+  /** Space kept back for the moment the data disk is full. */
+  spaceReserve: SpaceReserve;
   close(): void;
 }
 
@@ -65,8 +68,11 @@ export function openBase(config: Config): Base {
   fs.mkdirSync(logDir, { recursive: true });
   const log = pino(
     { level: config.logLevel, base: { pid: process.pid } },
-    pino.destination({ dest: path.join(logDir, 'nanocell.log'), sync: true }),
+    new DiskFullTolerantLog(path.join(logDir, 'nanocell.log')),
   );
+  // Given back when the disk is found full, so that failure can still be stored and told.
+  const spaceReserve = new SpaceReserve(path.join(config.home, 'space-reserve'), 4 * 1024 * 1024);
+  spaceReserve.ensure();
   const store = Store.open(path.join(config.home, 'nanocell.db'));
   const installId = readInstallId(config.home);
   const provider = new AnthropicProvider({
@@ -87,6 +93,7 @@ export function openBase(config: Config): Base {
     runtimes,
     installId,
     audit,
+    spaceReserve,
     close: () => {
       audit.close();
       store.close();
@@ -148,6 +155,7 @@ export async function openAssistant(
   });
   /** The group's cell spec, with its egress proxy ready when its policy grants network. */
   const cellSpec = async (group: Group, taskId?: number): Promise<CellSpec> => {
+    base.spaceReserve.ensure();
     quota?.ensure(group.folder);
     const spec = cellSpecFor(config, store, log, group);
     const setup = egressSetupFor({
@@ -239,6 +247,10 @@ export async function openAssistant(
     audit: base.audit,
     tasks: store.tasks,
     compact: sessions.compact,
+    onDiskFull: () => {
+      if (base.spaceReserve.release())
+        log.warn({ home: config.home }, 'data disk full; reserve released');
+    },
     log,
     settings: {
       home: config.home,

@@ -7,6 +7,7 @@ import {
 } from '../agent/agent-loop.js';
 import { Budget, type BudgetLimits } from '../policy/budgets.js';
 import type { ToolGate } from '../policy/tool-gate.js';
+import { DISK_FULL_MESSAGE, isDiskFull } from '../store/disk-full.js';
 import {
   ModelError,
   type ConversationMessage,
@@ -78,6 +79,8 @@ export interface GroupRunDeps {
   audit?: AuditSink;
   tasks?: TaskSource;
   compact?: HistoryCompactor;
+  /** The data disk was found full during a run (the host frees its reserve of space). */
+  onDiskFull?: () => void;
   log: Logger;
   settings: {
     home: string;
@@ -127,6 +130,11 @@ export async function runGroup(
         error: err.message,
         retryable: RETRYABLE.has(err.kind),
       };
+    }
+    if (isDiskFull(err)) {
+      deps.onDiskFull?.();
+      deps.log.error({ group: group.name, err }, 'run failed: data disk full');
+      return { ok: false, kind: 'disk_full', error: DISK_FULL_MESSAGE, retryable: true };
     }
     deps.log.error({ group: group.name, err }, 'run failed');
     return {
