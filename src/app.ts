@@ -25,7 +25,12 @@ import { taskTools } from './tools/task-tools.js';
 import { runGroup, type GroupRunDeps } from './router/group-run.js';
 import { Router } from './router/router.js';
 import type { Group } from './store/groups.js';
-import { DiskFullTolerantLog, SpaceReserve } from './store/disk-full.js';
+import {
+  DiskFullTolerantLog,
+  FULL_BELOW_BYTES,
+  SpaceReserve,
+  freeBytes,
+} from './store/disk-full.js';
 import { Store } from './store/store.js';
 import { GLOBAL_MOUNT_PATH, GROUP_MOUNT_PATH } from './tools/cell-tools.js';
 
@@ -247,6 +252,7 @@ export async function openAssistant(
     audit: base.audit,
     tasks: store.tasks,
     compact: sessions.compact,
+    diskFull: () => freeBytes(config.home) < FULL_BELOW_BYTES,
     onDiskFull: () => {
       if (base.spaceReserve.release())
         log.warn({ home: config.home }, 'data disk full; reserve released');

@@ -81,6 +81,8 @@ export interface GroupRunDeps {
   compact?: HistoryCompactor;
   /** The data disk was found full during a run (the host frees its reserve of space). */
   onDiskFull?: () => void;
+  /** Whether the data disk is full now: a run is not started then (SQLite would half-work). */
+  diskFull?: () => boolean;
   log: Logger;
   settings: {
     home: string;
@@ -114,6 +116,11 @@ export async function runGroup(
     };
   }
   try {
+    if (deps.diskFull?.()) {
+      deps.onDiskFull?.();
+      deps.log.error({ group: group.name }, 'run not started: data disk full');
+      return { ok: false, kind: 'disk_full', error: DISK_FULL_MESSAGE, retryable: true };
+    }
     return job.kind === 'messages'
       ? await runMessages(deps, group)
       : await runTask(deps, group, job.taskId);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 
 /**
  * The data disk running full is an expected outcome, not a crash: a run that hits it fails
@@ -21,6 +22,15 @@ export function isDiskFull(err: unknown): boolean {
 export const DISK_FULL_MESSAGE =
   'the data disk is full (NANOCELL_HOME); free some space there and send the message again';
 
+/** Bytes an unprivileged writer may still use on the filesystem of `dir`. */
+export function freeBytes(dir: string): number {
+  const st = fs.statfsSync(dir);
+  return st.bavail * st.bsize;
+}
+
+/** Below this much free space the data disk counts as full: a run would only half-succeed. */
+export const FULL_BELOW_BYTES = 1024 * 1024;
+
 /**
  * A file of `bytes` allocated in the data dir at start-up and removed the first time the disk
  * is found full, so that the failure message, the audit record and the log line of that
@@ -32,9 +42,11 @@ export class SpaceReserve {
     private readonly bytes: number,
   ) {}
 
-  /** Allocate the reserve if it is missing and there is room for it; never throws on ENOSPC. */
+  /** Allocate the reserve if it is missing and there is ample room for it (twice its size);
+   *  never throws on ENOSPC. */
   ensure(): void {
     if (fs.existsSync(this.file)) return;
+    if (freeBytes(path.dirname(this.file)) < 2 * this.bytes) return;
     let fd: number | undefined;
     try {
       fd = fs.openSync(this.file, 'wx', 0o600);

@@ -112,8 +112,8 @@ for (const rt of runtimesUnderTest()) {
 
 /**
  * The data disk itself full (NANOCELL_HOME on a small tmpfs): the database, the log and the
- * audit log cannot be written. The host must not crash, and once there is room again it
- * answers as before.
+ * audit log cannot be written. The host must not crash, the chat is told the disk is full,
+ * and once there is room again it answers as before.
  */
 describe.skipIf(!runQuota)('a host whose data disk is full', () => {
   let model: FakeModelServer;
@@ -152,16 +152,18 @@ describe.skipIf(!runQuota)('a host whose data disk is full', () => {
     home?.cleanup();
   });
 
-  it('keeps running while the disk is full and answers again once there is room', async () => {
+  it('keeps running, tells the chat the disk is full, and answers again once there is room', async () => {
     expect((await host.post('owner', 'before')).status).toBeLessThan(300);
     expect(await events.next('owner')).toBe('answer');
 
     const filler = fillDisk(mountDir);
-    // While full: every request is answered (accepted or refused), and the host stays up.
-    for (let i = 0; i < 3; i++) {
-      const r = await host.post('owner', `while full ${i}`);
-      expect([202, 500, 503, 507]).toContain(r.status);
-    }
+    // While full: the message is taken, the run is not started, and the chat is told why
+    // (the space reserve the host kept makes room for that reply).
+    const r = await host.post('owner', 'while full');
+    expect(r.status).toBeLessThan(300);
+    expect(await events.next('owner')).toMatch(
+      /could not answer that: the data disk is full \(NANOCELL_HOME\); free some space/,
+    );
     expect(host.child.exitCode).toBeNull();
 
     fs.rmSync(filler);
