@@ -88,6 +88,21 @@ describe('SafeDir', () => {
       expect(fs.statSync(inFolder('MEMORY.md')).mode & 0o777).toBe(0o600);
     });
 
+    it.skipIf(process.getuid?.() !== 0)(
+      "gives what it creates to the folder's owner, so the cell can read it",
+      () => {
+        fs.chownSync(folder, 10001, 10001);
+        dir.createFile('MEMORY.md', 'hi', 0o600);
+        dir.replaceFile('notes.md', 'n', 0o600);
+        const sub = dir.ensureDir('archive', 0o700);
+        if (sub.ok) sub.dir.close();
+        for (const name of ['MEMORY.md', 'notes.md', 'archive']) {
+          expect(fs.statSync(inFolder(name)).uid).toBe(10001);
+          expect(fs.statSync(inFolder(name)).gid).toBe(10001);
+        }
+      },
+    );
+
     it('leaves an existing file alone', () => {
       fs.writeFileSync(inFolder('MEMORY.md'), 'mine');
       expect(dir.createFile('MEMORY.md', 'template', 0o600)).toEqual({ ok: true, created: false });

@@ -131,6 +131,17 @@ export class SafeDir {
     return fs.fstatSync(this.fd);
   }
 
+  /**
+   * What the host creates in a folder belongs to the folder's owner (the cell user, once the
+   * folder is handed over), so the cell can read and edit it. Only root can give files away;
+   * any other host user is the cell user already.
+   */
+  private giveToFolderOwner(fd: number): void {
+    if (process.getuid?.() !== 0) return;
+    const st = this.fstat();
+    fs.fchownSync(fd, st.uid, st.gid);
+  }
+
   /** Set this folder's mode through its descriptor. */
   chmod(mode: number): void {
     fs.fchmodSync(this.fd, mode);
@@ -192,7 +203,10 @@ export class SafeDir {
       dir.close();
       return refuse(`${name} is on another filesystem; nothing is followed out of the folder`);
     }
-    if (created && createMode !== undefined) dir.chmod(createMode);
+    if (created && createMode !== undefined) {
+      dir.chmod(createMode);
+      this.giveToFolderOwner(dir.fd);
+    }
     return { ok: true as const, dir, created };
   }
 
@@ -264,6 +278,7 @@ export class SafeDir {
       }
       try {
         fs.fchmodSync(fd, mode);
+        dir.giveToFolderOwner(fd);
         writeAll(fd, data);
       } catch (err) {
         const code = errno(err);

@@ -86,7 +86,8 @@ for (const rt of runtimesUnderTest()) {
           }),
           reply().text('filled'),
           reply().tool('bash', {
-            command: 'rm -f big.bin more.bin; echo hi > small.txt; cat small.txt',
+            command:
+              'rm -f big.bin more.bin; echo hi > small.txt; cat small.txt; echo "$(id -u)"; cat MEMORY.md; echo note >> MEMORY.md && echo EDITED',
           }),
           reply().text('recovered'),
         );
@@ -104,7 +105,11 @@ for (const rt of runtimesUnderTest()) {
         const second = await runCli(['ask', '--group', 'family', 'clean up'], env);
         expect(second.code, second.stderr).toBe(0);
         expect(second.stdout.trim()).toBe('recovered');
-        expect(JSON.stringify(toolResults(model.requests[3]!)[0]?.content)).toContain('hi');
+        const cleaned = JSON.stringify(toolResults(model.requests[3]!)[0]?.content);
+        expect(cleaned).toContain('hi');
+        // The memory file the host made inside the image is the cell's to read and edit.
+        expect(cleaned).toContain('Notes Andy keeps for this group');
+        expect(cleaned).toContain('EDITED');
       }, 180_000);
     },
   );
