@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Assistant } from '../app.js';
 import type { InboundMessage } from '../channels/channel.js';
 import { WebChannel } from '../channels/web/web-channel.js';
-import type { RunOutcome } from '../router/group-run.js';
+import type { RunOutcome } from '../run/run.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 
 /** Where a running host says how to reach it (for `status`, and for tests). */
