@@ -77,7 +77,7 @@ export function openBase(config: Config): Base {
   // Given back when the disk is found full, so that failure can still be stored and told.
   const spaceReserve = new SpaceReserve(path.join(config.home, 'space-reserve'), 4 * 1024 * 1024);
   spaceReserve.ensure();
-  const store = Store.open(path.join(config.home, 'nanocell.db'));
+  const store = openStore(path.join(config.home, 'nanocell.db'), spaceReserve);
   const installId = readInstallId(config.home);
   const provider = new AnthropicProvider({
     apiKey: config.apiKey,
@@ -327,6 +327,16 @@ export function terminalChatFor(base: Base, groupName: string): Group {
     store.groups.bindChat('terminal', group.name, group.id);
   }
   return group;
+}
+
+/** SQLite cannot even open its log on a full disk: give back the reserve and try once more. */
+function openStore(file: string, reserve: SpaceReserve): Store {
+  try {
+    return Store.open(file);
+  } catch (err) {
+    if (freeBytes(path.dirname(file)) >= FULL_BELOW_BYTES || !reserve.release()) throw err;
+    return Store.open(file);
+  }
 }
 
 function readInstallId(home: string): string {
