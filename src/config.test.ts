@@ -51,9 +51,14 @@ describe('loadConfig', () => {
     ['NANOCELL_MAX_TOOL_ROUNDS', '3', { maxToolRounds: 3 }],
     ['NANOCELL_CELL_ROOTFS', '/opt/rootfs', { cellRootfs: '/opt/rootfs' }],
     ['NANOCELL_LOG_LEVEL', 'silent', { logLevel: 'silent' }],
+    ['NANOCELL_GROUP_QUOTA_MB', '512', { groupQuotaMb: 512 }],
     ['TZ', 'Europe/Paris', { timezone: 'Europe/Paris' }],
   ] as const)('reads %s=%j', (name, value, expected) => {
     expect(loadConfig({ [name]: value })).toMatchObject(expected);
+  });
+
+  it('has no group quota unless one is set', () => {
+    expect(loadConfig({}).groupQuotaMb).toBeUndefined();
   });
 
   it('ignores variables it does not know', () => {
@@ -71,6 +76,8 @@ describe('loadConfig', () => {
     ['NANOCELL_ASSISTANT_NAME', 'two words'],
     ['NANOCELL_ASSISTANT_NAME', '9lives'],
     ['NANOCELL_LOG_LEVEL', 'verbose'],
+    ['NANOCELL_GROUP_QUOTA_MB', '4'],
+    ['NANOCELL_GROUP_QUOTA_MB', 'big'],
   ])('rejects %s=%j, naming the variable', (name, value) => {
     const err = configError({ [name]: value });
     expect(err.problems).toHaveLength(1);
