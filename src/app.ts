@@ -129,7 +129,8 @@ export async function openAssistant(
     (d) =>
       base.audit.append({
         type: 'egress',
-        task: d.taskId,
+        ...(d.runId !== null ? { run: d.runId } : {}),
+        ...(d.taskId !== null ? { task: d.taskId } : {}),
         group: d.groupName,
         stage: d.stage,
         kind: d.kind,
@@ -228,7 +229,7 @@ export async function openAssistant(
     gate,
     budget: config.budget,
     taskBudget: (taskId) => store.taskBudgets.get(taskId),
-    egressRequests: (groupName) => egress.usage(groupName)?.requests ?? 0,
+    beginEgressRun: (groupName, identity, limits) => egress.beginRun(groupName, identity, limits),
     audit: base.audit,
     tasks: store.tasks,
     compact: sessions.compact,

@@ -29,9 +29,12 @@ export interface ParseOptions {
 }
 
 const ALL_KEYS: readonly MatcherKey[] = ['command', 'path', 'domain', 'method', 'port'];
-const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'CONNECT'];
+// Not CONNECT: a tunnel's requests cannot be read, so the proxy judges it without a method
+// (a rule with no method or path opens it); a method=CONNECT rule would never match.
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const TOOL_NAME = /^(\*|[a-z][a-z0-9_]*)$/;
-const DOMAIN = /^(\*|(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*)$/i;
+// A trailing dot (a fully qualified name) is allowed: names compare without it.
+const DOMAIN = /^(\*|(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*\.?)$/i;
 
 /**
  * Parse a policy file: one rule a line, `effect tool key=value ...`; `#` starts a comment.
@@ -155,6 +158,10 @@ function checkValue(tool: string, key: MatcherKey, value: string): string | unde
         : `domain "${value}" is not a pattern; use an exact name (api.github.com), *.suffix (*.github.com, which does not cover github.com) or *`;
     case 'method': {
       if (value === '*') return undefined;
+      const methods = value.split(',').map((m) => m.trim().toUpperCase());
+      if (methods.includes('CONNECT')) {
+        return 'method CONNECT cannot be matched: the proxy judges an HTTPS tunnel by domain and port only, so a rule without method or path opens it (e.g. allow http domain="api.example.com")';
+      }
       const bad = value.split(',').find((m) => !HTTP_METHODS.includes(m.trim().toUpperCase()));
       return bad === undefined
         ? undefined
@@ -188,6 +195,9 @@ function checkPathPattern(tool: string, value: string): string | undefined {
 }
 
 function warningFor(rule: Rule): string | undefined {
+  if (rule.effect === 'ask' && rule.tool === HTTP_TOOL) {
+    return 'the egress proxy cannot wait for an approval in the middle of a request, so it refuses what this ask covers (as a deny would); write allow for what the cell may reach';
+  }
   if (rule.effect !== 'allow') return undefined;
   if ((CELL_TOOL_NAMES as readonly string[]).includes(rule.tool)) {
     return `this allow has no effect: ${rule.tool} is allowed by default and deny/ask rules always win over allow; write deny or ask rules to restrict it`;
