@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { ROOT_HOST_CELL_ID } from '../cells/cell-user.js';
 import { SafeDir, UnsafeFolderError } from '../fs/safe-dir.js';
 import { GROUP_NAME_PATTERN } from '../store/groups.js';
 
@@ -22,12 +23,21 @@ export interface FolderOwner {
   gid: number;
 }
 
-/** NANOCELL_HOME/groups: the host's own; cells pass through it (their mounts are opened by
- *  path by docker), but may not list it. */
+/**
+ * NANOCELL_HOME/groups: the host's own. The cell user must pass through it (bwrap opens its
+ * mounts as that user), nobody else: on a root host it is root:10001 0710, otherwise the host
+ * user's 0700 (the host user is the cell user). So even a group folder a cell loosened to 0777
+ * during a run is out of other host users' reach.
+ */
 function ensureGroupsParent(home: string): string {
   const parent = path.join(home, 'groups');
-  fs.mkdirSync(parent, { recursive: true, mode: 0o711 });
-  fs.chmodSync(parent, 0o711);
+  fs.mkdirSync(parent, { recursive: true, mode: 0o700 });
+  if (process.getuid?.() === 0) {
+    fs.chownSync(parent, 0, ROOT_HOST_CELL_ID);
+    fs.chmodSync(parent, 0o710);
+  } else {
+    fs.chmodSync(parent, 0o700);
+  }
   return parent;
 }
 
