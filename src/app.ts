@@ -87,7 +87,9 @@ export function openBase(config: Config): Base {
     maxRetries: config.modelMaxRetries,
   });
   const runtimes = allRuntimes(config, installId);
-  const audit = AuditLog.open(auditLogPath(config.home));
+  const audit = AuditLog.open(auditLogPath(config.home), {
+    configDir: config.configDir,
+  });
   ensureAdminGroup(store, config);
   return {
     config,
@@ -176,6 +178,7 @@ export async function openAssistant(
     taskTools({
       store,
       timezone: config.timezone,
+      limits: { perGroup: config.maxTasksPerGroup, perRun: config.maxTasksPerRun },
       onChange: ({ action, task, by }) =>
         base.audit.append({
           type: 'task_change',
