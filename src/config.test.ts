@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       toolTimeoutMs: 60_000,
       maxOutputBytes: 30_000,
       cellIdleMs: 120_000,
+      cellReuse: 'run',
       cellImage: 'nanocell-cell:latest',
       cellRootfs: path.join(PROJECT_ROOT, 'build', 'cell-rootfs'),
       toolServerPath: path.join(PROJECT_ROOT, 'dist', 'cells', 'tool-server.js'),
@@ -51,6 +52,7 @@ describe('loadConfig', () => {
     ['NANOCELL_MODEL_MAX_RETRIES', '0', { modelMaxRetries: 0 }],
     ['NANOCELL_MAX_TOOL_ROUNDS', '3', { maxToolRounds: 3 }],
     ['NANOCELL_CELL_ROOTFS', '/opt/rootfs', { cellRootfs: '/opt/rootfs' }],
+    ['NANOCELL_CELL_REUSE', 'group', { cellReuse: 'group' }],
     ['NANOCELL_LOG_LEVEL', 'silent', { logLevel: 'silent' }],
     ['NANOCELL_GROUP_QUOTA_MB', '512', { groupQuotaMb: 512 }],
     ['TZ', 'Europe/Paris', { timezone: 'Europe/Paris' }],
@@ -79,6 +81,7 @@ describe('loadConfig', () => {
     ['NANOCELL_LOG_LEVEL', 'verbose'],
     ['NANOCELL_GROUP_QUOTA_MB', '4'],
     ['NANOCELL_GROUP_QUOTA_MB', 'big'],
+    ['NANOCELL_CELL_REUSE', 'never'],
   ])('rejects %s=%j, naming the variable', (name, value) => {
     const err = configError({ [name]: value });
     expect(err.problems).toHaveLength(1);

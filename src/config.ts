@@ -49,6 +49,9 @@ const envSchema = z.object({
     .max(16 * 1024 * 1024)
     .optional(),
   NANOCELL_CELL_IDLE_MS: positiveInt(120_000),
+  NANOCELL_CELL_REUSE: z
+    .enum(['run', 'group'], { message: 'must be "run" (a fresh cell per run) or "group"' })
+    .default('run'),
   NANOCELL_CELL_IMAGE: z.string().min(1).default('nanocell-cell:latest'),
   NANOCELL_MAX_LIVE_CELLS: positiveInt(4),
   NANOCELL_MAX_CONCURRENT_RUNS: positiveInt(3),
@@ -125,6 +128,8 @@ export interface Config {
   /** Per-group disk quota in MiB (a loop-mounted ext4 image per group folder); off when unset. */
   groupQuotaMb: number | undefined;
   cellIdleMs: number;
+  /** `run`: a fresh cell for every run (a spare is started ahead); `group`: reused while warm. */
+  cellReuse: 'run' | 'group';
   cellImage: string;
   maxLiveCells: number;
   maxConcurrentRuns: number;
@@ -197,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxFileMb: e.NANOCELL_MAX_FILE_MB,
     groupQuotaMb: e.NANOCELL_GROUP_QUOTA_MB,
     cellIdleMs: e.NANOCELL_CELL_IDLE_MS,
+    cellReuse: e.NANOCELL_CELL_REUSE,
     cellImage: e.NANOCELL_CELL_IMAGE,
     maxLiveCells: e.NANOCELL_MAX_LIVE_CELLS,
     maxConcurrentRuns: e.NANOCELL_MAX_CONCURRENT_RUNS,
