@@ -17,8 +17,10 @@ import { ensureGlobalFolder, ensureGroupFolder, globalFolderPath } from './group
 import { Sessions } from './groups/sessions.js';
 import { Outbox } from './router/outbox.js';
 import { AssistantHostTools, HOST_TOOL_NAMES } from './tools/host-tools.js';
-import { parseApprovalReply } from './policy/approval-message.js';
 import { Approvals } from './policy/approvals.js';
+import { approvalReplyHandler } from './owner/approval-reply.js';
+import { OwnerNotifier } from './owner/owner-notifier.js';
+import type { HostEventSink } from './control/host-events.js';
 import { ToolGate } from './policy/tool-gate.js';
 import { taskTools } from './tools/task-tools.js';
 import { runGroup, type GroupRunDeps } from './router/group-run.js';
@@ -50,6 +52,8 @@ export interface Assistant extends Base {
   outbox: Outbox;
   /** The owner's admin group, created with its folder on first run. */
   adminGroup: Group;
+  /** Sends what is meant for the owner to every surface the owner is on. */
+  owner: OwnerNotifier;
   /** Run `fn` (in reverse order of registration) when the assistant shuts down. */
   onShutdown(fn: () => Promise<void> | void): void;
   shutdown(): Promise<void>;
@@ -96,6 +100,8 @@ export function openBase(config: Config): Base {
 export interface AssistantOptions {
   /** Retry failed runs with backoff (the long-running host); one-shot commands report at once. */
   retryRuns?: boolean;
+  /** Told what happens (approvals asked and answered), for `start`'s event lines. */
+  events?: HostEventSink;
 }
 
 export async function openAssistant(
@@ -205,6 +211,12 @@ export async function openAssistant(
     maxTokens: config.maxTokens,
   });
   const approvals = new Approvals({ store: store.approvals, ttlMs: config.approvalTtlMs });
+  const ownerSurfaces = new OwnerNotifier({
+    store,
+    outbox,
+    adminGroupId: adminGroup.id,
+    assistantName: config.assistantName,
+  });
   const gate = new ToolGate({
     policyDir: path.join(config.configDir, 'policy'),
     hostTools: HOST_TOOL_NAMES,
@@ -212,10 +224,14 @@ export async function openAssistant(
     audit: base.audit,
     log,
     canWait: options.retryRuns === true,
-    notifyOwner: (text) => {
-      const chat =
-        store.messages.lastInboundChat(adminGroup.id) ?? store.groups.chatsOf(adminGroup.id)[0];
-      if (chat) outbox.send(adminGroup.id, chat.channel, chat.chatId, text, config.assistantName);
+    notifyOwner: (text, approval) => {
+      ownerSurfaces.notify(text);
+      options.events?.({
+        type: 'approval_asked',
+        group: approval.groupName,
+        tool: approval.tool,
+        code: approval.code,
+      });
     },
   });
   const runDeps: GroupRunDeps = {
@@ -243,19 +259,12 @@ export async function openAssistant(
   };
   const router = new Router(store, (groupId, job) => runGroup(runDeps, groupId, job), log, {
     assistantName: config.assistantName,
-    approvalReply: (groupId, text) => {
-      const parsed = parseApprovalReply(text);
-      if (!parsed) return null;
-      const result = approvals.answer(parsed.code, parsed.answer);
-      const reply = result.ok
-        ? `${parsed.answer === 'yes' ? 'Approved' : 'Denied'}: ${result.approval.tool} for ${result.approval.groupName} (${result.approval.code}).`
-        : result.reason;
-      const chat = store.messages.lastInboundChat(groupId) ?? store.groups.chatsOf(groupId)[0];
-      const id = chat
-        ? outbox.send(groupId, chat.channel, chat.chatId, reply, config.assistantName)
-        : 0;
-      return { ok: true, reply, messageId: id, toolCalls: 0 };
-    },
+    approvalReply: approvalReplyHandler({
+      approvals,
+      outbox,
+      assistantName: config.assistantName,
+      ...(options.events ? { events: options.events } : {}),
+    }),
     queue: {
       maxConcurrent: config.maxConcurrentRuns,
       retry: {
@@ -281,6 +290,7 @@ export async function openAssistant(
     router,
     outbox,
     adminGroup,
+    owner: ownerSurfaces,
     onShutdown: (fn) => hooks.push(fn),
     shutdown: () => {
       stopping ??= (async () => {
@@ -360,19 +370,28 @@ function ensureAdminGroup(store: Store, config: Config): Group {
   return group;
 }
 
-/** The terminal chat for a group; the owner at the terminal may open any group's chat. */
-export function terminalChatFor(base: Base, groupName: string): Group {
+/**
+ * The terminal chat of an existing group (the owner at the terminal may open any group's
+ * chat); an unknown name is refused with the names there are — a typo must not create a group.
+ */
+export function ownerTerminalChat(
+  base: Base,
+  groupName: string,
+): { ok: true; group: Group } | { ok: false; error: string } {
   const { store, config } = base;
-  const group =
-    store.groups.byName(groupName) ?? store.groups.create({ name: groupName, isAdmin: false });
+  const group = store.groups.byName(groupName);
+  if (!group) {
+    const names = store.groups.list().map((g) => g.name);
+    return {
+      ok: false,
+      error: `no group named "${groupName}" (groups: ${names.join(', ')}); add one with: nanocell groups add ${groupName}`,
+    };
+  }
   ensureGroupFolder(config.home, group.folder, config.assistantName);
-  // The owner's chats: the web chat first (where unprompted output goes while the host runs
-  // and nobody has written yet), then the terminal.
-  if (!store.groups.forChat('web', 'owner')) store.groups.bindChat('web', 'owner', group.id);
   if (!store.groups.forChat('terminal', group.name)) {
     store.groups.bindChat('terminal', group.name, group.id);
   }
-  return group;
+  return { ok: true, group };
 }
 
 function readInstallId(home: string): string {

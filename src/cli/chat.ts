@@ -1,40 +1,78 @@
-import type { Assistant } from '../app.js';
-import { TerminalChannel } from '../channels/terminal.js';
+import readline from 'node:readline';
+import { parseArgs } from 'node:util';
+import type { ChatSurface } from '../control/chat-session.js';
+import type { ChatCommandIo, CliCommand } from './command.js';
 
-/** Interactive chat with the admin group (or another group) at the terminal. */
-export async function chat(
-  assistant: Assistant,
-  chatId: string,
-  io: {
-    stdin: NodeJS.ReadableStream;
-    stdout: NodeJS.WritableStream;
-    stderr: NodeJS.WritableStream;
-  },
-): Promise<number> {
-  const { config } = assistant;
-  const channel = new TerminalChannel({
-    input: io.stdin,
-    output: io.stdout,
-    assistantName: config.assistantName,
-    chatId,
+const USAGE = `usage: nanocell chat [--group NAME]
+  Talk to the assistant at the terminal, in the admin group or group NAME. One line is one
+  message; /quit or Ctrl-D leaves. While a host runs, this chat is one of its surfaces: the
+  owner's approvals and task results show up here too, and "yes CODE" answers them.
+`;
+
+function parse(args: string[]): { group?: string } | string {
+  try {
+    const { values } = parseArgs({
+      args,
+      options: { group: { type: 'string', short: 'g' } },
+      allowPositionals: false,
+    });
+    return values.group ? { group: values.group } : {};
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** Interactive chat; what the assistant sends to this chat (or to the owner) is printed. */
+async function chat(args: string[], surface: ChatSurface, io: ChatCommandIo): Promise<number> {
+  const parsed = parse(args);
+  if (typeof parsed === 'string') {
+    io.stderr.write(`nanocell: ${parsed}\n${USAGE}`);
+    return 2;
+  }
+  let group = parsed.group ?? '';
+  let name = 'assistant';
+  const opened = await surface.open(parsed.group, (chatId, text) => {
+    const from = chatId === group ? '' : `[${chatId}] `;
+    io.stdout.write(`${from}${name}: ${text}\n`);
   });
-  assistant.outbox.register(channel);
+  if (!opened.ok) {
+    io.stderr.write(`nanocell: ${opened.error}\n`);
+    return 2;
+  }
+  const { session } = opened;
+  group = session.groupName;
+  name = session.assistantName;
   io.stdout.write(
-    `nanocell: talking to ${config.assistantName} in group "${chatId}" (cells: ${assistant.pool.runtimeName}). /quit to leave.\n`,
+    `nanocell: talking to ${name} in group "${group}" (cells: ${session.runtimeName}). /quit to leave.\n`,
   );
-  // Replies a crash left undelivered go out first.
-  await assistant.outbox.flush();
-  await channel.start(async (message) => {
-    const received = assistant.router.receive(message);
-    if (!received.accepted) {
-      io.stderr.write(`nanocell: ${received.reason}\n`);
-      return;
+  const rl = readline.createInterface({ input: io.stdin, terminal: false });
+  try {
+    io.stdout.write('you> ');
+    for await (const line of rl) {
+      const text = line.trim();
+      if (text === '/quit' || text === '/exit') break;
+      if (text !== '') {
+        const result = await session.say(text);
+        if (result.kind === 'refused') io.stderr.write(`nanocell: ${result.reason}\n`);
+        else if (result.kind === 'failed') io.stderr.write(`nanocell: ${result.error}\n`);
+      }
+      io.stdout.write('you> ');
     }
-    if (!received.run) return;
-    const outcome = await received.run;
-    await assistant.outbox.flush();
-    if (!outcome.ok) io.stderr.write(`nanocell: ${outcome.error}\n`);
-  });
-  await channel.done();
+  } finally {
+    rl.close();
+    session.close();
+  }
   return 0;
 }
+
+export const chatCommand: CliCommand = {
+  name: 'chat',
+  summary: 'talk to the assistant at the terminal (chat [--group NAME]; /quit to leave)',
+  usage: USAGE,
+  needs: 'chat',
+  check: (args) => {
+    const parsed = parse(args);
+    return typeof parsed === 'string' ? parsed : null;
+  },
+  run: chat,
+};

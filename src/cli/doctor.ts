@@ -3,12 +3,13 @@ import type { Base } from '../app.js';
 import type { RuntimeStatus } from '../cells/cell-runtime.js';
 import { surveyRuntimes } from '../cells/select-runtime.js';
 import { schemaVersion } from '../store/database.js';
+import type { CliCommand, TextOut } from './command.js';
 
 /**
  * One line per check: the store, the model endpoint, each cell runtime (whether it works
  * here, what it enforces and what it does not) and which runtime is selected.
  */
-export async function doctor(base: Base, out: NodeJS.WritableStream): Promise<number> {
+export async function doctor(base: Base, out: TextOut): Promise<number> {
   const { config } = base;
   const lines: Array<[boolean, string, string]> = [];
   const groups = base.store.groups.list().length;
@@ -43,3 +44,11 @@ export function describeRuntime(status: RuntimeStatus): string {
   if (status.notEnforced?.length) parts.push(`NOT enforced: ${status.notEnforced.join(', ')}`);
   return parts.join('; ');
 }
+
+export const doctorCli: CliCommand = {
+  name: 'doctor',
+  summary: 'check the store, the model endpoint and each cell runtime',
+  usage: 'usage: nanocell doctor\n  One line per check: the store, the model endpoint, each cell runtime.\n',
+  needs: 'store',
+  run: (_args, { base, out }) => doctor(base, out),
+};

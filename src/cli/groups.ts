@@ -1,6 +1,8 @@
+import { parseArgs } from 'node:util';
 import type { Base } from '../app.js';
 import { ensureGroupFolder } from '../groups/group-folder.js';
 import { checkGroupMounts } from '../groups/group-mounts.js';
+import type { CliCommand, TextOut } from './command.js';
 
 export interface GroupsArgs {
   positionals: string[];
@@ -21,8 +23,8 @@ const USAGE = `usage: nanocell groups list
 export function groupsCommand(
   base: Base,
   args: GroupsArgs,
-  out: NodeJS.WritableStream,
-  err: NodeJS.WritableStream,
+  out: TextOut,
+  err: TextOut,
 ): number {
   const { store, config } = base;
   const [sub, name] = args.positionals;
@@ -110,6 +112,13 @@ export function groupsCommand(
         if (!store.groups.removeMountRequest(group.id, hostPath)) {
           return usage(err, `group "${name}" has no mount of ${hostPath}`, 1);
         }
+        base.audit.append({
+          type: 'group_change',
+          group: group.name,
+          action: 'updated',
+          by: 'owner (cli)',
+          summary: `unmount ${hostPath}`,
+        });
         out.write(`removed ${hostPath} from ${name} (from its next cell on)\n`);
         return 0;
       }
@@ -141,7 +150,46 @@ export function groupsCommand(
   }
 }
 
-function usage(err: NodeJS.WritableStream, problem: string, code = 2): number {
+function usage(err: TextOut, problem: string, code = 2): number {
   err.write(`nanocell: ${problem}\n${code === 2 ? `${USAGE}\n` : ''}`);
   return code;
 }
+
+export const groupsCli: CliCommand = {
+  name: 'groups',
+  summary: 'manage groups: list, add, remove, mount, unmount',
+  usage: `${USAGE}\n`,
+  needs: 'store',
+  run(args, { base, out, err }) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        options: {
+          chat: { type: 'string' },
+          trigger: { type: 'string' },
+          'no-trigger': { type: 'boolean' },
+          rw: { type: 'boolean' },
+          at: { type: 'string' },
+        },
+        allowPositionals: true,
+      });
+    } catch (e) {
+      return usage(err, (e as Error).message);
+    }
+    const { values, positionals } = parsed;
+    return groupsCommand(
+      base,
+      {
+        positionals,
+        chat: values.chat,
+        trigger: values.trigger,
+        noTrigger: values['no-trigger'],
+        rw: values.rw,
+        at: values.at,
+      },
+      out,
+      err,
+    );
+  },
+};

@@ -1,4 +1,6 @@
+import { parseArgs } from 'node:util';
 import type { Base } from '../app.js';
+import type { CliCommand, TextOut } from './command.js';
 import { describeTask } from '../tools/task-tools.js';
 
 const USAGE = `usage: nanocell tasks list [--group NAME]
@@ -8,8 +10,8 @@ const USAGE = `usage: nanocell tasks list [--group NAME]
 export function tasksCommand(
   base: Base,
   args: { positionals: string[]; group?: string | undefined },
-  out: NodeJS.WritableStream,
-  err: NodeJS.WritableStream,
+  out: TextOut,
+  err: TextOut,
 ): number {
   const { store } = base;
   const [sub, idText] = args.positionals;
@@ -47,7 +49,32 @@ export function tasksCommand(
   return fail(err, sub ? `unknown tasks command "${sub}"` : 'tasks needs a command');
 }
 
-function fail(err: NodeJS.WritableStream, problem: string, code = 2): number {
+function fail(err: TextOut, problem: string, code = 2): number {
   err.write(`nanocell: ${problem}\n${code === 2 ? `${USAGE}\n` : ''}`);
   return code;
 }
+
+export const tasksCli: CliCommand = {
+  name: 'tasks',
+  summary: 'manage scheduled tasks: list [--group NAME], pause, resume, cancel ID',
+  usage: `${USAGE}\n`,
+  needs: 'store',
+  run(args, { base, out, err }) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        options: { group: { type: 'string', short: 'g' } },
+        allowPositionals: true,
+      });
+    } catch (e) {
+      return fail(err, (e as Error).message);
+    }
+    return tasksCommand(
+      base,
+      { positionals: parsed.positionals, group: parsed.values.group },
+      out,
+      err,
+    );
+  },
+};

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fingerprint, sha256Hex } from '../audit/canonical-json.js';
 import { formatApprovalRequest } from './approval-message.js';
+import type { Approval } from '../store/approvals.js';
 import type { Approvals } from './approvals.js';
 import { decide } from './decide.js';
 import { callFingerprint } from './fingerprint.js';
@@ -27,8 +28,8 @@ export interface ToolGateOptions {
   approvals: Approvals;
   audit: AuditSink;
   log: Logger;
-  /** Send the owner (the admin group's chat) an approval request. */
-  notifyOwner: (text: string) => void;
+  /** Send the owner (every surface the owner is on) an approval request. */
+  notifyOwner: (text: string, approval: Approval) => void;
   /**
    * Whether an `ask` may wait for the owner's answer. Only the long-running host can receive
    * one; a one-shot command denies at once and says where to approve.
@@ -161,7 +162,7 @@ export class ToolGate {
     });
     if (created) {
       audit.append({ type: 'approval', ...base, code: approval.code, status: 'asked' });
-      this.o.notifyOwner(formatApprovalRequest(approval));
+      this.o.notifyOwner(formatApprovalRequest(approval), approval);
     }
     const expiresInMs = Math.max(0, new Date(approval.expiresAt).getTime() - Date.now());
     const waitSignal = signal

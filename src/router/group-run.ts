@@ -25,6 +25,8 @@ import type { QueueJob } from './group-queue.js';
 import type { Outbox } from './outbox.js';
 import type { AuditSink } from '../audit/audit-event.js';
 import { fingerprint } from '../audit/canonical-json.js';
+import { homeChat } from '../owner/home-chat.js';
+import { labelTaskOutput } from '../owner/task-output.js';
 
 export type RunOutcome =
   | { ok: true; reply: string; messageId: number; toolCalls: number }
@@ -197,7 +199,7 @@ async function runTask(deps: GroupRunDeps, group: Group, taskId: number): Promis
       retryable: false,
     };
   }
-  const home = store.messages.lastInboundChat(group.id) ?? store.groups.chatsOf(group.id)[0];
+  const home = store.taskChats.get(task.id) ?? homeChat(store, group.id);
   if (!home) {
     return {
       ok: false,
@@ -223,7 +225,7 @@ async function runTask(deps: GroupRunDeps, group: Group, taskId: number): Promis
       direction: 'out',
       sender: 'assistant',
       senderName: settings.assistantName,
-      text: reply,
+      text: labelTaskOutput(task, reply),
     }).id;
   });
   void deps.outbox.flush();

@@ -4,6 +4,7 @@ import { HistoryStore } from './history.js';
 import { ApprovalStore } from './approvals.js';
 import { MessageStore } from './messages.js';
 import { TaskBudgetStore } from './task-budgets.js';
+import { TaskChatStore } from './task-chats.js';
 import { TaskStore } from './tasks.js';
 
 /** Everything the host keeps, in one SQLite file. */
@@ -13,6 +14,7 @@ export class Store {
   readonly history: HistoryStore;
   readonly tasks: TaskStore;
   readonly taskBudgets: TaskBudgetStore;
+  readonly taskChats: TaskChatStore;
   readonly approvals: ApprovalStore;
 
   constructor(readonly db: Db) {
@@ -21,6 +23,7 @@ export class Store {
     this.history = new HistoryStore(db);
     this.tasks = new TaskStore(db);
     this.taskBudgets = new TaskBudgetStore(db);
+    this.taskChats = new TaskChatStore(db);
     this.approvals = new ApprovalStore(db);
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { homeChat } from '../owner/home-chat.js';
 import type { ToolOutcome } from '../agent/agent-loop.js';
 import type { ToolDefinition } from '../agent/model-provider.js';
 import { ensureGroupFolder } from '../groups/group-folder.js';
@@ -125,8 +126,7 @@ function groupTools(deps: GroupToolDeps): HostTool[] {
         const chat =
           target.group.id === ctx.group.id
             ? { channel: ctx.channel, chatId: ctx.chatId }
-            : (store.messages.lastInboundChat(target.group.id) ??
-              store.groups.chatsOf(target.group.id)[0]);
+            : homeChat(store, target.group.id);
         if (!chat) return fail(`Group "${target.group.name}" has no chat to send to.`);
         const id = outbox.send(
           target.group.id,

@@ -136,6 +136,10 @@ export function taskTools(deps: TaskToolDeps): HostTool[] {
           },
           now(),
         );
+        // Its output goes back to the chat it was asked for in (another group's: its home chat).
+        if (target.group.id === ctx.group.id) {
+          store.taskChats.set(task.id, { channel: ctx.channel, chatId: ctx.chatId });
+        }
         const b = input.budget as
           | {
               tool_calls?: number;

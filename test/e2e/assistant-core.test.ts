@@ -197,7 +197,7 @@ describe('the assistant core, through the real host process', () => {
     await host.post('owner', 'in a moment, say good morning');
     expect(await events.next('owner')).toBe('will do');
     model.enqueue(reply().text('Good morning!'));
-    expect(await events.next('owner')).toBe('Good morning!');
+    expect(await events.next('owner')).toBe('[task #1: say good morning] Good morning!');
     events.close();
     expect(JSON.stringify(model.requests[2]!.body!.messages!.at(-1))).toContain(
       '[scheduled task #1] say good morning',
