@@ -75,7 +75,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    const guess = didYouMean(name, COMMANDS.map((c) => c.name));
+    const guess = didYouMean(
+      name,
+      COMMANDS.map((c) => c.name),
+    );
     stderr.write(
       `nanocell: unknown command "${name}"${guess ? ` — did you mean "${guess}"?` : ''}\n\n${usage()}`,
     );
@@ -157,7 +160,11 @@ async function runHost(config: Config, args: string[]): Promise<number> {
   }
   const opened = await openOwner(config, locked.lock, true, events);
   if (typeof opened === 'number') return opened;
-  return start(opened.assistant, { lock: locked.lock, events: events.emit, stdout: process.stdout });
+  return start(opened.assistant, {
+    lock: locked.lock,
+    events: events.emit,
+    stdout: process.stdout,
+  });
 }
 
 /**

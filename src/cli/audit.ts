@@ -111,5 +111,6 @@ export const auditCli: CliCommand = {
   summary: 'show or check the tamper-evident audit log: tail [-n N] | verify',
   usage: AUDIT_USAGE,
   needs: 'store',
-  run: (args, { base, out, err }) => audit(args, { auditLog: base.audit, stdout: out, stderr: err }),
+  run: (args, { base, out, err }) =>
+    audit(args, { auditLog: base.audit, stdout: out, stderr: err }),
 };

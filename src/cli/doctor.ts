@@ -48,7 +48,8 @@ export function describeRuntime(status: RuntimeStatus): string {
 export const doctorCli: CliCommand = {
   name: 'doctor',
   summary: 'check the store, the model endpoint and each cell runtime',
-  usage: 'usage: nanocell doctor\n  One line per check: the store, the model endpoint, each cell runtime.\n',
+  usage:
+    'usage: nanocell doctor\n  One line per check: the store, the model endpoint, each cell runtime.\n',
   needs: 'store',
   run: (_args, { base, out }) => doctor(base, out),
 };

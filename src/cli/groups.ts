@@ -20,12 +20,7 @@ const USAGE = `usage: nanocell groups list
        nanocell groups unmount NAME HOST_PATH`;
 
 /** `groups list|add|remove`: the owner manages groups from the terminal. */
-export function groupsCommand(
-  base: Base,
-  args: GroupsArgs,
-  out: TextOut,
-  err: TextOut,
-): number {
+export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: TextOut): number {
   const { store, config } = base;
   const [sub, name] = args.positionals;
   const trig = (g: { isAdmin: boolean; requiresTrigger: boolean; trigger: string | null }) =>

@@ -172,7 +172,7 @@ export function policyExplain(args: ExplainArgs, deps: PolicyCliDeps): number {
 
 export const policyCli: CliCommand = {
   name: 'policy',
-  summary: "check a policy file; explain which rule decides a call",
+  summary: 'check a policy file; explain which rule decides a call',
   usage: POLICY_USAGE,
   needs: 'store',
   run: (args, { base, out, err }) =>

@@ -32,7 +32,8 @@ export class ControlClient {
         let frame: HostFrame;
         try {
           const parsed = frameSchema.safeParse(JSON.parse(line));
-          if (!parsed.success) return this.fail(new HostGoneError('the host sent a malformed frame'));
+          if (!parsed.success)
+            return this.fail(new HostGoneError('the host sent a malformed frame'));
           frame = parsed.data;
         } catch {
           return this.fail(new HostGoneError('the host sent a line that is not JSON'));
@@ -46,7 +47,9 @@ export class ControlClient {
       (err) => this.fail(new HostGoneError(err.message)),
     );
     socket.on('data', (chunk: Buffer) => splitter.push(chunk));
-    socket.on('error', (err) => this.fail(new HostGoneError(`the host connection failed: ${err.message}`)));
+    socket.on('error', (err) =>
+      this.fail(new HostGoneError(`the host connection failed: ${err.message}`)),
+    );
     socket.on('close', () => this.fail(new HostGoneError('the host closed the connection')));
   }
 
@@ -85,7 +88,8 @@ export class ControlClient {
         this.request({ type: 'chat', ...(groupName !== undefined ? { group: groupName } : {}) });
         const frame = await this.next();
         if (frame.type === 'error') return { ok: false, error: frame.message };
-        if (frame.type !== 'attached') throw new HostGoneError(`unexpected ${frame.type} from the host`);
+        if (frame.type !== 'attached')
+          throw new HostGoneError(`unexpected ${frame.type} from the host`);
         let nextId = 0;
         return {
           ok: true,

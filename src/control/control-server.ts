@@ -43,7 +43,11 @@ export class ControlServer {
     private readonly socketPath: string,
   ) {}
 
-  static async listen(home: string, handlers: ControlHandlers, log: Logger): Promise<ControlServer> {
+  static async listen(
+    home: string,
+    handlers: ControlHandlers,
+    log: Logger,
+  ): Promise<ControlServer> {
     const dir = controlDir(home);
     const socketPath = controlSocketPath(home);
     if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
@@ -60,9 +64,9 @@ export class ControlServer {
     }
     fs.chmodSync(dir, 0o700);
     fs.rmSync(socketPath, { force: true });
-    let self: ControlServer | undefined;
-    const server = net.createServer((socket) => self?.serve(socket, handlers, log));
-    self = new ControlServer(server, socketPath);
+    const server = net.createServer();
+    const self = new ControlServer(server, socketPath);
+    server.on('connection', (socket) => self.serve(socket, handlers, log));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(socketPath, () => {
@@ -98,13 +102,22 @@ export class ControlServer {
         let request: ControlRequest;
         try {
           const parsed = requestSchema.safeParse(JSON.parse(line));
-          if (!parsed.success) return refuse(`bad request: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+          if (!parsed.success)
+            return refuse(`bad request: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
           request = parsed.data;
         } catch {
           return refuse('bad request: not JSON');
         }
         chain = chain
-          .then(() => this.handle(request, handlers, send, () => session, (s) => (session = s)))
+          .then(() =>
+            this.handle(
+              request,
+              handlers,
+              send,
+              () => session,
+              (s) => (session = s),
+            ),
+          )
           .catch((err: unknown) => {
             log.error({ err }, 'control request failed');
             refuse(`the host could not do that: ${(err as Error).message}`);
@@ -142,7 +155,8 @@ export class ControlServer {
         return;
       }
       case 'chat': {
-        if (current()) return send({ type: 'error', message: 'this connection already has a chat' });
+        if (current())
+          return send({ type: 'error', message: 'this connection already has a chat' });
         const opened = await handlers.chat.open(request.group, (chatId, text) =>
           send({ type: 'message', chatId, text }),
         );

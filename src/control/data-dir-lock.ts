@@ -22,8 +22,7 @@ const holderSchema = z.object({
 });
 
 export type LockResult =
-  | { ok: true; lock: DataDirLock }
-  | { ok: false; holder: LockHolder | undefined };
+  { ok: true; lock: DataDirLock } | { ok: false; holder: LockHolder | undefined };
 
 const MAX_HOLDER_BYTES = 4096;
 

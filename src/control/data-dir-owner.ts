@@ -36,7 +36,9 @@ export async function ownDataDir(
 
 /** Why a command could not reach the data dir's owner, and what to do. */
 export function busyMessage(home: string, holder: LockHolder | undefined): string {
-  const who = holder ? `nanocell ${holder.command} (pid ${holder.pid})` : 'another nanocell process';
+  const who = holder
+    ? `nanocell ${holder.command} (pid ${holder.pid})`
+    : 'another nanocell process';
   return `${who} holds the data dir ${home} but does not answer on its control socket; wait for it to finish, or stop it and try again`;
 }
 

@@ -3,7 +3,14 @@ export type HostEvent =
   | { type: 'run_finished'; group: string; toolCalls: number; source: string }
   | { type: 'run_failed'; group: string; error: string; source: string }
   | { type: 'approval_asked'; group: string; tool: string; code: string }
-  | { type: 'approval_answered'; group: string; tool: string; code: string; answer: 'yes' | 'no'; via: string }
+  | {
+      type: 'approval_answered';
+      group: string;
+      tool: string;
+      code: string;
+      answer: 'yes' | 'no';
+      via: string;
+    }
   | { type: 'task_ran'; group: string; taskId: number; ok: boolean; error?: string }
   | { type: 'error'; message: string };
 
@@ -11,11 +18,17 @@ export type HostEventSink = (event: HostEvent) => void;
 
 const MAX_DETAIL = 200;
 
+function isControl(ch: string): boolean {
+  const c = ch.codePointAt(0) ?? 0;
+  return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
 /** One line, no message text (only what happened, where, and why it failed). */
 export function formatHostEvent(event: HostEvent, at: Date): string {
   const time = at.toISOString().slice(11, 19);
   const cut = (s: string) => {
-    const flat = s.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
+    // Control characters (a terminal escape in an error text) become spaces.
+    const flat = [...s].map((ch) => (isControl(ch) ? ' ' : ch)).join('');
     return flat.length > MAX_DETAIL ? `${flat.slice(0, MAX_DETAIL)}…` : flat;
   };
   switch (event.type) {

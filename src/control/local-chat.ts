@@ -51,7 +51,12 @@ export function localChatSurface(
             return { kind: 'failed', error: outcome.error };
           }
           if (outcome.reply !== null) {
-            events?.({ type: 'run_finished', group: group.name, toolCalls: outcome.toolCalls, source });
+            events?.({
+              type: 'run_finished',
+              group: group.name,
+              toolCalls: outcome.toolCalls,
+              source,
+            });
           }
           return { kind: 'answered' };
         },

@@ -28,7 +28,11 @@ export const requestSchema = z.discriminatedUnion('type', [
   /** Attach this connection to a group's terminal chat (the admin group without one). */
   z.object({ type: z.literal('chat'), group: z.string().min(1).max(100).optional() }),
   /** One message typed in the attached chat. */
-  z.object({ type: z.literal('say'), id: z.number().int().nonnegative(), text: z.string().max(MAX_TEXT) }),
+  z.object({
+    type: z.literal('say'),
+    id: z.number().int().nonnegative(),
+    text: z.string().max(MAX_TEXT),
+  }),
 ]);
 export type ControlRequest = z.infer<typeof requestSchema>;
 
@@ -51,7 +55,11 @@ export const frameSchema = z.discriminatedUnion('type', [
     assistant: z.string().max(100),
   }),
   z.object({ type: z.literal('message'), chatId: z.string().max(200), text: z.string() }),
-  z.object({ type: z.literal('said'), id: z.number().int().nonnegative(), result: sayResultSchema }),
+  z.object({
+    type: z.literal('said'),
+    id: z.number().int().nonnegative(),
+    result: sayResultSchema,
+  }),
   z.object({ type: z.literal('error'), message: z.string().max(MAX_TEXT) }),
 ]);
 export type HostFrame = z.infer<typeof frameSchema>;

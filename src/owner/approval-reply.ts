@@ -7,7 +7,15 @@ import type { Group } from '../store/groups.js';
 
 export interface ApprovalReplyDeps {
   approvals: Pick<Approvals, 'answer'>;
-  outbox: { send(groupId: number, channel: string, chatId: string, text: string, senderName: string): number };
+  outbox: {
+    send(
+      groupId: number,
+      channel: string,
+      chatId: string,
+      text: string,
+      senderName: string,
+    ): number;
+  };
   assistantName: string;
   events?: HostEventSink;
 }

@@ -7,7 +7,15 @@ import { labelTaskOutput } from './task-output.js';
 
 export interface OutcomeReportDeps {
   store: Store;
-  outbox: { send(groupId: number, channel: string, chatId: string, text: string, senderName: string): number };
+  outbox: {
+    send(
+      groupId: number,
+      channel: string,
+      chatId: string,
+      text: string,
+      senderName: string,
+    ): number;
+  };
   owner: OwnerNotifier;
   assistantName: string;
   events: HostEventSink;
@@ -50,7 +58,8 @@ export class OutcomeReport {
     const name = group?.name ?? `#${groupId}`;
     const task = store.tasks.byId(taskId);
     const chat = store.taskChats.get(taskId) ?? homeChat(store, groupId);
-    const label = (text: string) => (task ? labelTaskOutput(task, text) : `[task #${taskId}] ${text}`);
+    const label = (text: string) =>
+      task ? labelTaskOutput(task, text) : `[task #${taskId}] ${text}`;
     if (outcome.ok) {
       events({ type: 'task_ran', group: name, taskId, ok: true });
       // The run stored its output in the task's chat; the owner's own tasks reach every surface.

@@ -3,7 +3,15 @@ import type { ChatRef } from './home-chat.js';
 
 export interface OwnerNotifierDeps {
   store: Store;
-  outbox: { send(groupId: number, channel: string, chatId: string, text: string, senderName: string): number };
+  outbox: {
+    send(
+      groupId: number,
+      channel: string,
+      chatId: string,
+      text: string,
+      senderName: string,
+    ): number;
+  };
   /** The owner's admin group: its chats are the surfaces the owner is on. */
   adminGroupId: number;
   assistantName: string;

@@ -229,7 +229,7 @@ describe('the assistant core, through the real host process', () => {
     // The run may be delivered before the subscription is up: look in the chat first.
     const delivered = (await host.messages('owner')).filter((m) => m.direction === 'out');
     const answer = delivered[0]?.text ?? (await events.next('owner'));
-    expect(answer).toBe('checked');
+    expect(answer).toBe('[task #1: hourly check] checked');
     events.close();
     await host.stop();
     host = undefined;

@@ -81,7 +81,11 @@ describe('one host, many surfaces', () => {
     // The host's history holds each message once: the second request saw the first turn once.
     const texts = userTexts(model);
     expect(texts.filter((t) => t.includes('first question'))).toHaveLength(2); // request 1 and 2
-    expect(model.requests[1]!.body!.messages!.filter((m) => JSON.stringify(m).includes('first question'))).toHaveLength(1);
+    expect(
+      model.requests[1]!.body!.messages!.filter((m) =>
+        JSON.stringify(m).includes('first question'),
+      ),
+    ).toHaveLength(1);
 
     const status = await runCli(['status'], env);
     expect(status.code, status.stderr).toBe(0);
@@ -92,7 +96,9 @@ describe('one host, many surfaces', () => {
     host = await startHost(env);
     const second = await runCli(['start'], { ...env, NANOCELL_WEB_PORT: '0' });
     expect(second.code).toBe(1);
-    expect(second.stderr).toContain(`nanocell is already running (pid ${host.child.pid}, ${host.url}`);
+    expect(second.stderr).toContain(
+      `nanocell is already running (pid ${host.child.pid}, ${host.url}`,
+    );
     expect(second.stderr).not.toMatch(/\bat .*\.js:\d+/); // no stack trace
     expect(hostJson(env.NANOCELL_HOME!)?.pid).toBe(host.child.pid);
     const status = await runCli(['status'], env);
@@ -121,21 +127,29 @@ describe('one host, many surfaces', () => {
       reply().text('written'),
     );
     await host.post('family', 'write the plan');
-    const question = await terminal.waitFor(/write_file/);
-    expect(question).toContain('family');
-    const code = CODE.exec(question)?.[1];
+    expect(await terminal.waitFor(/Approval needed/)).toContain(
+      'group "family" wants to use write_file',
+    );
+    const code = CODE.exec(await terminal.waitFor(/^Reply "yes [A-Z2-9]{6}"/))?.[1];
     expect(code).toBeDefined();
     // The same question reached the owner's web chat too.
     expect(await events.next('owner')).toContain(code!);
-    await host.waitForLine(new RegExp(`approval asked: family wants write_file \\(code ${code}\\)`));
+    await host.waitForLine(
+      new RegExp(`approval asked: family wants write_file \\(code ${code}\\)`),
+    );
 
     terminal.type(`yes ${code}`);
     expect(await terminal.waitFor(/Approved: write_file for family/)).toContain(code!);
     expect(await events.next('family')).toBe('written');
     expect(
-      fs.readFileSync(path.join(env.NANOCELL_HOME!, 'groups', 'family', 'shared', 'plan.txt'), 'utf8'),
+      fs.readFileSync(
+        path.join(env.NANOCELL_HOME!, 'groups', 'family', 'shared', 'plan.txt'),
+        'utf8',
+      ),
     ).toBe('picnic');
-    await host.waitForLine(new RegExp(`approval answered: yes ${code} for family write_file \\(from terminal:main\\)`));
+    await host.waitForLine(
+      new RegExp(`approval answered: yes ${code} for family write_file \\(from terminal:main\\)`),
+    );
 
     // A second answer, from another surface, counts for nothing.
     await host.post('owner', `no ${code}`);
@@ -152,7 +166,10 @@ describe('one host, many surfaces', () => {
     await family.waitFor(/talking to Andy in group "family"/);
     const at = new Date(Date.now() + 2500).toISOString();
     model.enqueue(
-      reply().tool('schedule_task', { prompt: 'tell the family dinner is ready', schedule: { kind: 'once', at } }),
+      reply().tool('schedule_task', {
+        prompt: 'tell the family dinner is ready',
+        schedule: { kind: 'once', at },
+      }),
       reply().text('will do'),
     );
     family.type('remind us about dinner');

@@ -57,7 +57,9 @@ export function startCliSession(args: string[], env: Record<string, string>): Cl
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`no line ${pattern} within ${timeoutMs} ms: ${seen.join('\n')}\n${stderr}`));
+        reject(
+          new Error(`no line ${pattern} within ${timeoutMs} ms: ${seen.join('\n')}\n${stderr}`),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
