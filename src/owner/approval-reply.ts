@@ -1,7 +1,7 @@
 import type { InboundMessage } from '../channels/channel.js';
 import type { HostEventSink } from '../control/host-events.js';
 import { parseApprovalReply } from '../policy/approval-message.js';
-import type { Approvals } from '../policy/approvals.js';
+import { APPROVAL_CODE_ALPHABET, type Approvals } from '../policy/approvals.js';
 import type { RunOutcome } from '../router/group-run.js';
 import type { Group } from '../store/groups.js';
 
@@ -41,7 +41,8 @@ export function approvalReplyHandler(
   return (group, message) => {
     if (!isOwnerMessage(group, message)) return null;
     const parsed = parseApprovalReply(message.text);
-    if (!parsed) return null;
+    // "yes please" is six letters too: a word that cannot be a code is a message for the model.
+    if (!parsed || ![...parsed.code].every((c) => APPROVAL_CODE_ALPHABET.includes(c))) return null;
     const result = deps.approvals.answer(parsed.code, parsed.answer);
     const reply = result.ok
       ? `${parsed.answer === 'yes' ? 'Approved' : 'Denied'}: ${result.approval.tool} for ${result.approval.groupName} (${result.approval.code}).`
