@@ -216,6 +216,26 @@ describe('one host, many surfaces', () => {
     host = await startHost(env);
   });
 
+  it('changes groups through the running host, and a host killed with kill -9 leaves no lock', async () => {
+    host = await startHost(env);
+    const added = await runCli(
+      ['groups', 'add', 'club', '--chat', 'web:club', '--no-trigger'],
+      env,
+    );
+    expect(added.code, added.stderr).toBe(0);
+    const events = await host.subscribe();
+    model.enqueue(reply().text('welcome'));
+    await host.post('club', 'hello');
+    expect(await events.next('club')).toBe('welcome');
+    events.close();
+
+    host.child.kill('SIGKILL');
+    await host.exited;
+    host = await startHost(env);
+    const status = await runCli(['status'], env);
+    expect(status.stdout).toContain(`host: running (pid ${host.child.pid}`);
+  });
+
   it('prints only the address with --quiet', async () => {
     host = await startHost(env, ['start', '--quiet']);
     model.enqueue(reply().text('quiet answer'));
