@@ -2,18 +2,16 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import { checkGroupMounts } from './groups/group-mounts.js';
 import { AnthropicProvider } from './agent/anthropic.js';
 import { AuditLog, auditLogPath } from './audit/audit-log.js';
 import type { ModelProvider } from './agent/model-provider.js';
 import { CellPool } from './cells/cell-pool.js';
-import type { CellRuntime, CellSpec } from './cells/cell-runtime.js';
+import type { CellRuntime } from './cells/cell-runtime.js';
 import { allRuntimes } from './cells/runtimes.js';
 import { selectRuntime } from './cells/select-runtime.js';
 import { PROJECT_ROOT, type Config } from './config.js';
-import { CELL_EGRESS_DIR, EgressManager } from './egress/egress-manager.js';
-import { egressSetupFor } from './egress/grant-from-policy.js';
-import { ensureGlobalFolder, ensureGroupFolder, globalFolderPath } from './groups/group-folder.js';
+import { EgressManager } from './egress/egress-manager.js';
+import { ensureGlobalFolder, ensureGroupFolder } from './groups/group-folder.js';
 import { Sessions } from './groups/sessions.js';
 import { Outbox } from './router/outbox.js';
 import { AssistantHostTools, HOST_TOOL_NAMES } from './tools/host-tools.js';
@@ -23,11 +21,12 @@ import { OwnerNotifier } from './owner/owner-notifier.js';
 import type { HostEventSink } from './control/host-events.js';
 import { ToolGate } from './policy/tool-gate.js';
 import { taskTools } from './tools/task-tools.js';
-import { runGroup, type GroupRunDeps } from './router/group-run.js';
+import { cellGrant } from './run/cell-grant.js';
+import { runGroup } from './run/run-group.js';
+import type { GroupRunDeps } from './run/run.js';
 import { Router } from './router/router.js';
 import type { Group } from './store/groups.js';
 import { Store } from './store/store.js';
-import { GLOBAL_MOUNT_PATH, GROUP_MOUNT_PATH } from './tools/cell-tools.js';
 
 export const ADMIN_GROUP = 'main';
 export { HOST_TOOL_NAMES } from './tools/host-tools.js';
@@ -146,36 +145,14 @@ export async function openAssistant(
     hostOwnerUid: process.getuid?.() ?? 0,
     hostOwnerGid: process.getgid?.() ?? 0,
   };
-  /** The group's cell spec, with its egress proxy ready when its policy grants network. */
-  const cellSpec = async (group: Group, taskId?: number): Promise<CellSpec> => {
-    const spec = cellSpecFor(config, store, log, group);
-    const setup = egressSetupFor({
-      policyDir: path.join(config.configDir, 'policy'),
-      configDir: config.configDir,
-      groupName: group.name,
-      taskId,
-      hostTools: HOST_TOOL_NAMES,
-      budget: { maxRequests: config.budget.egressRequests, maxBytes: 256 * 1024 * 1024 },
-    });
-    if (!setup.ok) {
-      log.error({ group: group.name, errors: setup.errors }, 'egress not granted: policy errors');
-    }
-    const prepared = await egress.prepare(group.name, setup.ok ? setup.setup : undefined, {
-      uid: owner.hostOwnerUid,
-      gid: owner.hostOwnerGid,
-    });
-    if (prepared?.changed) await pool.stop(group.name);
-    if (!prepared) return spec;
-    return {
-      ...spec,
-      mounts: [
-        ...spec.mounts,
-        { hostPath: prepared.dir, cellPath: CELL_EGRESS_DIR, readOnly: true },
-      ],
-      env: { ...spec.env, ...prepared.env },
-      network: { mode: 'egress-proxy', socketPath: prepared.socketPath },
-    };
-  };
+  const cellSpec = cellGrant({
+    config,
+    store,
+    log,
+    egress,
+    pool,
+    owner: { uid: owner.hostOwnerUid, gid: owner.hostOwnerGid },
+  });
   const outbox = new Outbox(store, log);
   const hostTools = new AssistantHostTools(
     taskTools({
@@ -303,57 +280,6 @@ export async function openAssistant(
       })();
       return stopping;
     },
-  };
-}
-
-/**
- * The grant of a group's cell: its folder read-write, the global folder (read-only unless
- * admin), and the extra folders the owner granted that the allowlist still allows.
- */
-function cellSpecFor(config: Config, store: Store, log: Logger, group: Group): CellSpec {
-  const extra = checkGroupMounts(config, group, store.groups.mountRequests(group.id));
-  if ('error' in extra)
-    log.error({ group: group.name, error: extra.error }, 'extra mounts skipped');
-  else {
-    for (const r of extra.refusals) {
-      log.warn(
-        { group: group.name, hostPath: r.request.hostPath, reason: r.reason },
-        'mount refused',
-      );
-    }
-  }
-  return {
-    groupName: group.name,
-    mounts: [
-      {
-        hostPath: ensureGroupFolder(config.home, group.folder, config.assistantName),
-        cellPath: GROUP_MOUNT_PATH,
-        readOnly: false,
-      },
-      {
-        hostPath: globalFolderPath(config.home),
-        cellPath: GLOBAL_MOUNT_PATH,
-        readOnly: !group.isAdmin,
-      },
-      ...('error' in extra ? [] : extra.mounts),
-    ],
-    env: {
-      PATH: '/usr/local/bin:/usr/bin:/bin',
-      HOME: '/home/cell',
-      LANG: 'C.UTF-8',
-      TZ: config.timezone,
-      NANOCELL_MAX_FILE_BYTES: String(config.maxFileMb * 1024 * 1024),
-    },
-    workdir: GROUP_MOUNT_PATH,
-    toolServerPath: config.toolServerPath,
-    limits: {
-      memoryMb: 1024,
-      pids: 256,
-      cpus: 1,
-      callTimeoutMs: config.toolTimeoutMs,
-      maxOutputBytes: config.maxOutputBytes,
-    },
-    network: { mode: 'none' },
   };
 }
 

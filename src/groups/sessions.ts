@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ContentBlock, ConversationMessage, ModelProvider } from '../agent/model-provider.js';
-import type { RunOutcome } from '../router/group-run.js';
+import type { RunOutcome } from '../run/run.js';
 import type { Group } from '../store/groups.js';
 import type { HistoryEntry } from '../store/history.js';
 import type { Store } from '../store/store.js';

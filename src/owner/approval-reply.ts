@@ -2,7 +2,7 @@ import type { InboundMessage } from '../channels/channel.js';
 import type { HostEventSink } from '../control/host-events.js';
 import { parseApprovalReply } from '../policy/approval-message.js';
 import { APPROVAL_CODE_ALPHABET, type Approvals } from '../policy/approvals.js';
-import type { RunOutcome } from '../router/group-run.js';
+import type { RunOutcome } from '../run/run.js';
 import type { Group } from '../store/groups.js';
 
 export interface ApprovalReplyDeps {

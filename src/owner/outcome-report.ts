@@ -1,5 +1,5 @@
 import type { HostEventSink } from '../control/host-events.js';
-import type { RunOutcome } from '../router/group-run.js';
+import type { RunOutcome } from '../run/run.js';
 import type { Store } from '../store/store.js';
 import { homeChat, type ChatRef } from './home-chat.js';
 import type { OwnerNotifier } from './owner-notifier.js';

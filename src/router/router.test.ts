@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InboundMessage } from '../channels/channel.js';
 import type { Group } from '../store/groups.js';
 import { Store } from '../store/store.js';
-import type { RunOutcome } from './group-run.js';
+import type { RunOutcome } from '../run/run.js';
 import { Router } from './router.js';
 
 const log = pino({ level: 'silent' });

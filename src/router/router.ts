@@ -3,7 +3,7 @@ import type { InboundMessage } from '../channels/channel.js';
 import type { Group } from '../store/groups.js';
 import type { Store } from '../store/store.js';
 import { GroupQueue, type QueueJob, type QueueOptions } from './group-queue.js';
-import type { RunOutcome } from './group-run.js';
+import type { RunOutcome } from '../run/run.js';
 import { isTriggered } from './trigger.js';
 
 export type ReceiveResult =

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { tempHome } from '../../test/support/temp-home.js';
 import type { ToolOutcome } from '../agent/agent-loop.js';
-import type { RunContext } from '../router/group-run.js';
+import type { RunContext } from '../run/run.js';
 import { Outbox } from '../router/outbox.js';
 import type { Schedule } from '../scheduler/schedule.js';
 import type { Group } from '../store/groups.js';

@@ -3,7 +3,7 @@ import { homeChat } from '../owner/home-chat.js';
 import type { ToolOutcome } from '../agent/agent-loop.js';
 import type { ToolDefinition } from '../agent/model-provider.js';
 import { ensureGroupFolder } from '../groups/group-folder.js';
-import type { HostTools, RunContext } from '../router/group-run.js';
+import type { HostTools, RunContext } from '../run/run.js';
 import type { Outbox } from '../router/outbox.js';
 import { GROUP_NAME_PATTERN, type Group } from '../store/groups.js';
 import type { Store } from '../store/store.js';

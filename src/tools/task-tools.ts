@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RunContext } from '../router/group-run.js';
+import type { RunContext } from '../run/run.js';
 import { describeSchedule, parseSchedule } from '../scheduler/schedule.js';
 import type { Store } from '../store/store.js';
 import type { Task, TaskChange } from '../store/tasks.js';

@@ -1,0 +1,41 @@
+import { runTurn, type TurnResult } from '../agent/agent-loop.js';
+import type { ConversationMessage } from '../agent/model-provider.js';
+import { buildSystemPrompt } from '../agent/system-prompt.js';
+import { readGlobalMemory, readMemory } from '../groups/group-folder.js';
+import { cellToolDefinitions } from '../tools/cell-tools.js';
+import type { GroupRunDeps, RunContext } from './run.js';
+import { toolDispatch } from './tool-dispatch.js';
+import { turnBudget } from './turn-budget.js';
+
+/** One agent turn of a run: the group's prompt and tools, its cell grant, its budget. */
+export async function agentTurn(
+  deps: GroupRunDeps,
+  ctx: RunContext,
+  messages: ConversationMessage[],
+): Promise<TurnResult> {
+  const { settings } = deps;
+  const spec = await deps.cellSpec(ctx.group, ctx.taskId);
+  const budget = turnBudget(deps, ctx);
+  return runTurn({
+    ...(budget ? { budget } : {}),
+    provider: deps.provider,
+    system: buildSystemPrompt({
+      assistantName: settings.assistantName,
+      groupName: ctx.group.name,
+      isAdmin: ctx.group.isAdmin,
+      memory: readMemory(settings.home, ctx.group.folder),
+      globalMemory: readGlobalMemory(settings.home),
+      sessionSummary: ctx.group.sessionSummary,
+      timezone: settings.timezone,
+      now: new Date(),
+    }),
+    messages,
+    tools: [...cellToolDefinitions, ...(deps.hostTools?.definitions(ctx.group) ?? [])],
+    maxTokens: settings.maxTokens,
+    maxToolRounds: settings.maxToolRounds,
+    executeTool: toolDispatch(deps, ctx, spec),
+    // The cell starts while the first model request is in flight (after it has left: the
+    // synchronous part of a cell start must not delay the request).
+    onFirstRequest: () => setImmediate(() => deps.pool.warm(spec)),
+  });
+}

@@ -1,0 +1,64 @@
+import type { ConversationMessage } from '../agent/model-provider.js';
+import type { Group } from '../store/groups.js';
+import type { StoredMessage } from '../store/messages.js';
+import { agentTurn } from './agent-turn.js';
+import type { GroupRunDeps, RunContext, RunOutcome } from './run.js';
+
+/**
+ * A messages run answers every inbound message after the group's cursor as one user turn;
+ * its reply, history and cursor are stored in one transaction, so a failure anywhere leaves
+ * the messages pending for the next run.
+ */
+export async function runMessages(deps: GroupRunDeps, group: Group): Promise<RunOutcome> {
+  const { store, settings } = deps;
+  const pending = store.messages.pendingFor(group.id, group.cursorMessageId);
+  const last = pending.at(-1);
+  if (!last || !pending.some((m) => m.triggered)) return { ok: true, reply: null };
+
+  const startedAt = Date.now();
+  const ctx: RunContext = { group, channel: last.channel, chatId: last.chatId };
+  const userMessage: ConversationMessage = {
+    role: 'user',
+    content: [{ type: 'text', text: formatInbound(pending, group.isAdmin) }],
+  };
+  let history = store.history.load(group.id);
+  if (deps.compact) {
+    await deps.compact(group, history);
+    history = store.history.load(group.id);
+  }
+  const fresh = store.groups.byId(group.id) ?? group;
+  const turn = await agentTurn(deps, { ...ctx, group: fresh }, [...history, userMessage]);
+  const reply = turn.text || '(no reply)';
+  const messageId = store.transaction(() => {
+    store.history.append(group.id, [userMessage, ...turn.added]);
+    const id = store.messages.add({
+      groupId: group.id,
+      channel: last.channel,
+      chatId: last.chatId,
+      direction: 'out',
+      sender: 'assistant',
+      senderName: settings.assistantName,
+      text: reply,
+    }).id;
+    store.groups.advanceCursor(group.id, last.id);
+    return id;
+  });
+  void deps.outbox.flush();
+  deps.log.info(
+    {
+      group: group.name,
+      messages: pending.length,
+      toolCalls: turn.toolCalls,
+      durationMs: Date.now() - startedAt,
+      ...turn.usage,
+    },
+    'run finished',
+  );
+  return { ok: true, reply, messageId, toolCalls: turn.toolCalls };
+}
+
+/** The admin's single message goes as it is; otherwise each line names its sender. */
+function formatInbound(messages: StoredMessage[], isAdmin: boolean): string {
+  if (messages.length === 1 && messages[0] && isAdmin) return messages[0].text;
+  return messages.map((m) => `[${m.senderName}] ${m.text}`).join('\n');
+}

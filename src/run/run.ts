@@ -1,0 +1,77 @@
+import type { Logger } from 'pino';
+import type { ToolOutcome } from '../agent/agent-loop.js';
+import type {
+  ConversationMessage,
+  ModelProvider,
+  ToolDefinition,
+} from '../agent/model-provider.js';
+import type { AuditSink } from '../audit/audit-event.js';
+import type { CellPool } from '../cells/cell-pool.js';
+import type { CellSpec } from '../cells/cell-runtime.js';
+import type { BudgetLimits } from '../policy/budgets.js';
+import type { ToolGate } from '../policy/tool-gate.js';
+import type { Outbox } from '../router/outbox.js';
+import type { Group } from '../store/groups.js';
+import type { Store } from '../store/store.js';
+
+export type RunOutcome =
+  | { ok: true; reply: string; messageId: number; toolCalls: number }
+  | { ok: true; reply: null }
+  | { ok: false; kind: string; error: string; retryable: boolean };
+
+/** Who is acting: always taken from the run, never from what the model says. */
+export interface RunContext {
+  group: Group;
+  /** The chat the run answers (a task run answers the group's home chat). */
+  channel: string;
+  chatId: string;
+  taskId?: number;
+}
+
+/** Host tools offered to a group's model and run on the host. */
+export interface HostTools {
+  definitions(group: Group): ToolDefinition[];
+  /** undefined when `name` is not a host tool. Must not throw: failures are outcomes. */
+  execute(
+    ctx: RunContext,
+    name: string,
+    input: Record<string, unknown>,
+  ): Promise<ToolOutcome> | undefined;
+}
+
+export interface TaskSource {
+  byId(
+    id: number,
+  ): { id: number; groupId: number; prompt: string; contextMode: 'group' | 'isolated' } | undefined;
+}
+
+/** Keeps a group's history within budget (older turns summarised and archived). */
+export type HistoryCompactor = (group: Group, history: ConversationMessage[]) => Promise<void>;
+
+export interface GroupRunDeps {
+  store: Store;
+  provider: ModelProvider;
+  pool: CellPool;
+  outbox: Outbox;
+  /** The grant of the group's cell; a task run may narrow its egress. */
+  cellSpec: (group: Group, taskId?: number) => Promise<CellSpec>;
+  hostTools?: HostTools;
+  /** Policy check of every tool call; without one every call is allowed (tests of the loop). */
+  gate?: ToolGate;
+  /** Limits of one run (a message turn or a task run); a task's own can only be tighter. */
+  budget?: BudgetLimits;
+  taskBudget?: (taskId: number) => BudgetLimits | undefined;
+  /** Egress requests the group's proxy has made so far, for the run's egress budget. */
+  egressRequests?: (groupName: string) => number;
+  audit?: AuditSink;
+  tasks?: TaskSource;
+  compact?: HistoryCompactor;
+  log: Logger;
+  settings: {
+    home: string;
+    assistantName: string;
+    timezone: string;
+    maxTokens: number;
+    maxToolRounds: number;
+  };
+}

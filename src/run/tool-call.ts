@@ -1,0 +1,37 @@
+import type { ToolExecutor } from '../agent/agent-loop.js';
+import { RuntimeUnavailableError, type CellSpec } from '../cells/cell-runtime.js';
+import { isCellTool, validateCellToolInput } from '../tools/cell-tools.js';
+import type { GroupRunDeps, RunContext } from './run.js';
+
+/** A tool call the gate allowed: a host tool runs on the host, a cell tool in the group's cell. */
+export function toolCall(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): ToolExecutor {
+  return async (name, input) => {
+    const host = deps.hostTools?.execute(ctx, name, input);
+    if (host) return host;
+    if (!isCellTool(name)) return { output: `unknown tool: ${name}`, isError: true };
+    const valid = validateCellToolInput(name, input);
+    if (!valid.ok) return { output: valid.error, isError: true };
+    let cell;
+    try {
+      cell = await deps.pool.get(spec);
+    } catch (err) {
+      // A cell that cannot start fails this call, not the run: the model hears why.
+      const why =
+        err instanceof RuntimeUnavailableError
+          ? err.message
+          : `cell start failed: ${(err as Error).message}`;
+      if (!(err instanceof RuntimeUnavailableError)) {
+        deps.log.error({ group: spec.groupName, err }, 'cell start failed');
+      }
+      return { output: `the sandbox is unavailable: ${why}`, isError: true };
+    }
+    const startedAt = Date.now();
+    const res = await cell.call({ tool: name, input: valid.input });
+    deps.pool.touch(spec.groupName);
+    deps.log.info(
+      { group: spec.groupName, tool: name, ok: res.ok, durationMs: Date.now() - startedAt },
+      'tool call',
+    );
+    return { output: res.output, isError: !res.ok };
+  };
+}

@@ -1,0 +1,45 @@
+import type { ToolExecutor } from '../agent/agent-loop.js';
+import { fingerprint } from '../audit/canonical-json.js';
+import type { CellSpec } from '../cells/cell-runtime.js';
+import type { GroupRunDeps, RunContext } from './run.js';
+import { toolCall } from './tool-call.js';
+
+/**
+ * Every tool call of a run: the policy gate first, then the host or the cell runs it
+ * (tool-call.ts), then one audit record, whatever happened.
+ */
+export function toolDispatch(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): ToolExecutor {
+  const inner = toolCall(deps, ctx, spec);
+  return async (name, input, signal) => {
+    const startedAt = Date.now();
+    const gate = deps.gate
+      ? await deps.gate.check(
+          {
+            groupName: ctx.group.name,
+            isAdmin: ctx.group.isAdmin,
+            taskId: ctx.taskId,
+            tool: name,
+            input,
+          },
+          signal,
+        )
+      : undefined;
+    const outcome =
+      gate && !gate.allowed
+        ? { output: gate.output, isError: true }
+        : await inner(name, input, signal);
+    const rule = gate?.decision.rule;
+    deps.audit?.append({
+      type: 'tool_call',
+      group: ctx.group.name,
+      ...(ctx.taskId !== undefined ? { task: String(ctx.taskId) } : {}),
+      tool: name,
+      inputFingerprint: fingerprint(input),
+      decision: gate?.decision.effect ?? 'allow',
+      rule: rule ? `${rule.source}:${rule.line} ${rule.text}` : null,
+      outcome: gate && !gate.allowed ? 'not_run' : outcome.isError ? 'error' : 'ok',
+      durationMs: Date.now() - startedAt,
+    });
+    return outcome;
+  };
+}
