@@ -213,6 +213,7 @@ async function openOwner(
       return command.run(args, { base: assistant, out, err, live: liveHost(assistant, lock) });
     },
     chat: localChatSurface(assistant, hub, events?.emit),
+    ...(events ? { onError: (message: string) => events.emit({ type: 'error', message }) } : {}),
   };
   let control: ControlServer | undefined;
   let stopping: Promise<void> | undefined;

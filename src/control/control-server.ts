@@ -21,6 +21,8 @@ export interface ControlHandlers {
   /** Run a store command (`groups`, `tasks`, ...) here; resolves with its exit status. */
   runCommand(command: string, args: string[], out: TextOut, err: TextOut): Promise<number>;
   chat: ChatSurface;
+  /** Told when a request failed in the host (a bug or broken infrastructure, not bad input). */
+  onError?: (message: string) => void;
 }
 
 /** The longest a unix socket path may be (sun_path, with its NUL). */
@@ -120,6 +122,7 @@ export class ControlServer {
           )
           .catch((err: unknown) => {
             log.error({ err }, 'control request failed');
+            handlers.onError?.(`control request failed: ${(err as Error).message}`);
             refuse(`the host could not do that: ${(err as Error).message}`);
           });
       },
