@@ -14,6 +14,7 @@ import { parseStartArgs, start, startCli } from './cli/start.js';
 import { statusCli } from './cli/status.js';
 import { tasksCli } from './cli/tasks.js';
 import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from './config.js';
+import { HostGoneError } from './control/control-client.js';
 import { ControlServer, type ControlHandlers } from './control/control-server.js';
 import { DataDirLock } from './control/data-dir-lock.js';
 import { alreadyRunningMessage, busyMessage, ownDataDir } from './control/data-dir-owner.js';
@@ -118,6 +119,10 @@ async function main(argv: string[]): Promise<number> {
       return command.needs === 'store'
         ? await client.run(command.name, rest, stdout, stderr)
         : await command.run(rest, client.chatSurface(), { stdin: process.stdin, stdout, stderr });
+    } catch (err) {
+      if (!(err instanceof HostGoneError)) throw err;
+      stderr.write(`nanocell: ${err.message} (the host stopped?); try again\n`);
+      return 1;
     } finally {
       client.close();
     }

@@ -46,13 +46,22 @@ async function chat(args: string[], surface: ChatSurface, io: ChatCommandIo): Pr
     `nanocell: talking to ${name} in group "${group}" (cells: ${session.runtimeName}). /quit to leave.\n`,
   );
   const rl = readline.createInterface({ input: io.stdin, terminal: false });
+  let endedBy: string | undefined;
+  void session.ended.then((why) => {
+    endedBy = why;
+    rl.close();
+  });
   try {
     io.stdout.write('you> ');
     for await (const line of rl) {
       const text = line.trim();
       if (text === '/quit' || text === '/exit') break;
       if (text !== '') {
-        const result = await session.say(text);
+        const result = await session.say(text).catch((err: unknown) => {
+          endedBy ??= (err as Error).message;
+          return undefined;
+        });
+        if (!result) break;
         if (result.kind === 'refused') io.stderr.write(`nanocell: ${result.reason}\n`);
         else if (result.kind === 'failed') io.stderr.write(`nanocell: ${result.error}\n`);
       }
@@ -61,6 +70,12 @@ async function chat(args: string[], surface: ChatSurface, io: ChatCommandIo): Pr
   } finally {
     rl.close();
     session.close();
+  }
+  if (endedBy !== undefined) {
+    io.stderr.write(
+      `nanocell: the chat ended: ${endedBy}. Start the host again (./nanocell start) and reopen the chat.\n`,
+    );
+    return 1;
   }
   return 0;
 }

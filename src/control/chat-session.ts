@@ -10,6 +10,8 @@ export interface ChatSession {
   readonly groupName: string;
   readonly runtimeName: string;
   readonly assistantName: string;
+  /** Resolves with why, when the other side ended the session (the host stopped). */
+  readonly ended: Promise<string>;
   /** One message from the owner; resolves once it is answered (or refused, or only stored). */
   say(text: string): Promise<SayResult>;
   close(): void;

@@ -23,9 +23,13 @@ export class ControlClient {
   private readonly frames: HostFrame[] = [];
   private waiter: (() => void) | undefined;
   private gone: Error | undefined;
+  private closing = false;
   private sink: ChatSink | undefined;
+  private readonly goneSignal: Promise<string>;
+  private onGone: (why: string) => void = () => {};
 
   private constructor(private readonly socket: net.Socket) {
+    this.goneSignal = new Promise((resolve) => (this.onGone = resolve));
     const splitter = new LineSplitter(
       MAX_HOST_FRAME_BYTES,
       (line) => {
@@ -50,7 +54,9 @@ export class ControlClient {
     socket.on('error', (err) =>
       this.fail(new HostGoneError(`the host connection failed: ${err.message}`)),
     );
-    socket.on('close', () => this.fail(new HostGoneError('the host closed the connection')));
+    socket.on('close', () =>
+      this.fail(new HostGoneError(this.closing ? 'closed' : 'the host closed the connection')),
+    );
   }
 
   /** Connects to the owner's socket; undefined when nothing listens there. */
@@ -97,6 +103,7 @@ export class ControlClient {
             groupName: frame.group,
             runtimeName: frame.runtime,
             assistantName: frame.assistant,
+            ended: this.goneSignal,
             say: async (text): Promise<SayResult> => {
               const id = nextId++;
               this.request({ type: 'say', id, text });
@@ -114,6 +121,7 @@ export class ControlClient {
   }
 
   close(): void {
+    this.closing = true;
     this.socket.end();
   }
 
@@ -139,6 +147,7 @@ export class ControlClient {
 
   private fail(err: Error): void {
     this.gone ??= err;
+    this.onGone(this.gone.message);
     this.socket.destroy();
     this.wake();
   }

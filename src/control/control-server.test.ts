@@ -25,6 +25,7 @@ function echoSurface(): ChatSurface & { said: string[] } {
           groupName: group,
           runtimeName: 'fake',
           assistantName: 'Andy',
+          ended: new Promise<string>(() => {}),
           async say(text) {
             said.push(text);
             sink(group, `echo: ${text}`);
@@ -57,6 +58,7 @@ describe('ControlServer and ControlClient', () => {
   const handlers = (): ControlHandlers => ({
     async runCommand(command, args, out, err) {
       commands.push({ command, args });
+      if (command === 'crash') throw new Error('disk on fire');
       if (command === 'fail') {
         err.write('bad things\n');
         return 1;
@@ -65,12 +67,15 @@ describe('ControlServer and ControlClient', () => {
       return 0;
     },
     chat: surface,
+    onError: (message) => errors.push(message),
   });
+  const errors: string[] = [];
 
   beforeEach(async () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanocell-ctl-'));
     surface = echoSurface();
     commands.length = 0;
+    errors.length = 0;
     server = await ControlServer.listen(home, handlers(), log);
   });
   afterEach(async () => {
@@ -117,6 +122,23 @@ describe('ControlServer and ControlClient', () => {
     expect(shown).toEqual(['main: echo: hello']);
     expect(surface.said).toEqual(['hello']);
     opened.session.close();
+  });
+
+  it('tells the client and the owner when a request fails inside the host', async () => {
+    const client = (await ControlClient.connect(home))!;
+    const err = text();
+    expect(await client.run('crash', [], text(), err)).toBe(1);
+    expect(err.get()).toBe('nanocell: the host could not do that: disk on fire\n');
+    expect(errors).toEqual(['control request failed: disk on fire']);
+  });
+
+  it('ends an attached chat when the host stops, saying so', async () => {
+    const client = (await ControlClient.connect(home))!;
+    const opened = await client.chatSurface().open(undefined, () => {});
+    if (!opened.ok) throw new Error(opened.error);
+    await server!.close();
+    server = undefined;
+    expect(await opened.session.ended).toBe('the host closed the connection');
   });
 
   it('passes a refusal to open a chat back as a result', async () => {

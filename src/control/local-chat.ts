@@ -28,6 +28,8 @@ export function localChatSurface(
         groupName: group.name,
         runtimeName: assistant.pool.runtimeName,
         assistantName: assistant.config.assistantName,
+        // This process is the owner: nobody else can end the session.
+        ended: new Promise<string>(() => {}),
         async say(text): Promise<SayResult> {
           const received = assistant.router.receive({
             channel: 'terminal',

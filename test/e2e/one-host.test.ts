@@ -236,6 +236,17 @@ describe('one host, many surfaces', () => {
     expect(status.stdout).toContain(`host: running (pid ${host.child.pid}`);
   });
 
+  it('ends an attached terminal chat with a clear message when the host stops', async () => {
+    host = await startHost(env);
+    const terminal = session(['chat']);
+    await terminal.waitFor(/talking to Andy/);
+    await host.stop();
+    host = undefined;
+    expect(await terminal.exited).toBe(1);
+    expect(terminal.stderr()).toContain('nanocell: the chat ended: the host closed the connection');
+    expect(terminal.stderr()).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
   it('prints only the address with --quiet', async () => {
     host = await startHost(env, ['start', '--quiet']);
     model.enqueue(reply().text('quiet answer'));
