@@ -15,8 +15,12 @@ import { statusCli } from './cli/status.js';
 import { tasksCli } from './cli/tasks.js';
 import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from './config.js';
 import { HostGoneError } from './control/control-client.js';
-import { ControlServer, type ControlHandlers } from './control/control-server.js';
-import { DataDirLock } from './control/data-dir-lock.js';
+import {
+  ControlServer,
+  ControlSocketError,
+  type ControlHandlers,
+} from './control/control-server.js';
+import { DataDirLock, DataDirLockError } from './control/data-dir-lock.js';
 import { alreadyRunningMessage, busyMessage, ownDataDir } from './control/data-dir-owner.js';
 import { formatHostEvent, HostEvents } from './control/host-events.js';
 import { localChatSurface } from './control/local-chat.js';
@@ -266,6 +270,10 @@ process.umask(0o077);
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    if (err instanceof DataDirLockError || err instanceof ControlSocketError) {
+      process.stderr.write(`nanocell: ${err.message}\n`);
+      process.exit(1);
+    }
     process.stderr.write(`nanocell: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exit(1);
   },

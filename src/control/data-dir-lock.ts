@@ -37,6 +37,9 @@ export function lockInfoPath(home: string): string {
  * lock to clean up and no race between two starters. Sockets are close-on-exec, so cells
  * started by the holder do not inherit it. `lock.json` beside the data only says who holds it.
  */
+/** The lock cannot be taken on this system at all (not a busy lock: that is a result). */
+export class DataDirLockError extends Error {}
+
 export class DataDirLock {
   private constructor(
     private readonly server: net.Server,
@@ -45,6 +48,11 @@ export class DataDirLock {
   ) {}
 
   static async acquire(home: string, command: string): Promise<LockResult> {
+    if (process.platform !== 'linux') {
+      throw new DataDirLockError(
+        `the data dir lock uses Linux abstract sockets, which ${process.platform} does not have; nanocell's host runs on Linux only for now`,
+      );
+    }
     const server = net.createServer((socket) => socket.destroy());
     const name = lockName(home);
     const bound = await new Promise<boolean>((resolve, reject) => {
