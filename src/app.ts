@@ -18,6 +18,7 @@ import { AssistantHostTools, HOST_TOOL_NAMES } from './tools/host-tools.js';
 import { Approvals } from './policy/approvals.js';
 import { approvalReplyHandler } from './owner/approval-reply.js';
 import { OwnerNotifier } from './owner/owner-notifier.js';
+import { PolicyChangeAudit } from './policy/policy-change-audit.js';
 import type { HostEventSink } from './control/host-events.js';
 import { ToolGate } from './policy/tool-gate.js';
 import { taskTools } from './tools/task-tools.js';
@@ -53,6 +54,8 @@ export interface Assistant extends Base {
   adminGroup: Group;
   /** Sends what is meant for the owner to every surface the owner is on. */
   owner: OwnerNotifier;
+  /** Audits each change to the policy files once (shared by the gate and the host's watcher). */
+  policyAudit: PolicyChangeAudit;
   /** Run `fn` (in reverse order of registration) when the assistant shuts down. */
   onShutdown(fn: () => Promise<void> | void): void;
   shutdown(): Promise<void>;
@@ -194,7 +197,9 @@ export async function openAssistant(
     adminGroupId: adminGroup.id,
     assistantName: config.assistantName,
   });
+  const policyAudit = new PolicyChangeAudit(path.join(config.configDir, 'policy'), base.audit);
   const gate = new ToolGate({
+    policyAudit,
     policyDir: path.join(config.configDir, 'policy'),
     hostTools: HOST_TOOL_NAMES,
     approvals,
@@ -268,6 +273,7 @@ export async function openAssistant(
     outbox,
     adminGroup,
     owner: ownerSurfaces,
+    policyAudit,
     onShutdown: (fn) => hooks.push(fn),
     shutdown: () => {
       stopping ??= (async () => {

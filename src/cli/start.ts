@@ -7,6 +7,7 @@ import type { InboundMessage } from '../channels/channel.js';
 import { WebChannel } from '../channels/web/web-channel.js';
 import type { DataDirLock } from '../control/data-dir-lock.js';
 import type { HostEventSink } from '../control/host-events.js';
+import { watchPolicyDir } from '../control/policy-watch.js';
 import { OutcomeReport } from '../owner/outcome-report.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import type { CliCommand, TextOut } from './command.js';
@@ -134,6 +135,14 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
   });
   scheduler.start(config.schedulerTickMs);
   assistant.onShutdown(() => scheduler.stop());
+
+  const unwatch = watchPolicyDir(
+    path.join(config.configDir, 'policy'),
+    assistant.policyAudit,
+    deps.events,
+    log,
+  );
+  assistant.onShutdown(unwatch);
 
   outbox.start(1000);
   for (const groupId of store.messages.groupsWithPendingWork()) {

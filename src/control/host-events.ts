@@ -12,6 +12,7 @@ export type HostEvent =
       via: string;
     }
   | { type: 'task_ran'; group: string; taskId: number; ok: boolean; error?: string }
+  | { type: 'policy_changed'; file: string }
   | { type: 'error'; message: string };
 
 export type HostEventSink = (event: HostEvent) => void;
@@ -44,6 +45,8 @@ export function formatHostEvent(event: HostEvent, at: Date): string {
       return event.ok
         ? `${time} task #${event.taskId} ran: ${event.group}`
         : `${time} task #${event.taskId} failed: ${event.group}: ${cut(event.error ?? 'unknown error')}`;
+    case 'policy_changed':
+      return `${time} policy changed: ${cut(event.file)} (audited)`;
     case 'error':
       return `${time} error: ${cut(event.message)}`;
   }

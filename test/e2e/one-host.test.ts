@@ -247,6 +247,17 @@ describe('one host, many surfaces', () => {
     expect(terminal.stderr()).not.toMatch(/\bat .*\.js:\d+/);
   });
 
+  it('audits a change to a policy file when it happens, while the host runs', async () => {
+    host = await startHost(env);
+    const file = path.join(env.NANOCELL_CONFIG_DIR!, 'policy', 'groups', 'family.policy');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, 'deny bash command="rm *"\n');
+    await host.waitForLine(/policy changed: groups\/family\.policy \(audited\)/);
+    const tail = await runCli(['audit', 'tail', '-n', '20'], env);
+    expect(tail.stdout).toMatch(/policy_change .*groups\/family\.policy/);
+    expect(model.requests).toHaveLength(0);
+  });
+
   it('prints only the address with --quiet', async () => {
     host = await startHost(env, ['start', '--quiet']);
     model.enqueue(reply().text('quiet answer'));
