@@ -158,7 +158,13 @@ async function main(argv: string[]): Promise<number> {
 async function runHost(config: Config, args: string[]): Promise<number> {
   const options = parseStartArgs(args);
   if (typeof options === 'string') throw new Error(options); // checked in main
-  const locked = await DataDirLock.acquire(config.home, 'start');
+  let locked = await DataDirLock.acquire(config.home, 'start');
+  // A store command (`groups add` ...) holds the data dir only for a moment: wait it out.
+  const deadline = Date.now() + 5000;
+  while (!locked.ok && !isLongLived(locked.holder?.command) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    locked = await DataDirLock.acquire(config.home, 'start');
+  }
   if (!locked.ok) {
     process.stderr.write(`nanocell: ${alreadyRunningMessage(config.home, locked.holder)}\n`);
     return 1;
@@ -247,6 +253,11 @@ async function openOwner(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   return { assistant, hub, stop };
+}
+
+/** Holders that keep the data dir until someone stops them (unknown counts as long-lived). */
+function isLongLived(command: string | undefined): boolean {
+  return command === undefined || command === 'start' || command === 'chat' || command === 'ask';
 }
 
 function liveHost(assistant: Assistant, lock: DataDirLock): LiveHost {
