@@ -243,6 +243,7 @@ export async function openAssistant(
     assistantName: config.assistantName,
     approvalReply: approvalReplyHandler({
       approvals,
+      owner: ownerSurfaces,
       outbox,
       assistantName: config.assistantName,
       ...(options.events ? { events: options.events } : {}),

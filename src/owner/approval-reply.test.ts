@@ -9,9 +9,21 @@ describe('approval replies', () => {
   let approvals: Approvals;
   let sent: Array<{ channel: string; chatId: string; text: string }>;
   let events: HostEvent[];
+  let told: Array<{ text: string; skipsWebOwner: boolean; skipsTerminal: boolean }>;
   const handler = () =>
     approvalReplyHandler({
       approvals,
+      owner: {
+        notify: (text, except) => {
+          const skip = typeof except === 'function' ? except : () => false;
+          told.push({
+            text,
+            skipsWebOwner: skip({ channel: 'web', chatId: 'owner' }),
+            skipsTerminal: skip({ channel: 'terminal', chatId: 'main' }),
+          });
+          return [];
+        },
+      },
       outbox: {
         send: (_g, channel, chatId, text) => sent.push({ channel, chatId, text }),
       },
@@ -24,6 +36,7 @@ describe('approval replies', () => {
     approvals = new Approvals({ store: store.approvals, ttlMs: 60_000 });
     sent = [];
     events = [];
+    told = [];
   });
   afterEach(() => store.close());
 
@@ -48,6 +61,14 @@ describe('approval replies', () => {
     expect(sent).toEqual([
       { channel: 'terminal', chatId: 'family', text: `Approved: bash for family (${code}).` },
     ]);
+    // The owner's other surfaces (not the terminals, which show the reply) hear it was answered.
+    expect(told).toEqual([
+      {
+        text: `Answered on terminal: Approved: bash for family (${code}).`,
+        skipsWebOwner: false,
+        skipsTerminal: true,
+      },
+    ]);
     expect(events).toEqual([
       {
         type: 'approval_answered',
@@ -66,6 +87,7 @@ describe('approval replies', () => {
     const second = handler()(admin(), msg('terminal', 'main', `yes ${code}`));
     expect(second).toMatchObject({ reply: `approval ${code} was already answered (no)` });
     expect(events.map((e) => e.type)).toEqual(['approval_answered']);
+    expect(told).toHaveLength(1);
   });
 
   it('ignores a code typed by anyone in a shared web chat: only the owner answers', () => {

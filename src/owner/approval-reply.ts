@@ -4,9 +4,12 @@ import { parseApprovalReply } from '../policy/approval-message.js';
 import { APPROVAL_CODE_ALPHABET, type Approvals } from '../policy/approvals.js';
 import type { RunOutcome } from '../run/run.js';
 import type { Group } from '../store/groups.js';
+import type { OwnerNotifier } from './owner-notifier.js';
 
 export interface ApprovalReplyDeps {
   approvals: Pick<Approvals, 'answer'>;
+  /** The owner's other surfaces hear that the question they were shown is answered. */
+  owner?: Pick<OwnerNotifier, 'notify'>;
   outbox: {
     send(
       groupId: number,
@@ -48,6 +51,11 @@ export function approvalReplyHandler(
       ? `${parsed.answer === 'yes' ? 'Approved' : 'Denied'}: ${result.approval.tool} for ${result.approval.groupName} (${result.approval.code}).`
       : result.reason;
     if (result.ok) {
+      // Not on the channel it came from: that surface shows the reply below already.
+      deps.owner?.notify(
+        `Answered on ${message.channel}: ${reply}`,
+        (chat) => chat.channel === message.channel,
+      );
       deps.events?.({
         type: 'approval_answered',
         group: result.approval.groupName,

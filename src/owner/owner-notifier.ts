@@ -30,11 +30,18 @@ export class OwnerNotifier {
     return this.deps.store.groups.chatsOf(this.deps.adminGroupId);
   }
 
-  /** Send `text` to each of the owner's chats but `except` (which already has it). */
-  notify(text: string, except?: ChatRef): number[] {
+  /**
+   * Send `text` to each of the owner's chats but those already showing it: `except`, one
+   * chat, or every chat `except` says yes to.
+   */
+  notify(text: string, except?: ChatRef | ((chat: ChatRef) => boolean)): number[] {
     const { outbox, adminGroupId, assistantName } = this.deps;
+    const skip =
+      typeof except === 'function'
+        ? except
+        : (c: ChatRef) => !!except && c.channel === except.channel && c.chatId === except.chatId;
     return this.chats()
-      .filter((c) => !except || c.channel !== except.channel || c.chatId !== except.chatId)
+      .filter((c) => !skip(c))
       .map((c) => outbox.send(adminGroupId, c.channel, c.chatId, text, assistantName));
   }
 

@@ -151,6 +151,10 @@ describe('one host, many surfaces', () => {
       new RegExp(`approval answered: yes ${code} for family write_file \\(from terminal:main\\)`),
     );
 
+    // The owner's web chat, which showed the question too, hears that it was answered.
+    expect(await events.next('owner')).toBe(
+      `Answered on terminal: Approved: write_file for family (${code}).`,
+    );
     // A second answer, from another surface, counts for nothing.
     await host.post('owner', `no ${code}`);
     expect(await events.next('owner')).toBe(`approval ${code} was already answered (yes)`);
