@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { escapeForTerminal } from '../channels/terminal-escape.js';
 import type { ChatSurface } from '../control/chat-session.js';
 import type { ChatCommandIo, CliCommand } from './command.js';
 
@@ -34,10 +35,10 @@ async function ask(args: string[], surface: ChatSurface, io: ChatCommandIo): Pro
   // Only this chat's messages: stdout is the reply (scripts read it), not the owner's other news.
   let group: string | undefined = parsed.group;
   const opened = await surface.open(parsed.group, (chatId, text) => {
-    if (group === undefined || chatId === group) io.stdout.write(`${text}\n`);
+    if (group === undefined || chatId === group) io.stdout.write(`${escapeForTerminal(text)}\n`);
   });
   if (!opened.ok) {
-    io.stderr.write(`nanocell: ${opened.error}\n`);
+    io.stderr.write(`nanocell: ${escapeForTerminal(opened.error)}\n`);
     return 2;
   }
   group = opened.session.groupName;
@@ -45,14 +46,14 @@ async function ask(args: string[], surface: ChatSurface, io: ChatCommandIo): Pro
     const result = await opened.session.say(parsed.text);
     switch (result.kind) {
       case 'refused':
-        io.stderr.write(`nanocell: ${result.reason}\n`);
+        io.stderr.write(`nanocell: ${escapeForTerminal(result.reason)}\n`);
         return 1;
       case 'stored':
         io.stderr.write(`nanocell: ${result.note}\n`);
         return 0;
       case 'failed':
         io.stderr.write(
-          `nanocell: ${result.error}\n(your message is saved and will be answered with the next one)\n`,
+          `nanocell: ${escapeForTerminal(result.error)}\n(your message is saved and will be answered with the next one)\n`,
         );
         return 1;
       case 'answered':

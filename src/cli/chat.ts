@@ -1,5 +1,6 @@
 import readline from 'node:readline';
 import { parseArgs } from 'node:util';
+import { escapeForTerminal } from '../channels/terminal-escape.js';
 import type { ChatSurface } from '../control/chat-session.js';
 import type { ChatCommandIo, CliCommand } from './command.js';
 
@@ -32,11 +33,12 @@ async function chat(args: string[], surface: ChatSurface, io: ChatCommandIo): Pr
   let group = parsed.group ?? '';
   let name = 'assistant';
   const opened = await surface.open(parsed.group, (chatId, text) => {
-    const from = chatId === group ? '' : `[${chatId}] `;
-    io.stdout.write(`${from}${name}: ${text}\n`);
+    // What the model or a chat member wrote cannot drive the terminal (escape sequences).
+    const from = chatId === group ? '' : `[${escapeForTerminal(chatId, { singleLine: true })}] `;
+    io.stdout.write(`${from}${name}: ${escapeForTerminal(text)}\n`);
   });
   if (!opened.ok) {
-    io.stderr.write(`nanocell: ${opened.error}\n`);
+    io.stderr.write(`nanocell: ${escapeForTerminal(opened.error)}\n`);
     return 2;
   }
   const { session } = opened;
@@ -62,8 +64,11 @@ async function chat(args: string[], surface: ChatSurface, io: ChatCommandIo): Pr
           return undefined;
         });
         if (!result) break;
-        if (result.kind === 'refused') io.stderr.write(`nanocell: ${result.reason}\n`);
-        else if (result.kind === 'failed') io.stderr.write(`nanocell: ${result.error}\n`);
+        if (result.kind === 'refused') {
+          io.stderr.write(`nanocell: ${escapeForTerminal(result.reason)}\n`);
+        } else if (result.kind === 'failed') {
+          io.stderr.write(`nanocell: ${escapeForTerminal(result.error)}\n`);
+        }
       }
       io.stdout.write('you> ');
     }

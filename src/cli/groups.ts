@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Base } from '../app.js';
 import { ensureGroupFolder } from '../groups/group-folder.js';
+import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { checkGroupMounts } from '../groups/group-mounts.js';
 import type { CliCommand, TextOut } from './command.js';
 
@@ -34,8 +35,10 @@ export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: T
       for (const g of store.groups.list()) {
         const chats = store.groups.chatsOf(g.id).map((c) => `${c.channel}:${c.chatId}`);
         const tasks = store.tasks.listForGroup(g.id).filter((t) => t.status === 'active').length;
+        // The trigger and chat ids may come from the model (register_group): one line, escaped.
+        const shown = (text: string) => escapeForTerminal(text, { singleLine: true });
         out.write(
-          `${g.name}\t${trig(g)}\tchats: ${chats.join(', ') || '-'}\tactive tasks: ${tasks}\n`,
+          `${g.name}\t${shown(trig(g))}\tchats: ${shown(chats.join(', ') || '-')}\tactive tasks: ${tasks}\n`,
         );
       }
       return 0;

@@ -1,4 +1,5 @@
 import type { Base } from '../app.js';
+import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { describeSchedule } from '../scheduler/schedule.js';
 import type { CliCommand, LiveHost, TextOut } from './command.js';
 
@@ -31,9 +32,9 @@ export function statusCommand(base: Base, out: TextOut, live: LiveHost | undefin
   out.write(upcoming.length ? 'next task runs:\n' : 'next task runs: none\n');
   for (const t of upcoming) {
     const group = store.groups.byId(t.groupId)?.name ?? `#${t.groupId}`;
-    out.write(
-      `  ${t.nextRunAt}  #${t.id} [${group}] ${describeSchedule(t.schedule)}: ${t.prompt.slice(0, 60)}\n`,
-    );
+    // The prompt may come from a model: one line, no control sequences.
+    const line = `  ${t.nextRunAt}  #${t.id} [${group}] ${describeSchedule(t.schedule)}: ${t.prompt.slice(0, 60)}`;
+    out.write(`${escapeForTerminal(line, { singleLine: true })}\n`);
   }
   return 0;
 }

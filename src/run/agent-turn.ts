@@ -5,7 +5,7 @@ import { readGlobalMemory, readMemory } from '../groups/group-folder.js';
 import { cellToolDefinitions } from '../tools/cell-tools.js';
 import type { GroupRunDeps, RunContext } from './run.js';
 import { toolDispatch } from './tool-dispatch.js';
-import { turnBudget } from './turn-budget.js';
+import { openEgressRun, turnBudget } from './turn-budget.js';
 
 /** One agent turn of a run: the group's prompt and tools, its cell grant, its budget. */
 export async function agentTurn(
@@ -15,7 +15,8 @@ export async function agentTurn(
 ): Promise<TurnResult> {
   const { settings } = deps;
   const spec = await deps.cellSpec(ctx.group, ctx.taskId);
-  const budget = turnBudget(deps, ctx);
+  const egress = openEgressRun(deps, ctx);
+  const budget = turnBudget(deps, ctx, egress);
   return runTurn({
     ...(budget ? { budget } : {}),
     provider: deps.provider,
@@ -37,5 +38,5 @@ export async function agentTurn(
     // The cell starts while the first model request is in flight (after it has left: the
     // synchronous part of a cell start must not delay the request).
     onFirstRequest: () => setImmediate(() => deps.pool.warm(spec)),
-  });
+  }).finally(() => egress?.end());
 }

@@ -39,6 +39,13 @@ export interface HostTools {
   ): Promise<ToolOutcome> | undefined;
 }
 
+/** One run's egress as the proxy counts it (requests refused for budget included). */
+export interface EgressRun {
+  usage(): { requests: number; overBudget: number };
+  /** From now on the run's cell gets nothing out. */
+  end(): void;
+}
+
 export interface TaskSource {
   byId(
     id: number,
@@ -61,8 +68,12 @@ export interface GroupRunDeps {
   /** Limits of one run (a message turn or a task run); a task's own can only be tighter. */
   budget?: BudgetLimits;
   taskBudget?: (taskId: number) => BudgetLimits | undefined;
-  /** Egress requests the group's proxy has made so far, for the run's egress budget. */
-  egressRequests?: (groupName: string) => number;
+  /** Opens the group's egress for one run; its requests are counted live against the run. */
+  beginEgressRun?: (
+    groupName: string,
+    identity: { runId: string; taskId?: string | undefined },
+    limits: { maxRequests?: number },
+  ) => EgressRun;
   audit?: AuditSink;
   tasks?: TaskSource;
   compact?: HistoryCompactor;

@@ -1,25 +1,50 @@
+import crypto from 'node:crypto';
 import type { TurnInput } from '../agent/agent-loop.js';
 import { Budget, type BudgetLimits } from '../policy/budgets.js';
-import type { GroupRunDeps, RunContext } from './run.js';
+import type { EgressRun, GroupRunDeps, RunContext } from './run.js';
+
+/** The limits of one turn: the host's, tightened by a task's own; undefined when none. */
+function turnLimits(deps: GroupRunDeps, ctx: RunContext): BudgetLimits | undefined {
+  const own = ctx.taskId !== undefined ? deps.taskBudget?.(ctx.taskId) : undefined;
+  return deps.budget ? tighter(deps.budget, own) : undefined;
+}
+
+/**
+ * Opens the group's egress for this run, under a fresh run id: the proxy counts the run's
+ * requests and refuses past its limit at once, inside a tool call, and audits each under the
+ * run and task. The caller ends it when the turn is over.
+ */
+export function openEgressRun(deps: GroupRunDeps, ctx: RunContext): EgressRun | undefined {
+  const limit = turnLimits(deps, ctx)?.egressRequests;
+  return deps.beginEgressRun?.(
+    ctx.group.name,
+    { runId: crypto.randomBytes(8).toString('hex'), taskId: ctx.taskId?.toString() },
+    limit !== undefined ? { maxRequests: limit } : {},
+  );
+}
 
 /**
  * The budget checks of one turn: the host's limits, tightened by a task's own; undefined
  * when the host sets none.
  */
-export function turnBudget(deps: GroupRunDeps, ctx: RunContext): TurnInput['budget'] {
+export function turnBudget(
+  deps: GroupRunDeps,
+  ctx: RunContext,
+  egress?: EgressRun,
+): TurnInput['budget'] {
   const subject = ctx.taskId !== undefined ? `task #${ctx.taskId}` : 'this turn';
-  const own = ctx.taskId !== undefined ? deps.taskBudget?.(ctx.taskId) : undefined;
-  const limits = deps.budget ? tighter(deps.budget, own) : undefined;
+  const limits = turnLimits(deps, ctx);
   if (!limits) return undefined;
   const budget = new Budget(limits, { subject });
   const spent = (r: { ok: true } | { ok: false; reason: string }) => (r.ok ? undefined : r.reason);
-  // Egress is counted by the proxy; each check charges what it did since the last one.
-  let egressSeen = deps.egressRequests?.(ctx.group.name) ?? 0;
+  // Each check charges what the run's egress did since the last one, refusals for budget
+  // included, so going over stops the run.
+  let egressSeen = 0;
   const chargeEgress = () => {
-    if (!deps.egressRequests) return undefined;
-    const now = deps.egressRequests(ctx.group.name);
-    const delta = Math.max(0, now - egressSeen);
-    egressSeen = now;
+    if (!egress) return undefined;
+    const { requests, overBudget } = egress.usage();
+    const delta = Math.max(0, requests + overBudget - egressSeen);
+    egressSeen = requests + overBudget;
     return spent(budget.charge('egressRequests', delta));
   };
   return {
