@@ -25,6 +25,7 @@ import { alreadyRunningMessage, busyMessage, ownDataDir } from './control/data-d
 import { formatHostEvent, HostEvents } from './control/host-events.js';
 import { localChatSurface } from './control/local-chat.js';
 import { TerminalHub } from './control/terminal-hub.js';
+import { QuotaError } from './groups/group-quota.js';
 
 const COMMANDS: readonly CliCommand[] = [
   startCli,
@@ -210,7 +211,7 @@ async function openOwner(
   } catch (err) {
     base.close();
     await lock.release();
-    if (err instanceof RuntimeUnavailableError) {
+    if (err instanceof RuntimeUnavailableError || err instanceof QuotaError) {
       process.stderr.write(`nanocell: ${err.message}\n`);
       return 1;
     }

@@ -6,7 +6,8 @@ import { fingerprint } from '../audit/canonical-json.js';
 import { formatApprovalRequest } from './approval-message.js';
 import type { Approval } from '../store/approvals.js';
 import type { Approvals } from './approvals.js';
-import { decide } from './decide.js';
+import type { PathMount } from '../fs/resolve-cell-path.js';
+import { decideOnResolvedPath } from './path-decision.js';
 import { callFingerprint } from './fingerprint.js';
 import { loadPolicy, policySources } from './load-policy.js';
 import { PolicyChangeAudit } from './policy-change-audit.js';
@@ -18,6 +19,8 @@ export interface GateCall {
   taskId?: number | undefined;
   tool: string;
   input: Record<string, unknown>;
+  /** The cell's mounts: path rules are judged on where a path really leads in them. */
+  mounts?: readonly PathMount[] | undefined;
 }
 
 export type GateResult =
@@ -76,7 +79,7 @@ export class ToolGate {
       );
       return { allowed: false, decision, output: `Denied: ${decision.reason}.` };
     }
-    const decision = decide(
+    const decision = decideOnResolvedPath(
       {
         groupName: call.groupName,
         isAdmin: call.isAdmin,
@@ -85,6 +88,7 @@ export class ToolGate {
         input: call.input,
       },
       loaded.layers,
+      call.mounts ?? [],
     );
     if (decision.effect === 'allow') return { allowed: true, decision };
     if (decision.effect === 'deny') {
