@@ -5,7 +5,7 @@ import { readGlobalMemory, readMemory } from '../groups/group-folder.js';
 import { cellToolDefinitions } from '../tools/cell-tools.js';
 import type { GroupRunDeps, RunContext } from './run.js';
 import { toolDispatch } from './tool-dispatch.js';
-import { turnBudget } from './turn-budget.js';
+import { runBudgetFor, turnBudget } from './turn-budget.js';
 
 /** One agent turn of a run: the group's prompt and tools, its cell grant, its budget. */
 export async function agentTurn(
@@ -15,27 +15,32 @@ export async function agentTurn(
 ): Promise<TurnResult> {
   const { settings } = deps;
   const spec = await deps.cellSpec(ctx.group, ctx.taskId);
-  const budget = turnBudget(deps, ctx);
-  return runTurn({
-    ...(budget ? { budget } : {}),
-    provider: deps.provider,
-    system: buildSystemPrompt({
-      assistantName: settings.assistantName,
-      groupName: ctx.group.name,
-      isAdmin: ctx.group.isAdmin,
-      memory: readMemory(settings.home, ctx.group.folder),
-      globalMemory: readGlobalMemory(settings.home),
-      sessionSummary: ctx.group.sessionSummary,
-      timezone: settings.timezone,
-      now: new Date(),
-    }),
-    messages,
-    tools: [...cellToolDefinitions, ...(deps.hostTools?.definitions(ctx.group) ?? [])],
-    maxTokens: settings.maxTokens,
-    maxToolRounds: settings.maxToolRounds,
-    executeTool: toolDispatch(deps, ctx, spec),
-    // The cell starts while the first model request is in flight (after it has left: the
-    // synchronous part of a cell start must not delay the request).
-    onFirstRequest: () => setImmediate(() => deps.pool.warm(spec)),
-  });
+  const budget = runBudgetFor(deps, ctx);
+  try {
+    return await runTurn({
+      budget: turnBudget(deps, ctx, budget),
+      onEvent: (event) => deps.onEvent?.(ctx, event),
+      provider: deps.provider,
+      system: buildSystemPrompt({
+        assistantName: settings.assistantName,
+        groupName: ctx.group.name,
+        isAdmin: ctx.group.isAdmin,
+        memory: readMemory(settings.home, ctx.group.folder),
+        globalMemory: readGlobalMemory(settings.home),
+        sessionSummary: ctx.group.sessionSummary,
+        timezone: settings.timezone,
+        now: new Date(),
+      }),
+      messages,
+      tools: [...cellToolDefinitions, ...(deps.hostTools?.definitions(ctx.group) ?? [])],
+      maxTokens: settings.maxTokens,
+      maxToolRounds: settings.maxToolRounds,
+      executeTool: toolDispatch(deps, ctx, spec),
+      // The cell starts while the first model request is in flight (after it has left: the
+      // synchronous part of a cell start must not delay the request).
+      onFirstRequest: () => setImmediate(() => deps.pool.warm(spec)),
+    });
+  } finally {
+    budget.dispose();
+  }
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ToolOutcome } from '../agent/agent-loop.js';
+import type { ToolOutcome, TurnEvent } from '../agent/agent-loop.js';
 import type {
   ConversationMessage,
   ModelProvider,
@@ -66,6 +66,11 @@ export interface GroupRunDeps {
   audit?: AuditSink;
   tasks?: TaskSource;
   compact?: HistoryCompactor;
+  /**
+   * Told what happens in a run as it happens (text deltas, tools starting and ending), for
+   * channels that show partial replies. Must not throw; the stored reply is what counts.
+   */
+  onEvent?: (ctx: RunContext, event: TurnEvent) => void;
   log: Logger;
   settings: {
     home: string;

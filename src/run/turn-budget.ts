@@ -1,31 +1,34 @@
-import type { TurnInput } from '../agent/agent-loop.js';
-import { Budget, type BudgetLimits } from '../policy/budgets.js';
+import type { TurnBudget } from '../agent/agent-loop.js';
+import type { BudgetLimits } from '../policy/budgets.js';
+import { RunBudget } from '../policy/run-budget.js';
 import type { GroupRunDeps, RunContext } from './run.js';
 
-/**
- * The budget checks of one turn: the host's limits, tightened by a task's own; undefined
- * when the host sets none.
- */
-export function turnBudget(deps: GroupRunDeps, ctx: RunContext): TurnInput['budget'] {
+/** The budget of one run: the host's limits, tightened by a task's own. */
+export function runBudgetFor(deps: GroupRunDeps, ctx: RunContext): RunBudget {
   const subject = ctx.taskId !== undefined ? `task #${ctx.taskId}` : 'this turn';
   const own = ctx.taskId !== undefined ? deps.taskBudget?.(ctx.taskId) : undefined;
-  const limits = deps.budget ? tighter(deps.budget, own) : undefined;
-  if (!limits) return undefined;
-  const budget = new Budget(limits, { subject });
-  const spent = (r: { ok: true } | { ok: false; reason: string }) => (r.ok ? undefined : r.reason);
-  // Egress is counted by the proxy; each check charges what it did since the last one.
-  let egressSeen = deps.egressRequests?.(ctx.group.name) ?? 0;
+  return new RunBudget(tighter(deps.budget ?? {}, own), { subject });
+}
+
+/**
+ * The run's budget as the agent loop sees it. Egress is counted by the proxy; each charge
+ * first charges what the group's proxy did since the last one.
+ */
+export function turnBudget(deps: GroupRunDeps, ctx: RunContext, budget: RunBudget): TurnBudget {
+  const requests = deps.egressRequests;
+  let egressSeen = requests?.(ctx.group.name) ?? 0;
   const chargeEgress = () => {
-    if (!deps.egressRequests) return undefined;
-    const now = deps.egressRequests(ctx.group.name);
-    const delta = Math.max(0, now - egressSeen);
+    if (!requests) return;
+    const now = requests(ctx.group.name);
+    budget.charge('egressRequests', Math.max(0, now - egressSeen));
     egressSeen = now;
-    return spent(budget.charge('egressRequests', delta));
   };
   return {
-    beforeToolCall: () => chargeEgress() ?? spent(budget.charge('toolCalls')),
-    afterModel: (u) =>
-      chargeEgress() ?? spent(budget.charge('modelTokens', u.inputTokens + u.outputTokens)),
+    signal: budget.signal,
+    charge: (kind, amount) => {
+      chargeEgress();
+      return budget.charge(kind, amount);
+    },
   };
 }
 
