@@ -1,0 +1,290 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeCellRuntime, type FakeAnswer } from '../../test/support/fake-cell-runtime.js';
+import { FakeModelProvider, type FakeStep } from '../../test/support/fake-model-provider.js';
+import { hang, reply } from '../../test/support/fake-model-server.js';
+import { tempHome } from '../../test/support/temp-home.js';
+import type { TurnEvent } from '../agent/agent-loop.js';
+import { ModelError } from '../agent/model-provider.js';
+import type { AuditEvent, AuditSink } from '../audit/audit-event.js';
+import { CellPool } from '../cells/cell-pool.js';
+import type { CellSpec } from '../cells/cell-runtime.js';
+import { Approvals } from '../policy/approvals.js';
+import type { BudgetLimits } from '../policy/budgets.js';
+import { ToolGate } from '../policy/tool-gate.js';
+import { Outbox } from '../router/outbox.js';
+import type { Group } from '../store/groups.js';
+import { Store } from '../store/store.js';
+import { HOST_TOOL_NAMES } from '../tools/host-tools.js';
+import type { GroupRunDeps, RunContext } from './run.js';
+import { runGroup } from './run-group.js';
+
+const log = pino({ level: 'silent' });
+
+/** A run's collaborators: the real store on :memory:, a scripted model, a fake cell runtime. */
+class RunFixture {
+  readonly store = Store.open(':memory:');
+  readonly home = tempHome();
+  readonly audit: AuditEvent[] = [];
+  readonly events: TurnEvent[] = [];
+  readonly runtime: FakeCellRuntime;
+  readonly provider: FakeModelProvider;
+  readonly pool: CellPool;
+  readonly group: Group;
+
+  constructor(script: FakeStep[], answer?: FakeAnswer) {
+    this.provider = new FakeModelProvider(script);
+    this.runtime = new FakeCellRuntime(answer);
+    this.pool = new CellPool(this.runtime, 60_000, log);
+    this.group = this.store.groups.create({ name: 'family', isAdmin: false });
+    this.store.groups.bindChat('web', 'family', this.group.id);
+  }
+
+  inbound(text: string): number {
+    return this.store.messages.add({
+      groupId: this.group.id,
+      channel: 'web',
+      chatId: 'family',
+      direction: 'in',
+      sender: 'u1',
+      senderName: 'Alice',
+      text,
+      triggered: true,
+    }).id;
+  }
+
+  deps(extra: Partial<GroupRunDeps> = {}): GroupRunDeps {
+    const sink: AuditSink = { append: (e) => void this.audit.push(e) };
+    const spec: CellSpec = {
+      groupName: 'family',
+      mounts: [],
+      env: {},
+      workdir: '/workspace/group',
+      toolServerPath: '/dev/null',
+      limits: { memoryMb: 64, pids: 16, cpus: 1, callTimeoutMs: 5000, maxOutputBytes: 4096 },
+      network: { mode: 'none' },
+    };
+    return {
+      store: this.store,
+      provider: this.provider,
+      pool: this.pool,
+      outbox: new Outbox(this.store, log),
+      cellSpec: () => Promise.resolve(spec),
+      audit: sink,
+      tasks: this.store.tasks,
+      onEvent: (_ctx: RunContext, event) => void this.events.push(event),
+      log,
+      settings: {
+        home: this.home.dir,
+        assistantName: 'Andy',
+        timezone: 'UTC',
+        maxTokens: 512,
+        maxToolRounds: 5,
+      },
+      ...extra,
+    };
+  }
+
+  cursor(): number {
+    return this.store.groups.byId(this.group.id)!.cursorMessageId;
+  }
+
+  outbound(): string[] {
+    return this.store.messages
+      .recent(this.group.id, 50)
+      .filter((m) => m.direction === 'out')
+      .map((m) => m.text);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.stopAll();
+    this.store.close();
+    this.home.cleanup();
+  }
+}
+
+const withBudget = (limits: BudgetLimits): Partial<GroupRunDeps> => ({ budget: limits });
+
+describe('a run, with a fake model, a fake cell runtime and the real store', () => {
+  let f: RunFixture | undefined;
+  afterEach(async () => {
+    await f?.close();
+    f = undefined;
+  });
+
+  it('stores the reply, the history and the advanced cursor together', async () => {
+    f = new RunFixture([reply().text('Hello Alice.')]);
+    const last = f.inbound('hi there');
+
+    const outcome = await runGroup(f.deps(), f.group.id);
+
+    expect(outcome).toMatchObject({ ok: true, reply: 'Hello Alice.', toolCalls: 0 });
+    expect(f.outbound()).toEqual(['Hello Alice.']);
+    expect(f.cursor()).toBe(last);
+    const history = f.store.history.load(f.group.id);
+    expect(history.map((m) => m.role)).toEqual(['user', 'assistant']);
+    expect(JSON.stringify(history[0])).toContain('[Alice] hi there');
+  });
+
+  it('does not advance the cursor when the agent fails, and says whether to retry', async () => {
+    f = new RunFixture([new ModelError('server', 'The model API failed (HTTP 500).')]);
+    f.inbound('hi there');
+    const before = f.cursor();
+
+    const outcome = await runGroup(f.deps(), f.group.id);
+
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'model_server',
+      error: 'The model API failed (HTTP 500).',
+      retryable: true,
+    });
+    expect(f.cursor()).toBe(before);
+    expect(f.outbound()).toEqual([]);
+    expect(f.store.history.load(f.group.id)).toEqual([]);
+  });
+
+  it('runs a cell tool in the cell and audits the call with its decision and outcome', async () => {
+    f = new RunFixture(
+      [reply().tool('bash', { command: 'ls' }), reply().text('One file.')],
+      () => ({ ok: true, output: 'notes.md' }),
+    );
+    f.inbound('what files do I have?');
+
+    const outcome = await runGroup(f.deps(), f.group.id);
+
+    expect(outcome).toMatchObject({ ok: true, reply: 'One file.', toolCalls: 1 });
+    expect(f.runtime.calls).toEqual([{ tool: 'bash', input: { command: 'ls' } }]);
+    const calls = f.audit.filter((e) => e.type === 'tool_call');
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({
+      type: 'tool_call',
+      group: 'family',
+      tool: 'bash',
+      decision: 'allow',
+      outcome: 'ok',
+    });
+    const results = JSON.stringify(f.provider.requests[1]?.messages.at(-1));
+    expect(results).toContain('notes.md');
+  });
+
+  it('audits a refused input as an error without reaching the cell', async () => {
+    f = new RunFixture([reply().tool('bash', { command: '' }), reply().text('Sorry.')]);
+    f.inbound('run nothing');
+
+    await runGroup(f.deps(), f.group.id);
+
+    expect(f.runtime.calls).toEqual([]);
+    expect(f.audit.find((e) => e.type === 'tool_call')).toMatchObject({ outcome: 'error' });
+  });
+
+  it('stops a run over its tool-call budget and leaves the messages pending', async () => {
+    f = new RunFixture([
+      reply().tool('bash', { command: 'ls' }).tool('bash', { command: 'pwd' }),
+      reply().text('never asked'),
+    ]);
+    f.inbound('do two things');
+    const before = f.cursor();
+
+    const outcome = await runGroup(f.deps(withBudget({ toolCalls: 1 })), f.group.id);
+
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'budget',
+      error: 'this turn used its 1 tool call; stopped',
+      retryable: false,
+    });
+    expect(f.runtime.calls).toHaveLength(1);
+    expect(f.provider.requests).toHaveLength(1);
+    expect(f.cursor()).toBe(before);
+  });
+
+  it('stops a run over its wall time even while the model request hangs', async () => {
+    f = new RunFixture([hang()]);
+    f.inbound('hello?');
+    const before = f.cursor();
+
+    const outcome = await runGroup(f.deps(withBudget({ wallTimeMs: 200 })), f.group.id);
+
+    expect(outcome).toMatchObject({ ok: false, kind: 'budget', retryable: false });
+    expect(outcome.ok ? '' : outcome.error).toMatch(/ran for its 0 seconds; stopped/);
+    expect(f.cursor()).toBe(before);
+  });
+
+  it('stops a hung cell call when the run is out of time, and stops that cell', async () => {
+    const never = new Promise<never>(() => {});
+    f = new RunFixture([reply().tool('bash', { command: 'sleep 1000' })], () => never);
+    f.inbound('wait forever');
+
+    const outcome = await runGroup(f.deps(withBudget({ wallTimeMs: 300 })), f.group.id);
+
+    expect(outcome).toMatchObject({ ok: false, kind: 'budget' });
+    expect(f.runtime.calls).toHaveLength(1);
+    expect(f.runtime.stopped).toEqual(['fake-1']);
+    expect(f.audit.find((e) => e.type === 'tool_call')).toMatchObject({ outcome: 'error' });
+  });
+
+  it("stops the wait for the owner's approval when the run is out of time", async () => {
+    f = new RunFixture([reply().tool('bash', { command: 'ls' })]);
+    const policyDir = path.join(f.home.dir, 'policy');
+    fs.mkdirSync(policyDir);
+    fs.writeFileSync(path.join(policyDir, 'default.policy'), 'ask bash\n');
+    const asked: string[] = [];
+    const gate = new ToolGate({
+      policyDir,
+      hostTools: HOST_TOOL_NAMES,
+      approvals: new Approvals({ store: f.store.approvals }),
+      audit: { append: (e) => void f?.audit.push(e) },
+      log,
+      notifyOwner: (text) => void asked.push(text),
+      canWait: true,
+    });
+    f.inbound('list my files');
+
+    const outcome = await runGroup(f.deps({ gate, budget: { wallTimeMs: 300 } }), f.group.id);
+
+    expect(outcome).toMatchObject({ ok: false, kind: 'budget' });
+    expect(asked).toHaveLength(1);
+    expect(f.runtime.calls).toEqual([]);
+  });
+
+  it('passes text deltas and tool starts to the sink as the turn runs', async () => {
+    f = new RunFixture([
+      reply().text('Checking.').tool('bash', { command: 'ls' }),
+      reply().text('Done now.'),
+    ]);
+    f.inbound('check');
+
+    await runGroup(f.deps(), f.group.id);
+
+    const text = f.events.flatMap((e) => (e.type === 'text' ? [e.text] : [])).join('');
+    expect(text).toBe('Checking.Done now.');
+    expect(f.events.filter((e) => e.type === 'text').length).toBeGreaterThan(2);
+    expect(f.events.filter((e) => e.type !== 'text').map((e) => e.type)).toEqual([
+      'tool_start',
+      'tool_end',
+    ]);
+  });
+
+  it("answers a task in the group's chat and leaves the message cursor alone", async () => {
+    f = new RunFixture([reply().text('Daily summary.')]);
+    const task = f.store.tasks.create({
+      groupId: f.group.id,
+      prompt: 'summarise the day',
+      schedule: { kind: 'interval', everyMs: 3_600_000 },
+      contextMode: 'isolated',
+    });
+    const before = f.cursor();
+
+    const outcome = await runGroup(f.deps(), f.group.id, { kind: 'task', taskId: task.id });
+
+    expect(outcome).toMatchObject({ ok: true, reply: 'Daily summary.' });
+    expect(f.outbound()).toEqual(['Daily summary.']);
+    expect(f.cursor()).toBe(before);
+    expect(JSON.stringify(f.provider.requests[0]?.messages)).toContain(
+      `[scheduled task #${task.id}] summarise the day`,
+    );
+  });
+});
