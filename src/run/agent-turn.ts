@@ -14,9 +14,9 @@ export async function agentTurn(
   messages: ConversationMessage[],
 ): Promise<TurnResult> {
   const { settings } = deps;
-  const spec = await deps.cellSpec(ctx.group, ctx.taskId);
   const budget = runBudgetFor(deps, ctx);
   try {
+    const spec = await deps.cellSpec(ctx.group, ctx.taskId, budget);
     return await runTurn({
       budget: turnBudget(deps, ctx, budget),
       onEvent: (event) => deps.onEvent?.(ctx, event),

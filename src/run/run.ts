@@ -9,6 +9,7 @@ import type { AuditSink } from '../audit/audit-event.js';
 import type { CellPool } from '../cells/cell-pool.js';
 import type { CellSpec } from '../cells/cell-runtime.js';
 import type { BudgetLimits } from '../policy/budgets.js';
+import type { RunBudget } from '../policy/run-budget.js';
 import type { ToolGate } from '../policy/tool-gate.js';
 import type { Outbox } from '../router/outbox.js';
 import type { Group } from '../store/groups.js';
@@ -53,8 +54,11 @@ export interface GroupRunDeps {
   provider: ModelProvider;
   pool: CellPool;
   outbox: Outbox;
-  /** The grant of the group's cell; a task run may narrow its egress. */
-  cellSpec: (group: Group, taskId?: number) => Promise<CellSpec>;
+  /**
+   * The grant of the group's cell; a task run may narrow its egress. `budget` is the run's:
+   * the egress proxy may charge its requests to it as they happen (`charge('egressRequests')`).
+   */
+  cellSpec: (group: Group, taskId?: number, budget?: RunBudget) => Promise<CellSpec>;
   hostTools?: HostTools;
   /** Policy check of every tool call; without one every call is allowed (tests of the loop). */
   gate?: ToolGate;
