@@ -201,6 +201,71 @@ describe('a run, with a fake model, a fake cell runtime and the real store', () 
     expect(f.cursor()).toBe(before);
   });
 
+  it('stops a run over its token budget after the model answers', async () => {
+    f = new RunFixture([
+      reply().tool('bash', { command: 'ls' }).usage({ input_tokens: 900, output_tokens: 200 }),
+    ]);
+    f.inbound('hello');
+
+    const outcome = await runGroup(f.deps(withBudget({ modelTokens: 1000 })), f.group.id);
+
+    expect(outcome).toMatchObject({
+      ok: false,
+      kind: 'budget',
+      error: 'this turn used its 1,000 model tokens; stopped',
+    });
+    expect(f.runtime.calls).toEqual([]);
+  });
+
+  it('charges the egress requests the proxy made during a tool call to the run', async () => {
+    let proxied = 5; // requests before this run do not count
+    f = new RunFixture(
+      [
+        reply().tool('bash', { command: 'curl a; curl b' }),
+        reply().tool('bash', { command: 'ls' }),
+      ],
+      () => {
+        proxied += 3;
+        return { ok: true, output: 'fetched' };
+      },
+    );
+    f.inbound('fetch two pages');
+
+    const outcome = await runGroup(
+      f.deps({ budget: { egressRequests: 2 }, egressRequests: () => proxied }),
+      f.group.id,
+    );
+
+    expect(outcome).toMatchObject({
+      ok: false,
+      kind: 'budget',
+      error: 'this turn made its 2 network requests; stopped',
+    });
+    expect(f.runtime.calls).toHaveLength(1);
+  });
+
+  it("holds a task run to its own budget where that is tighter than the host's", async () => {
+    f = new RunFixture([reply().tool('bash', { command: 'ls' })]);
+    const task = f.store.tasks.create({
+      groupId: f.group.id,
+      prompt: 'look around',
+      schedule: { kind: 'interval', everyMs: 3_600_000 },
+      contextMode: 'isolated',
+    });
+
+    const outcome = await runGroup(
+      f.deps({ budget: { toolCalls: 10 }, taskBudget: () => ({ toolCalls: 0 }) }),
+      f.group.id,
+      { kind: 'task', taskId: task.id },
+    );
+
+    expect(outcome).toMatchObject({
+      ok: false,
+      kind: 'budget',
+      error: `task #${task.id} used its 0 tool calls; stopped`,
+    });
+  });
+
   it('stops a run over its wall time even while the model request hangs', async () => {
     f = new RunFixture([hang()]);
     f.inbound('hello?');
