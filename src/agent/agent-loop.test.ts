@@ -9,7 +9,9 @@ import {
   type FakeModelServer,
   type RecordedRequest,
 } from '../../test/support/fake-model-server.js';
-import { runTurn, type ToolExecutor, type ToolOutcome } from './agent-loop.js';
+import { BudgetExceededError } from '../policy/budgets.js';
+import { RunBudget } from '../policy/run-budget.js';
+import { runTurn, type ToolExecutor, type ToolOutcome, type TurnEvent } from './agent-loop.js';
 import { AnthropicProvider, type AnthropicOptions } from './anthropic.js';
 import { complete, ModelError, type ModelRequest, type ToolDefinition } from './model-provider.js';
 
@@ -262,6 +264,47 @@ describe('agent loop and Anthropic provider against the fake model server', () =
       server.enqueue(reply().tool('bash', { command: 'x' }), httpError(401));
       const err = await modelError(turn(fakeExecutor().execute));
       expect(err.kind).toBe('auth');
+    });
+
+    it("stops a hung model request when the turn's wall time is up, with the budget's reason", async () => {
+      server.enqueue(hang());
+      const budget = new RunBudget({ wallTimeMs: 200 }, { subject: 'this turn' });
+      const err = await runTurn({
+        provider: provider({ timeoutMs: 60_000 }),
+        system: 'You are a test.',
+        messages: request.messages,
+        tools,
+        executeTool: fakeExecutor().execute,
+        maxTokens: 256,
+        maxToolRounds: 10,
+        budget,
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BudgetExceededError);
+      expect((err as Error).message).toBe('this turn ran for its 0 seconds; stopped');
+    });
+
+    it('streams text deltas and tool starts and ends to the sink as they happen', async () => {
+      server.enqueue(
+        reply().text('Let me look.').tool('bash', { command: 'ls' }, { id: 't1' }),
+        reply().text('Found it.'),
+      );
+      const events: TurnEvent[] = [];
+      await runTurn({
+        provider: provider(),
+        system: 'You are a test.',
+        messages: request.messages,
+        tools,
+        executeTool: fakeExecutor().execute,
+        maxTokens: 256,
+        maxToolRounds: 10,
+        onEvent: (e) => events.push(e),
+      });
+      const text = events.flatMap((e) => (e.type === 'text' ? [e.text] : []));
+      expect(text.join('')).toBe('Let me look.Found it.');
+      expect(events.filter((e) => e.type !== 'text')).toEqual([
+        { type: 'tool_start', id: 't1', name: 'bash' },
+        { type: 'tool_end', id: 't1', name: 'bash', isError: false },
+      ]);
     });
   });
 
