@@ -1,5 +1,6 @@
 import { BudgetExceededError, type ChargeResult } from '../policy/budgets.js';
 import {
+  ModelError,
   type ContentBlock,
   type ConversationMessage,
   type ModelProvider,
@@ -115,7 +116,10 @@ async function ask(
     if (event.type === 'text') input.onEvent?.({ type: 'text', text: event.text });
     if (event.type === 'done') return event.response;
   }
-  throw new Error(`model provider ${input.provider.name} ended its stream without a response`);
+  throw new ModelError(
+    'bad_response',
+    `The model API (${input.provider.name}) ended its answer without finishing it.`,
+  );
 }
 
 async function runTools(
