@@ -1,32 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BudgetExceededError } from './budgets.js';
-import { RunBudget, type BudgetTimers } from './run-budget.js';
-
-/** A clock and timers the test moves by hand. */
-function manualTime() {
-  let now = 0;
-  const due: Array<{ at: number; fn: () => void; id: number }> = [];
-  let nextId = 1;
-  const timers: BudgetTimers = {
-    setTimeout: (fn, ms) => {
-      const id = nextId++;
-      due.push({ at: now + ms, fn, id });
-      return id;
-    },
-    clearTimeout: (id) => {
-      const i = due.findIndex((t) => t.id === id);
-      if (i >= 0) due.splice(i, 1);
-    },
-  };
-  const advance = (ms: number) => {
-    now += ms;
-    for (const t of due.filter((d) => d.at <= now)) {
-      due.splice(due.indexOf(t), 1);
-      t.fn();
-    }
-  };
-  return { clock: () => new Date(now), timers, advance, pending: () => due.length };
-}
+import { manualTime } from '../../test/support/manual-time.js';
+import { RunBudget } from './run-budget.js';
 
 describe('RunBudget', () => {
   it('fires its signal with the reason for the chat once a counter passes its limit', () => {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeCellRuntime, type FakeAnswer } from '../../test/support/fake-cell-runtime.js';
 import { FakeModelProvider, type FakeStep } from '../../test/support/fake-model-provider.js';
 import { hang, reply } from '../../test/support/fake-model-server.js';
+import { manualTime } from '../../test/support/manual-time.js';
 import { tempHome } from '../../test/support/temp-home.js';
 import type { TurnEvent } from '../agent/agent-loop.js';
 import { ModelError } from '../agent/model-provider.js';
@@ -34,8 +35,11 @@ class RunFixture {
   readonly pool: CellPool;
   readonly group: Group;
 
-  constructor(script: FakeStep[], answer?: FakeAnswer) {
-    this.provider = new FakeModelProvider(script);
+  /** The budget's clock: `outOfTime()` moves it past any wall-time limit of these tests. */
+  readonly time = manualTime();
+
+  constructor(script: FakeStep[], answer?: FakeAnswer, onRequest?: () => void) {
+    this.provider = new FakeModelProvider(script, onRequest);
     this.runtime = new FakeCellRuntime(answer);
     this.pool = new CellPool(this.runtime, 60_000, log);
     this.group = this.store.groups.create({ name: 'family', isAdmin: false });
@@ -75,6 +79,7 @@ class RunFixture {
       audit: sink,
       tasks: this.store.tasks,
       onEvent: (_ctx: RunContext, event) => void this.events.push(event),
+      budgetTime: { clock: this.time.clock, timers: this.time.timers },
       log,
       settings: {
         home: this.home.dir,
@@ -85,6 +90,11 @@ class RunFixture {
       },
       ...extra,
     };
+  }
+
+  /** Later (not inside the caller's own step): the run's wall time passes. */
+  outOfTimeSoon(): void {
+    setImmediate(() => this.time.advance(60_000));
   }
 
   cursor(): number {
@@ -267,23 +277,31 @@ describe('a run, with a fake model, a fake cell runtime and the real store', () 
   });
 
   it('stops a run over its wall time even while the model request hangs', async () => {
-    f = new RunFixture([hang()]);
+    f = new RunFixture([hang()], undefined, () => f?.outOfTimeSoon());
     f.inbound('hello?');
     const before = f.cursor();
 
-    const outcome = await runGroup(f.deps(withBudget({ wallTimeMs: 200 })), f.group.id);
+    const outcome = await runGroup(f.deps(withBudget({ wallTimeMs: 30_000 })), f.group.id);
 
-    expect(outcome).toMatchObject({ ok: false, kind: 'budget', retryable: false });
-    expect(outcome.ok ? '' : outcome.error).toMatch(/ran for its 0 seconds; stopped/);
+    expect(outcome).toEqual({
+      ok: false,
+      kind: 'budget',
+      error: 'this turn ran for its 30 seconds; stopped',
+      retryable: false,
+    });
+    expect(f.provider.requests).toHaveLength(1);
     expect(f.cursor()).toBe(before);
   });
 
   it('stops a hung cell call when the run is out of time, and stops that cell', async () => {
     const never = new Promise<never>(() => {});
-    f = new RunFixture([reply().tool('bash', { command: 'sleep 1000' })], () => never);
+    f = new RunFixture([reply().tool('bash', { command: 'sleep 1000' })], () => {
+      f?.outOfTimeSoon();
+      return never;
+    });
     f.inbound('wait forever');
 
-    const outcome = await runGroup(f.deps(withBudget({ wallTimeMs: 300 })), f.group.id);
+    const outcome = await runGroup(f.deps(withBudget({ wallTimeMs: 30_000 })), f.group.id);
 
     expect(outcome).toMatchObject({ ok: false, kind: 'budget' });
     expect(f.runtime.calls).toHaveLength(1);
@@ -303,12 +321,15 @@ describe('a run, with a fake model, a fake cell runtime and the real store', () 
       approvals: new Approvals({ store: f.store.approvals }),
       audit: { append: (e) => void f?.audit.push(e) },
       log,
-      notifyOwner: (text) => void asked.push(text),
+      notifyOwner: (text) => {
+        asked.push(text);
+        f?.outOfTimeSoon();
+      },
       canWait: true,
     });
     f.inbound('list my files');
 
-    const outcome = await runGroup(f.deps({ gate, budget: { wallTimeMs: 300 } }), f.group.id);
+    const outcome = await runGroup(f.deps({ gate, budget: { wallTimeMs: 30_000 } }), f.group.id);
 
     expect(outcome).toMatchObject({ ok: false, kind: 'budget' });
     expect(asked).toHaveLength(1);

@@ -9,7 +9,7 @@ import type { AuditSink } from '../audit/audit-event.js';
 import type { CellPool } from '../cells/cell-pool.js';
 import type { CellSpec } from '../cells/cell-runtime.js';
 import type { BudgetLimits } from '../policy/budgets.js';
-import type { RunBudget } from '../policy/run-budget.js';
+import type { BudgetTimers, RunBudget } from '../policy/run-budget.js';
 import type { ToolGate } from '../policy/tool-gate.js';
 import type { Outbox } from '../router/outbox.js';
 import type { Group } from '../store/groups.js';
@@ -75,6 +75,8 @@ export interface GroupRunDeps {
    * channels that show partial replies. Must not throw; the stored reply is what counts.
    */
   onEvent?: (ctx: RunContext, event: TurnEvent) => void;
+  /** The clock and timers of each run's budget (its wall time); tests move them by hand. */
+  budgetTime?: { clock: () => Date; timers: BudgetTimers };
   log: Logger;
   settings: {
     home: string;

@@ -7,7 +7,7 @@ import type { GroupRunDeps, RunContext } from './run.js';
 export function runBudgetFor(deps: GroupRunDeps, ctx: RunContext): RunBudget {
   const subject = ctx.taskId !== undefined ? `task #${ctx.taskId}` : 'this turn';
   const own = ctx.taskId !== undefined ? deps.taskBudget?.(ctx.taskId) : undefined;
-  return new RunBudget(tighter(deps.budget ?? {}, own), { subject });
+  return new RunBudget(tighter(deps.budget ?? {}, own), { subject, ...deps.budgetTime });
 }
 
 /**

@@ -19,7 +19,11 @@ export class FakeModelProvider implements ModelProvider {
   readonly requests: ModelRequest[] = [];
   private readonly script: FakeStep[];
 
-  constructor(script: FakeStep[] = []) {
+  /** `onRequest` is told of each request as it arrives, before it is answered. */
+  constructor(
+    script: FakeStep[] = [],
+    private readonly onRequest?: (request: ModelRequest) => void,
+  ) {
     this.script = [...script];
   }
 
@@ -29,6 +33,7 @@ export class FakeModelProvider implements ModelProvider {
 
   async *stream(request: ModelRequest, signal?: AbortSignal): AsyncGenerator<ModelEvent> {
     this.requests.push(structuredClone(request));
+    this.onRequest?.(request);
     const step = this.script.shift();
     if (!step) throw new ModelError('server', 'fake model provider: script exhausted');
     if (step instanceof ModelError) throw step;
