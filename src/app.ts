@@ -75,7 +75,9 @@ export function openBase(config: Config): Base {
     maxRetries: config.modelMaxRetries,
   });
   const runtimes = allRuntimes(config, installId);
-  const audit = AuditLog.open(auditLogPath(config.home));
+  const audit = AuditLog.open(auditLogPath(config.home), {
+    configDir: config.configDir,
+  });
   ensureAdminGroup(store, config);
   return {
     config,
@@ -119,7 +121,8 @@ export async function openAssistant(
     (d) =>
       base.audit.append({
         type: 'egress',
-        task: d.taskId,
+        ...(d.runId !== null ? { run: d.runId } : {}),
+        ...(d.taskId !== null ? { task: d.taskId } : {}),
         group: d.groupName,
         stage: d.stage,
         kind: d.kind,
@@ -154,6 +157,7 @@ export async function openAssistant(
     taskTools({
       store,
       timezone: config.timezone,
+      limits: { perGroup: config.maxTasksPerGroup, perRun: config.maxTasksPerRun },
       onChange: ({ action, task, by }) =>
         base.audit.append({
           type: 'task_change',
@@ -207,7 +211,7 @@ export async function openAssistant(
     gate,
     budget: config.budget,
     taskBudget: (taskId) => store.taskBudgets.get(taskId),
-    egressRequests: (groupName) => egress.usage(groupName)?.requests ?? 0,
+    beginEgressRun: (groupName, identity, limits) => egress.beginRun(groupName, identity, limits),
     audit: base.audit,
     tasks: store.tasks,
     compact: sessions.compact,

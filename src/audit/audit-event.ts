@@ -51,7 +51,9 @@ const approval = z.object({
 
 const egress = z.object({
   type: z.literal('egress'),
-  task: text,
+  /** The run that made the request, and its scheduled task (none for a message turn). */
+  run: text.optional(),
+  task: text.optional(),
   group: text.optional(),
   /** `decided`: allowed or refused. `finished`: an allowed request ended; bytes are final. */
   stage: z.enum(['decided', 'finished']).optional(),

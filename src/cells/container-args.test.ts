@@ -35,13 +35,14 @@ describe('containerRunArgs', () => {
     installId: 'i1',
     user,
     spec,
+    seccompProfile: '/tmp/nanocell-seccomp-x/seccomp.json',
   });
 
   it.each([
     ['--network', ['none']],
     ['--ipc', ['private']],
     ['--cap-drop', ['ALL']],
-    ['--security-opt', ['no-new-privileges']],
+    ['--security-opt', ['no-new-privileges', 'seccomp=/tmp/nanocell-seccomp-x/seccomp.json']],
     ['--user', ['10001:10001']],
     ['--pids-limit', ['256']],
     ['--memory', ['1024m']],
@@ -85,6 +86,7 @@ describe('containerRunArgs', () => {
       installId: 'x',
       user,
       spec,
+      seccompProfile: '/p.json',
       engineArgs: ['--runtime', 'runsc'],
       hostPidsLimit: 4352,
       tmpfsOwnerOptions: false,
@@ -165,5 +167,17 @@ describe('GvisorRuntime.status', () => {
     const st = await status({ runsc: { path: '/bin/sh', runtimeArgs: ['--network=none'] } });
     expect(st.ok).toBe(true);
     expect(st.enforced?.join(' ')).toContain('gVisor');
+  });
+
+  it('counts our seccomp profile as enforced only when runsc applies it (--oci-seccomp)', async () => {
+    const without = await status({ runsc: { path: '/bin/sh', runtimeArgs: ['--network=none'] } });
+    expect(without.notEnforced).toContain(
+      'nanocell seccomp profile (runsc runs without --oci-seccomp)',
+    );
+    const withIt = await status({
+      runsc: { path: '/bin/sh', runtimeArgs: ['--network=none', '--oci-seccomp'] },
+    });
+    expect(withIt.enforced?.join(' ')).toContain('seccomp (nanocell profile');
+    expect(withIt.notEnforced?.join(' ')).not.toContain('seccomp');
   });
 });

@@ -14,6 +14,8 @@ export interface ContainerRunOptions {
   installId: string;
   user: CellUser;
   spec: CellSpec;
+  /** Our seccomp profile (seccomp-profile.ts), in place of the engine's default. */
+  seccompProfile: string;
   /** Engine-specific flags (podman's OCI runtime and ulimits, gVisor's runtime). */
   engineArgs?: string[];
   /**
@@ -32,8 +34,8 @@ export interface ContainerRunOptions {
  * `run` arguments shared by docker, podman and docker+gVisor: the tool server on stdio, no
  * network at all (an `--internal` network still reaches the host's bridge addresses), a
  * read-only root with tmpfs scratch space, no capabilities, no new privileges, private IPC,
- * the engine's default seccomp profile (never `unconfined`), and memory, swap, pids and CPU
- * limits from the spec.
+ * our seccomp profile (the syscalls and socket families bwrap's filter refuses; never
+ * `unconfined`), and memory, swap, pids and CPU limits from the spec.
  */
 export function containerRunArgs(o: ContainerRunOptions): string[] {
   const { spec, user } = o;
@@ -61,6 +63,8 @@ export function containerRunArgs(o: ContainerRunOptions): string[] {
     'ALL',
     '--security-opt',
     'no-new-privileges',
+    '--security-opt',
+    `seccomp=${o.seccompProfile}`,
     '--user',
     `${user.uid}:${user.gid}`,
     '--pids-limit',

@@ -11,6 +11,7 @@ import {
   removeOrphanContainers,
 } from './container-args.js';
 import { run } from './run-cli.js';
+import { writeSeccompProfile } from './seccomp-profile.js';
 import { attachOrExplain } from './stdio-cell.js';
 
 export interface DockerOptions {
@@ -37,11 +38,13 @@ const INFO_FORMAT =
 
 /**
  * Docker containers from the project's own image: `docker run -i` with the tool server on
- * stdio and the flags of container-args.ts. Docker's default seccomp profile stays on.
+ * stdio and the flags of container-args.ts, our seccomp profile among them.
  */
 export class DockerRuntime implements CellRuntime {
   readonly name: string = 'docker';
   protected readonly docker: string;
+  /** Written once, at the first start (seccomp-profile.ts). */
+  private seccompProfile: string | undefined;
 
   constructor(protected readonly options: DockerOptions) {
     this.docker = options.dockerPath ?? 'docker';
@@ -72,7 +75,7 @@ export class DockerRuntime implements CellRuntime {
     const { enforced, notEnforced } = containerEnforcement(info);
     return {
       detail: `docker ${info.version}, image ${this.options.image}`,
-      enforced: [...enforced, info.seccomp ? 'seccomp (docker default profile)' : 'seccomp'],
+      enforced: [...enforced, ...(info.seccomp ? [SECCOMP_ENFORCED] : [])],
       notEnforced: [...notEnforced, ...(info.seccomp ? [] : ['seccomp'])],
     };
   }
@@ -124,6 +127,7 @@ export class DockerRuntime implements CellRuntime {
       installId: this.options.installId,
       user,
       spec,
+      seccompProfile: (this.seccompProfile ??= writeSeccompProfile()),
       ...this.engineOptions(spec),
     });
     const child = spawn(this.docker, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -146,6 +150,10 @@ export class DockerRuntime implements CellRuntime {
     );
   }
 }
+
+/** How `doctor` names the seccomp profile container cells run under. */
+export const SECCOMP_ENFORCED =
+  'seccomp (nanocell profile: the syscalls and socket families bwrap refuses)';
 
 /** What the container flags give, minus what this daemon cannot enforce. */
 export function containerEnforcement(info: {

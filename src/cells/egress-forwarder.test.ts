@@ -6,6 +6,7 @@ import readline from 'node:readline';
 import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  egressPolicy,
   fakeResolver,
   httpRequest,
   sendRaw,
@@ -37,7 +38,11 @@ beforeAll(async () => {
   upstream = await startHttpUpstream();
   proxy = await startProxy(
     dir,
-    { rules: [{ domain: 'api.example.test', ports: [upstream.port], methods: ['GET'] }] },
+    {
+      policy: egressPolicy(
+        `allow http domain=api.example.test port=${upstream.port}\ndeny http domain=api.example.test method=DELETE`,
+      ),
+    },
     { resolve: fakeResolver({ 'api.example.test': ['127.0.0.1'] }), allowAddresses: ['127.0.0.1'] },
   );
 });
@@ -98,7 +103,7 @@ describe('egress forwarder', () => {
       httpRequest('DELETE', `http://api.example.test:${upstream.port}/v1/x`),
     );
     expect(res.status).toBe(403);
-    expect(res.body).toContain('method DELETE is not allowed');
+    expect(res.body).toContain('denied by policy rule groups/test.policy:2');
   });
 
   it.skipIf(!curl)('serves curl with http_proxy set, as programs in a cell use it', async () => {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { CellSpec } from './cell-runtime.js';
-import { containerEnforcement } from './docker.js';
+import { SECCOMP_ENFORCED, containerEnforcement } from './docker.js';
 import { DockerRuntime, type DaemonInfo, type DockerOptions } from './docker.js';
 
 export interface GvisorOptions extends DockerOptions {
@@ -60,6 +60,7 @@ export class GvisorRuntime extends DockerRuntime {
 
   protected override describe(info: DaemonInfo) {
     const { enforced, notEnforced } = containerEnforcement(info);
+    const ociSeccomp = (info.runtimes[this.runtime]?.runtimeArgs ?? []).includes('--oci-seccomp');
     const gvisorLimits = enforced.map((e) =>
       e === 'pids limit'
         ? "pids limit (RLIMIT_NPROC in gVisor's kernel)"
@@ -72,8 +73,14 @@ export class GvisorRuntime extends DockerRuntime {
       enforced: [
         ...gvisorLimits,
         'gVisor user-space kernel (syscalls never reach the host kernel directly)',
+        ...(ociSeccomp ? [SECCOMP_ENFORCED] : []),
       ],
-      notEnforced,
+      // runsc applies a container's seccomp profile only with --oci-seccomp; without it
+      // gVisor's kernel answers every syscall itself (netlink and NUMA calls included).
+      notEnforced: [
+        ...notEnforced,
+        ...(ociSeccomp ? [] : ['nanocell seccomp profile (runsc runs without --oci-seccomp)']),
+      ],
     };
   }
 }

@@ -1,6 +1,11 @@
 import type { RuntimeStatus } from './cell-runtime.js';
 import { LABEL_OWNER_PID, removeOrphanContainers } from './container-args.js';
-import { DockerRuntime, containerEnforcement, type DockerOptions } from './docker.js';
+import {
+  DockerRuntime,
+  SECCOMP_ENFORCED,
+  containerEnforcement,
+  type DockerOptions,
+} from './docker.js';
 import { run } from './run-cli.js';
 
 export interface PodmanOptions extends Omit<DockerOptions, 'dockerPath'> {
@@ -16,8 +21,8 @@ export interface PodmanOptions extends Omit<DockerOptions, 'dockerPath'> {
 const ULIMITS = ['--ulimit', 'nofile=4096:4096', '--ulimit', 'nproc=4096:4096'];
 
 /**
- * Podman, daemonless, with the same flags as docker (container-args.ts) and podman's default
- * seccomp profile. As root the cell runs as uid 10001, as with docker; rootless, with
+ * Podman, daemonless, with the same flags as docker (container-args.ts), our seccomp profile
+ * among them. As root the cell runs as uid 10001, as with docker; rootless, with
  * `--userns keep-id`, so the cell's uid is the host user's and its files belong to them
  * (without it they would belong to a subordinate uid the host user cannot manage).
  */
@@ -91,7 +96,7 @@ export class PodmanRuntime extends DockerRuntime {
     return {
       ok: true,
       detail: `podman ${version} (${this.ociRuntime}, cgroup ${cgroups}), image ${this.options.image}`,
-      enforced: [...enforced, ...(seccomp === 'true' ? ['seccomp (podman default profile)'] : [])],
+      enforced: [...enforced, ...(seccomp === 'true' ? [SECCOMP_ENFORCED] : [])],
       notEnforced: [...notEnforced, ...(seccomp === 'true' ? [] : ['seccomp'])],
     };
   }

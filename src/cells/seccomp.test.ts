@@ -7,6 +7,7 @@ import {
   BPF_LD_W_ABS,
   BPF_RET_K,
   CLONE_NAMESPACE_FLAGS,
+  EAFNOSUPPORT,
   ENOSYS,
   EPERM,
   SECCOMP_RET_ALLOW,
@@ -60,6 +61,7 @@ const ARM64 = 0xc00000b7;
 const I386 = 0x40000003;
 const ERR_EPERM = (SECCOMP_RET_ERRNO | EPERM) >>> 0;
 const ERR_ENOSYS = (SECCOMP_RET_ERRNO | ENOSYS) >>> 0;
+const ERR_EAFNOSUPPORT = (SECCOMP_RET_ERRNO | EAFNOSUPPORT) >>> 0;
 
 describe('seccomp filter program', () => {
   const cases: Array<
@@ -101,6 +103,35 @@ describe('seccomp filter program', () => {
     ],
     ['answers clone3 with ENOSYS on arm64', 'arm64', { nr: 435, arch: ARM64 }, ERR_ENOSYS],
     ['kills an x86_64 syscall on arm64', 'arm64', { nr: 40, arch: X64 }, SECCOMP_RET_KILL_PROCESS],
+    ['refuses modify_ldt on x86_64', 'x64', { nr: 154, arch: X64 }, ERR_EPERM],
+    ['refuses mbind on x86_64', 'x64', { nr: 237, arch: X64 }, ERR_EPERM],
+    ['refuses set_mempolicy on x86_64', 'x64', { nr: 238, arch: X64 }, ERR_EPERM],
+    ['refuses move_pages on x86_64', 'x64', { nr: 279, arch: X64 }, ERR_EPERM],
+    ['refuses migrate_pages on arm64', 'arm64', { nr: 238, arch: ARM64 }, ERR_EPERM],
+    ['allows an AF_UNIX socket', 'x64', { nr: 41, arch: X64, arg0: 1 }, SECCOMP_RET_ALLOW],
+    ['allows an AF_INET socket', 'x64', { nr: 41, arch: X64, arg0: 2 }, SECCOMP_RET_ALLOW],
+    ['allows an AF_INET6 socket', 'x64', { nr: 41, arch: X64, arg0: 10 }, SECCOMP_RET_ALLOW],
+    ['refuses an AF_NETLINK socket', 'x64', { nr: 41, arch: X64, arg0: 16 }, ERR_EAFNOSUPPORT],
+    ['refuses an AF_PACKET socket', 'x64', { nr: 41, arch: X64, arg0: 17 }, ERR_EAFNOSUPPORT],
+    ['refuses an AF_VSOCK socket', 'x64', { nr: 41, arch: X64, arg0: 40 }, ERR_EAFNOSUPPORT],
+    ['refuses an AF_ALG socket', 'x64', { nr: 41, arch: X64, arg0: 38 }, ERR_EAFNOSUPPORT],
+    ['refuses an AF_KEY socket', 'x64', { nr: 41, arch: X64, arg0: 15 }, ERR_EAFNOSUPPORT],
+    ['refuses an AF_BLUETOOTH socket', 'x64', { nr: 41, arch: X64, arg0: 31 }, ERR_EAFNOSUPPORT],
+    ['refuses family 0 (AF_UNSPEC)', 'x64', { nr: 41, arch: X64, arg0: 0 }, ERR_EAFNOSUPPORT],
+    ['refuses an AF_NETLINK socketpair', 'x64', { nr: 53, arch: X64, arg0: 16 }, ERR_EAFNOSUPPORT],
+    ['allows an AF_UNIX socketpair', 'x64', { nr: 53, arch: X64, arg0: 1 }, SECCOMP_RET_ALLOW],
+    [
+      'refuses an AF_PACKET socket on arm64',
+      'arm64',
+      { nr: 198, arch: ARM64, arg0: 17 },
+      ERR_EAFNOSUPPORT,
+    ],
+    [
+      'allows an AF_INET socket on arm64',
+      'arm64',
+      { nr: 198, arch: ARM64, arg0: 2 },
+      SECCOMP_RET_ALLOW,
+    ],
   ];
   it.each(cases)('%s', (_name, arch, data, expected) => {
     expect(runFilter(buildSeccompProgram(arch), data)).toBe(expected >>> 0);
@@ -184,6 +215,31 @@ describe.skipIf(!hasBwrap)('seccomp filter in a real bwrap sandbox', () => {
     expect(r.output).toContain('hi');
     expect(r.output).toContain('node ok');
     expect(r.code).toBe(0);
+  });
+
+  it('refuses netlink, packet and vsock sockets and modify_ldt, while unix and inet work', async () => {
+    const probe = [
+      'import ctypes, socket',
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      'for name, fam in [("unix", 1), ("inet", 2), ("inet6", 10), ("netlink", 16), ("packet", 17), ("vsock", 40), ("alg", 38)]:',
+      '    fd = libc.socket(fam, 2 if fam in (2, 10, 17) else 1, 0)',
+      '    print(name, "ok" if fd >= 0 else "errno=%d" % ctypes.get_errno())',
+      // modify_ldt exists on x86 only (154 is another syscall on arm64).
+      ...(process.arch === 'x64'
+        ? [
+            'r = libc.syscall(154, 0, None, 0)',
+            'print("modify_ldt", "ok" if r >= 0 else "errno=%d" % ctypes.get_errno())',
+          ]
+        : []),
+    ].join('\n');
+    const r = await underFilter(['/usr/bin/python3', '-c', probe]);
+    expect(r.output).toContain('unix ok');
+    expect(r.output).toContain('inet ok');
+    expect(r.output).toContain('inet6 ok');
+    for (const family of ['netlink', 'packet', 'vsock', 'alg']) {
+      expect(r.output).toContain(`${family} errno=${EAFNOSUPPORT}`);
+    }
+    if (process.arch === 'x64') expect(r.output).toContain(`modify_ldt errno=${EPERM}`);
   });
 
   it('refuses new namespaces and mounts with EPERM', async () => {

@@ -7,7 +7,9 @@
  * ptrace and cross-process memory access, keyrings, new namespaces, userfaultfd, io_uring,
  * clock changes, ...). `clone` is allowed except with a namespace flag; `clone3` answers
  * ENOSYS so libc falls back to `clone`, whose flags a classic filter can read (clone3 keeps
- * them in memory it cannot). A syscall of another ABI than the native one (i386 through
+ * them in memory it cannot). socket() and socketpair() work for unix, IPv4 and IPv6 only
+ * (EAFNOSUPPORT otherwise). The container runtimes get the same table as a profile
+ * (seccomp-profile.ts). A syscall of another ABI than the native one (i386 through
  * `int 0x80`, x32) kills the process: the numbers below would mean other syscalls there.
  */
 
@@ -79,7 +81,32 @@ const DENIED: Record<string, Partial<Record<SeccompArch, number>>> = {
   clock_adjtime: { x64: 305, arm64: 266 },
   sethostname: { x64: 170, arm64: 161 },
   setdomainname: { x64: 171, arm64: 162 },
+  // As docker's default profile: the x86 LDT (a long line of kernel bugs) and NUMA memory
+  // placement, which a cell has no use for and which reach other processes' memory.
+  modify_ldt: { x64: 154 },
+  mbind: { x64: 237, arm64: 235 },
+  set_mempolicy: { x64: 238, arm64: 237 },
+  get_mempolicy: { x64: 239, arm64: 236 },
+  migrate_pages: { x64: 256, arm64: 238 },
+  move_pages: { x64: 279, arm64: 239 },
+  set_mempolicy_home_node: { x64: 450, arm64: 450 },
+  sysfs: { x64: 139 },
+  ustat: { x64: 136 },
 };
+
+/**
+ * The socket families a cell may open: unix (the egress forwarder's socket to the proxy) and
+ * IPv4/IPv6 (loopback to the forwarder; the cell has no other interface). Every other family
+ * (AF_NETLINK, AF_PACKET, AF_VSOCK, AF_BLUETOOTH, AF_ALG, AF_KEY, ...) is kernel code a cell
+ * never needs and a common way into kernel bugs: socket() and socketpair() answer EAFNOSUPPORT.
+ */
+export const ALLOWED_SOCKET_FAMILIES: Readonly<Record<string, number>> = {
+  AF_UNIX: 1,
+  AF_INET: 2,
+  AF_INET6: 10,
+};
+const SOCKET: Record<SeccompArch, number> = { x64: 41, arm64: 198 };
+const SOCKETPAIR: Record<SeccompArch, number> = { x64: 53, arm64: 199 };
 
 const CLONE: Record<SeccompArch, number> = { x64: 56, arm64: 220 };
 const CLONE3: Record<SeccompArch, number> = { x64: 435, arm64: 435 };
@@ -94,6 +121,8 @@ export const SECCOMP_RET_ERRNO = 0x00050000;
 export const SECCOMP_RET_ALLOW = 0x7fff0000;
 export const EPERM = 1;
 export const ENOSYS = 38;
+/** The same number on x86_64 and arm64. */
+export const EAFNOSUPPORT = 97;
 
 // Classic BPF opcodes (linux/filter.h), only those the filter uses.
 export const BPF_LD_W_ABS = 0x20;
@@ -135,7 +164,7 @@ export function deniedSyscalls(arch: SeccompArch): string[] {
     .map(([name]) => name);
 }
 
-type Target = 'allow' | 'eperm' | 'enosys' | 'kill';
+type Target = 'allow' | 'eperm' | 'enosys' | 'family' | 'eafnosupport' | 'kill';
 type Step =
   | { op: 'ld'; offset: number }
   | { op: 'jeq' | 'jge' | 'jset'; k: number; jt: Target | 'next'; jf: Target | 'next' }
@@ -155,10 +184,19 @@ export function buildSeccompProgram(arch: SeccompArch): SockFilter[] {
     if (n !== undefined) steps.push({ op: 'jeq', k: n, jt: 'eperm', jf: 'next' });
   }
   steps.push({ op: 'jeq', k: CLONE3[arch], jt: 'enosys', jf: 'next' });
+  steps.push({ op: 'jeq', k: SOCKET[arch], jt: 'family', jf: 'next' });
+  steps.push({ op: 'jeq', k: SOCKETPAIR[arch], jt: 'family', jf: 'next' });
   // clone: only its flags decide; the accumulator is reloaded with the low word of args[0].
   steps.push({ op: 'jeq', k: CLONE[arch], jt: 'next', jf: 'allow' });
   steps.push({ op: 'ld', offset: OFFSET_ARG0_LOW });
   steps.push({ op: 'jset', k: CLONE_NAMESPACE_FLAGS, jt: 'eperm', jf: 'allow' });
+  // socket/socketpair: the family is the low word of args[0] (the kernel reads an int).
+  steps.push({ op: 'label', name: 'family' }, { op: 'ld', offset: OFFSET_ARG0_LOW });
+  const families = Object.values(ALLOWED_SOCKET_FAMILIES);
+  families.forEach((family, i) => {
+    const last = i === families.length - 1;
+    steps.push({ op: 'jeq', k: family, jt: 'allow', jf: last ? 'eafnosupport' : 'next' });
+  });
   steps.push(
     { op: 'label', name: 'allow' },
     { op: 'ret', k: SECCOMP_RET_ALLOW },
@@ -166,6 +204,8 @@ export function buildSeccompProgram(arch: SeccompArch): SockFilter[] {
     { op: 'ret', k: SECCOMP_RET_ERRNO | EPERM },
     { op: 'label', name: 'enosys' },
     { op: 'ret', k: SECCOMP_RET_ERRNO | ENOSYS },
+    { op: 'label', name: 'eafnosupport' },
+    { op: 'ret', k: SECCOMP_RET_ERRNO | EAFNOSUPPORT },
     { op: 'label', name: 'kill' },
     { op: 'ret', k: SECCOMP_RET_KILL_PROCESS },
   );

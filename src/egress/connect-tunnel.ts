@@ -6,7 +6,9 @@
 import type http from 'node:http';
 import net from 'node:net';
 import type { DecisionFields, EgressContext } from './egress-context.js';
-import { matchConnect } from './egress-rules.js';
+import { canonicalHost, wellFormedHost } from '../policy/host-name.js';
+import { decideConnect } from './egress-decide.js';
+import { noRunReason } from './egress-run.js';
 import { rawRefusal } from './http-headers.js';
 
 type Authority = { ok: true; host: string; port: number } | { ok: false; reason: string };
@@ -22,8 +24,8 @@ export function parseAuthority(raw: string): Authority {
   if (port < 1 || port > 65535) return bad;
   try {
     // The URL parser gives every spelling of a host one form (2130706433 -> 127.0.0.1).
-    const host = new URL(`http://${m[1]}/`).hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
-    return { ok: true, host, port };
+    const host = canonicalHost(new URL(`http://${m[1]}/`).hostname.replace(/^\[|\]$/g, ''));
+    return wellFormedHost(host) ? { ok: true, host, port } : bad;
   } catch {
     return bad;
   }
@@ -43,13 +45,15 @@ export async function openTunnel(
     host: '',
     reason: '',
   };
+  const run = ctx.currentRun();
   const refuse = (status: number, reason: string): void => {
-    ctx.record({ ...seen, allowed: false, stage: 'decided', reason });
+    ctx.record({ ...seen, allowed: false, stage: 'decided', reason }, run);
     cell.end(rawRefusal(status, reason));
   };
   cell.on('error', () => cell.destroy());
 
-  const spent = ctx.budget.refusal();
+  if (!run) return refuse(403, noRunReason(ctx.grant.groupName));
+  const spent = run.budget.refusal();
   if (spent) return refuse(429, spent);
   const authority = parseAuthority(req.url ?? '');
   if (!authority.ok) return refuse(400, authority.reason);
@@ -57,16 +61,16 @@ export async function openTunnel(
   Object.assign(seen, { host, port });
   const placeholders = ctx.broker.inspectHead(host, '', []);
   if (!placeholders.ok) return refuse(403, placeholders.reason);
-  const match = matchConnect(ctx.grant.rules, host, port);
+  const match = decideConnect(ctx.grant.policy, ctx.grant.groupName, host, port);
   if (!match.ok) return refuse(403, match.reason);
   Object.assign(seen, { rule: match.label });
   const target = await ctx.resolve(host);
   if (!target.ok) return refuse(target.status, target.reason);
   // Checked again and counted in one step: other requests may have started while resolving.
-  const late = ctx.budget.tryStart();
+  const late = run.budget.tryStart();
   if (late) return refuse(429, late);
   Object.assign(seen, { address: target.address });
-  ctx.record({ ...seen, allowed: true, reason: `allowed by rule ${match.label}` });
+  ctx.record({ ...seen, allowed: true, reason: `allowed by policy rule ${match.label}` }, run);
 
   const up = net.connect({ host: target.address, port });
   ctx.track(up);
@@ -79,17 +83,23 @@ export async function openTunnel(
   const finish = (allowed: boolean, reason: string): void => {
     if (ended) return;
     ended = true;
-    ctx.record({ ...seen, allowed, stage: 'finished', reason, bytesUp, bytesDown });
+    ctx.record({ ...seen, allowed, stage: 'finished', reason, bytesUp, bytesDown }, run);
   };
   const count = (direction: 'up' | 'down', n: number): void => {
     if (direction === 'up') bytesUp += n;
     else bytesDown += n;
-    if (!ctx.budget.addBytes(n) && !ended) {
-      finish(false, ctx.budget.overBytesReason());
+    if (!run.budget.addBytes(n) && !ended) {
+      finish(false, run.budget.overBytesReason());
       up.destroy();
       cell.destroy();
     }
   };
+
+  const forget = run.onEnd(() => {
+    finish(false, 'the run ended; its tunnel was cut');
+    up.destroy();
+    cell.destroy();
+  });
 
   up.on('error', (err: NodeJS.ErrnoException) => {
     const reason = `upstream ${host}:${port} failed: ${err.code ?? err.message}`;
@@ -131,6 +141,7 @@ export async function openTunnel(
   });
   cell.on('close', () => {
     closed();
+    forget();
     up.destroy();
   });
 }

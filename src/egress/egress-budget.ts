@@ -1,21 +1,23 @@
 import type { EgressBudget as BudgetLimits } from './egress-grant.js';
 
-/** One grant's egress budget: requests started and bytes moved in both directions. */
+/** One run's egress budget: requests started and bytes moved in both directions. */
 export class EgressBudgetCounter {
   private requests = 0;
   private bytes = 0;
+  private refusedOverBudget = 0;
 
   constructor(private readonly limits: BudgetLimits) {}
 
-  /** Why a new request may not start, or null when it may. */
+  /** Why a new request may not start (and it is counted as refused), or null when it may. */
   refusal(): string | null {
+    let reason: string | null = null;
     if (this.requests >= this.limits.maxRequests) {
-      return `egress budget spent: this task may make ${this.limits.maxRequests} requests and has made ${this.requests}`;
+      reason = `egress budget spent: this run may make ${this.limits.maxRequests} requests and has made ${this.requests}`;
+    } else if (this.bytes >= this.limits.maxBytes) {
+      reason = `egress budget spent: this run may move ${this.limits.maxBytes} bytes and has moved ${this.bytes}`;
     }
-    if (this.bytes >= this.limits.maxBytes) {
-      return `egress budget spent: this task may move ${this.limits.maxBytes} bytes and has moved ${this.bytes}`;
-    }
-    return null;
+    if (reason !== null) this.refusedOverBudget++;
+    return reason;
   }
 
   /** Starts a request if the budget allows: null, and it is counted; else why not. */
@@ -25,17 +27,18 @@ export class EgressBudgetCounter {
     return refusal;
   }
 
-  /** Counts bytes; false once the task has moved more than its budget allows. */
+  /** Counts bytes; false once the run has moved more than its budget allows. */
   addBytes(n: number): boolean {
     this.bytes += n;
     return this.bytes <= this.limits.maxBytes;
   }
 
   overBytesReason(): string {
-    return `egress byte budget exceeded: this task may move ${this.limits.maxBytes} bytes; the connection was cut`;
+    return `egress byte budget exceeded: this run may move ${this.limits.maxBytes} bytes; the connection was cut`;
   }
 
-  usage(): { requests: number; bytes: number } {
-    return { requests: this.requests, bytes: this.bytes };
+  /** `overBudget`: requests refused because the budget was spent. */
+  usage(): { requests: number; bytes: number; overBudget: number } {
+    return { requests: this.requests, bytes: this.bytes, overBudget: this.refusedOverBudget };
   }
 }

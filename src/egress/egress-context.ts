@@ -1,10 +1,10 @@
 import type net from 'node:net';
 import type { CredentialBroker } from './credentials.js';
-import type { EgressBudgetCounter } from './egress-budget.js';
 import type { EgressDecision, EgressGrant } from './egress-grant.js';
+import type { EgressRunAccount } from './egress-run.js';
 import type { ResolvedTarget } from './resolve-target.js';
 
-/** What a decision must say; the rest (task, group, empty counts) is filled in. */
+/** What a decision must say; the rest (run, group, empty counts) is filled in. */
 export type DecisionFields = Pick<
   EgressDecision,
   'allowed' | 'stage' | 'kind' | 'host' | 'method' | 'reason'
@@ -15,8 +15,10 @@ export type DecisionFields = Pick<
 export interface EgressContext {
   readonly grant: EgressGrant;
   readonly broker: CredentialBroker;
-  readonly budget: EgressBudgetCounter;
-  record(fields: DecisionFields): void;
+  /** The run a request starting now is counted against; undefined between runs. */
+  currentRun(): EgressRunAccount | undefined;
+  /** Records a decision of a request that started during `run` (so, under its identity). */
+  record(fields: DecisionFields, run: EgressRunAccount | undefined): void;
   resolve(host: string): Promise<ResolvedTarget>;
   /** Extra CA certificates trusted for upgraded (HTTPS) upstreams; tests only. */
   readonly upstreamCa: string | Buffer | undefined;

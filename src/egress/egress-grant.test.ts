@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseEgressGrant } from './egress-grant.js';
+import { egressPolicy } from './egress-test-kit.js';
 
 const valid = {
-  taskId: 't1',
   groupName: 'main',
-  rules: [{ domain: 'API.Example.com.', methods: ['get'], paths: ['/v1/**'] }],
+  policy: egressPolicy('allow http domain=api.example.com method=GET path="/v1/**"'),
   credentials: [
     {
       placeholder: 'nanocell-cred-api-0123456789abcdef0123',
       secret: 'sk-1',
-      host: 'api.example.com',
+      host: 'API.Example.com.',
       header: 'X-Api-Key',
     },
   ],
@@ -17,24 +17,28 @@ const valid = {
 };
 
 describe('parseEgressGrant', () => {
-  it('normalizes domains, methods and header names', () => {
+  it("keeps the policy's rules and canonicalises credential hosts and header names", () => {
     const r = parseEgressGrant(valid);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.grant.rules[0]).toEqual({
-      domain: 'api.example.com',
-      methods: ['GET'],
-      paths: ['/v1/**'],
-    });
+    expect(r.grant.policy.group[0]).toMatchObject({ effect: 'allow', tool: 'http', line: 1 });
+    expect(r.grant.credentials[0]?.host).toBe('api.example.com');
     expect(r.grant.credentials[0]?.header).toBe('x-api-key');
   });
 
   it.each([
-    [{ rules: [{ domain: 'https://api.example.com' }] }, 'rules.0.domain: must be an exact host'],
-    [{ rules: [{ domain: '*.*.example.com' }] }, 'rules.0.domain'],
-    [{ rules: [{ domain: 'a.com', ports: [0] }] }, 'rules.0.ports.0'],
-    [{ rules: [{ domain: 'a.com', paths: ['v1'] }] }, 'rules.0.paths.0: must start with /'],
-    [{ rules: [{ domain: 'a.com', methods: [] }] }, 'rules.0.methods: must list at least one'],
+    [
+      { policy: { defaults: [], group: egressPolicy('deny bash command="rm *"').group } },
+      'policy.group.0: must be an http or * rule',
+    ],
+    [
+      {
+        credentials: [
+          { placeholder: 'nanocell-cred-x-0123456789abcdef', secret: 's', host: 'https://a.com' },
+        ],
+      },
+      'credentials.0.host: must be a host name',
+    ],
     [
       { credentials: [{ placeholder: 'short', secret: 's', host: 'a.com' }] },
       'credentials.0.placeholder',

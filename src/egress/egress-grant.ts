@@ -3,34 +3,20 @@
  * the owner's policy. Nothing here is ever visible to the cell except the placeholders.
  */
 import { z } from 'zod';
-
-export interface EgressRule {
-  /** Exact host (`api.example.com`, or a literal IP) or `*.suffix`, which matches subdomains only. */
-  domain: string;
-  /** Default: 443 for CONNECT and upgraded requests, 80 for plain HTTP. */
-  ports?: number[];
-  /** Plain HTTP (and upgraded) only. A rule with methods or paths refuses CONNECT. */
-  methods?: string[];
-  /** Globs over the URL path (no query): `*` within one segment, `**` across segments. */
-  paths?: string[];
-  /**
-   * The cell speaks plain `http://host[:port]/...`; the proxy goes out over HTTPS to that
-   * port (443 when none is given). How a brokered API keeps method/path rules and credential
-   * injection while the traffic still leaves encrypted.
-   */
-  upgradeTls?: boolean;
-}
+import { canonicalHost } from '../policy/host-name.js';
+import { HTTP_TOOL, type PolicyLayers, type Rule } from '../policy/rules.js';
 
 export interface EgressCredential {
   /** What the cell holds instead of the secret (see makePlaceholder). */
   placeholder: string;
   secret: string;
-  /** The one host the secret may be sent to (exact match). */
+  /** The one host the secret may be sent to (exact match), and only over verified TLS. */
   host: string;
   /** When set, the secret is put only into this header; the placeholder anywhere else is refused. */
   header?: string;
 }
 
+/** The most one run may use (a run's own limits can only be tighter). */
 export interface EgressBudget {
   maxRequests: number;
   /** Bytes in both directions, headers included. */
@@ -38,16 +24,21 @@ export interface EgressBudget {
 }
 
 export interface EgressGrant {
-  taskId: string;
   groupName: string;
-  rules: EgressRule[];
+  /**
+   * The owner's `http` and `*` rules for this group (and task): the proxy judges every
+   * request with decide() over them, exactly as `nanocell policy explain` does.
+   */
+  policy: PolicyLayers;
   credentials: EgressCredential[];
   budget: EgressBudget;
 }
 
 /** One egress decision, for the audit log. Never carries a secret. */
 export interface EgressDecision {
-  taskId: string;
+  /** The run the request was made in (null when none was going on), and its task if any. */
+  runId: string | null;
+  taskId: string | null;
   groupName: string;
   allowed: boolean;
   /**
@@ -63,7 +54,7 @@ export interface EgressDecision {
   path: string | null;
   /** The checked address connected to, once resolved. */
   address: string | null;
-  /** The rule that allowed the request, e.g. `#0 api.example.com`. */
+  /** The rule that allowed the request, as `source:line text`. */
   rule: string | null;
   reason: string;
   /** Placeholders swapped for their secret (their credential's placeholder, not the secret). */
@@ -77,42 +68,22 @@ const IPV6_RE = /^[0-9a-f:.]+$/;
 
 const host = z
   .string()
-  .transform((s) => s.toLowerCase().replace(/\.$/, ''))
+  .transform(canonicalHost)
   .refine((s) => HOST_RE.test(s) || (s.includes(':') && IPV6_RE.test(s)), {
     message: 'must be a host name such as api.example.com (no scheme, port or path)',
   });
 
-const domain = z
-  .string()
-  .transform((s) => s.toLowerCase().replace(/\.$/, ''))
-  .refine(
-    (s) =>
-      HOST_RE.test(s.startsWith('*.') ? s.slice(2) : s) || (s.includes(':') && IPV6_RE.test(s)),
-    {
-      message: 'must be an exact host (api.example.com) or *.suffix (*.example.com)',
-    },
-  );
-
-const port = z.number().int().min(1).max(65535);
-
-const rule = z.object({
-  domain,
-  ports: z.array(port).min(1, 'must list at least one port, or be left out').optional(),
-  methods: z
-    .array(
-      z
-        .string()
-        .regex(/^[A-Za-z]+$/, 'must be an HTTP method such as GET')
-        .transform((m) => m.toUpperCase()),
-    )
-    .min(1, 'must list at least one method, or be left out')
-    .optional(),
-  paths: z
-    .array(z.string().startsWith('/', 'must start with / (a URL path glob such as /v1/**)'))
-    .min(1, 'must list at least one path, or be left out')
-    .optional(),
-  upgradeTls: z.boolean().optional(),
-});
+// Rules come parsed and checked from the policy files; only egress rules belong here.
+const policyRules = z.array(
+  z.custom<Rule>(
+    (r) =>
+      typeof r === 'object' &&
+      r !== null &&
+      ((r as Rule).tool === HTTP_TOOL || (r as Rule).tool === '*') &&
+      typeof (r as Rule).source === 'string',
+    { message: 'must be an http or * rule parsed from a policy file' },
+  ),
+);
 
 const credential = z.object({
   // Letters, digits, - and _: they pass through URLs and headers unescaped, so the proxy
@@ -138,9 +109,8 @@ const credential = z.object({
 
 const grantSchema = z
   .object({
-    taskId: z.string().min(1, 'is empty'),
     groupName: z.string().min(1, 'is empty'),
-    rules: z.array(rule),
+    policy: z.object({ defaults: policyRules, group: policyRules, task: policyRules.optional() }),
     credentials: z.array(credential),
     budget: z.object({
       maxRequests: z.number().int().min(0),

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { sha256Hex, canonicalJson } from '../audit/canonical-json.js';
-import type { EgressDecision, EgressGrant } from './egress-grant.js';
+import type { EgressBudget, EgressDecision, EgressGrant } from './egress-grant.js';
+import { noEgressRun, type EgressRunHandle, type EgressRunIdentity } from './egress-run.js';
 import type { EgressSetup } from './grant-from-policy.js';
 import { EgressProxy } from './egress-proxy.js';
 
@@ -83,12 +84,22 @@ export class EgressManager {
       https_proxy: CELL_PROXY_URL,
     };
     this.live.set(groupName, { key, proxy, socketPath, env });
-    this.log.info({ group: groupName, rules: setup.grant.rules.length }, 'egress proxy listening');
+    const rules = setup.grant.policy.defaults.length + setup.grant.policy.group.length;
+    this.log.info({ group: groupName, rules }, 'egress proxy listening');
     return { socketPath, dir, env, changed: current !== undefined };
   }
 
-  usage(groupName: string): { requests: number; bytes: number; refused: number } | undefined {
-    return this.live.get(groupName)?.proxy.usage();
+  /**
+   * Opens the group's egress for one run (see EgressProxy.beginRun); a group without a
+   * proxy gets a handle that counts nothing. Call after prepare(), end() when the run is over.
+   */
+  beginRun(
+    groupName: string,
+    identity: EgressRunIdentity,
+    limits: Partial<EgressBudget> = {},
+  ): EgressRunHandle {
+    const current = this.live.get(groupName);
+    return current ? current.proxy.beginRun(identity, limits) : noEgressRun(identity.runId);
   }
 
   async close(groupName: string): Promise<void> {
@@ -108,7 +119,7 @@ export class EgressManager {
 function grantKey(grant: EgressGrant): string {
   return sha256Hex(
     canonicalJson({
-      rules: grant.rules,
+      policy: grant.policy,
       budget: grant.budget,
       credentials: grant.credentials.map((c) => ({
         host: c.host,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EgressCredential, EgressGrant } from './egress-grant.js';
 import {
+  egressPolicy,
   fakeResolver,
   httpRequest,
   makeCertificate,
@@ -60,33 +61,61 @@ async function proxyWith(
   return p;
 }
 
-const both = (): EgressGrant['rules'] => [
-  { domain: 'api.example.test', ports: [upstream.port] },
-  { domain: 'other.example.test', ports: [upstream.port] },
-];
+/** Plain HTTP to both hosts: no credential may go out this way. */
+const both = (): EgressGrant['policy'] =>
+  egressPolicy(
+    `allow http domain=api.example.test port=${upstream.port}\nallow http domain=other.example.test port=${upstream.port}`,
+  );
+/** Brokered to the TLS upstream: the proxy reads the request and goes out over HTTPS. */
+const brokered = (): EgressGrant['policy'] =>
+  egressPolicy(
+    `allow http domain=api.example.test port=${secure?.port ?? 0} method=GET,POST path="/**"\nallow http domain=other.example.test port=${upstream.port}`,
+  );
 const url = (host: string, path: string): string => `http://${host}:${upstream.port}${path}`;
+const tlsUrl = (path: string): string => `http://api.example.test:${secure?.port ?? 0}${path}`;
+const trusted = (): Partial<EgressProxyOptions> => ({ upstreamCa: tls?.cert ?? '' });
 
 describe('EgressProxy credentials', () => {
-  it('swaps the placeholder for the secret on the bound host; the cell never sees the secret', async () => {
-    const p = await proxyWith({ rules: both(), credentials: [token] });
+  it.skipIf(!opensslAvailable())(
+    'swaps the placeholder for the secret on the bound host over TLS; the cell never sees the secret',
+    async () => {
+      const p = await proxyWith({ policy: brokered(), credentials: [token] }, trusted());
+      const res = await sendRaw(
+        { path: p.socketPath },
+        httpRequest('GET', tlsUrl(`/echo?k=${token.placeholder}`), {
+          Authorization: `Bearer ${token.placeholder}`,
+          'Accept-Encoding': 'gzip',
+        }),
+      );
+      expect(res.status).toBe(200);
+      const seen = secure?.seen[0];
+      expect(seen?.headers.authorization).toBe(`Bearer ${token.secret}`);
+      expect(seen?.url).toBe(`/echo?k=${token.secret}`);
+      expect(seen?.headers['accept-encoding']).toBe('identity');
+      // The upstream echoed the secret in a header and in the body: both come back scrubbed.
+      expect(res.head + res.body).not.toContain(token.secret);
+      expect(res.head).toContain(`x-echo-auth: Bearer ${token.placeholder}`);
+      expect(JSON.parse(res.body).headers.authorization).toBe(`Bearer ${token.placeholder}`);
+      expect(p.decisions[0]).toMatchObject({ allowed: true, credentials: [token.placeholder] });
+      expect(JSON.stringify(p.decisions)).not.toContain(token.secret);
+    },
+  );
+
+  it('refuses to send a credential in plain HTTP, and says how to get it sent over HTTPS', async () => {
+    const p = await proxyWith({ policy: both(), credentials: [token] });
     const res = await sendRaw(
       { path: p.socketPath },
-      httpRequest('GET', url('api.example.test', `/echo?k=${token.placeholder}`), {
+      httpRequest('GET', url('api.example.test', '/echo'), {
         Authorization: `Bearer ${token.placeholder}`,
-        'Accept-Encoding': 'gzip',
       }),
     );
-    expect(res.status).toBe(200);
-    const seen = upstream.seen[0];
-    expect(seen?.headers.authorization).toBe(`Bearer ${token.secret}`);
-    expect(seen?.url).toBe(`/echo?k=${token.secret}`);
-    expect(seen?.headers['accept-encoding']).toBe('identity');
-    // The upstream echoed the secret in a header and in the body: both come back scrubbed.
-    expect(res.head + res.body).not.toContain(token.secret);
-    expect(res.head).toContain(`x-echo-auth: Bearer ${token.placeholder}`);
-    expect(JSON.parse(res.body).headers.authorization).toBe(`Bearer ${token.placeholder}`);
-    expect(p.decisions[0]).toMatchObject({ allowed: true, credentials: [token.placeholder] });
-    expect(JSON.stringify(p.decisions)).not.toContain(token.secret);
+    expect(res.status).toBe(403);
+    expect(res.body).toContain(
+      `credential ${token.placeholder} would be sent to api.example.test in plain HTTP`,
+    );
+    expect(res.body).toContain('only ever sent over HTTPS with a verified certificate');
+    expect(upstream.seen).toHaveLength(0);
+    expect(p.decisions).toEqual([expect.objectContaining({ allowed: false, credentials: [] })]);
   });
 
   it.each([
@@ -102,7 +131,7 @@ describe('EgressProxy credentials', () => {
   ])(
     'refuses the placeholder in %s to another host, and sends nothing upstream',
     async (_where, request) => {
-      const p = await proxyWith({ rules: both(), credentials: [token] });
+      const p = await proxyWith({ policy: both(), credentials: [token] });
       const res = await sendRaw({ path: p.socketPath }, request());
       expect(res.status).toBe(403);
       expect(res.body).toContain(
@@ -112,12 +141,12 @@ describe('EgressProxy credentials', () => {
       expect(p.decisions).toEqual([
         expect.objectContaining({ allowed: false, host: 'other.example.test' }),
       ]);
-      expect(p.proxy.usage().refused).toBe(1);
+      expect(p.run.usage().refused).toBe(1);
     },
   );
 
   it('refuses the placeholder in a chunked body to another host before it leaves the proxy', async () => {
-    const p = await proxyWith({ rules: both(), credentials: [token] });
+    const p = await proxyWith({ policy: both(), credentials: [token] });
     const half = token.placeholder.length / 2;
     const chunk = (s: string): string => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`;
     const head = [
@@ -141,21 +170,27 @@ describe('EgressProxy credentials', () => {
     expect(p.decisions.at(-1)).toMatchObject({ allowed: false, stage: 'finished' });
   });
 
-  it('refuses a header-bound credential put into another header', async () => {
-    const p = await proxyWith({ rules: both(), credentials: [{ ...token, header: 'x-api-key' }] });
-    const wrong = await sendRaw(
-      { path: p.socketPath },
-      httpRequest('GET', url('api.example.test', '/'), { Authorization: token.placeholder }),
-    );
-    expect(wrong.status).toBe(403);
-    expect(wrong.body).toContain('may only be sent in the x-api-key header');
-    const right = await sendRaw(
-      { path: p.socketPath },
-      httpRequest('GET', url('api.example.test', '/'), { 'X-Api-Key': token.placeholder }),
-    );
-    expect(right.status).toBe(200);
-    expect(upstream.seen.map((s) => s.headers['x-api-key'])).toEqual([token.secret]);
-  });
+  it.skipIf(!opensslAvailable())(
+    'refuses a header-bound credential put into another header',
+    async () => {
+      const p = await proxyWith(
+        { policy: brokered(), credentials: [{ ...token, header: 'x-api-key' }] },
+        trusted(),
+      );
+      const wrong = await sendRaw(
+        { path: p.socketPath },
+        httpRequest('GET', tlsUrl('/'), { Authorization: token.placeholder }),
+      );
+      expect(wrong.status).toBe(403);
+      expect(wrong.body).toContain('may only be sent in the x-api-key header');
+      const right = await sendRaw(
+        { path: p.socketPath },
+        httpRequest('GET', tlsUrl('/'), { 'X-Api-Key': token.placeholder }),
+      );
+      expect(right.status).toBe(200);
+      expect(secure?.seen.map((s) => s.headers['x-api-key'])).toEqual([token.secret]);
+    },
+  );
 
   it('refuses a grant whose secret could break a header line', async () => {
     await expect(
@@ -165,22 +200,17 @@ describe('EgressProxy credentials', () => {
 });
 
 describe('EgressProxy upgradeTls', () => {
-  const upgraded = (): EgressGrant['rules'] => [
-    {
-      domain: 'api.example.test',
-      ports: [secure?.port ?? 0],
-      methods: ['GET'],
-      paths: ['/v1/**', '/echo'],
-      upgradeTls: true,
-    },
-  ];
+  const upgraded = (): EgressGrant['policy'] =>
+    egressPolicy(
+      `allow http domain=api.example.test port=${secure?.port ?? 0} method=GET path="/v1/**"\nallow http domain=api.example.test port=${secure?.port ?? 0} method=GET path=/echo`,
+    );
   const target = (path: string): string => `http://api.example.test:${secure?.port ?? 0}${path}`;
 
   it.skipIf(!opensslAvailable())(
     'sends a plain-HTTP request on over HTTPS, with method/path rules and the secret applied',
     async () => {
       const p = await proxyWith(
-        { rules: upgraded(), credentials: [token] },
+        { policy: upgraded(), credentials: [token] },
         { upstreamCa: tls?.cert ?? '' },
       );
       const res = await sendRaw(
@@ -203,7 +233,7 @@ describe('EgressProxy upgradeTls', () => {
   it.skipIf(!opensslAvailable())(
     'answers 502 when the upstream certificate is not trusted',
     async () => {
-      const p = await proxyWith({ rules: upgraded(), credentials: [token] });
+      const p = await proxyWith({ policy: upgraded(), credentials: [token] });
       const res = await sendRaw(
         { path: p.socketPath },
         httpRequest('GET', target('/echo'), { Authorization: `Bearer ${token.placeholder}` }),

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EgressGrant } from './egress-grant.js';
 import {
+  egressPolicy,
   fakeResolver,
   httpRequest,
   parseResponse,
@@ -96,12 +97,16 @@ function roundTrip(socket: net.Socket, text: string): Promise<string> {
 }
 
 describe('EgressProxy, plain HTTP', () => {
-  const rules = (): EgressGrant['rules'] => [
-    { domain: 'api.example.test', ports: [upstream.port], methods: ['GET'], paths: ['/v1/**'] },
-  ];
+  // Brokered (a method and a path): what it allows goes out over HTTPS; refusals come first.
+  const brokered = (): EgressGrant['policy'] =>
+    egressPolicy(
+      `allow http domain=api.example.test port=${upstream.port} method=GET path="/v1/**"`,
+    );
+  const plain = (): EgressGrant['policy'] =>
+    egressPolicy(`allow http domain=api.example.test port=${upstream.port}`);
 
-  it('passes an allowed domain, method and path to the upstream and relays its answer', async () => {
-    const p = await proxyWith({ rules: rules() });
+  it('passes an allowed request to the upstream and relays its answer', async () => {
+    const p = await proxyWith({ policy: plain() });
     const res = await sendRaw({ path: p.socketPath }, httpRequest('GET', api('/v1/items?x=1')));
     expect(res.status).toBe(200);
     expect(res.body).toBe('hello from upstream');
@@ -113,7 +118,8 @@ describe('EgressProxy, plain HTTP', () => {
       [true, 'finished'],
     ]);
     expect(p.decisions[1]).toMatchObject({
-      taskId: 'task-1',
+      runId: 'run-1',
+      taskId: '7',
       groupName: 'main',
       kind: 'http',
       host: 'api.example.test',
@@ -121,11 +127,11 @@ describe('EgressProxy, plain HTTP', () => {
       method: 'GET',
       path: '/v1/items',
       address: '127.0.0.1',
-      rule: `#0 api.example.test ports ${upstream.port} GET /v1/**`,
+      rule: `groups/test.policy:1 allow http domain=api.example.test port=${upstream.port}`,
       reason: 'upstream answered 200',
     });
     expect(p.decisions[1]?.bytesDown).toBeGreaterThan(19);
-    expect(p.proxy.usage()).toMatchObject({ requests: 1, refused: 0 });
+    expect(p.run.usage()).toMatchObject({ requests: 1, refused: 0 });
   });
 
   it.each([
@@ -133,9 +139,14 @@ describe('EgressProxy, plain HTTP', () => {
       'a method the rule does not list',
       'POST',
       () => api('/v1/items'),
-      'method POST is not allowed',
+      'POST api.example.test:PORT/v1/items is denied: no allow http rule covers it',
     ],
-    ['a path the rule does not list', 'GET', () => api('/admin'), 'path /admin is not allowed'],
+    [
+      'a path the rule does not list',
+      'GET',
+      () => api('/admin'),
+      'GET api.example.test:PORT/admin is denied',
+    ],
     [
       'a dot segment that climbs out of the allowed path',
       'GET',
@@ -146,18 +157,19 @@ describe('EgressProxy, plain HTTP', () => {
       'a domain not in the allowlist',
       'GET',
       () => `http://other.example.test:${upstream.port}/v1/x`,
-      'other.example.test is not in',
+      'GET other.example.test:PORT/v1/x is denied',
     ],
     [
       'a port the rule does not list',
       'GET',
       () => 'http://api.example.test:1/v1/x',
-      'port 1 is not allowed',
+      'GET api.example.test:1/v1/x is denied',
     ],
   ])(
     'refuses %s with 403 and its reason, and sends nothing upstream',
-    async (_what, method, url, words) => {
-      const p = await proxyWith({ rules: rules() });
+    async (_what, method, url, pattern) => {
+      const words = pattern.replace('PORT', String(upstream.port));
+      const p = await proxyWith({ policy: brokered() });
       const res = await sendRaw(
         { path: p.socketPath },
         httpRequest(method, url(), {}, method === 'POST' ? '{}' : ''),
@@ -180,7 +192,7 @@ describe('EgressProxy, plain HTTP', () => {
     ['metadata.example.test', 'cloud metadata'],
   ])('refuses %s, which resolves to a %s address', async (host, words) => {
     const p = await proxyWith(
-      { rules: [{ domain: '*.example.test', ports: [upstream.port] }] },
+      { policy: egressPolicy(`allow http domain="*.example.test" port=${upstream.port}`) },
       { resolve },
     );
     const res = await sendRaw(
@@ -200,19 +212,25 @@ describe('EgressProxy, plain HTTP', () => {
     ['[::ffff:7f00:1]', '::ffff:7f00:1', 'loopback'],
     ['169.254.169.254', '169.254.169.254', 'cloud metadata'],
     ['10.0.0.1', '10.0.0.1', 'private'],
-  ])('refuses the literal address %s even when a rule names it', async (literal, domain, words) => {
-    const p = await proxyWith({ rules: [{ domain, ports: [upstream.port] }] }, { resolve });
-    const res = await sendRaw(
-      { path: p.socketPath },
-      httpRequest('GET', `http://${literal}:${upstream.port}/`),
-    );
-    expect(res.status).toBe(403);
-    expect(res.body).toContain(words);
-    expect(upstream.seen).toHaveLength(0);
-  });
+  ])(
+    'refuses the literal address %s even when a rule allows it',
+    async (literal, _address, words) => {
+      const p = await proxyWith(
+        { policy: egressPolicy(`allow http domain=* port=${upstream.port}`) },
+        { resolve },
+      );
+      const res = await sendRaw(
+        { path: p.socketPath },
+        httpRequest('GET', `http://${literal}:${upstream.port}/`),
+      );
+      expect(res.status).toBe(403);
+      expect(res.body).toContain(words);
+      expect(upstream.seen).toHaveLength(0);
+    },
+  );
 
   it('answers 502 when the name does not resolve', async () => {
-    const p = await proxyWith({ rules: [{ domain: 'nowhere.example.test' }] });
+    const p = await proxyWith({ policy: egressPolicy('allow http domain=nowhere.example.test') });
     const res = await sendRaw(
       { path: p.socketPath },
       httpRequest('GET', 'http://nowhere.example.test/'),
@@ -236,7 +254,7 @@ describe('EgressProxy, plain HTTP', () => {
     ],
     ['a malformed request', 'NOT HTTP AT ALL\r\n\r\n', 400, 'malformed'],
   ])('refuses %s with a reason', async (_what, raw, status, words) => {
-    const p = await proxyWith({ rules: rules() });
+    const p = await proxyWith({ policy: brokered() });
     const res = await sendRaw({ path: p.socketPath }, raw);
     expect(res.status).toBe(status);
     expect(res.body).toContain(words);
@@ -244,14 +262,17 @@ describe('EgressProxy, plain HTTP', () => {
   });
 
   it('creates its socket for the owner only', async () => {
-    const p = await proxyWith({ rules: rules() });
+    const p = await proxyWith({ policy: brokered() });
     expect(fs.statSync(p.socketPath).mode & 0o777).toBe(0o600);
   });
 });
 
 describe('EgressProxy, CONNECT', () => {
+  const echoOnly = (): EgressGrant['policy'] =>
+    egressPolicy(`allow http domain=api.example.test port=${echo.port}`);
+
   it('tunnels to an allowed domain and counts the bytes', async () => {
-    const p = await proxyWith({ rules: [{ domain: 'api.example.test', ports: [echo.port] }] });
+    const p = await proxyWith({ policy: echoOnly() });
     const { head, socket } = await connect(p.socketPath, `api.example.test:${echo.port}`);
     expect(parseResponse(head).status).toBe(200);
     expect(await roundTrip(socket, 'ping through the tunnel')).toBe('ping through the tunnel');
@@ -271,17 +292,24 @@ describe('EgressProxy, CONNECT', () => {
   });
 
   it.each([
-    ['a domain not in the allowlist', () => `other.example.test:${echo.port}`, 'not in this task'],
-    ['a port the rule does not list', () => 'api.example.test:22', 'port 22 is not allowed'],
+    [
+      'a domain not in the allowlist',
+      () => `other.example.test:${echo.port}`,
+      'is denied: no allow http rule covers it',
+    ],
+    [
+      'a port the rule does not list',
+      () => 'api.example.test:22',
+      'CONNECT api.example.test:22 is denied',
+    ],
     ['a loopback address', () => `loopback.example.test:${echo.port}`, 'loopback'],
     ['a target without a port', () => 'api.example.test', 'must be host:port'],
   ])('answers 403/400 before any tunnel to %s', async (_what, authority, words) => {
     const p = await proxyWith(
       {
-        rules: [
-          { domain: 'api.example.test', ports: [echo.port] },
-          { domain: 'loopback.example.test', ports: [echo.port] },
-        ],
+        policy: egressPolicy(
+          `allow http domain=api.example.test port=${echo.port}\nallow http domain=loopback.example.test port=${echo.port}`,
+        ),
       },
       { resolve, allowAddresses: [] },
     );
@@ -294,9 +322,7 @@ describe('EgressProxy, CONNECT', () => {
 
   it('refuses CONNECT to a domain with method/path rules and says to use http:// instead', async () => {
     const p = await proxyWith({
-      rules: [
-        { domain: 'api.example.test', ports: [echo.port], methods: ['GET'], upgradeTls: true },
-      ],
+      policy: egressPolicy(`allow http domain=api.example.test port=${echo.port} method=GET`),
     });
     const { head } = await connect(p.socketPath, `api.example.test:${echo.port}`);
     expect(parseResponse(head).status).toBe(403);
@@ -304,7 +330,7 @@ describe('EgressProxy, CONNECT', () => {
   });
 
   it('cuts an open tunnel on close()', async () => {
-    const p = await proxyWith({ rules: [{ domain: 'api.example.test', ports: [echo.port] }] });
+    const p = await proxyWith({ policy: echoOnly() });
     const { socket } = await connect(p.socketPath, `api.example.test:${echo.port}`);
     const closed = new Promise((r) => socket.on('close', r));
     await p.proxy.close();
@@ -313,12 +339,12 @@ describe('EgressProxy, CONNECT', () => {
 });
 
 describe('EgressProxy budgets', () => {
-  const rules = (): EgressGrant['rules'] => [
-    { domain: 'api.example.test', ports: [upstream.port, echo.port] },
-  ];
+  // A port list: both upstreams of the tests, by one rule.
+  const rules = (): EgressGrant['policy'] =>
+    egressPolicy(`allow http domain=api.example.test port=${upstream.port},${echo.port}`);
 
   it('refuses the request after the last one allowed with 429, over HTTP and CONNECT', async () => {
-    const p = await proxyWith({ rules: rules(), budget: { maxRequests: 2, maxBytes: 1_000_000 } });
+    const p = await proxyWith({ policy: rules(), budget: { maxRequests: 2, maxBytes: 1_000_000 } });
     for (let i = 0; i < 2; i++) {
       expect((await sendRaw({ path: p.socketPath }, httpRequest('GET', api()))).status).toBe(200);
     }
@@ -331,7 +357,7 @@ describe('EgressProxy budgets', () => {
   });
 
   it('cuts an answer that goes over the byte budget, and refuses requests after it', async () => {
-    const p = await proxyWith({ rules: rules(), budget: { maxRequests: 10, maxBytes: 5_000 } });
+    const p = await proxyWith({ policy: rules(), budget: { maxRequests: 10, maxBytes: 5_000 } });
     const big = await sendRaw({ path: p.socketPath }, httpRequest('GET', api('/big?n=200000')));
     expect(Buffer.byteLength(big.body)).toBeLessThan(200_000);
     const finished = p.decisions.find((d) => d.stage === 'finished');
@@ -343,7 +369,7 @@ describe('EgressProxy budgets', () => {
   });
 
   it('cuts a tunnel that goes over the byte budget', async () => {
-    const p = await proxyWith({ rules: rules(), budget: { maxRequests: 10, maxBytes: 1_000 } });
+    const p = await proxyWith({ policy: rules(), budget: { maxRequests: 10, maxBytes: 1_000 } });
     const { socket } = await connect(p.socketPath, `api.example.test:${echo.port}`);
     const closed = new Promise((r) => socket.on('close', r));
     socket.on('data', () => undefined);

@@ -8,14 +8,20 @@ import http from 'node:http';
 import type net from 'node:net';
 import { openTunnel } from './connect-tunnel.js';
 import { CredentialBroker } from './credentials.js';
-import { EgressBudgetCounter } from './egress-budget.js';
 import type { DecisionFields, EgressContext } from './egress-context.js';
 import {
   InvalidGrantError,
   parseEgressGrant,
+  type EgressBudget,
   type EgressDecision,
   type EgressGrant,
 } from './egress-grant.js';
+import {
+  EgressRunAccount,
+  runLimits,
+  type EgressRunHandle,
+  type EgressRunIdentity,
+} from './egress-run.js';
 import { rawRefusal, sendRefusal } from './http-headers.js';
 import { forwardHttp } from './http-forward.js';
 import { resolveTarget, systemResolver, type Resolver } from './resolve-target.js';
@@ -45,33 +51,27 @@ export interface EgressListenOptions {
   gid?: number;
 }
 
-export interface EgressUsage {
-  requests: number;
-  bytes: number;
-  refused: number;
-}
-
 export class EgressProxy {
   private readonly server: http.Server;
   private readonly sockets = new Set<net.Socket>();
-  private readonly budget: EgressBudgetCounter;
-  private refused = 0;
+  private readonly grant: EgressGrant;
+  private run: EgressRunAccount | undefined;
 
   /** Throws InvalidGrantError when the grant is malformed (check it with parseEgressGrant). */
   constructor(options: EgressProxyOptions) {
     const parsed = parseEgressGrant(options.grant);
     if (!parsed.ok) throw new InvalidGrantError(parsed.reason);
     const grant = parsed.grant;
-    this.budget = new EgressBudgetCounter(grant.budget);
+    this.grant = grant;
     const resolver = options.resolve ?? systemResolver;
     const allow = new Set(options.allowAddresses ?? []);
     const ctx: EgressContext = {
       grant,
       broker: new CredentialBroker(grant.credentials),
-      budget: this.budget,
-      record: (fields) => {
-        if (!fields.allowed) this.refused++;
-        options.onDecision(this.decision(grant, fields));
+      currentRun: () => this.run,
+      record: (fields, run) => {
+        if (!fields.allowed && fields.stage === 'decided') run?.countRefusal();
+        options.onDecision(this.decision(grant, fields, run));
       },
       resolve: (host) => resolveTarget(host, resolver, allow),
       upstreamCa: options.upstreamCa,
@@ -85,14 +85,17 @@ export class EgressProxy {
       forwardHttp(ctx, req, res).catch((err: unknown) => {
         // A bug in the proxy, not a decision: refuse (fail closed) and say so in the audit.
         const reason = `egress proxy error: ${(err as Error).message}`;
-        ctx.record({
-          allowed: false,
-          stage: 'decided',
-          kind: 'http',
-          host: '',
-          method: '',
-          reason,
-        });
+        ctx.record(
+          {
+            allowed: false,
+            stage: 'decided',
+            kind: 'http',
+            host: '',
+            method: '',
+            reason,
+          },
+          this.run,
+        );
         if (res.headersSent) res.destroy();
         else sendRefusal(res, 500, reason);
       });
@@ -100,14 +103,17 @@ export class EgressProxy {
     this.server.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       openTunnel(ctx, req, socket, head).catch((err: unknown) => {
         const reason = `egress proxy error: ${(err as Error).message}`;
-        ctx.record({
-          allowed: false,
-          stage: 'decided',
-          kind: 'connect',
-          host: '',
-          method: 'CONNECT',
-          reason,
-        });
+        ctx.record(
+          {
+            allowed: false,
+            stage: 'decided',
+            kind: 'connect',
+            host: '',
+            method: 'CONNECT',
+            reason,
+          },
+          this.run,
+        );
         socket.destroy();
       });
     });
@@ -117,14 +123,17 @@ export class EgressProxy {
       const host = URL.canParse(req.url ?? '') ? new URL(req.url ?? '').hostname : '';
       const reason =
         'protocol upgrades over plain HTTP are not proxied: use wss:// or https:// (CONNECT)';
-      ctx.record({
-        allowed: false,
-        stage: 'decided',
-        kind: 'http',
-        host,
-        method: req.method ?? '',
-        reason,
-      });
+      ctx.record(
+        {
+          allowed: false,
+          stage: 'decided',
+          kind: 'http',
+          host,
+          method: req.method ?? '',
+          reason,
+        },
+        this.run,
+      );
       socket.end(rawRefusal(403, reason));
     });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
@@ -133,7 +142,10 @@ export class EgressProxy {
         return;
       }
       const reason = `malformed HTTP request (${err.code})`;
-      ctx.record({ allowed: false, stage: 'decided', kind: 'http', host: '', method: '', reason });
+      ctx.record(
+        { allowed: false, stage: 'decided', kind: 'http', host: '', method: '', reason },
+        this.run,
+      );
       if (socket.writable) socket.end(rawRefusal(400, reason));
       else socket.destroy();
     });
@@ -163,8 +175,24 @@ export class EgressProxy {
     await closed;
   }
 
-  usage(): EgressUsage {
-    return { ...this.budget.usage(), refused: this.refused };
+  /**
+   * Opens egress for one run: requests from now on count against it (within the grant's
+   * limits and the run's own, if tighter) and carry its identity. A run that begins ends
+   * the one before it; between runs every request is refused, and when a run ends its open
+   * connections are cut.
+   */
+  beginRun(identity: EgressRunIdentity, limits: Partial<EgressBudget> = {}): EgressRunHandle {
+    const account = new EgressRunAccount(identity, runLimits(this.grant.budget, limits));
+    this.run?.end();
+    this.run = account;
+    return {
+      runId: identity.runId,
+      usage: () => account.usage(),
+      end: () => {
+        if (this.run === account) this.run = undefined;
+        account.end();
+      },
+    };
   }
 
   private track(socket: net.Socket): void {
@@ -172,9 +200,14 @@ export class EgressProxy {
     socket.once('close', () => this.sockets.delete(socket));
   }
 
-  private decision(grant: EgressGrant, fields: DecisionFields): EgressDecision {
+  private decision(
+    grant: EgressGrant,
+    fields: DecisionFields,
+    run: EgressRunAccount | undefined,
+  ): EgressDecision {
     return {
-      taskId: grant.taskId,
+      runId: run?.identity.runId ?? null,
+      taskId: run?.identity.taskId ?? null,
       groupName: grant.groupName,
       port: null,
       path: null,

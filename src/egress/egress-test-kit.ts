@@ -10,8 +10,11 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { parsePolicy } from '../policy/policy-file.js';
+import type { PolicyLayers } from '../policy/rules.js';
 import type { EgressDecision, EgressGrant } from './egress-grant.js';
 import { EgressProxy, type EgressProxyOptions } from './egress-proxy.js';
+import type { EgressRunHandle } from './egress-run.js';
 import type { Resolver } from './resolve-target.js';
 
 export interface SeenRequest {
@@ -206,6 +209,26 @@ export interface ProxyUnderTest {
   proxy: EgressProxy;
   socketPath: string;
   decisions: EgressDecision[];
+  /** The run begun at start (run-1 of task 7), so requests have a run to count against. */
+  run: EgressRunHandle;
+}
+
+/**
+ * Policy layers from policy-file text, as the owner would write them: `group` is
+ * groups/test.policy, `task` (optional) tasks/7.policy. Throws on a line with an error.
+ */
+export function egressPolicy(group: string, task?: string): PolicyLayers {
+  const parse = (text: string, source: string) => {
+    const parsed = parsePolicy(text, source);
+    if (parsed.errors.length > 0)
+      throw new Error(`bad test policy: ${JSON.stringify(parsed.errors)}`);
+    return parsed.rules;
+  };
+  return {
+    defaults: [],
+    group: parse(group, 'groups/test.policy'),
+    ...(task !== undefined ? { task: parse(task, 'tasks/7.policy') } : {}),
+  };
 }
 
 /** Resolves only the names given; anything else fails like a missing name. */
@@ -226,9 +249,8 @@ export async function startProxy(
   const decisions: EgressDecision[] = [];
   const proxy = new EgressProxy({
     grant: {
-      taskId: 'task-1',
       groupName: 'main',
-      rules: [],
+      policy: { defaults: [], group: [] },
       credentials: [],
       budget: { maxRequests: 100, maxBytes: 10_000_000 },
       ...grant,
@@ -241,7 +263,8 @@ export async function startProxy(
     `egress-${decisions.length}-${Math.random().toString(16).slice(2)}.sock`,
   );
   await proxy.listen(socketPath);
-  return { proxy, socketPath, decisions };
+  const run = proxy.beginRun({ runId: 'run-1', taskId: '7' });
+  return { proxy, socketPath, decisions, run };
 }
 
 export function tempDir(prefix: string): string {

@@ -20,8 +20,10 @@ describe('egressSetupFor: the proxy grant from the owner policy', () => {
       hostTools: ['send_message'],
       budget: { maxRequests: 10, maxBytes: 1000 },
     });
-  const domains = (r: ReturnType<typeof setup>) =>
-    r.ok && r.setup ? r.setup.grant.rules.map((x) => x.domain).sort() : [];
+  const texts = (r: ReturnType<typeof setup>) =>
+    r.ok && r.setup
+      ? [...r.setup.grant.policy.defaults, ...r.setup.grant.policy.group].map((x) => x.text)
+      : [];
 
   beforeEach(() => {
     home = tempHome();
@@ -33,47 +35,48 @@ describe('egressSetupFor: the proxy grant from the owner policy', () => {
     expect(setup()).toEqual({ ok: true, setup: undefined });
   });
 
-  it('turns allow rules into proxy rules; method/path rules are brokered over TLS', () => {
+  it('hands the proxy every http and * rule of the default and group files, deny and ask included', () => {
+    write('policy/default.policy', 'deny http domain="*.evil.example"\ndeny bash command="rm *"\n');
     write(
       'policy/groups/family.policy',
-      'allow http domain="api.github.com" method=GET path="/repos/**"\nallow http domain="*.example.org" port=8080\n',
+      'allow http domain="*.example.org" port=80,8080\nask http domain="mail.example.org"\ndeny *\n',
     );
-    const r = setup();
-    expect(r.ok && r.setup?.grant.rules).toEqual([
-      { domain: 'api.github.com', methods: ['GET'], paths: ['/repos/**'], upgradeTls: true },
-      { domain: '*.example.org', ports: [8080] },
+    expect(texts(setup())).toEqual([
+      'deny http domain="*.evil.example"',
+      'allow http domain="*.example.org" port=80,8080',
+      'ask http domain="mail.example.org"',
+      'deny *',
     ]);
   });
 
-  it('drops a domain a deny or ask http rule covers, in the group or default policy', () => {
-    write('policy/default.policy', 'deny http domain="*.evil.example"\n');
-    write(
-      'policy/groups/family.policy',
-      'allow http domain="a.evil.example"\nallow http domain="api.github.com"\nallow http domain="mail.example"\nask http domain="mail.example"\n',
-    );
-    expect(domains(setup())).toEqual(['api.github.com']);
+  it("carries the task's own rules as the level that can only narrow", () => {
+    write('policy/groups/family.policy', 'allow http domain="api.github.com"\n');
+    write('policy/tasks/8.policy', 'deny http domain="api.github.com" method=POST\n');
+    const eight = setup(8);
+    expect(eight.ok && eight.setup?.grant.policy.task?.map((r) => r.text)).toEqual([
+      'deny http domain="api.github.com" method=POST',
+    ]);
+    const none = setup();
+    expect(none.ok && none.setup?.grant.policy.task).toBeUndefined();
   });
 
-  it("lets a task's policy only narrow the group's egress, never widen it", () => {
+  it('refuses a credential whose host only plain-HTTP rules allow, saying how to fix it', () => {
+    write('policy/groups/family.policy', 'allow http domain="Mail.Example."\n');
     write(
-      'policy/groups/family.policy',
-      'allow http domain="api.github.com"\nallow http domain="mail.example"\n',
+      'credentials/family.json',
+      JSON.stringify([{ name: 'mail', host: 'mail.example', secret: 'Bearer s3cr3t' }]),
     );
-    write(
-      'policy/tasks/7.policy',
-      'allow http domain="mail.example"\nallow http domain="new.example"\n',
-    );
-    write('policy/tasks/8.policy', 'deny http domain="mail.example"\n');
-    expect(domains(setup())).toEqual(['api.github.com', 'mail.example']);
-    expect(domains(setup(7))).toEqual(['mail.example']);
-    expect(domains(setup(8))).toEqual(['api.github.com']);
-    expect(domains(setup(9))).toEqual(['api.github.com', 'mail.example']);
-    const seven = setup(7);
-    expect(seven.ok && seven.setup?.grant.taskId).toBe('task-7');
+    const r = setup();
+    expect(r.ok).toBe(false);
+    const errors = !r.ok ? r.errors.join('\n') : '';
+    expect(errors).toContain('credential "mail" for mail.example would be sent in plain HTTP');
+    expect(errors).toContain('groups/family.policy:1');
+    expect(errors).toContain('method=GET path="/**"');
+    expect(errors).not.toContain('s3cr3t');
   });
 
   it('gives the cell placeholders, never secrets, for the group credentials', () => {
-    write('policy/groups/family.policy', 'allow http domain="mail.example"\n');
+    write('policy/groups/family.policy', 'allow http domain="mail.example" path="/**"\n');
     write(
       'credentials/family.json',
       JSON.stringify([
@@ -95,7 +98,7 @@ describe('egressSetupFor: the proxy grant from the owner policy', () => {
     write('credentials/family.json', '[{"name": "bad name", "host": 1}]');
     const bad = setup();
     expect(bad.ok).toBe(false);
-    expect(!bad.ok && bad.errors.join('\n')).toMatch(/family\.json: 0\.name/);
+    expect(!bad.ok && bad.errors.join('\n')).toMatch(/family\.json: entry 0: "name" must be/);
     write('policy/groups/family.policy', 'perhaps http domain="x"\n');
     const broken = setup();
     expect(!broken.ok && broken.errors[0]).toMatch(/groups\/family\.policy:1:/);

@@ -2,9 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadPolicy } from '../policy/load-policy.js';
-import { HTTP_TOOL, knownToolNames, type Rule } from '../policy/rules.js';
+import { canonicalHost } from '../policy/host-name.js';
+import { HTTP_TOOL, knownToolNames, type PolicyLayers, type Rule } from '../policy/rules.js';
+import { jsonProblem, schemaProblems } from './credentials-file-errors.js';
 import { makePlaceholder } from './credentials.js';
-import { parseEgressGrant, type EgressGrant, type EgressRule } from './egress-grant.js';
+import { brokered, rulesFor } from './egress-decide.js';
+import { parseEgressGrant, type EgressGrant } from './egress-grant.js';
 
 /**
  * `<configDir>/credentials/<group>.json`: the secrets a group's cell may use without seeing.
@@ -32,11 +35,11 @@ export type EgressSetupResult =
   { ok: true; setup: EgressSetup | undefined } | { ok: false; errors: string[] };
 
 /**
- * The egress grant of a group's cell, from the owner's files: every `allow http` rule of the
- * group's policy becomes a proxy rule unless a `deny` or `ask` http rule covers its domain
- * (the proxy cannot wait for an approval mid-request, so `ask` denies there). Rules with a
- * method or path are brokered: the cell calls http://host/..., the proxy checks method and
- * path and goes out over HTTPS. No allow rule: no grant, and the cell has no way out at all.
+ * The egress grant of a group's cell, from the owner's files: the `http` and `*` rules of its
+ * policy layers, which the proxy judges every request with through decide() — the same
+ * answer `nanocell policy explain --tool http` gives (an `ask` is refused there: the proxy
+ * cannot wait mid-request). No allow http rule: no grant, and the cell has no way out at all.
+ * A credential that could only ever go out in plain HTTP is refused here, with how to fix it.
  */
 export function egressSetupFor(options: {
   policyDir: string;
@@ -58,27 +61,23 @@ export function egressSetupFor(options: {
   if (!loaded.ok) {
     return { ok: false, errors: loaded.errors.map((e) => `${e.source}:${e.line}: ${e.message}`) };
   }
-  const rules = [...loaded.layers.defaults, ...loaded.layers.group].filter(
-    (r) => r.tool === HTTP_TOOL || r.tool === '*',
+  const egressRules = (rules: Rule[]) =>
+    rules.filter((r) => r.tool === HTTP_TOOL || r.tool === '*');
+  const { defaults, group, task } = loaded.layers;
+  const policy: PolicyLayers = {
+    defaults: egressRules(defaults),
+    group: egressRules(group),
+    ...(task !== undefined ? { task: egressRules(task) } : {}),
+  };
+  const anyAllow = [...policy.defaults, ...policy.group].some(
+    (r) => r.effect === 'allow' && r.tool === HTTP_TOOL,
   );
-  const blocking = rules.filter((r) => r.effect !== 'allow');
-  const taskRules = (loaded.layers.task ?? []).filter(
-    (r) => r.tool === HTTP_TOOL || r.tool === '*',
-  );
-  const taskBlocking = taskRules.filter((r) => r.effect !== 'allow');
-  const taskAllows = taskRules.filter((r) => r.effect === 'allow' && r.tool === HTTP_TOOL);
-  const allowed = rules
-    .filter((r) => r.effect === 'allow' && r.tool === HTTP_TOOL && r.matchers.domain)
-    .filter((r) => !blocking.some((b) => covers(b, r.matchers.domain!)))
-    // A task narrows: its deny/ask rules remove domains; if it has allow rules, only the
-    // group's domains it also allows remain. It can never add one.
-    .filter((r) => !taskBlocking.some((b) => covers(b, r.matchers.domain!)))
-    .filter((r) => taskAllows.length === 0 || taskAllows.some((a) => covers(a, r.matchers.domain!)))
-    .map(toEgressRule);
-  if (allowed.length === 0) return { ok: true, setup: undefined };
+  if (!anyAllow) return { ok: true, setup: undefined };
 
   const creds = readCredentials(options.configDir, options.groupName);
   if (!creds.ok) return creds;
+  const plain = creds.list.flatMap((c) => plainOnlyProblem(policy, c, creds.file));
+  if (plain.length > 0) return { ok: false, errors: plain };
   const env: Record<string, string> = {};
   const credentials = creds.list.map((c) => {
     const placeholder = makePlaceholder(c.name);
@@ -91,9 +90,8 @@ export function egressSetupFor(options: {
     };
   });
   const parsed = parseEgressGrant({
-    taskId: options.taskId !== undefined ? `task-${options.taskId}` : `group-${options.groupName}`,
     groupName: options.groupName,
-    rules: allowed,
+    policy,
     credentials,
     budget: options.budget,
   });
@@ -101,52 +99,48 @@ export function egressSetupFor(options: {
   return { ok: true, setup: { grant: parsed.grant, env } };
 }
 
-function covers(rule: Rule, domain: string): boolean {
-  const d = rule.matchers.domain;
-  if (rule.tool === '*' || d === undefined || d === '*') return true;
-  if (d === domain) return true;
-  if (d.startsWith('*.')) return domain === d || domain.endsWith(d.slice(1));
-  return false;
-}
-
-function toEgressRule(rule: Rule): EgressRule {
-  const { domain, method, path: urlPath, port } = rule.matchers;
-  const brokered = method !== undefined || urlPath !== undefined;
-  return {
-    domain: domain!,
-    ...(port !== undefined ? { ports: [Number(port)] } : {}),
-    ...(method !== undefined ? { methods: [method.toUpperCase()] } : {}),
-    ...(urlPath !== undefined ? { paths: [urlPath] } : {}),
-    ...(brokered ? { upgradeTls: true } : {}),
-  };
+/**
+ * A credential whose host is allowed only by rules the proxy passes through unread (no
+ * method or path): it could only go out in plain HTTP, and a secret never does.
+ */
+function plainOnlyProblem(
+  policy: PolicyLayers,
+  c: { name: string; host: string },
+  file: string,
+): string[] {
+  const host = canonicalHost(c.host);
+  const allows = rulesFor(policy, host).filter((r) => r.effect === 'allow');
+  if (allows.length === 0 || allows.some((r) => brokered(r))) return [];
+  const where = allows.map((r) => `${r.source}:${r.line}`).join(', ');
+  return [
+    `${file}: credential "${c.name}" for ${host} would be sent in plain HTTP: the rules allowing ${host} (${where}) have no method or path, so the proxy passes requests through unread. A credential is only sent over HTTPS with a verified certificate: give the rule a method or path, e.g. allow http domain="${host}" method=GET path="/**"`,
+  ];
 }
 
 function readCredentials(
   configDir: string,
   groupName: string,
-): { ok: true; list: z.infer<typeof credentialsSchema> } | { ok: false; errors: string[] } {
+):
+  | { ok: true; list: z.infer<typeof credentialsSchema>; file: string }
+  | { ok: false; errors: string[] } {
   const file = path.join(configDir, 'credentials', `${groupName}.json`);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, list: [] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, list: [], file };
     return { ok: false, errors: [`cannot read ${file}: ${(err as Error).message}`] };
   }
+  // Errors say where, never what: the file holds secrets (see credentials-file-errors.ts).
   let data: unknown;
   try {
     data = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, errors: [`${file}: not valid JSON (${(err as Error).message})`] };
+  } catch {
+    return { ok: false, errors: [`${file}: ${jsonProblem(text) ?? 'not valid JSON'}`] };
   }
   const parsed = credentialsSchema.safeParse(data);
   if (!parsed.success) {
-    return {
-      ok: false,
-      errors: parsed.error.issues.map(
-        (i) => `${file}: ${i.path.join('.') || 'file'}: ${i.message}`,
-      ),
-    };
+    return { ok: false, errors: schemaProblems(parsed.error.issues).map((p) => `${file}: ${p}`) };
   }
-  return { ok: true, list: parsed.data };
+  return { ok: true, list: parsed.data, file };
 }

@@ -9,7 +9,9 @@ import { PassThrough, type Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { scrubText, type HeaderPairs } from './credentials.js';
 import type { DecisionFields, EgressContext } from './egress-context.js';
-import { matchHttp } from './egress-rules.js';
+import { decideHttp } from './egress-decide.js';
+import { noRunReason } from './egress-run.js';
+import { canonicalHost, wellFormedHost } from '../policy/host-name.js';
 import {
   endToEnd,
   flattenHeaders,
@@ -51,7 +53,10 @@ function parseProxyUrl(raw: string): ProxyUrl {
       reason: 'user:password in the URL is not forwarded; send a header instead',
     };
   }
-  const host = url.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const host = canonicalHost(url.hostname.replace(/^\[|\]$/g, ''));
+  if (!wellFormedHost(host)) {
+    return { ok: false, reason: `${shown} has no valid host name (an empty label or dot)` };
+  }
   return { ok: true, url, host };
 }
 
@@ -94,12 +99,14 @@ export async function forwardHttp(
     host: '',
     reason: '',
   };
+  const run = ctx.currentRun();
   const refuse = (status: number, reason: string): void => {
-    ctx.record({ ...seen, allowed: false, stage: 'decided', reason });
+    ctx.record({ ...seen, allowed: false, stage: 'decided', reason }, run);
     sendRefusal(res, status, reason);
   };
 
-  const spent = ctx.budget.refusal();
+  if (!run) return refuse(403, noRunReason(ctx.grant.groupName));
+  const spent = run.budget.refusal();
   if (spent) return refuse(429, spent);
   const parsed = parseProxyUrl(req.url ?? '');
   if (!parsed.ok) return refuse(400, parsed.reason);
@@ -115,7 +122,7 @@ export async function forwardHttp(
     endToEnd(pairHeaders(req.rawHeaders)),
   );
   if (!head.ok) return refuse(403, head.reason);
-  const match = matchHttp(ctx.grant.rules, {
+  const match = decideHttp(ctx.grant.policy, ctx.grant.groupName, {
     host,
     port: explicitPort,
     method,
@@ -123,6 +130,9 @@ export async function forwardHttp(
   });
   if (!match.ok) return refuse(403, match.reason);
   Object.assign(seen, { port: match.port, rule: match.label });
+  if (head.injected.length > 0 && !match.tls) {
+    return refuse(403, plainCredentialReason(head.injected[0]?.placeholder ?? '', host, match));
+  }
 
   const forbidden = ctx.broker.forbiddenNeedles(host);
   const declared = req.headers['content-length'];
@@ -136,7 +146,10 @@ export async function forwardHttp(
     try {
       for await (const chunk of req) chunks.push(chunk as Buffer);
     } catch (err) {
-      ctx.record({ ...seen, reason: `the cell broke off its request: ${(err as Error).message}` });
+      ctx.record(
+        { ...seen, reason: `the cell broke off its request: ${(err as Error).message}` },
+        run,
+      );
       res.destroy();
       return;
     }
@@ -148,16 +161,13 @@ export async function forwardHttp(
   const target = await ctx.resolve(host);
   if (!target.ok) return refuse(target.status, target.reason);
   // Checked again and counted in one step: other requests may have started while resolving.
-  const late = ctx.budget.tryStart();
+  const late = run.budget.tryStart();
   if (late) return refuse(429, late);
   const injected = head.injected.map((c) => c.placeholder);
   Object.assign(seen, { address: target.address, credentials: injected });
-  ctx.record({ ...seen, allowed: true, reason: `allowed by rule ${match.label}` });
+  ctx.record({ ...seen, allowed: true, reason: `allowed by policy rule ${match.label}` }, run);
 
-  let headers: HeaderPairs = [
-    ['Host', hostHeader(host, match.port, match.upgradeTls)],
-    ...head.headers,
-  ];
+  let headers: HeaderPairs = [['Host', hostHeader(host, match.port, match.tls)], ...head.headers];
   if (head.injected.length > 0) {
     // Ask for a body the proxy can scrub the secret from, should the upstream echo it.
     headers = [...withoutHeaders(headers, 'accept-encoding'), ['Accept-Encoding', 'identity']];
@@ -172,11 +182,13 @@ export async function forwardHttp(
     agent: false,
     timeout: ctx.idleTimeoutMs,
   };
-  if (match.upgradeTls) {
+  if (match.tls) {
+    // Verified against the system's CAs (and the name): a credential goes only this way.
+    options.rejectUnauthorized = true;
     if (!net.isIP(host)) options.servername = host;
     if (ctx.upstreamCa) options.ca = ctx.upstreamCa;
   }
-  const up = (match.upgradeTls ? https : http).request(options);
+  const up = (match.tls ? https : http).request(options);
   up.on('socket', (socket) => ctx.track(socket));
 
   let bytesUp = 0;
@@ -185,7 +197,7 @@ export async function forwardHttp(
   const finish = (allowed: boolean, reason: string): void => {
     if (ended) return;
     ended = true;
-    ctx.record({ ...seen, allowed, stage: 'finished', reason, bytesUp, bytesDown });
+    ctx.record({ ...seen, allowed, stage: 'finished', reason, bytesUp, bytesDown }, run);
   };
   const cut = (status: number, reason: string): void => {
     if (ended) return;
@@ -206,10 +218,17 @@ export async function forwardHttp(
   const count = (direction: 'up' | 'down', n: number): void => {
     if (direction === 'up') bytesUp += n;
     else bytesDown += n;
-    if (ctx.budget.addBytes(n)) return;
-    if (!ended) cut(429, ctx.budget.overBytesReason());
+    if (run.budget.addBytes(n)) return;
+    if (!ended) cut(429, run.budget.overBytesReason());
     else if (!res.headersSent) res.destroy();
   };
+
+  const forget = run.onEnd(() => {
+    if (!ended) finish(false, 'the run ended; its request was cut');
+    up.destroy();
+    res.destroy();
+  });
+  res.on('close', () => forget());
 
   up.on('timeout', () => up.destroy(new Error(`no data for ${ctx.idleTimeoutMs} ms`)));
   up.on('error', (err: NodeJS.ErrnoException) => {
@@ -281,4 +300,12 @@ export async function forwardHttp(
     out.on('end', () => finish(true, `upstream answered ${status}`));
     out.pipe(res);
   });
+}
+
+function plainCredentialReason(
+  placeholder: string,
+  host: string,
+  match: { label: string },
+): string {
+  return `credential ${placeholder} would be sent to ${host} in plain HTTP (allowed by ${match.label}): a credential is only ever sent over HTTPS with a verified certificate, which the proxy does for rules with a method or path (e.g. allow http domain="${host}" method=GET path="/**"); call http://${host}/... under such a rule`;
 }

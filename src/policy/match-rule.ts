@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { GROUP_MOUNT_PATH } from '../tools/cell-tools.js';
 import { matchPathGlob, matchTextGlob, pathGlobReaches } from './glob.js';
+import { canonicalHost } from './host-name.js';
 import {
   HTTP_TOOL,
   RECURSIVE_FILE_TOOLS,
@@ -88,8 +89,8 @@ function matchFilePath(pattern: string, value: unknown, tool: string, strict: bo
 
 function matchDomain(pattern: string, value: unknown): Verdict {
   if (typeof value !== 'string' || value === '') return 'unreadable';
-  const host = value.toLowerCase().replace(/\.$/, '');
-  const p = pattern.toLowerCase();
+  const host = canonicalHost(value);
+  const p = canonicalHost(pattern);
   if (p === '*') return true;
   if (p.startsWith('*.')) return host.endsWith(p.slice(1));
   return host === p;

@@ -94,7 +94,7 @@ describe('parsePolicy', () => {
     [
       'matcher instead of a tool',
       'deny command="rm *"',
-      /tool name is missing before command="rm \*"/,
+      /tool name is missing before command=; write e\.g\. deny bash command=\.\.\./,
     ],
     ['malformed tool name', 'deny Bash!', /"Bash!" is not a tool name/],
     [
@@ -137,7 +137,7 @@ describe('parsePolicy', () => {
     [
       'text after a closing quote',
       'deny bash command="rm"x',
-      /unexpected text after the closing quote of command=/,
+      /unexpected text after the closing quote of a value; put a space between matchers/,
     ],
     [
       '.. in a file path',
@@ -156,6 +156,11 @@ describe('parsePolicy', () => {
       /domain "api\.\*\.com" is not a pattern; use an exact name/,
     ],
     ['unknown method', 'allow http domain="a.com" method=FETCH', /unknown method "FETCH"; use GET/],
+    [
+      'a CONNECT method, which the proxy never sees',
+      'allow http domain="a.com" method=GET,CONNECT',
+      /method CONNECT cannot be matched: .* a rule without method or path opens it/,
+    ],
     ['bad port', 'allow http domain="a.com" port=70000', /port "70000" is not a port/],
     ['non-numeric port', 'allow http domain="a.com" port=https', /port "https" is not a port/],
   ])('reports %s with its line number', (_name, line, message) => {
@@ -182,6 +187,7 @@ describe('parsePolicy', () => {
       /has no effect: bash is allowed by default/,
     ],
     ['allow http without a domain', 'allow http method=GET', /every domain/],
+    ['ask on http', 'ask http domain="mail.example"', /proxy cannot wait for an approval/],
   ])('warns about %s, yet keeps the rule', (_name, line, message) => {
     const parsed = parsePolicy(line, 'p');
     expect(parsed.errors).toEqual([]);
@@ -189,7 +195,7 @@ describe('parsePolicy', () => {
     expect(parsed.warnings).toEqual([{ line: 1, message: expect.stringMatching(message) }]);
   });
 
-  it('does not warn about deny, ask, or a scoped http allow', () => {
+  it('does not warn about deny, ask on a tool, or a scoped http allow', () => {
     const parsed = parsePolicy(
       'deny bash\nask read_file path="x/**"\nallow http domain="*.github.com" method="GET,HEAD"',
       'p',

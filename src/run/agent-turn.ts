@@ -3,9 +3,9 @@ import type { ConversationMessage } from '../agent/model-provider.js';
 import { buildSystemPrompt } from '../agent/system-prompt.js';
 import { readGlobalMemory, readMemory } from '../groups/group-folder.js';
 import { cellToolDefinitions } from '../tools/cell-tools.js';
-import type { GroupRunDeps, RunContext } from './run.js';
+import type { EgressRun, GroupRunDeps, RunContext } from './run.js';
 import { toolDispatch } from './tool-dispatch.js';
-import { runBudgetFor, turnBudget } from './turn-budget.js';
+import { openEgressRun, runBudgetFor, turnBudget } from './turn-budget.js';
 
 /** One agent turn of a run: the group's prompt and tools, its cell grant, its budget. */
 export async function agentTurn(
@@ -15,10 +15,12 @@ export async function agentTurn(
 ): Promise<TurnResult> {
   const { settings } = deps;
   const budget = runBudgetFor(deps, ctx);
+  let egress: EgressRun | undefined;
   try {
-    const spec = await deps.cellSpec(ctx.group, ctx.taskId, budget);
+    const spec = await deps.cellSpec(ctx.group, ctx.taskId);
+    egress = openEgressRun(deps, ctx);
     return await runTurn({
-      budget: turnBudget(deps, ctx, budget),
+      budget: turnBudget(budget, egress),
       onEvent: (event) => deps.onEvent?.(ctx, event),
       provider: deps.provider,
       system: buildSystemPrompt({
@@ -41,6 +43,7 @@ export async function agentTurn(
       onFirstRequest: () => setImmediate(() => deps.pool.warm(spec)),
     });
   } finally {
+    egress?.end();
     budget.dispose();
   }
 }

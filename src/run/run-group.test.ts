@@ -228,7 +228,7 @@ describe('a run, with a fake model, a fake cell runtime and the real store', () 
   });
 
   it('charges the egress requests the proxy made during a tool call to the run', async () => {
-    let proxied = 5; // requests before this run do not count
+    let proxied = 0; // the proxy's count for this run
     f = new RunFixture(
       [
         reply().tool('bash', { command: 'curl a; curl b' }),
@@ -242,7 +242,10 @@ describe('a run, with a fake model, a fake cell runtime and the real store', () 
     f.inbound('fetch two pages');
 
     const outcome = await runGroup(
-      f.deps({ budget: { egressRequests: 2 }, egressRequests: () => proxied }),
+      f.deps({
+        budget: { egressRequests: 2 },
+        beginEgressRun: () => ({ usage: () => ({ requests: proxied, overBudget: 0 }), end() {} }),
+      }),
       f.group.id,
     );
 

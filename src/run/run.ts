@@ -9,7 +9,7 @@ import type { AuditSink } from '../audit/audit-event.js';
 import type { CellPool } from '../cells/cell-pool.js';
 import type { CellSpec } from '../cells/cell-runtime.js';
 import type { BudgetLimits } from '../policy/budgets.js';
-import type { BudgetTimers, RunBudget } from '../policy/run-budget.js';
+import type { BudgetTimers } from '../policy/run-budget.js';
 import type { ToolGate } from '../policy/tool-gate.js';
 import type { Outbox } from '../router/outbox.js';
 import type { Group } from '../store/groups.js';
@@ -40,6 +40,13 @@ export interface HostTools {
   ): Promise<ToolOutcome> | undefined;
 }
 
+/** One run's egress as the proxy counts it (requests refused for budget included). */
+export interface EgressRun {
+  usage(): { requests: number; overBudget: number };
+  /** From now on the run's cell gets nothing out. */
+  end(): void;
+}
+
 export interface TaskSource {
   byId(
     id: number,
@@ -54,19 +61,20 @@ export interface GroupRunDeps {
   provider: ModelProvider;
   pool: CellPool;
   outbox: Outbox;
-  /**
-   * The grant of the group's cell; a task run may narrow its egress. `budget` is the run's:
-   * the egress proxy may charge its requests to it as they happen (`charge('egressRequests')`).
-   */
-  cellSpec: (group: Group, taskId?: number, budget?: RunBudget) => Promise<CellSpec>;
+  /** The grant of the group's cell; a task run may narrow its egress. */
+  cellSpec: (group: Group, taskId?: number) => Promise<CellSpec>;
   hostTools?: HostTools;
   /** Policy check of every tool call; without one every call is allowed (tests of the loop). */
   gate?: ToolGate;
   /** Limits of one run (a message turn or a task run); a task's own can only be tighter. */
   budget?: BudgetLimits;
   taskBudget?: (taskId: number) => BudgetLimits | undefined;
-  /** Egress requests the group's proxy has made so far, for the run's egress budget. */
-  egressRequests?: (groupName: string) => number;
+  /** Opens the group's egress for one run; its requests are counted live against the run. */
+  beginEgressRun?: (
+    groupName: string,
+    identity: { runId: string; taskId?: string | undefined },
+    limits: { maxRequests?: number },
+  ) => EgressRun;
   audit?: AuditSink;
   tasks?: TaskSource;
   compact?: HistoryCompactor;

@@ -1,27 +1,46 @@
+import crypto from 'node:crypto';
 import type { TurnBudget } from '../agent/agent-loop.js';
 import type { BudgetLimits } from '../policy/budgets.js';
 import { RunBudget } from '../policy/run-budget.js';
-import type { GroupRunDeps, RunContext } from './run.js';
+import type { EgressRun, GroupRunDeps, RunContext } from './run.js';
 
-/** The budget of one run: the host's limits, tightened by a task's own. */
+/** The limits of one run: the host's, tightened by a task's own. */
+function runLimits(deps: GroupRunDeps, ctx: RunContext): BudgetLimits {
+  const own = ctx.taskId !== undefined ? deps.taskBudget?.(ctx.taskId) : undefined;
+  return tighter(deps.budget ?? {}, own);
+}
+
+/** The budget of one run: wall time, tool calls, tokens and egress, with one AbortSignal. */
 export function runBudgetFor(deps: GroupRunDeps, ctx: RunContext): RunBudget {
   const subject = ctx.taskId !== undefined ? `task #${ctx.taskId}` : 'this turn';
-  const own = ctx.taskId !== undefined ? deps.taskBudget?.(ctx.taskId) : undefined;
-  return new RunBudget(tighter(deps.budget ?? {}, own), { subject, ...deps.budgetTime });
+  return new RunBudget(runLimits(deps, ctx), { subject, ...deps.budgetTime });
 }
 
 /**
- * The run's budget as the agent loop sees it. Egress is counted by the proxy; each charge
- * first charges what the group's proxy did since the last one.
+ * Opens the group's egress for this run, under a fresh run id: the proxy counts the run's
+ * requests and refuses past its limit at once, inside a tool call, and audits each under the
+ * run and task. The caller ends it when the turn is over.
  */
-export function turnBudget(deps: GroupRunDeps, ctx: RunContext, budget: RunBudget): TurnBudget {
-  const requests = deps.egressRequests;
-  let egressSeen = requests?.(ctx.group.name) ?? 0;
+export function openEgressRun(deps: GroupRunDeps, ctx: RunContext): EgressRun | undefined {
+  const limit = runLimits(deps, ctx).egressRequests;
+  return deps.beginEgressRun?.(
+    ctx.group.name,
+    { runId: crypto.randomBytes(8).toString('hex'), taskId: ctx.taskId?.toString() },
+    limit !== undefined ? { maxRequests: limit } : {},
+  );
+}
+
+/**
+ * The run's budget as the agent loop sees it. Each charge first charges what the run's
+ * egress did since the last one, refusals for budget included, so going over stops the run.
+ */
+export function turnBudget(budget: RunBudget, egress?: EgressRun): TurnBudget {
+  let egressSeen = 0;
   const chargeEgress = () => {
-    if (!requests) return;
-    const now = requests(ctx.group.name);
-    budget.charge('egressRequests', Math.max(0, now - egressSeen));
-    egressSeen = now;
+    if (!egress) return;
+    const { requests, overBudget } = egress.usage();
+    budget.charge('egressRequests', Math.max(0, requests + overBudget - egressSeen));
+    egressSeen = requests + overBudget;
   };
   return {
     signal: budget.signal,

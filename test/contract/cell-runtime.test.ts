@@ -5,12 +5,14 @@ import { afterAll, describe } from 'vitest';
 import { fakeCliRuntimes, realRuntimes, shouldRun } from '../support/runtimes.js';
 import { cellIsolationContract } from './cell-isolation.contract.js';
 import { cellProtocolContract } from './cell-protocol.contract.js';
+import { cellSyscallContract } from './cell-syscalls.contract.js';
 
 // Real runtimes: the protocol and the isolation contract.
 for (const rt of realRuntimes()) {
   describe.skipIf(!(await shouldRun(rt.make())))(rt.name, () => {
     cellProtocolContract(rt.name, rt.make);
     cellIsolationContract(rt.name, rt.make, rt);
+    cellSyscallContract(rt.name, rt.make, { kernel: rt.name === 'gvisor' ? 'gvisor' : 'host' });
   });
 }
 
