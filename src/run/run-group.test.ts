@@ -41,7 +41,8 @@ class RunFixture {
   constructor(script: FakeStep[], answer?: FakeAnswer, onRequest?: () => void) {
     this.provider = new FakeModelProvider(script, onRequest);
     this.runtime = new FakeCellRuntime(answer);
-    this.pool = new CellPool(this.runtime, 60_000, log);
+    // Reuse `group`: a cell stopped here was stopped by the run, not by the end of the run.
+    this.pool = new CellPool(this.runtime, 60_000, log, { reuse: 'group' });
     this.group = this.store.groups.create({ name: 'family', isAdmin: false });
     this.store.groups.bindChat('web', 'family', this.group.id);
   }
@@ -308,7 +309,7 @@ describe('a run, with a fake model, a fake cell runtime and the real store', () 
 
     expect(outcome).toMatchObject({ ok: false, kind: 'budget' });
     expect(f.runtime.calls).toHaveLength(1);
-    expect(f.runtime.stopped).toEqual(['fake-1']);
+    expect(f.runtime.started.map((c) => c.stopped)).toEqual([true]);
     expect(f.audit.find((e) => e.type === 'tool_call')).toMatchObject({ outcome: 'error' });
   });
 
