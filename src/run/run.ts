@@ -85,6 +85,10 @@ export interface GroupRunDeps {
   onEvent?: (ctx: RunContext, event: TurnEvent) => void;
   /** The clock and timers of each run's budget (its wall time); tests move them by hand. */
   budgetTime?: { clock: () => Date; timers: BudgetTimers };
+  /** Whether the data disk is full now: a run is not started then (SQLite would half-work). */
+  diskFull?: () => boolean;
+  /** The data disk was found full during a run (the host frees its reserve of space). */
+  onDiskFull?: () => void;
   log: Logger;
   settings: {
     home: string;
