@@ -119,6 +119,8 @@ export interface AssistantOptions {
   retryRuns?: boolean;
   /** Told what happens (approvals asked and answered), for `start`'s event lines. */
   events?: HostEventSink;
+  /** Told what happens in every run as it happens (text deltas, tools), for streaming channels. */
+  onRunEvent?: GroupRunDeps['onEvent'];
 }
 
 export async function openAssistant(
@@ -258,6 +260,7 @@ export async function openAssistant(
     audit: base.audit,
     tasks: store.tasks,
     compact: sessions.compact,
+    ...(options.onRunEvent ? { onEvent: options.onRunEvent } : {}),
     diskFull: () => freeBytes(config.home) < FULL_BELOW_BYTES,
     onDiskFull: () => {
       if (base.spaceReserve.release())
