@@ -371,7 +371,7 @@ describe('a run, with a fake model, a fake cell runtime and the real store', () 
     const outcome = await runGroup(f.deps(), f.group.id, { kind: 'task', taskId: task.id });
 
     expect(outcome).toMatchObject({ ok: true, reply: 'Daily summary.' });
-    expect(f.outbound()).toEqual(['Daily summary.']);
+    expect(f.outbound()).toEqual([`[task #${task.id}: summarise the day] Daily summary.`]);
     expect(f.cursor()).toBe(before);
     expect(JSON.stringify(f.provider.requests[0]?.messages)).toContain(
       `[scheduled task #${task.id}] summarise the day`,
