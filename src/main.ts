@@ -6,6 +6,7 @@ import { RuntimeUnavailableError } from './cells/cell-runtime.js';
 import { ask } from './cli/ask.js';
 import { audit } from './cli/audit.js';
 import { chat } from './cli/chat.js';
+import { configCommand, writeConfigFile } from './cli/config.js';
 import { doctor } from './cli/doctor.js';
 import { groupsCommand } from './cli/groups.js';
 import { QuotaError } from './groups/group-quota.js';
@@ -13,7 +14,15 @@ import { policyCommand } from './cli/policy.js';
 import { start } from './cli/start.js';
 import { statusCommand } from './cli/status.js';
 import { tasksCommand } from './cli/tasks.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import {
+  checkSetting,
+  ConfigError,
+  configFileReader,
+  describeSettings,
+  loadConfig,
+  SETTING_KEYS,
+  type Config,
+} from './config.js';
 import { Store } from './store/store.js';
 
 const USAGE = `usage: nanocell <command> [options]
@@ -29,9 +38,11 @@ commands:
   doctor                       check the store, the model endpoint and each cell runtime
   audit tail [-n N] | verify   show or check the tamper-evident audit log
   policy check FILE | explain  check a policy file; explain a decision
+  config show|get|set|unset    the settings: environment, config file, defaults
   help                         show this text
 
-configuration comes from the environment; see README.md (Configuration).
+configuration comes from the environment and NANOCELL_CONFIG_DIR/config (the environment
+wins); see README.md (Configuration).
 `;
 
 const COMMANDS = ['start', 'chat', 'ask', 'groups', 'tasks', 'status', 'doctor'];
@@ -42,6 +53,26 @@ async function main(argv: string[]): Promise<number> {
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
+  }
+  // Before loadConfig: `config set` must be able to fix a file that stops start-up.
+  if (command === 'config') {
+    let view;
+    try {
+      view = describeSettings();
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`nanocell: ${err.message}\n`);
+      return 2;
+    }
+    return configCommand(rest, {
+      ...view,
+      keys: SETTING_KEYS,
+      check: checkSetting,
+      readFile: configFileReader,
+      writeFile: writeConfigFile,
+      out: process.stdout,
+      err: process.stderr,
+    });
   }
   let config: Config;
   try {
