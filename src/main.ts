@@ -7,6 +7,7 @@ import { ask } from './cli/ask.js';
 import { audit } from './cli/audit.js';
 import { chat } from './cli/chat.js';
 import { configCommand, writeConfigFile } from './cli/config.js';
+import { logsCommand } from './cli/logs.js';
 import { doctor } from './cli/doctor.js';
 import { groupsCommand } from './cli/groups.js';
 import { QuotaError } from './groups/group-quota.js';
@@ -39,6 +40,7 @@ commands:
   audit tail [-n N] | verify   show or check the tamper-evident audit log
   policy check FILE | explain  check a policy file; explain a decision
   config show|get|set|unset    the settings: environment, config file, defaults
+  logs [-f] [-n N] [--group G] [--level L]   the log, pretty-printed
   help                         show this text
 
 configuration comes from the environment and NANOCELL_CONFIG_DIR/config (the environment
@@ -85,6 +87,13 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
 
+  if (command === 'logs') {
+    return logsCommand(rest, {
+      logFile: path.join(config.home, 'logs', 'nanocell.log'),
+      out: process.stdout,
+      err: process.stderr,
+    });
+  }
   // These two parse their own arguments and need no model or runtime.
   if (command === 'audit') {
     const log = AuditLog.open(auditLogPath(config.home), {
