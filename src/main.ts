@@ -5,6 +5,7 @@ import { AuditLog, auditLogPath } from './audit/audit-log.js';
 import { RuntimeUnavailableError } from './cells/cell-runtime.js';
 import { ask } from './cli/ask.js';
 import { audit } from './cli/audit.js';
+import { backupCommand, hostRecordedAlive } from './cli/backup.js';
 import { chat } from './cli/chat.js';
 import { configCommand, writeConfigFile } from './cli/config.js';
 import { logsCommand } from './cli/logs.js';
@@ -12,7 +13,7 @@ import { doctor } from './cli/doctor.js';
 import { groupsCommand } from './cli/groups.js';
 import { QuotaError } from './groups/group-quota.js';
 import { policyCommand } from './cli/policy.js';
-import { start } from './cli/start.js';
+import { hostFile, start } from './cli/start.js';
 import { statusCommand } from './cli/status.js';
 import { tasksCommand } from './cli/tasks.js';
 import {
@@ -41,6 +42,7 @@ commands:
   policy check FILE | explain  check a policy file; explain a decision
   config show|get|set|unset    the settings: environment, config file, defaults
   logs [-f] [-n N] [--group G] [--level L]   the log, pretty-printed
+  backup FILE | restore FILE   the store, group folders and audit log (--with-config, --replace)
   help                         show this text
 
 configuration comes from the environment and NANOCELL_CONFIG_DIR/config (the environment
@@ -87,6 +89,15 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
 
+  if (command === 'backup' || command === 'restore') {
+    return backupCommand(command, rest, {
+      home: config.home,
+      configDir: config.configDir,
+      out: process.stdout,
+      err: process.stderr,
+      hostRunning: () => hostRecordedAlive(hostFile(config.home)),
+    });
+  }
   if (command === 'logs') {
     return logsCommand(rest, {
       logFile: path.join(config.home, 'logs', 'nanocell.log'),
