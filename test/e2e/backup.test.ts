@@ -48,6 +48,9 @@ describe('./nanocell backup and restore', () => {
     expect(fs.readFileSync(path.join(restored, 'audit', 'audit.log'), 'utf8')).toBe(
       fs.readFileSync(path.join(home, 'audit', 'audit.log'), 'utf8'),
     );
+    const verify = await runCli(['audit', 'verify'], renv);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toContain('audit log intact');
   });
 
   it('refuses to restore over a store unless --replace, which moves it aside', async () => {
