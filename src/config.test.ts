@@ -16,7 +16,7 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
 
 describe('loadConfig', () => {
   it('fills in defaults from an empty environment', () => {
-    const config = loadConfig({});
+    const config = loadConfig({}, () => undefined);
     expect(config).toMatchObject({
       apiKey: undefined,
       baseUrl: 'https://api.anthropic.com',

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { MAX_CONFIG_FILE_BYTES, parseConfigFile, type ConfigFileEntry } from './config-file.js';
 
 /** The repository root: where `dist/`, `build/cell-rootfs` and the tool server live. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,7 +53,8 @@ const envSchema = z.object({
   NANOCELL_CELL_REUSE: z
     .enum(['run', 'group'], { message: 'must be "run" (a fresh cell per run) or "group"' })
     .default('run'),
-  NANOCELL_CELL_IMAGE: z.string().min(1).default('nanocell-cell:latest'),
+  // Default: the versioned tag this checkout's scripts/build-cell-image.sh built (see below).
+  NANOCELL_CELL_IMAGE: z.string().min(1).optional(),
   NANOCELL_MAX_LIVE_CELLS: positiveInt(4),
   NANOCELL_MAX_CONCURRENT_RUNS: positiveInt(3),
   NANOCELL_RUN_MAX_ATTEMPTS: positiveInt(4),
@@ -189,11 +191,20 @@ export class ConfigError extends Error {
  * Parse the environment once, at start-up. The only reader of process.env in the code base:
  * everything else receives the Config it returns. Throws ConfigError listing every problem.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  readFile: ReadTextFile = readTextFile,
+): Config {
+  const { merged, file } = mergedSettings(env, readFile);
+  if (file.problems.length) throw new ConfigError(file.problems);
+  const parsed = envSchema.safeParse(merged);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+      parsed.error.issues.map((issue) => {
+        const key = issue.path.join('.');
+        const entry = env[key] === undefined ? file.entries.get(key) : undefined;
+        return `${key}${entry ? ` (${file.path} line ${entry.line})` : ''}: ${issue.message}`;
+      }),
     );
   }
   const e = parsed.data;
@@ -229,7 +240,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     groupQuotaMb: e.NANOCELL_GROUP_QUOTA_MB,
     cellIdleMs: e.NANOCELL_CELL_IDLE_MS,
     cellReuse: e.NANOCELL_CELL_REUSE,
-    cellImage: e.NANOCELL_CELL_IMAGE,
+    cellImage: e.NANOCELL_CELL_IMAGE ?? builtCellImage(readFile),
     maxLiveCells: e.NANOCELL_MAX_LIVE_CELLS,
     maxConcurrentRuns: e.NANOCELL_MAX_CONCURRENT_RUNS,
     runMaxAttempts: e.NANOCELL_RUN_MAX_ATTEMPTS,
@@ -303,4 +314,129 @@ function realOrResolved(p: string): string {
       dir = parent;
     }
   }
+}
+
+/** Reads a small text file; undefined when it does not exist. */
+export type ReadTextFile = (file: string) => string | undefined;
+
+/** The reader loadConfig uses: no symlink followed, at most MAX_CONFIG_FILE_BYTES. */
+export const configFileReader: ReadTextFile = (file) => readTextFile(file);
+
+function readTextFile(file: string): string | undefined {
+  let fd: number;
+  try {
+    // The owner's own files, but still bounded: a config file is a short list of settings.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError([
+      `${file} cannot be read (${(err as NodeJS.ErrnoException).code}): make it a regular file the owner can read`,
+    ]);
+  }
+  try {
+    const buf = Buffer.alloc(MAX_CONFIG_FILE_BYTES + 1);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Every setting the environment (and so the config file) takes, in schema order. */
+export const SETTING_KEYS: readonly string[] = Object.keys(envSchema.shape);
+
+/** Settings shown masked by `config show`: they unlock accounts. */
+export function isSecretSetting(key: string): boolean {
+  return /(KEY|TOKEN|SECRET|PASSWORD)$/.test(key);
+}
+
+const REFUSED_IN_FILE = new Map([
+  [
+    'NANOCELL_CONFIG_DIR',
+    'cannot be set in the config file that lives in it; set it in the environment',
+  ],
+]);
+
+/** The owner's config file: `NANOCELL_CONFIG_DIR/config` (`~/.config/nanocell/config`). */
+export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.NANOCELL_CONFIG_DIR || path.join(os.homedir(), '.config', 'nanocell');
+  return path.join(path.resolve(dir), 'config');
+}
+
+interface FileSettings {
+  path: string;
+  entries: Map<string, ConfigFileEntry>;
+  problems: string[];
+}
+
+function mergedSettings(
+  env: NodeJS.ProcessEnv,
+  readFile: ReadTextFile,
+): { merged: Record<string, string | undefined>; file: FileSettings } {
+  const file = configFilePath(env);
+  const text = readFile(file);
+  const parsed = parseConfigFile(text ?? '', SETTING_KEYS, REFUSED_IN_FILE);
+  const problems = parsed.problems.map((p) => `${file} ${p}`);
+  const merged: Record<string, string | undefined> = {};
+  for (const [key, entry] of parsed.entries) merged[key] = entry.value;
+  // The environment wins over the file.
+  for (const key of SETTING_KEYS) if (env[key] !== undefined) merged[key] = env[key];
+  return { merged, file: { path: file, entries: parsed.entries, problems } };
+}
+
+export interface SettingView {
+  key: string;
+  /** The effective value as text; undefined when unset and without a default. */
+  value: string | undefined;
+  source: 'environment' | 'file' | 'default';
+  secret: boolean;
+}
+
+/** Each setting's effective value and where it came from, for `nanocell config`. */
+export function describeSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  readFile: ReadTextFile = readTextFile,
+): { file: string; settings: SettingView[]; problems: string[] } {
+  const { merged, file } = mergedSettings(env, readFile);
+  const settings = SETTING_KEYS.map((key): SettingView => {
+    const secret = isSecretSetting(key);
+    if (env[key] !== undefined) return { key, value: env[key], source: 'environment', secret };
+    const entry = file.entries.get(key);
+    if (entry) return { key, value: entry.value, source: 'file', secret };
+    const fallback = key === 'NANOCELL_CELL_IMAGE' ? builtCellImage(readFile) : defaultOf(key);
+    return { key, value: fallback, source: 'default', secret };
+  });
+  const problems = [...file.problems];
+  for (const key of SETTING_KEYS) {
+    const problem = merged[key] === undefined ? undefined : checkSetting(key, merged[key]);
+    if (problem) problems.push(problem);
+  }
+  return { file: file.path, settings, problems };
+}
+
+/** What is wrong with one setting's value (by the same schema start-up uses), or undefined. */
+export function checkSetting(key: string, value: string): string | undefined {
+  const shape = envSchema.shape as Record<string, z.ZodType>;
+  const schema = shape[key];
+  if (!schema) return `${key} is not a nanocell setting; see README.md (Configuration)`;
+  const result = schema.safeParse(value);
+  return result.success ? undefined : `${key}: ${result.error.issues[0]?.message ?? 'is invalid'}`;
+}
+
+function defaultOf(key: string): string | undefined {
+  const shape = envSchema.shape as Record<string, z.ZodType>;
+  const result = shape[key]?.safeParse(undefined);
+  return result?.success && result.data !== undefined ? String(result.data) : undefined;
+}
+
+/** Written by scripts/build-cell-image.sh: the image tag (a content hash) it built. */
+export const BUILT_IMAGE_FILE = path.join(PROJECT_ROOT, 'build', 'cell-image.tag');
+
+/**
+ * The cell image when none is configured: the versioned tag this checkout built, so two
+ * checkouts on one machine each run their own image; `latest` only before any build.
+ */
+function builtCellImage(readFile: ReadTextFile): string {
+  const tag = readFile(BUILT_IMAGE_FILE)?.trim();
+  return tag && /^nanocell-cell:[0-9a-f]{12}$/.test(tag) ? tag : 'nanocell-cell:latest';
 }

@@ -4,11 +4,14 @@ import { openAssistant, openBase, type Assistant } from './app.js';
 import { RuntimeUnavailableError } from './cells/cell-runtime.js';
 import { askCommand } from './cli/ask.js';
 import { auditCli } from './cli/audit.js';
+import { backupCommandCli, restoreCommandCli } from './cli/backup.js';
 import { chatCommand } from './cli/chat.js';
+import { configCli } from './cli/config.js';
 import type { CliCommand, LiveHost } from './cli/command.js';
 import { didYouMean } from './cli/did-you-mean.js';
 import { doctorCli } from './cli/doctor.js';
 import { groupsCli } from './cli/groups.js';
+import { logsCli } from './cli/logs.js';
 import { policyCli } from './cli/policy.js';
 import { parseStartArgs, start, startCli } from './cli/start.js';
 import { statusCli } from './cli/status.js';
@@ -37,6 +40,10 @@ const COMMANDS: readonly CliCommand[] = [
   doctorCli,
   auditCli,
   policyCli,
+  configCli,
+  logsCli,
+  backupCommandCli,
+  restoreCommandCli,
 ];
 
 function usage(): string {
@@ -94,7 +101,9 @@ async function main(argv: string[]): Promise<number> {
     stdout.write(command.usage);
     return 0;
   }
-  const problem = command.needs === 'store' ? null : command.check(rest);
+  if (command.needs === 'none') return command.run(rest, { out: stdout, err: stderr });
+  const problem =
+    command.needs === 'store' || command.needs === 'config' ? null : command.check(rest);
   if (problem) {
     stderr.write(`nanocell: ${problem}\n${command.usage}`);
     return 2;
@@ -112,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
   // Others may pass through (cells run as their own uid) but not list; see openBase.
   fs.mkdirSync(config.home, { recursive: true, mode: 0o711 });
 
+  if (command.needs === 'config') return command.run(rest, { config, out: stdout, err: stderr });
   if (command.needs === 'host') return runHost(config, rest);
   const owner = await ownDataDir(config.home, command.name);
   if (owner.kind === 'busy') {

@@ -1,4 +1,5 @@
 import type { Base } from '../app.js';
+import type { Config } from '../config.js';
 import type { ChatSurface } from '../control/chat-session.js';
 import type { TextOut } from '../control/control-server.js';
 
@@ -23,6 +24,13 @@ export interface StoreCommandContext {
   err: TextOut;
   /** Set when the command runs inside the process that owns the data dir. */
   live?: LiveHost;
+}
+
+/** For commands that need only the settings (no store, no lock): logs, backup, restore. */
+export interface ConfigCommandContext {
+  config: Config;
+  out: TextOut;
+  err: TextOut;
 }
 
 export interface ChatCommandIo {
@@ -55,6 +63,15 @@ export type CliCommand =
       /** A usage problem in `args` (before anything is opened), or null. */
       check(args: string[]): string | null;
       run(args: string[], surface: ChatSurface, io: ChatCommandIo): Promise<number>;
+    })
+  | (CommandInfo & {
+      /** Runs before the settings are loaded (`config`, which must fix a broken file). */
+      needs: 'none';
+      run(args: string[], io: { out: TextOut; err: TextOut }): Promise<number> | number;
+    })
+  | (CommandInfo & {
+      needs: 'config';
+      run(args: string[], ctx: ConfigCommandContext): Promise<number> | number;
     })
   | (CommandInfo & {
       needs: 'host';

@@ -1,14 +1,14 @@
 import path from 'node:path';
 import type { Base } from '../app.js';
-import type { RuntimeStatus } from '../cells/cell-runtime.js';
 import { surveyRuntimes } from '../cells/select-runtime.js';
 import { schemaVersion } from '../store/database.js';
 import type { CliCommand, TextOut } from './command.js';
 import { channelLines } from './doctor-channels.js';
+import { classifyRuntimes, runtimeSection } from './doctor-runtimes.js';
 
 /**
- * One line per check: the store, the model endpoint, each cell runtime (whether it works
- * here, what it enforces and what it does not) and which runtime is selected.
+ * One line per check: the store, the model endpoint, each cell runtime (grouped: available,
+ * not on this platform, broken with how to fix) and which runtime is selected.
  */
 export async function doctor(base: Base, out: TextOut): Promise<number> {
   const { config } = base;
@@ -26,25 +26,26 @@ export async function doctor(base: Base, out: TextOut): Promise<number> {
     config.runtime === 'auto'
       ? reports.find((r) => r.status.ok)?.runtime.name
       : reports.find((r) => r.runtime.name === config.runtime && r.status.ok)?.runtime.name;
-  for (const r of reports) {
-    const mark = r.runtime.name === selected ? ' [selected]' : '';
-    lines.push([r.status.ok, `runtime ${r.runtime.name}`, `${describeRuntime(r.status)}${mark}`]);
-  }
+  const verdicts = classifyRuntimes(
+    reports.map((r) => ({ name: r.runtime.name, status: r.status })),
+    { platform: process.platform, isRoot: process.getuid?.() === 0 },
+    selected,
+  );
+  const after: typeof lines = [];
   if (!selected) {
-    lines.push([false, 'runtime', `none usable for NANOCELL_RUNTIME=${config.runtime}`]);
+    after.push([false, 'runtime', `none usable for NANOCELL_RUNTIME=${config.runtime}`]);
   }
-  lines.push(...(await channelLines(config)));
-  for (const [ok, what, detail] of lines) out.write(`${ok ? 'ok  ' : 'FAIL'} ${what}: ${detail}\n`);
-  return lines.every(([ok]) => ok) || (model.ok && selected) ? 0 : 1;
-}
-
-/** A runtime's line: what is wrong, or what it enforces here and what it does not. */
-export function describeRuntime(status: RuntimeStatus): string {
-  if (!status.ok) return status.detail;
-  const parts = [status.detail];
-  if (status.enforced?.length) parts.push(`enforces: ${status.enforced.join(', ')}`);
-  if (status.notEnforced?.length) parts.push(`NOT enforced: ${status.notEnforced.join(', ')}`);
-  return parts.join('; ');
+  after.push(...(await channelLines(config)));
+  const write = (rows: typeof lines) => {
+    for (const [ok, what, detail] of rows)
+      out.write(`${ok ? 'ok  ' : 'FAIL'} ${what}: ${detail}\n`);
+  };
+  write(lines);
+  out.write(runtimeSection(verdicts));
+  write(after);
+  const allOk =
+    [...lines, ...after].every(([ok]) => ok) && verdicts.every((v) => v.group !== 'broken');
+  return allOk || (model.ok && selected) ? 0 : 1;
 }
 
 export const doctorCli: CliCommand = {
