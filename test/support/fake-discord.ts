@@ -22,6 +22,7 @@ export type DiscordEvent =
 export interface DiscordUser {
   id: string;
   username: string;
+  bot?: boolean;
 }
 
 const MAX_BODY_BYTES = 30 * 1024 * 1024;
@@ -214,6 +215,7 @@ export class FakeDiscord {
       discriminator: '0',
       global_name: null,
       avatar: null,
+      ...(user.bot ? { bot: true } : {}),
     };
   }
 
