@@ -54,9 +54,36 @@ describe('loadConfig', () => {
     ['NANOCELL_CELL_ROOTFS', '/opt/rootfs', { cellRootfs: '/opt/rootfs' }],
     ['NANOCELL_CELL_REUSE', 'group', { cellReuse: 'group' }],
     ['NANOCELL_LOG_LEVEL', 'silent', { logLevel: 'silent' }],
+    ['NANOCELL_GROUP_QUOTA_MB', '512', { groupQuotaMb: 512 }],
     ['TZ', 'Europe/Paris', { timezone: 'Europe/Paris' }],
   ] as const)('reads %s=%j', (name, value, expected) => {
     expect(loadConfig({ [name]: value })).toMatchObject(expected);
+  });
+
+  it('reads channel credentials; a channel without them has none', () => {
+    expect(loadConfig({}).channels).toEqual({
+      telegram: { botToken: undefined, apiRoot: 'https://api.telegram.org' },
+      slack: { botToken: undefined, appToken: undefined },
+      discord: { botToken: undefined },
+    });
+    const token = '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    expect(loadConfig({ TELEGRAM_BOT_TOKEN: token }).channels.telegram.botToken).toBe(token);
+  });
+
+  it('refuses a malformed Telegram token without showing it', () => {
+    const err = configError({ TELEGRAM_BOT_TOKEN: 'not-a-token-secret' });
+    expect(err.message).toContain('TELEGRAM_BOT_TOKEN');
+    expect(err.message).not.toContain('not-a-token-secret');
+  });
+
+  it('refuses half a Slack configuration, naming the missing token', () => {
+    const err = configError({ SLACK_BOT_TOKEN: 'xoxb-1-2-3' });
+    expect(err.problems.join('\n')).toMatch(/SLACK_APP_TOKEN: is not set/);
+    expect(err.message).not.toContain('xoxb-1-2-3');
+  });
+
+  it('has no group quota unless one is set', () => {
+    expect(loadConfig({}).groupQuotaMb).toBeUndefined();
   });
 
   it('ignores variables it does not know', () => {
@@ -74,6 +101,8 @@ describe('loadConfig', () => {
     ['NANOCELL_ASSISTANT_NAME', 'two words'],
     ['NANOCELL_ASSISTANT_NAME', '9lives'],
     ['NANOCELL_LOG_LEVEL', 'verbose'],
+    ['NANOCELL_GROUP_QUOTA_MB', '4'],
+    ['NANOCELL_GROUP_QUOTA_MB', 'big'],
     ['NANOCELL_CELL_REUSE', 'never'],
   ])('rejects %s=%j, naming the variable', (name, value) => {
     const err = configError({ [name]: value });

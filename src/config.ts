@@ -41,6 +41,13 @@ const envSchema = z.object({
   NANOCELL_TOOL_TIMEOUT_MS: positiveInt(60_000),
   NANOCELL_MAX_OUTPUT_BYTES: positiveInt(30_000),
   NANOCELL_MAX_FILE_MB: positiveInt(1024),
+  // Off when unset. At least 8 MiB: below that ext4 has no room for its own metadata.
+  NANOCELL_GROUP_QUOTA_MB: z.coerce
+    .number()
+    .int()
+    .min(8, 'must be at least 8 (MiB), or unset for no quota')
+    .max(16 * 1024 * 1024)
+    .optional(),
   NANOCELL_CELL_IDLE_MS: positiveInt(120_000),
   NANOCELL_CELL_REUSE: z
     .enum(['run', 'group'], { message: 'must be "run" (a fresh cell per run) or "group"' })
@@ -68,6 +75,19 @@ const envSchema = z.object({
     .default('info'),
   NANOCELL_MAX_TASKS_PER_GROUP: positiveInt(50),
   NANOCELL_MAX_TASKS_PER_RUN: positiveInt(10),
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'must be the token @BotFather gave, e.g. 123456:ABC-DEF...')
+    .optional(),
+  TELEGRAM_API_ROOT: z
+    .url({ message: 'must be a URL such as https://api.telegram.org' })
+    .default('https://api.telegram.org'),
+  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token (xoxb-...)').optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .startsWith('xapp-', 'must be an app-level token with connections:write (xapp-...)')
+    .optional(),
+  DISCORD_BOT_TOKEN: z.string().min(1, 'is empty').optional(),
   TZ: z
     .string()
     .optional()
@@ -118,6 +138,8 @@ export interface Config {
   maxOutputBytes: number;
   /** Largest file one command in a cell may write. */
   maxFileMb: number;
+  /** Per-group disk quota in MiB (a loop-mounted ext4 image per group folder); off when unset. */
+  groupQuotaMb: number | undefined;
   cellIdleMs: number;
   /** `run`: a fresh cell for every run (a spare is started ahead); `group`: reused while warm. */
   cellReuse: 'run' | 'group';
@@ -146,6 +168,14 @@ export interface Config {
   maxTasksPerGroup: number;
   /** Tasks one run (a message turn or a task run) may create. */
   maxTasksPerRun: number;
+  /** Each chat platform's credentials; a channel whose credentials are absent is off. */
+  channels: ChannelCredentials;
+}
+
+export interface ChannelCredentials {
+  telegram: { botToken: string | undefined; apiRoot: string };
+  slack: { botToken: string | undefined; appToken: string | undefined };
+  discord: { botToken: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -177,6 +207,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   );
   const overlap = dirOverlap(home, configDir);
   if (overlap) throw new ConfigError([overlap]);
+  if ((e.SLACK_BOT_TOKEN === undefined) !== (e.SLACK_APP_TOKEN === undefined)) {
+    throw new ConfigError([
+      `${e.SLACK_BOT_TOKEN ? 'SLACK_APP_TOKEN' : 'SLACK_BOT_TOKEN'}: is not set; Slack needs both SLACK_BOT_TOKEN (xoxb-...) and SLACK_APP_TOKEN (xapp-...), or neither to leave it off`,
+    ]);
+  }
   return {
     apiKey: e.ANTHROPIC_API_KEY,
     baseUrl: e.ANTHROPIC_BASE_URL.replace(/\/+$/, ''),
@@ -191,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     toolTimeoutMs: e.NANOCELL_TOOL_TIMEOUT_MS,
     maxOutputBytes: e.NANOCELL_MAX_OUTPUT_BYTES,
     maxFileMb: e.NANOCELL_MAX_FILE_MB,
+    groupQuotaMb: e.NANOCELL_GROUP_QUOTA_MB,
     cellIdleMs: e.NANOCELL_CELL_IDLE_MS,
     cellReuse: e.NANOCELL_CELL_REUSE,
     cellImage: e.NANOCELL_CELL_IMAGE,
@@ -218,6 +254,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     timezone: e.TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     maxTasksPerGroup: e.NANOCELL_MAX_TASKS_PER_GROUP,
     maxTasksPerRun: e.NANOCELL_MAX_TASKS_PER_RUN,
+    channels: {
+      telegram: {
+        botToken: e.TELEGRAM_BOT_TOKEN,
+        apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
+      },
+      slack: { botToken: e.SLACK_BOT_TOKEN, appToken: e.SLACK_APP_TOKEN },
+      discord: { botToken: e.DISCORD_BOT_TOKEN },
+    },
   };
 }
 
