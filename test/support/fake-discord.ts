@@ -38,6 +38,8 @@ export class FakeDiscord {
   readonly textChannelId = '1100000000000000002';
   readonly botUserId = '1100000000000000003';
   readonly applicationId = '1100000000000000004';
+  /** The owner's direct-message channel with the bot (not in any server). */
+  readonly dmChannelId = '1100000000000000006';
   readonly owner: DiscordUser = { id: '1100000000000000005', username: 'owner' };
   /** When set, every REST call answers this status (a platform that is down or refusing). */
   failWith: number | null = null;
@@ -112,12 +114,17 @@ export class FakeDiscord {
   /** A person writes in a channel; returns the message id. */
   userSays(text: string, user = this.owner, channelId = this.textChannelId): string {
     const id = this.snowflake();
+    const inServer = channelId === this.textChannelId;
     this.dispatch('MESSAGE_CREATE', {
       id,
       channel_id: channelId,
-      guild_id: this.guildId,
+      // Discord names the channel's type on a message (1 = DM), so a DM needs no lookup.
+      channel_type: inServer ? 0 : 1,
+      ...(inServer ? { guild_id: this.guildId } : {}),
       author: this.userObject(user),
-      member: { roles: [], joined_at: new Date(0).toISOString(), deaf: false, mute: false },
+      ...(inServer
+        ? { member: { roles: [], joined_at: new Date(0).toISOString(), deaf: false, mute: false } }
+        : {}),
       content: text,
       timestamp: new Date().toISOString(),
       edited_timestamp: null,

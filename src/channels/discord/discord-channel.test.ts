@@ -87,6 +87,28 @@ describe('DiscordChannel against the fake Discord', () => {
     expect(host.messages.map((m) => m.text)).toEqual(['from a person']);
   });
 
+  it('marks a direct-message chat as dm-<channel id> and answers in it', async () => {
+    const { host, channel } = await started();
+    const next = host.nextMessage();
+    fake.userSays('pair 123456', fake.owner, fake.dmChannelId);
+
+    const message = await next;
+    expect(message).toMatchObject({ chatId: `dm-${fake.dmChannelId}`, sender: fake.owner.id });
+    await channel.send(message.chatId, { text: 'paired' });
+    expect(await fake.next('message')).toMatchObject({
+      channelId: fake.dmChannelId,
+      content: 'paired',
+    });
+  });
+
+  it('refuses to send to a chat id that is not a Discord one', async () => {
+    const { channel } = await started();
+
+    await expect(channel.send('../../users/@me', { text: 'x' })).rejects.toThrow(
+      /not a discord chat id/,
+    );
+  });
+
   it('survives a malformed or unknown gateway event and keeps taking messages', async () => {
     const { host } = await started();
     fake.dispatch('MESSAGE_CREATE', { id: 'not-a-snowflake' });

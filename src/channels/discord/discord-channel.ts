@@ -32,6 +32,8 @@ const MAX_NAME_CHARS = 100;
 /** Messages whose buttons are remembered, newest kept: a click on an older one is refused. */
 const DEFAULT_TRACKED_MESSAGES = 1000;
 const STORED_REACTION = '✅';
+/** A server channel's id, or `dm-<id>` for a direct-message channel (see the channel table). */
+const CHAT_ID = /^(dm-)?([1-9]\d{16,19})$/;
 /** Model output must never ping @everyone, a role or a user. */
 const NO_MENTIONS = { parse: [] as never[] };
 
@@ -165,7 +167,7 @@ export class DiscordChannel implements Channel {
       if (last && files.length > 0) {
         body.attachments = files.map((f, id) => ({ id, filename: f.name }));
       }
-      const sent = (await client.rest.post(Routes.channelMessages(chatId), {
+      const sent = (await client.rest.post(Routes.channelMessages(platformId(chatId)), {
         body,
         files: last ? files.map(toRawFile) : undefined,
       })) as { id: string };
@@ -179,13 +181,13 @@ export class DiscordChannel implements Channel {
     const client = this.requireClient('edit');
     const content =
       text.length > DISCORD_MAX_CHARS ? `${text.slice(0, DISCORD_MAX_CHARS - 1)}…` : text;
-    await client.rest.patch(Routes.channelMessage(chatId, sent.id), {
+    await client.rest.patch(Routes.channelMessage(platformId(chatId), sent.id), {
       body: { content: content || '(empty message)', allowed_mentions: NO_MENTIONS },
     });
   }
 
   async typing(chatId: string): Promise<void> {
-    await this.requireClient('typing').rest.post(Routes.channelTyping(chatId));
+    await this.requireClient('typing').rest.post(Routes.channelTyping(platformId(chatId)));
   }
 
   async stop(): Promise<void> {
@@ -237,7 +239,7 @@ export class DiscordChannel implements Channel {
     try {
       const receipt = await handlers.onMessage({
         channel: this.name,
-        chatId: message.channelId,
+        chatId: chatIdOf(message.channelId, message.channel.isDMBased()),
         sender: message.author.id,
         senderName: name.slice(0, MAX_NAME_CHARS),
         text,
@@ -286,7 +288,10 @@ export class DiscordChannel implements Channel {
       const user = interaction.user;
       const receipt = await handlers.onAction({
         channel: this.name,
-        chatId: interaction.channelId,
+        chatId: chatIdOf(
+          interaction.channelId,
+          interaction.channel?.isDMBased() ?? !interaction.guildId,
+        ),
         sender: user.id,
         senderName: (user.globalName ?? user.username).slice(0, MAX_NAME_CHARS),
         actionId: action.id,
@@ -305,6 +310,18 @@ export class DiscordChannel implements Channel {
       allowedMentions: NO_MENTIONS,
     });
   }
+}
+
+/** The platform's channel id behind a chat id the host gives; anything else is a bug. */
+function platformId(chatId: string): string {
+  const match = CHAT_ID.exec(chatId);
+  if (!match) throw new RangeError(`"${chatId.slice(0, 40)}" is not a discord chat id`);
+  return match[2]!;
+}
+
+/** A direct-message channel's chat id says so (`dm-`): pairing is only accepted there. */
+function chatIdOf(channelId: string, isDm: boolean): string {
+  return isDm ? `dm-${channelId}` : channelId;
 }
 
 function toRawFile(file: Attachment): { name: string; data: Buffer; contentType: string } {
