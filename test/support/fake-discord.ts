@@ -341,6 +341,7 @@ export class FakeDiscord {
         session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
       });
     }
+    if (route === '/users/@me' && req.method === 'GET') return reply(200, this.botObject());
     let m = /^\/channels\/(\d+)\/messages$/.exec(route);
     if (m && req.method === 'POST') {
       const { json, files } = await parseMessageBody(req.headers['content-type'] ?? '', body);
