@@ -51,6 +51,7 @@ export class FakeDiscord {
   }> = [];
   private readonly sockets = new Set<WebSocket>();
   private readonly closeWaiters: Array<() => void> = [];
+  private readonly sessionWaiters: Array<(how: 'identify' | 'resume') => void> = [];
   private seq = 0;
   private readonly wss = new WebSocketServer({ noServer: true });
 
@@ -192,6 +193,16 @@ export class FakeDiscord {
     return id;
   }
 
+  /** Cuts every gateway connection as a network failure would (no close frame). */
+  dropGateway(): void {
+    for (const ws of this.sockets) ws.terminate();
+  }
+
+  /** Resolves at the next session a bot opens: a fresh IDENTIFY or a RESUME. */
+  async nextSession(): Promise<'identify' | 'resume'> {
+    return new Promise((resolve) => this.sessionWaiters.push(resolve));
+  }
+
   /** Sends a raw dispatch to every connected bot (for malformed or unknown events). */
   dispatch(t: string, d: unknown): void {
     const frame = JSON.stringify({ op: 0, t, s: ++this.seq, d });
@@ -241,7 +252,10 @@ export class FakeDiscord {
   }
 
   private onFrame(ws: WebSocket, raw: string): void {
-    const frame = JSON.parse(raw) as { op: number; d: { token?: string } };
+    const frame = JSON.parse(raw) as {
+      op: number;
+      d: { token?: string; session_id?: string };
+    };
     if (frame.op === 1) {
       ws.send(JSON.stringify({ op: 11, s: null, t: null, d: null }));
     } else if (frame.op === 2) {
@@ -256,6 +270,13 @@ export class FakeDiscord {
         shard: [0, 1],
       });
       this.sendTo(ws, 'GUILD_CREATE', this.guildObject());
+      for (const done of this.sessionWaiters.splice(0)) done('identify');
+    } else if (frame.op === 6) {
+      if (frame.d.token !== this.token || frame.d.session_id !== 'fake-session') {
+        return void ws.close(4004, 'Authentication failed.');
+      }
+      this.sendTo(ws, 'RESUMED', null);
+      for (const done of this.sessionWaiters.splice(0)) done('resume');
     }
   }
 

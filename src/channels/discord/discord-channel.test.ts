@@ -109,6 +109,18 @@ describe('DiscordChannel against the fake Discord', () => {
     );
   });
 
+  it('reconnects after the gateway connection drops and keeps taking messages', async () => {
+    const { host, channel } = await started();
+    const session = fake.nextSession();
+    fake.dropGateway();
+
+    expect(await session).toBe('resume');
+    const next = host.nextMessage();
+    fake.userSays('are you back?');
+    expect((await next).text).toBe('are you back?');
+    expect(channel.status()).toMatchObject({ state: 'connected' });
+  });
+
   it('survives a malformed or unknown gateway event and keeps taking messages', async () => {
     const { host } = await started();
     fake.dispatch('MESSAGE_CREATE', { id: 'not-a-snowflake' });
