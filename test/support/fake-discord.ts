@@ -113,7 +113,12 @@ export class FakeDiscord {
   }
 
   /** A person writes in a channel; returns the message id. */
-  userSays(text: string, user = this.owner, channelId = this.textChannelId): string {
+  userSays(
+    text: string,
+    user = this.owner,
+    channelId = this.textChannelId,
+    files: Array<{ name: string; size: number }> = [],
+  ): string {
     const id = this.snowflake();
     const inServer = channelId === this.textChannelId;
     this.dispatch('MESSAGE_CREATE', {
@@ -133,7 +138,13 @@ export class FakeDiscord {
       mention_everyone: false,
       mentions: [],
       mention_roles: [],
-      attachments: [],
+      attachments: files.map((f) => ({
+        id: this.snowflake(),
+        filename: f.name,
+        size: f.size,
+        url: `https://cdn.example/${f.name}`,
+        proxy_url: `https://cdn.example/${f.name}`,
+      })),
       embeds: [],
       pinned: false,
       type: 0,

@@ -121,6 +121,14 @@ describe('DiscordChannel against the fake Discord', () => {
     expect(channel.status()).toMatchObject({ state: 'connected' });
   });
 
+  it('names a file it does not take in, so the message is not lost silently', async () => {
+    const { host } = await started();
+    const next = host.nextMessage();
+    fake.userSays('', fake.owner, fake.textChannelId, [{ name: 'report\u202e.pdf', size: 1234 }]);
+
+    expect((await next).text).toBe('[file not taken in: report?.pdf (1234 bytes)]');
+  });
+
   it('survives a malformed or unknown gateway event and keeps taking messages', async () => {
     const { host } = await started();
     fake.dispatch('MESSAGE_CREATE', { id: 'not-a-snowflake' });

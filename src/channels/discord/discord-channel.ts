@@ -12,7 +12,6 @@ import {
 } from 'discord.js';
 import type { Logger } from 'pino';
 import {
-  ChannelUnsupportedError,
   type Action,
   type Attachment,
   type Channel,
@@ -29,6 +28,7 @@ export const DISCORD_MAX_CHARS = 2000;
 /** Discord itself caps a message at 4000 characters; more is a malformed event, cut here. */
 const MAX_INBOUND_CHARS = 8000;
 const MAX_NAME_CHARS = 100;
+const MAX_LISTED_FILES = 10;
 /** Messages whose buttons are remembered, newest kept: a click on an older one is refused. */
 const DEFAULT_TRACKED_MESSAGES = 1000;
 const STORED_REACTION = '✅';
@@ -200,10 +200,7 @@ export class DiscordChannel implements Channel {
   }
 
   private requireClient(what: string): Client {
-    if (!this.client) {
-      if (!(what in this.capabilities)) throw new ChannelUnsupportedError(this.name, what);
-      throw new Error(`discord channel cannot ${what}: it is not started`);
-    }
+    if (!this.client) throw new Error(`discord channel cannot ${what}: it is not started`);
     return this.client;
   }
 
@@ -226,15 +223,11 @@ export class DiscordChannel implements Channel {
       this.options.log.debug({ type: message.type }, 'discord message type ignored');
       return;
     }
-    const content = message.content ?? '';
-    if (content.trim() === '') {
+    const text = inboundText(message);
+    if (text === '') {
       this.options.log.debug({ chatId: message.channelId }, 'discord message without text ignored');
       return;
     }
-    const text =
-      content.length > MAX_INBOUND_CHARS
-        ? `${content.slice(0, MAX_INBOUND_CHARS)}\n[message cut at ${MAX_INBOUND_CHARS} characters]`
-        : content;
     const name = message.author.globalName ?? message.author.username;
     try {
       const receipt = await handlers.onMessage({
@@ -310,6 +303,26 @@ export class DiscordChannel implements Channel {
       allowedMentions: NO_MENTIONS,
     });
   }
+}
+
+/**
+ * The text the host gets: the content (cut when far over Discord's own limit) and a line
+ * per file, which is not taken in yet, so the sender and the model know it was not seen.
+ */
+function inboundText(message: Message): string {
+  const content = message.content ?? '';
+  const lines = [
+    content.length > MAX_INBOUND_CHARS
+      ? `${content.slice(0, MAX_INBOUND_CHARS)}\n[message cut at ${MAX_INBOUND_CHARS} characters]`
+      : content,
+  ];
+  let listed = 0;
+  for (const file of message.attachments.values()) {
+    if (++listed > MAX_LISTED_FILES) break;
+    const name = file.name.replace(/[^\p{L}\p{N} ._-]/gu, '?').slice(0, 80);
+    lines.push(`[file not taken in: ${name} (${file.size} bytes)]`);
+  }
+  return lines.join('\n').trim();
 }
 
 /** The platform's channel id behind a chat id the host gives; anything else is a bug. */
