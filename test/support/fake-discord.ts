@@ -43,6 +43,8 @@ export class FakeDiscord {
   readonly owner: DiscordUser = { id: '1100000000000000005', username: 'owner' };
   /** When set, every REST call answers this status (a platform that is down or refusing). */
   failWith: number | null = null;
+  /** When set, the next this-many REST calls answer 429 (rate limited, retry after 50 ms). */
+  rateLimitNext = 0;
   private nextSnowflake = 1200000000000000000n;
   private readonly events: DiscordEvent[] = [];
   private readonly waiters: Array<{
@@ -346,6 +348,21 @@ export class FakeDiscord {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     const body = await readBody(req);
+    if (this.rateLimitNext > 0) {
+      this.rateLimitNext--;
+      res.writeHead(429, {
+        'content-type': 'application/json',
+        'retry-after': '1',
+        'x-ratelimit-scope': 'user',
+      });
+      return void res.end(
+        JSON.stringify({
+          message: 'You are being rate limited.',
+          retry_after: 0.05,
+          global: false,
+        }),
+      );
+    }
     if (this.failWith !== null) {
       return reply(this.failWith, { message: `fake failure ${this.failWith}`, code: 0 });
     }

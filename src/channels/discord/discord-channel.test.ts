@@ -190,6 +190,15 @@ describe('DiscordChannel against the fake Discord', () => {
     expect((await fake.next('message')).allowedMentions).toEqual({ parse: [] });
   });
 
+  it('waits out a rate limit, then delivers the message', async () => {
+    const { channel } = await started();
+    fake.rateLimitNext = 1;
+
+    await channel.send(fake.textChannelId, { text: 'after the limit' });
+
+    expect((await fake.next('message')).content).toBe('after the limit');
+  });
+
   it('rejects send when Discord does not take the message', async () => {
     const { channel } = await started();
     fake.failWith = 403;
