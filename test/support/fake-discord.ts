@@ -55,6 +55,7 @@ export class FakeDiscord {
   private readonly closeWaiters: Array<() => void> = [];
   private readonly sessionWaiters: Array<(how: 'identify' | 'resume') => void> = [];
   private seq = 0;
+  private identified = false;
   private readonly wss = new WebSocketServer({ noServer: true });
 
   private constructor(
@@ -211,6 +212,12 @@ export class FakeDiscord {
     for (const ws of this.sockets) ws.terminate();
   }
 
+  /** Resolves once a bot has identified (now or earlier). */
+  async connected(): Promise<void> {
+    if (this.identified) return;
+    await this.nextSession();
+  }
+
   /** Resolves at the next session a bot opens: a fresh IDENTIFY or a RESUME. */
   async nextSession(): Promise<'identify' | 'resume'> {
     return new Promise((resolve) => this.sessionWaiters.push(resolve));
@@ -283,6 +290,7 @@ export class FakeDiscord {
         shard: [0, 1],
       });
       this.sendTo(ws, 'GUILD_CREATE', this.guildObject());
+      this.identified = true;
       for (const done of this.sessionWaiters.splice(0)) done('identify');
     } else if (frame.op === 6) {
       if (frame.d.token !== this.token || frame.d.session_id !== 'fake-session') {
