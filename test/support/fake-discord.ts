@@ -17,7 +17,8 @@ export type DiscordEvent =
   | { kind: 'edit'; channelId: string; id: string; content: string }
   | { kind: 'typing'; channelId: string }
   | { kind: 'reaction'; channelId: string; messageId: string; emoji: string }
-  | { kind: 'callback'; interactionId: string; type: number; content: string | null };
+  | { kind: 'callback'; interactionId: string; type: number; content: string | null }
+  | { kind: 'followup'; interactionId: string; content: string; flags: number };
 
 export interface DiscordUser {
   id: string;
@@ -387,6 +388,35 @@ export class FakeDiscord {
         content: data.data?.content ?? null,
       });
       return reply(204);
+    }
+    const followup = /^\/webhooks\/(\d+)\/interaction-token-(\d+)$/.exec(route);
+    if (followup && req.method === 'POST') {
+      const data = JSON.parse(body.toString('utf8')) as { content?: string; flags?: number };
+      const id = this.snowflake();
+      this.push({
+        kind: 'followup',
+        interactionId: followup[2]!,
+        content: data.content ?? '',
+        flags: data.flags ?? 0,
+      });
+      return reply(200, {
+        id,
+        channel_id: this.textChannelId,
+        content: data.content ?? '',
+        author: this.botObject(),
+        type: 0,
+        flags: data.flags ?? 0,
+        timestamp: new Date().toISOString(),
+        edited_timestamp: null,
+        tts: false,
+        mention_everyone: false,
+        mentions: [],
+        mention_roles: [],
+        attachments: [],
+        embeds: [],
+        pinned: false,
+        components: [],
+      });
     }
     if (req.headers.authorization !== `Bot ${this.token}`) {
       return reply(401, { message: '401: Unauthorized', code: 0 });

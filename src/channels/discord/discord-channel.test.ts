@@ -129,6 +129,39 @@ describe('DiscordChannel against the fake Discord', () => {
     expect((await next).text).toBe('[file not taken in: report?.pdf (1234 bytes)]');
   });
 
+  it('acknowledges a click at once when the host is slow, then shows its refusal to the clicker', async () => {
+    let release: (reason: string) => void = () => undefined;
+    const host = new Host();
+    host.handlers.onAction = () =>
+      new Promise((resolve) => {
+        release = (reason) => resolve({ status: 'refused', reason });
+      });
+    fake = await FakeDiscord.start(TOKEN);
+    channel = new DiscordChannel({
+      token: TOKEN,
+      apiUrl: fake.apiUrl,
+      log: silent,
+      answerClickWithinMs: 20,
+    });
+    await channel.start(host.handlers);
+    const sent = await channel.send(fake.textChannelId, {
+      text: 'May I?',
+      actions: [{ id: 'yes K3F9', label: 'Approve' }],
+    });
+
+    const click = fake.click(sent.id, 'yes K3F9', { id: '1100000000000000042', username: 'guest' });
+
+    // 6 = DEFERRED_UPDATE_MESSAGE: Discord's 3 s deadline is met before the host answers.
+    expect(await fake.next('callback', (e) => e.interactionId === click)).toMatchObject({
+      type: 6,
+    });
+    release('only the owner can approve');
+    expect(await fake.next('followup', (e) => e.interactionId === click)).toMatchObject({
+      content: 'only the owner can approve',
+      flags: 64, // ephemeral: only the clicker sees it
+    });
+  });
+
   it('survives a malformed or unknown gateway event and keeps taking messages', async () => {
     const { host } = await started();
     fake.dispatch('MESSAGE_CREATE', { id: 'not-a-snowflake' });

@@ -2,11 +2,9 @@ import {
   Client,
   Events,
   GatewayIntentBits,
-  MessageFlags,
   MessageType,
   Partials,
   Routes,
-  type ButtonInteraction,
   type Interaction,
   type Message,
 } from 'discord.js';
@@ -20,20 +18,19 @@ import {
   type OutboundMessage,
   type SentMessage,
 } from '../h4-preview/channel.js';
-import { buttonRows, decodeButtonId, MAX_BUTTONS } from './discord-buttons.js';
+import { buttonRows, MAX_BUTTONS } from './discord-buttons.js';
+import { answerClick } from './discord-clicks.js';
+import { chatIdOf, inboundText, platformId } from './discord-inbound.js';
 import { splitMessage } from './split-message.js';
 
 /** Discord's limit on a message's content, in characters. */
 export const DISCORD_MAX_CHARS = 2000;
-/** Discord itself caps a message at 4000 characters; more is a malformed event, cut here. */
-const MAX_INBOUND_CHARS = 8000;
 const MAX_NAME_CHARS = 100;
-const MAX_LISTED_FILES = 10;
 /** Messages whose buttons are remembered, newest kept: a click on an older one is refused. */
 const DEFAULT_TRACKED_MESSAGES = 1000;
 const STORED_REACTION = '✅';
-/** A server channel's id, or `dm-<id>` for a direct-message channel (see the channel table). */
-const CHAT_ID = /^(dm-)?([1-9]\d{16,19})$/;
+/** Discord's deadline for answering a click is 3 s; leave room for the round trip. */
+const DEFAULT_ANSWER_CLICK_WITHIN_MS = 2000;
 /** Model output must never ping @everyone, a role or a user. */
 const NO_MENTIONS = { parse: [] as never[] };
 
@@ -45,6 +42,8 @@ export interface DiscordChannelOptions {
   /** How long `start` waits for the gateway's READY before it gives up. */
   startTimeoutMs?: number;
   trackedMessages?: number;
+  /** How long a click waits for the host before it is acknowledged anyway (see answerClick). */
+  answerClickWithinMs?: number;
 }
 
 /** Discord did not let the bot in: the token was refused, or the platform is unreachable. */
@@ -272,69 +271,16 @@ export class DiscordChannel implements Channel {
     const handlers = this.handlers;
     if (!handlers || !interaction.isButton()) return;
     try {
-      const actions = this.shown.get(interaction.message.id);
-      const action = actions ? decodeButtonId(interaction.customId, actions) : null;
-      if (!action) {
-        await this.refuseClick(interaction, 'This button is not one I showed, or it has expired.');
-        return;
-      }
-      const user = interaction.user;
-      const receipt = await handlers.onAction({
-        channel: this.name,
-        chatId: chatIdOf(
-          interaction.channelId,
-          interaction.channel?.isDMBased() ?? !interaction.guildId,
-        ),
-        sender: user.id,
-        senderName: (user.globalName ?? user.username).slice(0, MAX_NAME_CHARS),
-        actionId: action.id,
+      await answerClick(interaction, {
+        channelName: this.name,
+        handlers,
+        shownOn: (messageId) => this.shown.get(messageId),
+        answerWithinMs: this.options.answerClickWithinMs ?? DEFAULT_ANSWER_CLICK_WITHIN_MS,
       });
-      if (receipt.status === 'stored') await interaction.deferUpdate();
-      else await this.refuseClick(interaction, receipt.reason);
     } catch (err) {
       this.options.log.error({ err, chatId: interaction.channelId }, 'discord click not handled');
     }
   }
-
-  private async refuseClick(interaction: ButtonInteraction, reason: string): Promise<void> {
-    await interaction.reply({
-      content: reason.slice(0, DISCORD_MAX_CHARS),
-      flags: MessageFlags.Ephemeral,
-      allowedMentions: NO_MENTIONS,
-    });
-  }
-}
-
-/**
- * The text the host gets: the content (cut when far over Discord's own limit) and a line
- * per file, which is not taken in yet, so the sender and the model know it was not seen.
- */
-function inboundText(message: Message): string {
-  const content = message.content ?? '';
-  const lines = [
-    content.length > MAX_INBOUND_CHARS
-      ? `${content.slice(0, MAX_INBOUND_CHARS)}\n[message cut at ${MAX_INBOUND_CHARS} characters]`
-      : content,
-  ];
-  let listed = 0;
-  for (const file of message.attachments.values()) {
-    if (++listed > MAX_LISTED_FILES) break;
-    const name = file.name.replace(/[^\p{L}\p{N} ._-]/gu, '?').slice(0, 80);
-    lines.push(`[file not taken in: ${name} (${file.size} bytes)]`);
-  }
-  return lines.join('\n').trim();
-}
-
-/** The platform's channel id behind a chat id the host gives; anything else is a bug. */
-function platformId(chatId: string): string {
-  const match = CHAT_ID.exec(chatId);
-  if (!match) throw new RangeError(`"${chatId.slice(0, 40)}" is not a discord chat id`);
-  return match[2]!;
-}
-
-/** A direct-message channel's chat id says so (`dm-`): pairing is only accepted there. */
-function chatIdOf(channelId: string, isDm: boolean): string {
-  return isDm ? `dm-${channelId}` : channelId;
 }
 
 function toRawFile(file: Attachment): { name: string; data: Buffer; contentType: string } {
