@@ -64,7 +64,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}).channels).toEqual({
       telegram: { botToken: undefined, apiRoot: 'https://api.telegram.org' },
       slack: { botToken: undefined, appToken: undefined },
-      discord: { botToken: undefined },
+      discord: { botToken: undefined, apiUrl: 'https://discord.com/api' },
     });
     const token = '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ';
     expect(loadConfig({ TELEGRAM_BOT_TOKEN: token }).channels.telegram.botToken).toBe(token);

@@ -90,6 +90,9 @@ const envSchema = z.object({
     .startsWith('xapp-', 'must be an app-level token with connections:write (xapp-...)')
     .optional(),
   DISCORD_BOT_TOKEN: z.string().min(1, 'is empty').optional(),
+  DISCORD_API_URL: z
+    .url({ message: 'must be a URL such as https://discord.com/api' })
+    .default('https://discord.com/api'),
   TZ: z
     .string()
     .optional()
@@ -177,7 +180,8 @@ export interface Config {
 export interface ChannelCredentials {
   telegram: { botToken: string | undefined; apiRoot: string };
   slack: { botToken: string | undefined; appToken: string | undefined };
-  discord: { botToken: string | undefined };
+  /** `apiUrl`: the REST base without the version; the gateway's URL comes from it. */
+  discord: { botToken: string | undefined; apiUrl: string };
 }
 
 export class ConfigError extends Error {
@@ -271,7 +275,7 @@ export function loadConfig(
         apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
       },
       slack: { botToken: e.SLACK_BOT_TOKEN, appToken: e.SLACK_APP_TOKEN },
-      discord: { botToken: e.DISCORD_BOT_TOKEN },
+      discord: { botToken: e.DISCORD_BOT_TOKEN, apiUrl: e.DISCORD_API_URL.replace(/\/+$/, '') },
     },
   };
 }
