@@ -128,7 +128,8 @@ export class OpenAIProvider implements ModelProvider {
       const key = this.options.apiKey;
       // Every option is given, so the SDK reads nothing from process.env (config does that).
       this.client = new OpenAIClient({
-        apiKey: key ?? null,
+        // The SDK insists on a key; without one its header is removed below.
+        apiKey: key ?? 'none',
         adminAPIKey: null,
         organization: null,
         project: null,
