@@ -3,13 +3,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { AnthropicProvider } from './agent/anthropic.js';
+import { FallbackProvider } from './agent/fallback-provider.js';
+import { OpenAIProvider } from './agent/openai.js';
 import { AuditLog, auditLogPath } from './audit/audit-log.js';
 import type { ModelProvider } from './agent/model-provider.js';
 import { CellPool } from './cells/cell-pool.js';
 import type { CellRuntime } from './cells/cell-runtime.js';
 import { allRuntimes } from './cells/runtimes.js';
 import { selectRuntime } from './cells/select-runtime.js';
-import { PROJECT_ROOT, type Config } from './config.js';
+import { PROJECT_ROOT, type Config, type ProviderName } from './config.js';
 import { EgressManager } from './egress/egress-manager.js';
 import { ensureGlobalFolder, ensureGroupFolder } from './groups/group-folder.js';
 import { Sessions } from './groups/sessions.js';
@@ -67,13 +69,7 @@ export function openBase(config: Config): Base {
   );
   const store = Store.open(path.join(config.home, 'nanocell.db'));
   const installId = readInstallId(config.home);
-  const provider = new AnthropicProvider({
-    apiKey: config.apiKey,
-    baseUrl: config.baseUrl,
-    model: config.model,
-    timeoutMs: config.modelTimeoutMs,
-    maxRetries: config.modelMaxRetries,
-  });
+  const provider = modelProvider(config, { provider: config.provider, model: config.model }, log);
   const runtimes = allRuntimes(config, installId);
   const audit = AuditLog.open(auditLogPath(config.home));
   ensureAdminGroup(store, config);
@@ -90,6 +86,31 @@ export function openBase(config: Config): Base {
       store.close();
     },
   };
+}
+
+/** A model choice: the configured one, or a group's or a task's own. */
+export interface ModelChoice {
+  provider: ProviderName;
+  model: string;
+}
+
+/**
+ * The model API for one choice; with NANOCELL_FALLBACK_MODEL set, that model (same provider)
+ * answers when this one is down. The only place a provider is chosen.
+ */
+export function modelProvider(config: Config, choice: ModelChoice, log: Logger): ModelProvider {
+  const make = (model: string): ModelProvider => {
+    const limits = { timeoutMs: config.modelTimeoutMs, maxRetries: config.modelMaxRetries };
+    return choice.provider === 'openai'
+      ? new OpenAIProvider({ ...config.openai, model, ...limits })
+      : new AnthropicProvider({ apiKey: config.apiKey, baseUrl: config.baseUrl, model, ...limits });
+  };
+  const primary = make(choice.model);
+  const fallback = config.fallbackModel;
+  if (fallback === undefined || fallback === choice.model) return primary;
+  return new FallbackProvider(primary, make(fallback), (err) =>
+    log.warn({ model: choice.model, fallback, kind: err.kind }, 'model down: using the fallback'),
+  );
 }
 
 export interface AssistantOptions {

@@ -137,7 +137,8 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
-  if (!base.config.apiKey) {
+  // A local OpenAI-compatible server needs no key; the Anthropic API always does.
+  if (base.config.provider === 'anthropic' && !base.config.apiKey) {
     process.stderr.write(
       'nanocell: ANTHROPIC_API_KEY is not set. Export it (export ANTHROPIC_API_KEY=sk-ant-...) and try again.\n',
     );
