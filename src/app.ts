@@ -71,7 +71,9 @@ export function openBase(config: Config): Base {
   const installId = readInstallId(config.home);
   const provider = modelProvider(config, { provider: config.provider, model: config.model }, log);
   const runtimes = allRuntimes(config, installId);
-  const audit = AuditLog.open(auditLogPath(config.home));
+  const audit = AuditLog.open(auditLogPath(config.home), {
+    configDir: config.configDir,
+  });
   ensureAdminGroup(store, config);
   return {
     config,
@@ -174,6 +176,7 @@ export async function openAssistant(
     taskTools({
       store,
       timezone: config.timezone,
+      limits: { perGroup: config.maxTasksPerGroup, perRun: config.maxTasksPerRun },
       onChange: ({ action, task, by }) =>
         base.audit.append({
           type: 'task_change',

@@ -1,6 +1,7 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, PROJECT_ROOT } from './config.js';
 
 function configError(env: NodeJS.ProcessEnv): ConfigError {
@@ -129,5 +130,86 @@ describe('loadConfig', () => {
     expect(configError({ NANOCELL_PROVIDER: 'openai' }).problems).toEqual([
       expect.stringContaining('NANOCELL_MODEL: must be set with NANOCELL_PROVIDER=openai'),
     ]);
+  });
+
+  it.each([
+    ['NANOCELL_MAX_TASKS_PER_GROUP', '7', { maxTasksPerGroup: 7 }],
+    ['NANOCELL_MAX_TASKS_PER_RUN', '2', { maxTasksPerRun: 2 }],
+    ['TZ', 'UTC', { timezone: 'UTC' }],
+    ['TZ', 'America/Argentina/Buenos_Aires', { timezone: 'America/Argentina/Buenos_Aires' }],
+    ['TZ', 'europe/berlin', { timezone: 'Europe/Berlin' }],
+    ['TZ', 'Asia/Kolkata', { timezone: 'Asia/Kolkata' }],
+  ] as const)('reads %s=%j', (name, value, expected) => {
+    expect(loadConfig({ [name]: value })).toMatchObject(expected);
+  });
+
+  it('defaults the task caps', () => {
+    expect(loadConfig({})).toMatchObject({ maxTasksPerGroup: 50, maxTasksPerRun: 10 });
+  });
+
+  it.each(['Mars/Olympus_Mons', 'Europe/Berln', '', 'not a zone', 'Europe/Berlin\n'])(
+    'refuses TZ=%j, naming TZ and an example',
+    (tz) => {
+      const err = configError({ TZ: tz });
+      expect(err.problems).toHaveLength(1);
+      expect(err.problems[0]).toMatch(/^TZ: .*time zone.*Europe\/Berlin/);
+    },
+  );
+});
+
+describe('loadConfig: where the config dir and the data dir are', () => {
+  const made: string[] = [];
+  const tmp = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanocell-config-'));
+    made.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('accepts sibling dirs', () => {
+    const root = tmp();
+    const config = loadConfig({
+      NANOCELL_HOME: path.join(root, 'data'),
+      NANOCELL_CONFIG_DIR: path.join(root, 'config'),
+    });
+    expect(config.configDir).toBe(path.join(root, 'config'));
+  });
+
+  it.each([
+    [
+      'the config dir inside the data dir',
+      'data',
+      'data/config',
+      /NANOCELL_CONFIG_DIR .* is inside NANOCELL_HOME/,
+    ],
+    [
+      'the data dir inside the config dir',
+      'config/data',
+      'config',
+      /NANOCELL_HOME .* is inside NANOCELL_CONFIG_DIR/,
+    ],
+    ['the same dir for both', 'same', 'same', /is inside/],
+  ])('refuses %s', (_what, home, configDir, message) => {
+    const root = tmp();
+    const err = configError({
+      NANOCELL_HOME: path.join(root, home),
+      NANOCELL_CONFIG_DIR: path.join(root, configDir),
+    });
+    expect(err.problems).toHaveLength(1);
+    expect(err.problems[0]).toMatch(message);
+    expect(err.problems[0]).toMatch(/e\.g\. NANOCELL_/);
+  });
+
+  it('sees through a symlink that hides the config dir inside the data dir', () => {
+    const root = tmp();
+    fs.mkdirSync(path.join(root, 'data', 'secrets'), { recursive: true });
+    fs.symlinkSync(path.join(root, 'data', 'secrets'), path.join(root, 'config-link'));
+    const err = configError({
+      NANOCELL_HOME: path.join(root, 'data'),
+      NANOCELL_CONFIG_DIR: path.join(root, 'config-link', 'nanocell'),
+    });
+    expect(err.problems[0]).toMatch(/NANOCELL_CONFIG_DIR .* is inside NANOCELL_HOME/);
   });
 });

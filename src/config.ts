@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,8 +78,41 @@ const envSchema = z.object({
   NANOCELL_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
-  TZ: z.string().optional(),
+  NANOCELL_MAX_TASKS_PER_GROUP: positiveInt(50),
+  NANOCELL_MAX_TASKS_PER_RUN: positiveInt(10),
+  TZ: z
+    .string()
+    .optional()
+    .transform((tz, ctx) => {
+      if (tz === undefined) return undefined;
+      const canonical = canonicalTimeZone(tz);
+      if (canonical === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'is not a time zone this system knows; use an IANA name such as TZ=Europe/Berlin or TZ=UTC (or unset it to use the system zone)',
+        });
+        return z.NEVER;
+      }
+      return canonical;
+    }),
 });
+
+/**
+ * The zone as written, with its letter case fixed, if Intl (and so the scheduler and the
+ * model's clock) knows it. Case matters: Intl accepts "europe/berlin", but a cell's libc
+ * looks the name up as a file and would silently fall back to UTC. An alias (Asia/Kolkata)
+ * stays as written rather than become ICU's canonical name.
+ */
+function canonicalTimeZone(tz: string): string | undefined {
+  if (tz.trim() === '' || tz.length > 64) return undefined;
+  try {
+    const known = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
+    return known.toLowerCase() === tz.toLowerCase() ? known : tz;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface Config {
   /** Which model API: the Anthropic Messages API or an OpenAI-compatible one. */
@@ -125,6 +159,10 @@ export interface Config {
   toolServerPath: string;
   logLevel: string;
   timezone: string;
+  /** Active or paused tasks one group may have (the admin group's own tasks too). */
+  maxTasksPerGroup: number;
+  /** Tasks one run (a message turn or a task run) may create. */
+  maxTasksPerRun: number;
 }
 
 export class ConfigError extends Error {
@@ -156,6 +194,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const defaultHome =
     process.getuid?.() === 0 ? '/var/lib/nanocell' : path.join(os.homedir(), '.nanocell');
   const home = path.resolve(e.NANOCELL_HOME ?? defaultHome);
+  const configDir = path.resolve(
+    e.NANOCELL_CONFIG_DIR ?? path.join(os.homedir(), '.config', 'nanocell'),
+  );
+  const overlap = dirOverlap(home, configDir);
+  if (overlap) throw new ConfigError([overlap]);
   return {
     provider: e.NANOCELL_PROVIDER,
     apiKey: e.ANTHROPIC_API_KEY,
@@ -181,9 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runRetryBaseMs: e.NANOCELL_RUN_RETRY_BASE_MS,
     historyBudgetTokens: e.NANOCELL_HISTORY_BUDGET_TOKENS,
     webPort: e.NANOCELL_WEB_PORT,
-    configDir: path.resolve(
-      e.NANOCELL_CONFIG_DIR ?? path.join(os.homedir(), '.config', 'nanocell'),
-    ),
+    configDir,
     missedRuns: e.NANOCELL_MISSED_RUNS,
     schedulerTickMs: e.NANOCELL_SCHEDULER_TICK_MS,
     budget: {
@@ -199,5 +240,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     toolServerPath: path.join(PROJECT_ROOT, 'dist', 'cells', 'tool-server.js'),
     logLevel: e.NANOCELL_LOG_LEVEL,
     timezone: e.TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+    maxTasksPerGroup: e.NANOCELL_MAX_TASKS_PER_GROUP,
+    maxTasksPerRun: e.NANOCELL_MAX_TASKS_PER_RUN,
   };
+}
+
+/**
+ * The config dir holds policy, credentials and the audit key; the data dir holds what cells
+ * can mount (group folders). Nested either way, a cell could reach the owner's secrets, or
+ * the owner's files would sit in a tree nanocell hands out.
+ */
+function dirOverlap(home: string, configDir: string): string | undefined {
+  const h = realOrResolved(home);
+  const c = realOrResolved(configDir);
+  const within = (inner: string, outer: string) => {
+    const rel = path.relative(outer, inner);
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  };
+  if (within(c, h)) {
+    return `NANOCELL_CONFIG_DIR (${c}) is inside NANOCELL_HOME (${h}), the data dir whose folders cells mount; move it outside, e.g. NANOCELL_CONFIG_DIR=~/.config/nanocell`;
+  }
+  if (within(h, c)) {
+    return `NANOCELL_HOME (${h}) is inside NANOCELL_CONFIG_DIR (${c}), which holds policy and credentials; move the data dir outside it, e.g. NANOCELL_HOME=~/.nanocell`;
+  }
+  return undefined;
+}
+
+/** The real path of the deepest existing ancestor, so a symlink cannot hide an overlap. */
+function realOrResolved(p: string): string {
+  const rest: string[] = [];
+  let dir = path.resolve(p);
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync(dir), ...rest.reverse());
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // Unreadable or looping: compare the paths as written.
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') return path.resolve(p);
+      const parent = path.dirname(dir);
+      if (parent === dir) return path.resolve(p);
+      rest.push(path.basename(dir));
+      dir = parent;
+    }
+  }
 }

@@ -55,7 +55,9 @@ async function main(argv: string[]): Promise<number> {
 
   // These two parse their own arguments and need no model or runtime.
   if (command === 'audit') {
-    const log = AuditLog.open(auditLogPath(config.home));
+    const log = AuditLog.open(auditLogPath(config.home), {
+      configDir: config.configDir,
+    });
     try {
       return audit(rest, { auditLog: log, stdout: process.stdout, stderr: process.stderr });
     } finally {

@@ -2,7 +2,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { normalizeEvent, type AuditEvent, type AuditSink } from './audit-event.js';
 import { readHead, writeHead, type AuditHead } from './audit-head.js';
-import { GENESIS_HASH, parseRecordLine, recordHash, type AuditRecord } from './audit-record.js';
+import {
+  auditKeyFiles,
+  createAuditKey,
+  readAuditKey,
+  readKeyingStart,
+  recordKeyingStart,
+  type AuditKey,
+} from './audit-key.js';
+import {
+  GENESIS_HASH,
+  KEYED_ALG,
+  parseRecordLine,
+  recordHash,
+  type AuditRecord,
+} from './audit-record.js';
 import { readLines, readLinesBackward } from './log-lines.js';
 import { verifyChain, type VerifyResult } from './verify-chain.js';
 
@@ -28,6 +42,12 @@ export interface AuditLogOptions {
    * returns, which survives a crash of this process but not a power cut.
    */
   fsync?: boolean;
+  /**
+   * The owner's config dir, which holds the audit key (see audit-key.ts). With it, every
+   * record is keyed (HMAC) and the key is made at the first append. Without it the chain is
+   * plain SHA-256, which whoever can write the log can recompute: for tests of the chain.
+   */
+  configDir?: string;
 }
 
 /** What the CLI needs of the log. */
@@ -56,9 +76,12 @@ export class AuditLog implements AuditSink, AuditReader {
   private chain: ChainEnd;
   private readonly now: () => Date;
   private readonly fsync: boolean;
+  private readonly configDir: string | undefined;
+  private key: AuditKey | undefined;
 
   private constructor(logPath: string, options: AuditLogOptions) {
     this.path = logPath;
+    this.configDir = options.configDir;
     this.headPath = logPath.replace(/\.log$/, '') + '.head';
     this.now = options.now ?? (() => new Date());
     this.fsync = options.fsync ?? false;
@@ -85,8 +108,11 @@ export class AuditLog implements AuditSink, AuditReader {
       const { end, needsNewline } = this.chain;
       const seq = end.seq + 1;
       const ts = this.now().toISOString();
-      const hash = recordHash(end.hash, seq, ts, stored);
-      const record: AuditRecord = { seq, ts, prev: end.hash, hash, event: stored };
+      const key = this.keyFor(seq);
+      const hash = recordHash(end.hash, seq, ts, stored, key?.secret);
+      const record: AuditRecord = key
+        ? { seq, ts, prev: end.hash, alg: KEYED_ALG, hash, event: stored }
+        : { seq, ts, prev: end.hash, hash, event: stored };
       const bytes = Buffer.from(`${needsNewline ? '\n' : ''}${JSON.stringify(record)}\n`, 'utf8');
       for (let written = 0; written < bytes.length;) {
         written += fs.writeSync(fd, bytes, written);
@@ -121,7 +147,43 @@ export class AuditLog implements AuditSink, AuditReader {
 
   verify(): VerifyResult {
     const head = readHead(this.headPath);
-    return verifyChain(readLines(this.path), head);
+    let keyCheck;
+    if (this.configDir !== undefined) {
+      const files = auditKeyFiles(this.configDir, this.path);
+      keyCheck = {
+        path: files.keyPath,
+        reading: readAuditKey(files.keyPath),
+        start: readKeyingStart(files.startPath),
+      };
+    }
+    return verifyChain(readLines(this.path), head, keyCheck);
+  }
+
+  /**
+   * The key for the record `seq`, made on first use. Looked up again at each append until it
+   * exists, so a writer never adds a plain record after another process made the key. A key
+   * that cannot be used stops the append: the action it would record must not go ahead.
+   */
+  private keyFor(seq: number): AuditKey | undefined {
+    if (this.configDir === undefined || this.key) return this.key;
+    const files = auditKeyFiles(this.configDir, this.path);
+    let key = readAuditKey(files.keyPath);
+    if (key.state === 'missing') {
+      try {
+        key = createAuditKey(files.keyPath);
+      } catch (err) {
+        throw new Error(
+          `cannot make the audit key ${files.keyPath} (${(err as Error).message}); the owner's config dir (NANOCELL_CONFIG_DIR) must be writable by nanocell to make it`,
+          { cause: err },
+        );
+      }
+    }
+    if (key.state !== 'ok') throw new Error(unusableReason(key, files.keyPath));
+    let start = readKeyingStart(files.startPath);
+    if (start.state === 'missing') start = recordKeyingStart(files.startPath, this.path, seq);
+    if (start.state !== 'ok') throw new Error(unusableReason(start, files.startPath));
+    this.key = key.key;
+    return this.key;
   }
 
   close(): void {
@@ -174,4 +236,8 @@ function fileSize(filePath: string): number {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw err;
   }
+}
+
+function unusableReason(reading: { state: string; reason?: string }, file: string): string {
+  return reading.reason ?? `${file} vanished while it was being made`;
 }

@@ -1,5 +1,6 @@
 import type { HeadReading } from './audit-head.js';
-import { GENESIS_HASH, parseRecordLine, recordHash, type AuditRecord } from './audit-record.js';
+import { GENESIS_HASH, parseRecordLine, type AuditRecord } from './audit-record.js';
+import { HashCheck, type KeyCheck } from './hash-check.js';
 import type { LogLine } from './log-lines.js';
 
 export interface AuditProblem {
@@ -10,7 +11,21 @@ export interface AuditProblem {
 }
 
 export type VerifyResult =
-  { ok: true; records: number } | { ok: false; records: number; problems: AuditProblem[] };
+  | {
+      ok: true;
+      records: number;
+      /** The first keyed record; absent when no record is keyed (a log from before the key). */
+      keyedFrom?: number;
+    }
+  | {
+      ok: false;
+      records: number;
+      problems: AuditProblem[];
+      /** Why keyed records could not be checked (the key is missing or unusable). */
+      keyProblem?: string;
+    };
+
+export type { KeyCheck } from './hash-check.js';
 
 function seqRange(from: number, to: number): string {
   return from === to ? `seq ${from} is` : `seqs ${from}..${to} are`;
@@ -24,7 +39,12 @@ function seqRange(from: number, to: number): string {
  * Read the head before the lines: the writer may append in between, and a head older than
  * the lines is fine, while lines older than the head would look truncated.
  */
-export function verifyChain(lines: Iterable<LogLine>, head: HeadReading): VerifyResult {
+export function verifyChain(
+  lines: Iterable<LogLine>,
+  head: HeadReading,
+  keyCheck?: KeyCheck,
+): VerifyResult {
+  const hashes = new HashCheck(keyCheck);
   const problems: AuditProblem[] = [];
   let records = 0;
   let lastLine = 0;
@@ -46,13 +66,7 @@ export function verifyChain(lines: Iterable<LogLine>, head: HeadReading): Verify
     }
     records++;
     const r = parsed.record;
-    if (recordHash(r.prev, r.seq, r.ts, r.event) !== r.hash) {
-      problems.push({
-        line,
-        seq: r.seq,
-        problem: 'record was edited: its hash does not match its content',
-      });
-    }
+    for (const problem of hashes.record(r)) problems.push({ line, seq: r.seq, problem });
     const expectedSeq = last ? last.seq + 1 : 1;
     if (last && r.seq <= last.seq) {
       problems.push({
@@ -109,5 +123,14 @@ export function verifyChain(lines: Iterable<LogLine>, head: HeadReading): Verify
           : `audit.head records a different hash for seq ${head.head.seq}: that record was replaced`,
     });
   }
-  return problems.length === 0 ? { ok: true, records } : { ok: false, records, problems };
+  const endReported = problems.some((p) => p.line === end);
+  for (const problem of hashes.end(records, lastSeq, head, endReported)) {
+    problems.push({ line: end, problem });
+  }
+  const keyProblem = hashes.keyProblem();
+  const keyedFrom = hashes.keyedFrom;
+  if (problems.length === 0 && keyProblem === undefined) {
+    return { ok: true, records, ...(keyedFrom !== undefined ? { keyedFrom } : {}) };
+  }
+  return { ok: false, records, problems, ...(keyProblem !== undefined ? { keyProblem } : {}) };
 }

@@ -1,5 +1,6 @@
 import readline from 'node:readline';
 import type { Channel, InboundMessage } from './channel.js';
+import { escapeForTerminal } from './terminal-escape.js';
 
 export interface TerminalOptions {
   input: NodeJS.ReadableStream;
@@ -60,9 +61,11 @@ export class TerminalChannel implements Channel {
   }
 
   async send(chatId: string, text: string): Promise<void> {
-    const from = chatId === this.options.chatId ? '' : `[${chatId}] `;
+    const from =
+      chatId === this.options.chatId ? '' : `[${escapeForTerminal(chatId, { singleLine: true })}] `;
+    const shown = escapeForTerminal(text);
     this.options.output.write(
-      this.options.plain ? `${from}${text}\n` : `${from}${this.options.assistantName}: ${text}\n`,
+      this.options.plain ? `${from}${shown}\n` : `${from}${this.options.assistantName}: ${shown}\n`,
     );
   }
 

@@ -1,5 +1,6 @@
 import type { Assistant } from '../app.js';
 import { terminalChatFor } from '../app.js';
+import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { TerminalChannel } from '../channels/terminal.js';
 
 /** One message through the router; the reply leaves through the outbox to stdout. */
@@ -39,7 +40,7 @@ export async function ask(
   await assistant.outbox.flush();
   if (!outcome.ok) {
     out.stderr.write(
-      `nanocell: ${outcome.error}\n(your message is saved and will be answered with the next one)\n`,
+      `nanocell: ${escapeForTerminal(outcome.error)}\n(your message is saved and will be answered with the next one)\n`,
     );
     return 1;
   }

@@ -32,6 +32,7 @@ describe('audit CLI', () => {
   let home: string;
   let file: string;
   let log: AuditLog;
+  let keyFile: string;
   let stdout: Capture;
   let stderr: Capture;
   let clockMs: number;
@@ -41,7 +42,11 @@ describe('audit CLI', () => {
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'nanocell-audit-cli-'));
     file = auditLogPath(home);
     clockMs = Date.parse('2025-03-01T09:00:00.000Z');
-    log = AuditLog.open(file, { now: () => new Date((clockMs += 1000)) });
+    keyFile = path.join(home, 'config', 'audit.key');
+    log = AuditLog.open(file, {
+      now: () => new Date((clockMs += 1000)),
+      configDir: path.join(home, 'config'),
+    });
     stdout = new Capture();
     stderr = new Capture();
   });
@@ -117,7 +122,33 @@ describe('audit CLI', () => {
     it('reports an intact log with exit status 0', () => {
       appendStartupAndCalls(2);
       expect(auditVerify([], deps())).toBe(0);
-      expect(stdout.text).toBe('audit log intact: 3 records\n');
+      expect(stdout.text).toBe('audit log intact: 3 records, keyed\n');
+    });
+
+    it('says when no record is keyed yet (a log from before the audit key)', () => {
+      const plain = AuditLog.open(file, { now: () => new Date((clockMs += 1000)) });
+      plain.append({ type: 'startup', version: '0.1.0', pid: 1 });
+      plain.close();
+      expect(auditVerify([], deps())).toBe(0);
+      expect(stdout.text).toMatch(
+        /^audit log intact: 1 record\nnote: no record is keyed yet .*would not be detected/,
+      );
+      appendStartupAndCalls(0);
+      stdout.text = '';
+      expect(auditVerify([], deps())).toBe(0);
+      expect(stdout.text).toBe(
+        'audit log intact: 2 records, keyed from seq 2\n' +
+          'note: seq 1 predates the audit key; the keyed record 2 seals it\n',
+      );
+    });
+
+    it('reports keyed records it cannot check without the key as NOT VERIFIED, exit status 1', () => {
+      appendStartupAndCalls(1);
+      fs.rmSync(keyFile);
+      expect(auditVerify([], deps())).toBe(1);
+      expect(stdout.text).toMatch(
+        /records from seq 1 on are keyed, so they cannot be checked without the audit key.*\naudit log NOT VERIFIED: /,
+      );
     });
 
     it('reports every problem with its line and TAMPERED, with exit status 1', () => {
@@ -128,7 +159,7 @@ describe('audit CLI', () => {
       fs.writeFileSync(file, lines.join('\n'));
       expect(auditVerify([], deps())).toBe(1);
       expect(stdout.text).toBe(
-        'line 2 (seq 2): record was edited: its hash does not match its content\n' +
+        'line 2 (seq 2): record was edited: its keyed hash does not match its content\n' +
           'line 3 (seq 4): seq 3 is missing before it: records were deleted or moved\n' +
           `audit log TAMPERED: 2 problems in ${file} (3 records read)\n`,
       );

@@ -13,6 +13,7 @@ const MAX_TAIL = 100_000;
 
 export const AUDIT_USAGE = `usage: nanocell audit tail [-n N]   the last N records (default ${DEFAULT_TAIL})
        nanocell audit verify        check that no record was edited, deleted or reordered
+                                    (keyed records need the audit key in the config dir)
 `;
 
 /** `./nanocell audit tail|verify ...`. Exit statuses: 0 ok, 1 tampered, 2 bad usage. */
@@ -61,15 +62,35 @@ export function auditVerify(args: string[], { auditLog, stdout, stderr }: AuditC
   }
   const result = auditLog.verify();
   if (result.ok) {
-    stdout.write(`audit log intact: ${result.records} record${result.records === 1 ? '' : 's'}\n`);
+    const keyed =
+      result.keyedFrom === undefined
+        ? ''
+        : result.keyedFrom === 1
+          ? ', keyed'
+          : `, keyed from seq ${result.keyedFrom}`;
+    stdout.write(
+      `audit log intact: ${result.records} record${result.records === 1 ? '' : 's'}${keyed}\n`,
+    );
+    if (result.records > 0 && result.keyedFrom === undefined) {
+      stdout.write(
+        'note: no record is keyed yet (the log predates the audit key): a rewrite of the log together with audit.head would not be detected; the next record the host writes makes the key and seals every record before it\n',
+      );
+    } else if (result.keyedFrom !== undefined && result.keyedFrom > 1) {
+      stdout.write(
+        `note: ${result.keyedFrom === 2 ? 'seq 1 predates' : `seqs 1..${result.keyedFrom - 1} predate`} the audit key; the keyed record ${result.keyedFrom} seals ${result.keyedFrom === 2 ? 'it' : 'them'}\n`,
+      );
+    }
     return 0;
   }
   for (const p of result.problems) {
     stdout.write(`line ${p.line}${p.seq !== undefined ? ` (seq ${p.seq})` : ''}: ${p.problem}\n`);
   }
+  if (result.keyProblem !== undefined) stdout.write(`${result.keyProblem}\n`);
   const n = result.problems.length;
   stdout.write(
-    `audit log TAMPERED: ${n} problem${n === 1 ? '' : 's'} in ${auditLog.path} (${result.records} records read)\n`,
+    n === 0
+      ? `audit log NOT VERIFIED: ${auditLog.path} (${result.records} records read)\n`
+      : `audit log TAMPERED: ${n} problem${n === 1 ? '' : 's'} in ${auditLog.path} (${result.records} records read)\n`,
   );
   return 1;
 }

@@ -1,4 +1,5 @@
 import type { Assistant } from '../app.js';
+import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { TerminalChannel } from '../channels/terminal.js';
 
 /** Interactive chat with the admin group (or another group) at the terminal. */
@@ -33,7 +34,7 @@ export async function chat(
     if (!received.run) return;
     const outcome = await received.run;
     await assistant.outbox.flush();
-    if (!outcome.ok) io.stderr.write(`nanocell: ${outcome.error}\n`);
+    if (!outcome.ok) io.stderr.write(`nanocell: ${escapeForTerminal(outcome.error)}\n`);
   });
   await channel.done();
   return 0;

@@ -1,5 +1,6 @@
 import type { Base } from '../app.js';
 import { ensureGroupFolder } from '../groups/group-folder.js';
+import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { checkGroupMounts } from '../groups/group-mounts.js';
 
 export interface GroupsArgs {
@@ -37,8 +38,10 @@ export function groupsCommand(
       for (const g of store.groups.list()) {
         const chats = store.groups.chatsOf(g.id).map((c) => `${c.channel}:${c.chatId}`);
         const tasks = store.tasks.listForGroup(g.id).filter((t) => t.status === 'active').length;
+        // The trigger and chat ids may come from the model (register_group): one line, escaped.
+        const shown = (text: string) => escapeForTerminal(text, { singleLine: true });
         out.write(
-          `${g.name}\t${trig(g)}\tchats: ${chats.join(', ') || '-'}\tactive tasks: ${tasks}\n`,
+          `${g.name}\t${shown(trig(g))}\tchats: ${shown(chats.join(', ') || '-')}\tactive tasks: ${tasks}\n`,
         );
       }
       return 0;

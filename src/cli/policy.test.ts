@@ -70,6 +70,24 @@ describe('nanocell policy', () => {
       expect(stdout.text).toContain(`${file}: 1 rule, ok`);
     });
 
+    it('checks a credentials file by mistake without printing any of its secrets', () => {
+      const secret = 'Bearer Zq8xR2pLm9Wv4Ty7Kd3';
+      const file = write(
+        'credentials.json',
+        JSON.stringify(
+          [{ name: 'mail', host: 'api.mail.example', header: 'authorization', secret }],
+          null,
+          2,
+        ),
+      );
+      expect(policyCheck(file, { out: { stdout, stderr } })).toBe(1);
+      const printed = stdout.text + stderr.text;
+      expect(printed).toMatch(/credentials\.json:\d+: /);
+      for (let i = 7; i + 4 <= secret.length; i++) {
+        expect(printed).not.toContain(secret.slice(i, i + 4));
+      }
+    });
+
     it('exits 2 when the file cannot be read', () => {
       expect(policyCheck(path.join(dir, 'none.policy'), { out: { stdout, stderr } })).toBe(2);
       expect(stderr.text).toMatch(/cannot read .*none\.policy/);

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { Base } from '../app.js';
+import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { describeSchedule } from '../scheduler/schedule.js';
 import { hostFile, webToken, type HostInfo } from './start.js';
 
@@ -41,9 +42,9 @@ export async function statusCommand(base: Base, out: NodeJS.WritableStream): Pro
   out.write(upcoming.length ? 'next task runs:\n' : 'next task runs: none\n');
   for (const t of upcoming) {
     const group = store.groups.byId(t.groupId)?.name ?? `#${t.groupId}`;
-    out.write(
-      `  ${t.nextRunAt}  #${t.id} [${group}] ${describeSchedule(t.schedule)}: ${t.prompt.slice(0, 60)}\n`,
-    );
+    // The prompt may come from a model: one line, no control sequences.
+    const line = `  ${t.nextRunAt}  #${t.id} [${group}] ${describeSchedule(t.schedule)}: ${t.prompt.slice(0, 60)}`;
+    out.write(`${escapeForTerminal(line, { singleLine: true })}\n`);
   }
   return 0;
 }

@@ -1,4 +1,5 @@
 import type { Base } from '../app.js';
+import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { describeTask } from '../tools/task-tools.js';
 
 const USAGE = `usage: nanocell tasks list [--group NAME]
@@ -22,7 +23,7 @@ export function tasksCommand(
       tasks = tasks.filter((t) => t.groupId === group.id);
     }
     if (tasks.length === 0) out.write('no tasks\n');
-    for (const t of tasks) out.write(`${describeTask(t, groupName(t.groupId))}\n`);
+    for (const t of tasks) out.write(`${shown(describeTask(t, groupName(t.groupId)))}\n`);
     return 0;
   }
   const status = { pause: 'paused', resume: 'active', cancel: 'cancelled' } as const;
@@ -41,11 +42,14 @@ export function tasksCommand(
       action: sub === 'pause' ? 'paused' : sub === 'resume' ? 'resumed' : 'removed',
       by: 'owner (cli)',
     });
-    out.write(`${describeTask(change.task, groupName(change.task.groupId))}\n`);
+    out.write(`${shown(describeTask(change.task, groupName(change.task.groupId)))}\n`);
     return 0;
   }
   return fail(err, sub ? `unknown tasks command "${sub}"` : 'tasks needs a command');
 }
+
+/** A task's prompt may come from a model: one line, no control sequences. */
+const shown = (line: string) => escapeForTerminal(line, { singleLine: true });
 
 function fail(err: NodeJS.WritableStream, problem: string, code = 2): number {
   err.write(`nanocell: ${problem}\n${code === 2 ? `${USAGE}\n` : ''}`);

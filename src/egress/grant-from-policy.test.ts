@@ -98,7 +98,7 @@ describe('egressSetupFor: the proxy grant from the owner policy', () => {
     write('credentials/family.json', '[{"name": "bad name", "host": 1}]');
     const bad = setup();
     expect(bad.ok).toBe(false);
-    expect(!bad.ok && bad.errors.join('\n')).toMatch(/family\.json: 0\.name/);
+    expect(!bad.ok && bad.errors.join('\n')).toMatch(/family\.json: entry 0: "name" must be/);
     write('policy/groups/family.policy', 'perhaps http domain="x"\n');
     const broken = setup();
     expect(!broken.ok && broken.errors[0]).toMatch(/groups\/family\.policy:1:/);

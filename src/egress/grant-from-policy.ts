@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { loadPolicy } from '../policy/load-policy.js';
 import { canonicalHost } from '../policy/host-name.js';
 import { HTTP_TOOL, knownToolNames, type PolicyLayers, type Rule } from '../policy/rules.js';
+import { jsonProblem, schemaProblems } from './credentials-file-errors.js';
 import { makePlaceholder } from './credentials.js';
 import { brokered, rulesFor } from './egress-decide.js';
 import { parseEgressGrant, type EgressGrant } from './egress-grant.js';
@@ -130,20 +131,16 @@ function readCredentials(
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, list: [], file };
     return { ok: false, errors: [`cannot read ${file}: ${(err as Error).message}`] };
   }
+  // Errors say where, never what: the file holds secrets (see credentials-file-errors.ts).
   let data: unknown;
   try {
     data = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, errors: [`${file}: not valid JSON (${(err as Error).message})`] };
+  } catch {
+    return { ok: false, errors: [`${file}: ${jsonProblem(text) ?? 'not valid JSON'}`] };
   }
   const parsed = credentialsSchema.safeParse(data);
   if (!parsed.success) {
-    return {
-      ok: false,
-      errors: parsed.error.issues.map(
-        (i) => `${file}: ${i.path.join('.') || 'file'}: ${i.message}`,
-      ),
-    };
+    return { ok: false, errors: schemaProblems(parsed.error.issues).map((p) => `${file}: ${p}`) };
   }
   return { ok: true, list: parsed.data, file };
 }

@@ -94,7 +94,7 @@ describe('parsePolicy', () => {
     [
       'matcher instead of a tool',
       'deny command="rm *"',
-      /tool name is missing before command="rm \*"/,
+      /tool name is missing before command=; write e\.g\. deny bash command=\.\.\./,
     ],
     ['malformed tool name', 'deny Bash!', /"Bash!" is not a tool name/],
     [
@@ -137,7 +137,7 @@ describe('parsePolicy', () => {
     [
       'text after a closing quote',
       'deny bash command="rm"x',
-      /unexpected text after the closing quote of command=/,
+      /unexpected text after the closing quote of a value; put a space between matchers/,
     ],
     [
       '.. in a file path',

@@ -86,7 +86,7 @@ function parseRule(
   }
   if (!(EFFECTS as readonly string[]).includes(first.text)) {
     return fail(
-      `unknown effect "${first.text}"${didYouMean(first.text, EFFECTS)}; a rule starts with allow, deny or ask`,
+      `unknown effect ${shown(first.text, EFFECTS, 'in the first word')}${didYouMean(first.text, EFFECTS)}; a rule starts with allow, deny or ask`,
     );
   }
   const effect = first.text as Effect;
@@ -94,16 +94,18 @@ function parseRule(
     return fail(`${effect} needs a tool name, e.g. ${effect} bash (or * for every tool)`);
   if (second.kind !== 'word') {
     return fail(
-      `the tool name is missing before ${second.raw}; write e.g. ${effect} bash ${second.raw}`,
+      `the tool name is missing before ${second.key}=; write e.g. ${effect} bash ${second.key}=...`,
     );
   }
   const tool = second.text;
   if (!TOOL_NAME.test(tool)) {
-    return fail(`"${tool}" is not a tool name; use a tool such as bash, http, or * for every tool`);
+    return fail(
+      `${shown(tool, vocabulary(options), 'the second word')} is not a tool name; use a tool such as bash, http, or * for every tool`,
+    );
   }
   if (tool !== '*' && options.knownTools && !options.knownTools.includes(tool)) {
     return fail(
-      `unknown tool "${tool}"${didYouMean(tool, options.knownTools)}; known tools: ${options.knownTools.join(', ')}`,
+      `unknown tool ${shown(tool, options.knownTools, 'in the second word')}${didYouMean(tool, options.knownTools)}; known tools: ${options.knownTools.join(', ')}`,
     );
   }
   if (tool === '*' && effect === 'allow') {
@@ -113,7 +115,7 @@ function parseRule(
   for (const token of rest) {
     if (token.kind === 'word') {
       return fail(
-        `expected key=value after the tool, got "${token.text}"; quote a pattern with spaces, e.g. command="git *"`,
+        `expected key=value after the tool, got ${shown(token.text, ALL_KEYS, 'a bare word')}; quote a pattern with spaces, e.g. command="git *"`,
       );
     }
     const problem = checkMatcher(tool, token.key, token.value, matchers);
@@ -134,7 +136,7 @@ function checkMatcher(
     allowed.length === 0 ? `${tool} takes no matchers` : `${tool} takes ${allowed.join(', ')}`;
   if (key === '') return `a matcher needs a name before "="; ${takes}`;
   if (!(ALL_KEYS as readonly string[]).includes(key)) {
-    return `unknown matcher "${key}"${didYouMean(key, allowed)}; ${takes}`;
+    return `unknown matcher ${shown(key, ALL_KEYS, 'name')}${didYouMean(key, allowed)}; ${takes}`;
   }
   if (tool === '*') return `* takes no matchers; name one tool to match its arguments`;
   if (!(allowed as readonly string[]).includes(key))
@@ -155,7 +157,7 @@ function checkValue(tool: string, key: MatcherKey, value: string): string | unde
     case 'domain':
       return DOMAIN.test(value)
         ? undefined
-        : `domain "${value}" is not a pattern; use an exact name (api.github.com), *.suffix (*.github.com, which does not cover github.com) or *`;
+        : `domain ${/^[a-z0-9.*-]{1,253}$/i.test(value) ? `"${value}"` : 'value'} is not a pattern; use an exact name (api.github.com), *.suffix (*.github.com, which does not cover github.com) or *`;
     case 'method': {
       if (value === '*') return undefined;
       const methods = value.split(',').map((m) => m.trim().toUpperCase());
@@ -165,7 +167,7 @@ function checkValue(tool: string, key: MatcherKey, value: string): string | unde
       const bad = value.split(',').find((m) => !HTTP_METHODS.includes(m.trim().toUpperCase()));
       return bad === undefined
         ? undefined
-        : `unknown method "${bad}"; use ${HTTP_METHODS.join(', ')}, a comma list (GET,HEAD) or *`;
+        : `unknown method ${shown(bad, HTTP_METHODS, 'in the list')}; use ${HTTP_METHODS.join(', ')}, a comma list (GET,HEAD) or *`;
     }
     case 'port': {
       if (value === '*') return undefined;
@@ -175,7 +177,7 @@ function checkValue(tool: string, key: MatcherKey, value: string): string | unde
       });
       return bad === undefined
         ? undefined
-        : `port "${bad}" is not a port; use a number from 1 to 65535, a comma list (80,443) or *`;
+        : `port ${/^\s*\d{1,12}\s*$/.test(bad) ? `"${bad}"` : shown(bad, ['http', 'https'], 'value')} is not a port; use a number from 1 to 65535, a comma list (80,443) or *`;
     }
   }
 }
@@ -183,10 +185,10 @@ function checkValue(tool: string, key: MatcherKey, value: string): string | unde
 function checkPathPattern(tool: string, value: string): string | undefined {
   const segments = value.split('/');
   if (segments.includes('..')) {
-    return `path "${value}" contains ".."; write the path it leads to (paths are normalised before matching)`;
+    return `the path contains ".."; write the path it leads to (paths are normalised before matching)`;
   }
   if (segments.some((s) => s.includes('**') && s !== '**')) {
-    return `in path "${value}", ** must be a whole segment, e.g. private/** or /repos/**/issues`;
+    return `in the path, ** must be a whole segment, e.g. private/** or /repos/**/issues`;
   }
   if (tool === HTTP_TOOL && !value.startsWith('/')) {
     return `an http path starts with /, e.g. path="/repos/**"`;
@@ -214,6 +216,21 @@ function example(tool: string, key: string): string {
   if (key === 'method') return 'method=GET';
   if (key === 'port') return 'port=443';
   return tool === HTTP_TOOL ? 'path="/repos/**"' : 'path="private/**"';
+}
+
+/**
+ * A word of the file, quoted, when it is short or within two edits of a known word (a typo,
+ * too close to known words to be a secret); else `instead`. The owner may paste a token into
+ * the wrong file, and these errors reach the log, the chat and the model.
+ */
+function shown(word: string, known: readonly string[], instead: string): string {
+  const typo = known.some((k) => editDistance(word.toLowerCase(), k.toLowerCase()) <= 2);
+  const safe = word.length <= 4 || (typo && word.length <= 40);
+  return safe ? `"${word}"` : instead;
+}
+
+function vocabulary(options: ParseOptions): readonly string[] {
+  return options.knownTools ?? [...CELL_TOOL_NAMES, HTTP_TOOL];
 }
 
 /** `; did you mean "x"?` when one candidate is within two edits, else nothing. */

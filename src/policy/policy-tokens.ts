@@ -37,7 +37,7 @@ export function tokenizeLine(line: string): TokenizedLine {
           if (i < line.length && !/\s/.test(line[i] ?? '')) {
             return {
               ok: false,
-              message: `unexpected text after the closing quote of ${key}=; put a space between matchers`,
+              message: `unexpected text after the closing quote of a value; put a space between matchers`,
             };
           }
           break;
@@ -53,7 +53,8 @@ export function tokenizeLine(line: string): TokenizedLine {
       if (ch === '"') {
         return {
           ok: false,
-          message: `a quote must open a whole value, e.g. command="git *" (found one inside "${line.slice(start, i + 1)}")`,
+          // The word is not repeated: it may be a secret pasted into the wrong file.
+          message: `a quote must open a whole value, e.g. command="git *" (found one inside word ${tokens.length + 1})`,
         };
       }
       value += ch;

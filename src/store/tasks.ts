@@ -185,6 +185,34 @@ export class TaskStore {
     return toTask(row);
   }
 
+  /**
+   * A new active task, unless the group already has `maxOpen` tasks that may still run
+   * (active or paused: a paused task can be resumed, so it counts). Count and insert share
+   * one transaction, so two writers cannot both take the last place.
+   */
+  createWithinCap(input: NewTask, maxOpen: number, now: Date = new Date()): TaskChange {
+    return this.db.transaction((): TaskChange => {
+      const open = this.countOpen(input.groupId);
+      if (open >= maxOpen) {
+        return {
+          ok: false,
+          reason: `the group already has ${open} active or paused tasks, the most it may have (NANOCELL_MAX_TASKS_PER_GROUP=${maxOpen}); cancel one with cancel_task before scheduling another`,
+        };
+      }
+      return { ok: true, task: this.create(input, now) };
+    })();
+  }
+
+  /** Tasks of a group that may still run: active or paused. */
+  countOpen(groupId: number): number {
+    const row = this.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM tasks WHERE group_id = ? AND status IN ('active', 'paused')`,
+      )
+      .get(groupId) as { n: number };
+    return row.n;
+  }
+
   byId(id: number): Task | undefined {
     const row = this.db.prepare('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
     return row && toTask(row);

@@ -79,7 +79,12 @@ describe('AssistantHostTools with the task tools', () => {
     // No channel is registered: what send_message queues stays in the outbox for the test.
     const outbox = new Outbox(store, log, { now: () => NOW });
     tools = new AssistantHostTools(
-      taskTools({ store, timezone: 'Europe/Berlin', now: () => NOW }),
+      taskTools({
+        store,
+        timezone: 'Europe/Berlin',
+        now: () => NOW,
+        limits: { perGroup: 50, perRun: 10 },
+      }),
       { store, outbox, home: home.dir, assistantName: 'Andy' },
     );
     const group = (name: string, isAdmin: boolean) => {

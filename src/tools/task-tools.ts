@@ -5,9 +5,18 @@ import type { Store } from '../store/store.js';
 import type { Task, TaskChange } from '../store/tasks.js';
 import { fail, ok, targetGroup, type HostTool } from './host-tools.js';
 
+/** Caps that keep a steered model from flooding the scheduler (config: NANOCELL_MAX_TASKS_*). */
+export interface TaskLimits {
+  /** Active or paused tasks one group may have; the admin group's own tasks count too. */
+  perGroup: number;
+  /** Tasks one run may create, whichever groups they are for. */
+  perRun: number;
+}
+
 export interface TaskToolDeps {
   store: Store;
   timezone: string;
+  limits: TaskLimits;
   now?: () => Date;
   /** Told about every change, for the audit log. */
   onChange?: (change: { action: string; task: Task; by: string }) => void;
@@ -31,6 +40,9 @@ export function taskTools(deps: TaskToolDeps): HostTool[] {
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
   const groupName = (id: number) => store.groups.byId(id)?.name ?? `#${id}`;
+  // Tasks scheduled per run. A run hands the same RunContext to every tool call it makes, so
+  // the context object is the run's identity; entries go when the run's context does.
+  const createdInRun = new WeakMap<RunContext, number>();
 
   /** The task, if the calling group may act on it. */
   const ownTask = (ctx: RunContext, id: unknown) => {
@@ -127,15 +139,26 @@ export function taskTools(deps: TaskToolDeps): HostTool[] {
           defaultTimezone: deps.timezone,
         });
         if (!parsed.ok) return fail(`Invalid schedule: ${parsed.error}`);
-        const task = store.tasks.create(
+        const inRun = createdInRun.get(ctx) ?? 0;
+        if (inRun >= deps.limits.perRun) {
+          return fail(
+            `Not scheduled: this run has already scheduled ${inRun} tasks, the most one run may (NANOCELL_MAX_TASKS_PER_RUN=${deps.limits.perRun}). Tell the user which tasks were not scheduled.`,
+          );
+        }
+        const created = store.tasks.createWithinCap(
           {
             groupId: target.group.id,
             prompt: String(input.prompt),
             schedule: parsed.schedule,
             contextMode: input.context_mode === 'isolated' ? 'isolated' : 'group',
           },
+          deps.limits.perGroup,
           now(),
         );
+        if (!created.ok)
+          return fail(`Not scheduled in group "${target.group.name}": ${created.reason}.`);
+        createdInRun.set(ctx, inRun + 1);
+        const task = created.task;
         const b = input.budget as
           | {
               tool_calls?: number;
