@@ -11,7 +11,7 @@ import { CellPool } from './cells/cell-pool.js';
 import type { CellRuntime } from './cells/cell-runtime.js';
 import { allRuntimes } from './cells/runtimes.js';
 import { selectRuntime } from './cells/select-runtime.js';
-import { PROJECT_ROOT, type Config, type ProviderName } from './config.js';
+import { PROJECT_ROOT, type Config } from './config.js';
 import { EgressManager } from './egress/egress-manager.js';
 import { ensureGlobalFolder, ensureGroupFolder } from './groups/group-folder.js';
 import { Sessions } from './groups/sessions.js';
@@ -26,6 +26,7 @@ import { runGroup } from './run/run-group.js';
 import type { GroupRunDeps } from './run/run.js';
 import { Router } from './router/router.js';
 import type { Group } from './store/groups.js';
+import type { ModelChoice } from './store/model-choices.js';
 import { Store } from './store/store.js';
 
 export const ADMIN_GROUP = 'main';
@@ -90,12 +91,6 @@ export function openBase(config: Config): Base {
   };
 }
 
-/** A model choice: the configured one, or a group's or a task's own. */
-export interface ModelChoice {
-  provider: ProviderName;
-  model: string;
-}
-
 /**
  * The model API for one choice; with NANOCELL_FALLBACK_MODEL set, that model (same provider)
  * answers when this one is down. The only place a provider is chosen.
@@ -113,6 +108,27 @@ export function modelProvider(config: Config, choice: ModelChoice, log: Logger):
   return new FallbackProvider(primary, make(fallback), (err) =>
     log.warn({ model: choice.model, fallback, kind: err.kind }, 'model down: using the fallback'),
   );
+}
+
+/**
+ * A run's model when its task or its group names one (`groups set NAME --model M`): one
+ * provider per choice, made on first use and kept for the assistant's life.
+ */
+function groupProviders(base: Base): (group: Group, taskId?: number) => ModelProvider | undefined {
+  const made = new Map<string, ModelProvider>();
+  return (group, taskId) => {
+    const choice =
+      (taskId !== undefined ? base.store.models.forTask(taskId) : undefined) ??
+      base.store.models.forGroup(group.id);
+    if (!choice) return undefined;
+    const key = `${choice.provider}\u0000${choice.model}`;
+    let provider = made.get(key);
+    if (!provider) {
+      provider = modelProvider(base.config, choice, base.log);
+      made.set(key, provider);
+    }
+    return provider;
+  };
 }
 
 export interface AssistantOptions {
@@ -223,6 +239,7 @@ export async function openAssistant(
   const runDeps: GroupRunDeps = {
     store,
     provider: base.provider,
+    providerFor: groupProviders(base),
     pool,
     outbox,
     cellSpec,

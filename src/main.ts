@@ -23,6 +23,7 @@ commands:
   ask [--group NAME] TEXT...   send one message, print the reply
   groups list|add|remove       manage groups (add NAME [--chat CHANNEL:ID] [--trigger W | --no-trigger])
   groups mount|unmount NAME PATH [--rw] [--at NAME]   grant a group an extra folder (see the allowlist)
+  groups set NAME --model M [--provider P]   the group's own model (--model default: the configured one)
   tasks list|pause|resume|cancel [ID]   manage scheduled tasks
   status                       groups, live cells, queue and the next task runs
   doctor                       check the store, the model endpoint and each cell runtime
@@ -93,6 +94,8 @@ async function main(argv: string[]): Promise<number> {
         'no-trigger': { type: 'boolean' },
         rw: { type: 'boolean' },
         at: { type: 'string' },
+        model: { type: 'string' },
+        provider: { type: 'string' },
       },
       allowPositionals: true,
     });
@@ -123,6 +126,8 @@ async function main(argv: string[]): Promise<number> {
             noTrigger: values['no-trigger'],
             rw: values.rw,
             at: values.at,
+            model: values.model,
+            provider: values.provider,
           },
           process.stdout,
           process.stderr,

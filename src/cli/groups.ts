@@ -2,6 +2,7 @@ import type { Base } from '../app.js';
 import { ensureGroupFolder } from '../groups/group-folder.js';
 import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { checkGroupMounts } from '../groups/group-mounts.js';
+import { checkModelChoice, type ModelChoice } from '../store/model-choices.js';
 
 export interface GroupsArgs {
   positionals: string[];
@@ -10,13 +11,16 @@ export interface GroupsArgs {
   chat?: string | undefined;
   trigger?: string | undefined;
   noTrigger?: boolean | undefined;
+  model?: string | undefined;
+  provider?: string | undefined;
 }
 
 const USAGE = `usage: nanocell groups list
        nanocell groups add NAME [--chat CHANNEL:CHAT_ID] [--trigger WORD | --no-trigger]
        nanocell groups remove NAME
        nanocell groups mount NAME HOST_PATH [--rw] [--at NAME_IN_CELL]
-       nanocell groups unmount NAME HOST_PATH`;
+       nanocell groups unmount NAME HOST_PATH
+       nanocell groups set NAME --model MODEL [--provider anthropic|openai]   (--model default: back to NANOCELL_MODEL)`;
 
 /** `groups list|add|remove`: the owner manages groups from the terminal. */
 export function groupsCommand(
@@ -139,9 +143,44 @@ export function groupsCommand(
       );
       return 0;
     }
+    case 'set':
+      return setModel(base, name, args, out, err);
     default:
       return usage(err, sub ? `unknown groups command "${sub}"` : 'groups needs a command');
   }
+}
+
+/** `groups set NAME --model M [--provider P]`: the group's runs use that model from now on. */
+function setModel(
+  base: Base,
+  name: string | undefined,
+  args: GroupsArgs,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): number {
+  if (!name || !args.model) return usage(err, 'groups set needs a group NAME and --model MODEL');
+  const group = base.store.groups.byName(name);
+  if (!group) return usage(err, `no group named "${name}"`, 1);
+  const { config } = base;
+  const choice =
+    args.model === 'default'
+      ? undefined
+      : { provider: args.provider ?? config.provider, model: args.model };
+  const problem = choice && checkModelChoice(choice);
+  if (problem) return usage(err, problem, 1);
+  base.store.models.setForGroup(group.id, choice as ModelChoice | undefined);
+  const shown = choice
+    ? `${choice.provider} ${choice.model}`
+    : `the configured model (${config.provider} ${config.model})`;
+  base.audit.append({
+    type: 'group_change',
+    group: group.name,
+    action: 'updated',
+    by: 'owner (cli)',
+    summary: `model ${shown}`,
+  });
+  out.write(`${group.name}: runs use ${shown} from its next run on\n`);
+  return 0;
 }
 
 function usage(err: NodeJS.WritableStream, problem: string, code = 2): number {

@@ -19,7 +19,7 @@ export async function agentTurn(
   const budget = turnBudget(deps, ctx, egress);
   return runTurn({
     ...(budget ? { budget } : {}),
-    provider: deps.provider,
+    provider: deps.providerFor?.(ctx.group, ctx.taskId) ?? deps.provider,
     system: buildSystemPrompt({
       assistantName: settings.assistantName,
       groupName: ctx.group.name,

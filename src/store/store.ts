@@ -3,6 +3,7 @@ import { GroupStore } from './groups.js';
 import { HistoryStore } from './history.js';
 import { ApprovalStore } from './approvals.js';
 import { MessageStore } from './messages.js';
+import { ModelChoiceStore } from './model-choices.js';
 import { TaskBudgetStore } from './task-budgets.js';
 import { TaskStore } from './tasks.js';
 
@@ -14,6 +15,8 @@ export class Store {
   readonly tasks: TaskStore;
   readonly taskBudgets: TaskBudgetStore;
   readonly approvals: ApprovalStore;
+  /** Groups and tasks with their own model. */
+  readonly models: ModelChoiceStore;
 
   constructor(readonly db: Db) {
     this.groups = new GroupStore(db);
@@ -22,6 +25,7 @@ export class Store {
     this.tasks = new TaskStore(db);
     this.taskBudgets = new TaskBudgetStore(db);
     this.approvals = new ApprovalStore(db);
+    this.models = new ModelChoiceStore(db);
   }
 
   static open(file: string): Store {
