@@ -117,6 +117,7 @@ interface PartialCall {
 
 /** Longest a streamed answer may grow to (text and tool arguments): a bound on untrusted bytes. */
 const MAX_ANSWER_CHARS = 4_000_000;
+const MAX_TOOL_CALLS = 64;
 
 /**
  * Assembles one streamed answer from its chunks. A tool call's id, name and arguments may be
@@ -136,7 +137,11 @@ export class ChunkAssembler {
     if (!choice) return '';
     if (choice.finish_reason) this.finish = choice.finish_reason;
     const delta = choice.delta ?? {};
-    for (const call of delta.tool_calls ?? []) this.addCall(call);
+    const calls: unknown = delta.tool_calls ?? [];
+    if (!Array.isArray(calls)) {
+      throw new ModelError('bad_response', 'The model API sent tool calls that are not a list.');
+    }
+    for (const call of calls as ChunkToolCall[]) this.addCall(call);
     const text = typeof delta.content === 'string' ? delta.content : '';
     this.grow(text.length);
     this.text += text;
@@ -170,16 +175,24 @@ export class ChunkAssembler {
   }
 
   private addCall(call: ChunkToolCall): void {
-    const index = typeof call.index === 'number' ? call.index : this.calls.size;
-    const partial = this.calls.get(index) ?? { id: '', name: '', arguments: '' };
-    const add = (call.id ?? '').length + (call.function?.name ?? '').length;
-    this.grow(add + (call.function?.arguments ?? '').length);
-    // The id and name come whole in one chunk on most servers; some repeat them, some split.
-    if (call.id && partial.id === '') partial.id = call.id;
-    if (call.function?.name && partial.name !== call.function.name) {
-      partial.name += call.function.name;
+    // Untrusted bytes: anything but a string is treated as absent.
+    const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+    const index = typeof call?.index === 'number' && Number.isInteger(call.index) ? call.index : 0;
+    if (!this.calls.has(index) && this.calls.size >= MAX_TOOL_CALLS) {
+      throw new ModelError(
+        'bad_response',
+        `The model API sent more than ${MAX_TOOL_CALLS} tool calls in one answer.`,
+      );
     }
-    partial.arguments += call.function?.arguments ?? '';
+    const partial = this.calls.get(index) ?? { id: '', name: '', arguments: '' };
+    const id = str(call?.id);
+    const name = str(call?.function?.name);
+    const args = str(call?.function?.arguments);
+    this.grow(id.length + name.length + args.length);
+    // The id and name come whole in one chunk on most servers; some repeat them, some split.
+    if (id && partial.id === '') partial.id = id;
+    if (name && partial.name !== name) partial.name += name;
+    partial.arguments += args;
     this.calls.set(index, partial);
   }
 

@@ -121,6 +121,19 @@ describe('ChunkAssembler', () => {
     }
   });
 
+  it('refuses tool calls that are not a list, and more calls than one answer may hold', () => {
+    expect(() => new ChunkAssembler().add(chunk({ tool_calls: { index: 0 } }))).toThrow(
+      expect.objectContaining({ kind: 'bad_response' }),
+    );
+    const a = new ChunkAssembler();
+    const many = () => {
+      for (let index = 0; index < 100; index++) {
+        a.add(chunk({ tool_calls: [{ index, id: `c${index}`, function: { name: 'bash' } }] }));
+      }
+    };
+    expect(many).toThrow(expect.objectContaining({ kind: 'bad_response' }));
+  });
+
   it('refuses an answer that ends without a finish reason', () => {
     const a = new ChunkAssembler();
     a.add(chunk({ content: 'Half' }));
@@ -172,6 +185,15 @@ describe('OpenAIProvider', () => {
     expect((error as ModelError).kind).toBe('bad_request');
     expect((error as ModelError).message).toMatch(
       /gemma:2b does not support tool calls.*NANOCELL_MODEL/,
+    );
+  });
+
+  it("passes on the server's reason for a refusal, without its control characters", async () => {
+    server.enqueue(httpError(400, { message: 'max_tokens \u001b[2Jis too large\n' }));
+    const error = await complete(provider(), request).catch((e: unknown) => e);
+    expect((error as ModelError).kind).toBe('bad_request');
+    expect((error as ModelError).message).toBe(
+      'The model API refused the request (HTTP 400): max_tokens  [2Jis too large ',
     );
   });
 

@@ -245,6 +245,8 @@ function toModelError(
 /** The server's own words, bounded: it is untrusted text that ends up in a chat. */
 function serverMessage(error: { error?: unknown; message: string }): string {
   const body = error.error as { message?: unknown } | undefined;
-  const text = typeof body?.message === 'string' ? body.message : error.message;
+  const raw = typeof body?.message === 'string' ? body.message : error.message;
+  // eslint-disable-next-line no-control-regex -- control characters are what is removed
+  const text = raw.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
   return text.length > 300 ? `${text.slice(0, 300)}...` : text;
 }
