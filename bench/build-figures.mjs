@@ -9,6 +9,7 @@ export const TARGETS = {
   idleRssMb: 80,
   routedPerSecond: 2000,
   tickRatio: 1.5,
+  freshCellRatio: 1.2,
 };
 
 /** The issue's target is in MB; /proc and the engines report MiB. */
@@ -229,5 +230,25 @@ export function schedulerFigure(result, ctx) {
             meets: (_v, ratio) => (ratio === null ? null : ratio <= TARGETS.tickRatio),
           }),
         ),
+  };
+}
+
+export function freshCellFigure(measured, plan) {
+  return {
+    id: 8,
+    title: 'Message → first tool result: a fresh cell per run (pre-warmed spare) vs a warm cell',
+    unit: 'ms',
+    target: `fresh cell within ${TARGETS.freshCellRatio}× of the warm cell (issue 9)`,
+    method: `The real host (\`node dist/main.js start\`), two hosts side by side, their turns in the admin chat alternating ${plan.gapMs} ms apart (a user's pause; the spare starts in it), from sending the POST to the fake model receiving the request that carries the first tool result (\`bash\` \`echo hi\`). Fresh: the default, NANOCELL_CELL_REUSE=run: each run takes the spare started with the group's grant when the previous run ended, and its cell is stopped when it ends. Baseline: NANOCELL_CELL_REUSE=group, one warm cell reused by every run (the behaviour before fresh cells). An untimed first turn in each.`,
+    rows: byRuntime(measured, (name, r) => [
+      row({
+        label: `${name}: fresh cell (spare)`,
+        value: r.fresh,
+        baselineLabel: 'warm cell reused (NANOCELL_CELL_REUSE=group)',
+        baseline: r.warm,
+        target: `≤ ${TARGETS.freshCellRatio}× warm`,
+        meets: (_v, ratio) => (ratio === null ? null : ratio <= TARGETS.freshCellRatio),
+      }),
+    ]),
   };
 }

@@ -3,7 +3,7 @@
  * Measures the compiled code in dist/, each figure beside its baseline in the same run, prints
  * a table and writes bench/results/latest.md and latest.json.
  *
- * Options: --quick (few repetitions, ~2 minutes), --figures=1,2,... (only those figures).
+ * Options: --quick (few repetitions, ~4 minutes), --figures=1,2,... (only those figures).
  */
 import process from 'node:process';
 import crypto from 'node:crypto';
@@ -23,6 +23,7 @@ import {
   schedulerFigure,
   toModelFigure,
   turnFigure,
+  freshCellFigure,
 } from './build-figures.mjs';
 import { benchCellSpec, coldStart, toolRoundTrip } from './cell-figures.mjs';
 import { Cleanup } from './cleanup.mjs';
@@ -34,6 +35,7 @@ import { bareNodeIdle, hostMemory, prepareMemoryHome } from './memory-figures.mj
 import { resultsMarkdown, writeResults } from './report.mjs';
 import { tempDir } from './temp-dir.mjs';
 import { hostTurns } from './turn-figures.mjs';
+import { freshCellTurns } from './fresh-cell-figures.mjs';
 
 const QUICK = {
   coldReps: 3,
@@ -48,6 +50,7 @@ const QUICK = {
   memRuntimes: ['bwrap', 'docker'],
   router: { groups: 100, messages: 5000, rounds: 3 },
   scheduler: { sizes: [100, 1000, 10_000], due: 10, ticks: 30 },
+  fresh: { turns: 6, gapMs: 1500 },
 };
 const FULL = {
   coldReps: 15,
@@ -62,6 +65,7 @@ const FULL = {
   memRuntimes: undefined,
   router: { groups: 100, messages: 20_000, rounds: 7 },
   scheduler: { sizes: [100, 1000, 10_000], due: 10, ticks: 300 },
+  fresh: { turns: 12, gapMs: 1500 },
 };
 
 const CELL_UID = 10001;
@@ -101,7 +105,7 @@ async function main() {
   });
   const plan = values.quick ? QUICK : FULL;
   const wanted = new Set(
-    (values.figures ?? '1,2,3,4,5,6,7').split(',').map((s) => Number(s.trim())),
+    (values.figures ?? '1,2,3,4,5,6,7,8').split(',').map((s) => Number(s.trim())),
   );
   const startedAt = new Date();
   const t0 = performance.now();
@@ -157,7 +161,7 @@ async function main() {
     }
     if (wanted.has(2)) figures.push(roundTripFigure(roundTrips));
 
-    if (wanted.has(3) || wanted.has(4) || wanted.has(5)) {
+    if (wanted.has(3) || wanted.has(4) || wanted.has(5) || wanted.has(8)) {
       const model = await startFakeModel();
       cleanup.add('fake model', () => model.close());
       if (wanted.has(3) || wanted.has(4)) {
@@ -172,6 +176,12 @@ async function main() {
         );
         if (wanted.has(3)) figures.push(toModelFigure(turns));
         if (wanted.has(4)) figures.push(turnFigure(turns));
+      }
+      if (wanted.has(8)) {
+        const fresh = await perRuntime(available, 'figure 8 (fresh cell per run)', (rt) =>
+          freshCellTurns(rt, { ...ctx, model, ...plan.fresh }),
+        );
+        figures.push(freshCellFigure(fresh, plan.fresh));
       }
       if (wanted.has(5)) {
         say('figure 5: bare node idle');

@@ -57,7 +57,9 @@ export async function hostTurns(runtime, ctx) {
     configDir,
     modelUrl: model.url,
     runtime: runtime.name,
-    extra: { NANOCELL_CELL_IDLE_MS: String(idleMs) },
+    // One cell reused across turns, as figures 3 and 4 always measured; figure 8 compares it
+    // with the default, a fresh cell per run.
+    extra: { NANOCELL_CELL_IDLE_MS: String(idleMs), NANOCELL_CELL_REUSE: 'group' },
   });
   const tools = await relayTools(runtime, ctx);
   const relay = tools

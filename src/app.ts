@@ -149,6 +149,7 @@ export async function openAssistant(
   base.audit.append({ type: 'startup', version: '0.1.0', pid: process.pid, runtime: runtime.name });
   const pool = new CellPool(runtime, config.cellIdleMs, log, {
     maxLiveCells: config.maxLiveCells,
+    reuse: config.cellReuse,
   });
   const egress = new EgressManager(
     path.join(config.home, 'run'),

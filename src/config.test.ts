@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       toolTimeoutMs: 60_000,
       maxOutputBytes: 30_000,
       cellIdleMs: 120_000,
+      cellReuse: 'run',
       cellImage: 'nanocell-cell:latest',
       cellRootfs: path.join(PROJECT_ROOT, 'build', 'cell-rootfs'),
       toolServerPath: path.join(PROJECT_ROOT, 'dist', 'cells', 'tool-server.js'),
@@ -51,6 +52,7 @@ describe('loadConfig', () => {
     ['NANOCELL_MODEL_MAX_RETRIES', '0', { modelMaxRetries: 0 }],
     ['NANOCELL_MAX_TOOL_ROUNDS', '3', { maxToolRounds: 3 }],
     ['NANOCELL_CELL_ROOTFS', '/opt/rootfs', { cellRootfs: '/opt/rootfs' }],
+    ['NANOCELL_CELL_REUSE', 'group', { cellReuse: 'group' }],
     ['NANOCELL_LOG_LEVEL', 'silent', { logLevel: 'silent' }],
     ['TZ', 'Europe/Paris', { timezone: 'Europe/Paris' }],
   ] as const)('reads %s=%j', (name, value, expected) => {
@@ -72,6 +74,7 @@ describe('loadConfig', () => {
     ['NANOCELL_ASSISTANT_NAME', 'two words'],
     ['NANOCELL_ASSISTANT_NAME', '9lives'],
     ['NANOCELL_LOG_LEVEL', 'verbose'],
+    ['NANOCELL_CELL_REUSE', 'never'],
   ])('rejects %s=%j, naming the variable', (name, value) => {
     const err = configError({ [name]: value });
     expect(err.problems).toHaveLength(1);

@@ -57,6 +57,9 @@ const envSchema = z.object({
   NANOCELL_MAX_OUTPUT_BYTES: positiveInt(30_000),
   NANOCELL_MAX_FILE_MB: positiveInt(1024),
   NANOCELL_CELL_IDLE_MS: positiveInt(120_000),
+  NANOCELL_CELL_REUSE: z
+    .enum(['run', 'group'], { message: 'must be "run" (a fresh cell per run) or "group"' })
+    .default('run'),
   NANOCELL_CELL_IMAGE: z.string().min(1).default('nanocell-cell:latest'),
   NANOCELL_MAX_LIVE_CELLS: positiveInt(4),
   NANOCELL_MAX_CONCURRENT_RUNS: positiveInt(3),
@@ -138,6 +141,8 @@ export interface Config {
   /** Largest file one command in a cell may write. */
   maxFileMb: number;
   cellIdleMs: number;
+  /** `run`: a fresh cell for every run (a spare is started ahead); `group`: reused while warm. */
+  cellReuse: 'run' | 'group';
   cellImage: string;
   maxLiveCells: number;
   maxConcurrentRuns: number;
@@ -217,6 +222,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxOutputBytes: e.NANOCELL_MAX_OUTPUT_BYTES,
     maxFileMb: e.NANOCELL_MAX_FILE_MB,
     cellIdleMs: e.NANOCELL_CELL_IDLE_MS,
+    cellReuse: e.NANOCELL_CELL_REUSE,
     cellImage: e.NANOCELL_CELL_IMAGE,
     maxLiveCells: e.NANOCELL_MAX_LIVE_CELLS,
     maxConcurrentRuns: e.NANOCELL_MAX_CONCURRENT_RUNS,

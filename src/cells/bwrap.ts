@@ -12,6 +12,7 @@ import {
 import {
   RuntimeUnavailableError,
   TOOL_SERVER_CELL_PATH,
+  TOOL_SERVER_IN_OWN_PID_NAMESPACE,
   type Cell,
   type CellRuntime,
   type CellSpec,
@@ -164,7 +165,7 @@ export class BwrapRuntime implements CellRuntime {
       sources = openSources(spec, this.options.rootfs);
       const args = this.sandboxArgs(spec, user, sources.length, cgroup);
       const [file, ...pre] = [...limits.wrapper, this.bwrap];
-      child = spawn(file!, [...pre, ...args, '--', '/usr/bin/node', TOOL_SERVER_CELL_PATH], {
+      child = spawn(file!, [...pre, ...args, '--', ...TOOL_SERVER_IN_OWN_PID_NAMESPACE], {
         // A clean environment: /proc/1/environ inside the cell shows what bwrap was given.
         env: spec.env,
         stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', ...sources],
@@ -350,7 +351,9 @@ function describeMechanism(m: LimitMechanism): string {
  * root filesystem, the tool server, then the mounts.
  */
 function openSources(spec: CellSpec, rootfs: string): number[] {
-  const paths = [rootfs, spec.toolServerPath, ...spec.mounts.map((m) => m.hostPath)];
+  // The root filesystem is the owner's (configured, never writable by a cell) and may be a
+  // link to a shared build; everything else is opened exactly as given.
+  const paths = [realRoot(rootfs), spec.toolServerPath, ...spec.mounts.map((m) => m.hostPath)];
   const fds: number[] = [];
   try {
     for (const p of paths) {
@@ -367,6 +370,14 @@ function openSources(spec: CellSpec, rootfs: string): number[] {
     );
   }
   return fds;
+}
+
+function realRoot(rootfs: string): string {
+  try {
+    return fs.realpathSync(rootfs);
+  } catch {
+    return rootfs; // Missing: the open below says so.
+  }
 }
 
 function closeAll(fds: number[]): void {

@@ -12,7 +12,8 @@ export interface CellLimits {
   cpus: number;
   /** Default wall time of one tool call (a request may ask for less or more). */
   callTimeoutMs: number;
-  /** Default cap on one tool call's output. */
+  /** Cap on one tool call's output: a call may ask for less, never more (the host's bound on
+   *  the cell's answers derives from it). */
   maxOutputBytes: number;
 }
 
@@ -41,6 +42,17 @@ export type CellCall = Omit<ToolRequest, 'id' | 'timeoutMs' | 'maxOutputBytes'> 
   Partial<Pick<ToolRequest, 'timeoutMs' | 'maxOutputBytes'>>;
 
 export const TOOL_SERVER_CELL_PATH = '/opt/nanocell/tool-server.mjs';
+
+/**
+ * How a runtime that gives each cell its own PID namespace starts the tool server: the flag
+ * lets it kill every process a call left behind (tool-server.ts, CellProcesses). A runtime
+ * that runs the tool server without one (or a test fake on the host) must never pass it.
+ */
+export const TOOL_SERVER_IN_OWN_PID_NAMESPACE = [
+  '/usr/bin/node',
+  TOOL_SERVER_CELL_PATH,
+  '--own-pid-namespace',
+] as const;
 
 /** A running cell. `call` never rejects: a dead cell, a timeout or a bad path is a response. */
 export interface Cell {

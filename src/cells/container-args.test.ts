@@ -69,7 +69,12 @@ describe('containerRunArgs', () => {
       'type=bind,source=/data/groups/family,target=/workspace/group',
       'type=bind,source=/data/docs,target=/workspace/extra/docs,readonly',
     ]);
-    expect(args.slice(-3)).toEqual(['img:1', '/usr/bin/node', '/opt/nanocell/tool-server.mjs']);
+    expect(args.slice(-4)).toEqual([
+      'img:1',
+      '/usr/bin/node',
+      '/opt/nanocell/tool-server.mjs',
+      '--own-pid-namespace',
+    ]);
   });
 
   it('never uses a privileged or host-sharing flag', () => {

@@ -1,5 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { TOOL_SERVER_CELL_PATH, type CellSpec } from './cell-runtime.js';
+import {
+  TOOL_SERVER_CELL_PATH,
+  TOOL_SERVER_IN_OWN_PID_NAMESPACE,
+  type CellSpec,
+} from './cell-runtime.js';
 import type { CellUser } from './cell-user.js';
 
 /** Labels every container cell carries, so orphans of an install can be found. */
@@ -89,7 +93,7 @@ export function containerRunArgs(o: ContainerRunOptions): string[] {
   ];
   for (const m of spec.mounts) args.push('--mount', bindMount(m.hostPath, m.cellPath, m.readOnly));
   for (const [k, v] of Object.entries(spec.env)) args.push('--env', `${k}=${v}`);
-  args.push(o.image, '/usr/bin/node', TOOL_SERVER_CELL_PATH);
+  args.push(o.image, ...TOOL_SERVER_IN_OWN_PID_NAMESPACE);
   return args;
 }
 

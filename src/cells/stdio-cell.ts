@@ -1,25 +1,35 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import readline from 'node:readline';
 import {
   RuntimeUnavailableError,
   type Cell,
   type CellCall,
   type CellLimits,
 } from './cell-runtime.js';
-import type { ToolRequest, ToolResponse } from './tool-protocol.js';
+import { FrameReader } from './frame-reader.js';
+import { maxResponseFrameBytes, type ToolRequest, type ToolResponse } from './tool-protocol.js';
 
 /** Host-side grace beyond the tool server's own timeout before a call is declared lost. */
-const CALL_GRACE_MS = 5000;
+const DEFAULT_CALL_GRACE_MS = 5000;
+const REPLACED =
+  '[the next tool call starts a new cell; files in the group folder are kept, /tmp and background processes are not]';
 
 /**
  * A cell whose tool server speaks JSON lines over a child process's stdio. Every runtime
  * starts a process (bwrap, docker run -i, ...) and hands it here.
+ *
+ * Everything on the cell's stdout is untrusted: frames are bounded (FrameReader), and a frame
+ * that is not the answer to a call in flight (garbage, an endless line, a forged or repeated
+ * id) means the cell broke the protocol: it is killed, its calls fail saying why, and the pool
+ * replaces it. A call with no answer by its deadline kills the cell the same way, so a hung
+ * tool server never holds a call, or the run waiting on it, for longer than that.
  */
 export class StdioCell implements Cell {
   private nextId = 1;
   private readonly pending = new Map<number, (res: ToolResponse) => void>();
   private exited = false;
   private exitReason = '';
+  /** Why the host killed this cell, when it did. */
+  private killedFor: string | undefined;
   private stderrTail = '';
 
   private cleanedUp: Promise<void> | undefined;
@@ -30,22 +40,27 @@ export class StdioCell implements Cell {
     private readonly cleanup: () => Promise<void>,
     private readonly limits: CellLimits,
     private readonly describeFailure: (() => string | undefined) | undefined,
+    private readonly callGraceMs: number,
   ) {
     child.stderr.on('data', (chunk: Buffer) => {
-      this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
+      this.stderrTail = (this.stderrTail + chunk.subarray(-2000).toString('utf8')).slice(-2000);
     });
     child.on('exit', (code, sig) => {
       this.exited = true;
-      this.exitReason = `cell process exited (${sig ?? `code ${code}`})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`;
+      this.exitReason =
+        this.killedFor ??
+        `cell process exited (${sig ?? `code ${code}`})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`;
       const note = this.describeFailure?.();
       for (const [id, resolve] of this.pending) {
         resolve({
           id,
           ok: false,
-          output: `the cell stopped during this call: ${this.exitReason}${note ? `\n${note}` : ''}\n[the next tool call starts a new cell; files in the group folder are kept]`,
+          output: `the cell stopped during this call: ${this.exitReason}${note ? `\n${note}` : ''}\n${REPLACED}`,
         });
       }
       this.pending.clear();
+      // A cell the host killed is cleaned up at once (a container outlives its client).
+      if (this.killedFor) this.cleanedUp ??= this.cleanup();
     });
   }
 
@@ -60,16 +75,34 @@ export class StdioCell implements Cell {
       signal?: AbortSignal | undefined;
       /** A note for a failed call, e.g. that the memory limit killed a process. */
       describeFailure?: () => string | undefined;
+      /** How long past a call's own timeout the host waits for its answer. Default 5 s. */
+      callGraceMs?: number;
     },
   ): Promise<StdioCell> {
     const { cleanup, limits, startTimeoutMs, signal } = options;
-    const lines = readline.createInterface({ input: child.stdout, crlfDelay: Infinity });
+    // Answers the pool's calls may ask for are capped like the cell's default.
+    const reader = new FrameReader(maxResponseFrameBytes(limits.maxOutputBytes));
+    let onFrame: (text: string) => void = () => undefined;
+    let onOverflow: (limitBytes: number) => void = () => undefined;
+    child.stdout.on('data', (chunk: Buffer) => {
+      for (const ev of reader.push(chunk)) {
+        if (ev.kind === 'frame') onFrame(ev.text);
+        else onOverflow(ev.limitBytes);
+      }
+    });
+    // A write to a cell that just died fails with EPIPE here; unhandled, it would crash the host.
+    child.stdin.on('error', () => {
+      // Reported through 'exit'.
+    });
     let stderr = '';
-    const onStderr = (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-2000));
+    const onStderr = (c: Buffer) =>
+      (stderr = (stderr + c.subarray(-2000).toString('utf8')).slice(-2000));
     child.stderr.on('data', onStderr);
     await new Promise<void>((resolve, reject) => {
       const fail = (why: string, cause?: unknown) => {
         clearTimeout(timer);
+        onFrame = () => undefined;
+        onOverflow = () => undefined;
         child.kill('SIGKILL');
         reject(new RuntimeUnavailableError(`cell ${id} did not start: ${why}`, { cause }));
       };
@@ -77,30 +110,44 @@ export class StdioCell implements Cell {
         () => fail(`no ready signal within ${startTimeoutMs} ms`),
         startTimeoutMs,
       );
+      if (signal?.aborted) fail('aborted');
       signal?.addEventListener('abort', () => fail('aborted'), { once: true });
       child.once('error', (err) => fail(err.message, err));
       child.once('exit', (code) =>
         fail(`exited with code ${code}${stderr ? `: ${stderr.trim()}` : ''}`),
       );
-      lines.once('line', (line) => {
+      onOverflow = (limit) => fail(`its first line ran past ${limit} bytes`);
+      onFrame = (line) => {
         clearTimeout(timer);
         child.removeAllListeners('exit');
         child.removeAllListeners('error');
         if (line.includes('"ready":true')) resolve();
-        else fail(`unexpected first line: ${line.slice(0, 200)}`);
-      });
+        else fail(`unexpected first line: ${JSON.stringify(line.slice(0, 200))}`);
+      };
     });
     child.stderr.off('data', onStderr);
     child.on('error', () => {
       // Reported through 'exit'; an unhandled 'error' would crash the host.
     });
-    const cell = new StdioCell(id, child, cleanup, limits, options.describeFailure);
-    lines.on('line', (line) => cell.onLine(line));
+    const cell = new StdioCell(
+      id,
+      child,
+      cleanup,
+      limits,
+      options.describeFailure,
+      options.callGraceMs ?? DEFAULT_CALL_GRACE_MS,
+    );
+    onFrame = (text) => cell.onFrame(text);
+    onOverflow = (limit) =>
+      cell.kill(
+        `the cell broke the tool protocol (a line of more than ${limit} bytes on its output) and was stopped`,
+      );
     return cell;
   }
 
+  /** False as soon as the host has decided to kill it, before its process has gone. */
   get alive(): boolean {
-    return !this.exited;
+    return !this.exited && !this.killedFor;
   }
 
   /** The host process of the cell (bwrap, `docker run`, ...). */
@@ -113,24 +160,29 @@ export class StdioCell implements Cell {
     const request: Omit<ToolRequest, 'id'> = {
       ...call,
       timeoutMs: call.timeoutMs ?? this.limits.callTimeoutMs,
-      maxOutputBytes: call.maxOutputBytes ?? this.limits.maxOutputBytes,
+      maxOutputBytes: Math.min(
+        call.maxOutputBytes ?? this.limits.maxOutputBytes,
+        this.limits.maxOutputBytes,
+      ),
     };
-    if (this.exited) {
+    if (this.exited || this.killedFor) {
       return Promise.resolve({
         id,
         ok: false,
-        output: `the cell is not running: ${this.exitReason}`,
+        output: `the cell is not running: ${this.killedFor ?? this.exitReason}`,
       });
     }
     return new Promise((resolve) => {
+      const deadlineMs = request.timeoutMs + this.callGraceMs;
       const timer = setTimeout(() => {
         this.pending.delete(id);
         resolve({
           id,
           ok: false,
-          output: `no answer from the cell within ${request.timeoutMs + CALL_GRACE_MS} ms`,
+          output: `no answer from the cell within ${deadlineMs} ms: the cell was stopped\n${REPLACED}`,
         });
-      }, request.timeoutMs + CALL_GRACE_MS);
+        this.kill(`a call got no answer within ${deadlineMs} ms, so the cell was stopped`);
+      }, deadlineMs);
       this.pending.set(id, (res) => {
         clearTimeout(timer);
         resolve(res);
@@ -153,22 +205,45 @@ export class StdioCell implements Cell {
     await this.cleanedUp;
   }
 
-  private onLine(line: string): void {
-    let res: ToolResponse;
-    try {
-      res = JSON.parse(line) as ToolResponse;
-    } catch {
-      return; // Not a response: a cell cannot inject anything by printing junk.
-    }
-    const resolve = this.pending.get(res.id);
-    if (!resolve) return;
-    this.pending.delete(res.id);
-    const ok = res.ok === true;
-    let output = String(res.output ?? '');
-    const note = ok ? undefined : this.describeFailure?.();
-    if (note) output = `${output}\n${note}`;
-    resolve({ id: res.id, ok, output });
+  /** Kill the cell for `reason`; its calls in flight fail with it once the process has gone. */
+  private kill(reason: string): void {
+    if (this.killedFor || this.exited) return;
+    this.killedFor = reason;
+    this.child.kill('SIGKILL');
   }
+
+  private onFrame(text: string): void {
+    if (this.killedFor) return;
+    const res = parseResponse(text);
+    const resolve = res ? this.pending.get(res.id) : undefined;
+    if (!res || !resolve) {
+      this.kill(
+        `the cell broke the tool protocol (${res ? `an answer to no call in flight, id ${res.id}` : `not a response: ${JSON.stringify(text.slice(0, 80))}`}) and was stopped`,
+      );
+      return;
+    }
+    this.pending.delete(res.id);
+    let output = res.output;
+    const note = res.ok ? undefined : this.describeFailure?.();
+    if (note) output = `${output}\n${note}`;
+    resolve({ id: res.id, ok: res.ok, output });
+  }
+}
+
+/** A well-formed ToolResponse, or undefined. */
+function parseResponse(text: string): ToolResponse | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { id, ok, output } = value as Record<string, unknown>;
+  if (!Number.isSafeInteger(id) || typeof ok !== 'boolean' || typeof output !== 'string') {
+    return undefined;
+  }
+  return { id: id as number, ok, output };
 }
 
 /**

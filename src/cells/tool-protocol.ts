@@ -37,3 +37,13 @@ export interface ToolResponse {
 export interface ReadySignal {
   ready: true;
 }
+
+/**
+ * The largest response frame a tool server can honestly send for a call capped at
+ * `maxOutputBytes`: JSON escapes a byte as at most 6 (`\u0000`), plus room for the id, the
+ * truncation note and an error message. The host refuses longer frames (and the cell that sent
+ * them) instead of buffering them.
+ */
+export function maxResponseFrameBytes(maxOutputBytes: number): number {
+  return Math.max(1024 * 1024, 6 * maxOutputBytes + 64 * 1024);
+}

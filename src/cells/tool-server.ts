@@ -5,6 +5,7 @@
  * Node built-ins only: this file is mounted into the cell on its own.
  */
 import { spawn } from 'node:child_process';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -24,7 +25,120 @@ function maxFileBytes(): number {
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_FILE_BYTES;
 }
 
-type Handler = (input: Record<string, unknown>, req: ToolRequest) => Promise<ToolResponse>;
+/** Spelled the same in cell-runtime.ts (this file cannot import host code). */
+const OWN_PID_NAMESPACE_FLAG = '--own-pid-namespace';
+/** A tool server in a namespace of its own is one of its first processes. */
+const MAX_PID_IN_OWN_NAMESPACE = 64;
+/** How long a finished command's output may stay open (held by a process it left behind). */
+const CLOSE_GRACE_MS = 1000;
+const MAX_SWEEP_ROUNDS = 100;
+
+/**
+ * The cell's processes, known through its own PID namespace: every process in it other than
+ * the tool server, its ancestors (the namespace's init) and the egress forwarder was started by
+ * a call. When no call is running, none of them may live: a `setsid`, `nohup` or double-forked
+ * daemon escapes a process-group kill but not this sweep.
+ *
+ * Only a runtime that gives the cell its own PID namespace passes OWN_PID_NAMESPACE_FLAG, and
+ * the tool server checks it looks like it runs in one.
+ */
+class CellProcesses {
+  private running = 0;
+  private readonly keep = new Set<number>();
+  readonly sweeps: boolean;
+
+  constructor(ownNamespace: boolean) {
+    // Belt and braces: a cell's tool server is never root, is a child of the namespace's
+    // init and one of its first processes. On a host (root above all), a sweep would kill
+    // every process it may signal.
+    this.sweeps =
+      ownNamespace &&
+      process.getuid?.() !== 0 &&
+      process.ppid === 1 &&
+      process.pid <= MAX_PID_IN_OWN_NAMESPACE;
+    for (let pid: number | undefined = process.pid; pid && pid > 0; pid = parentOf(pid)) {
+      this.keep.add(pid);
+      if (pid === 1) break;
+    }
+  }
+
+  /** A process that must survive sweeps (the egress forwarder). */
+  spare(pid: number | undefined): void {
+    if (pid) this.keep.add(pid);
+  }
+
+  callStarted(): void {
+    this.running++;
+  }
+
+  /** Call once per callStarted, before answering: the next call finds no stray process. */
+  callEnded(): void {
+    this.running--;
+    this.sweepIfIdle();
+  }
+
+  /**
+   * Kill every stray process when the only call left is the one asking (`callers` of them):
+   * with another call running, its processes cannot be told from strays, so the sweep waits
+   * for the last call to end. Synchronous, so no new call can start halfway through.
+   */
+  sweepIfIdle(callers = 0): void {
+    if (!this.sweeps || this.running > callers) return;
+    // SIGKILL rounds until a round finds nothing: a process forking while it is killed leaves
+    // children that the next round finds.
+    for (let round = 0; round < MAX_SWEEP_ROUNDS; round++) {
+      let found = 0;
+      for (const pid of livePids()) {
+        if (this.keep.has(pid)) continue;
+        found++;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // ESRCH: gone already; EPERM: not ours, so not started by a call.
+        }
+      }
+      if (found === 0) return;
+    }
+  }
+}
+
+/** Live (not zombie) processes this tool server can see. */
+function livePids(): number[] {
+  let names: string[];
+  try {
+    names = fsSync.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readStat(Number(name));
+    if (stat && stat.state !== 'Z' && stat.state !== 'X') pids.push(Number(name));
+  }
+  return pids;
+}
+
+function parentOf(pid: number): number | undefined {
+  return readStat(pid)?.ppid;
+}
+
+function readStat(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    const text = fsSync.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: the fields start after the last ')'.
+    const [state = '', ppid = ''] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state, ppid: Number(ppid) };
+  } catch {
+    return undefined;
+  }
+}
+
+type Handler = (
+  input: Record<string, unknown>,
+  req: ToolRequest,
+  procs: CellProcesses,
+) => Promise<ToolResponse>;
 
 function answer(res: ToolResponse): void {
   process.stdout.write(`${JSON.stringify(res)}\n`);
@@ -46,11 +160,15 @@ function resolvePath(p: string | undefined): string {
   return path.resolve(process.cwd(), p ?? '.');
 }
 
-/** Run a program with a wall-time limit; on timeout the whole process group is killed. */
+/**
+ * Run a program with a wall-time limit. When it exits or times out its process group is
+ * killed, and, with no other call running, every process it left behind (CellProcesses).
+ */
 function run(
   file: string,
   args: string[],
   req: ToolRequest,
+  procs: CellProcesses,
 ): Promise<{ code: number | null; output: string; timedOut: boolean }> {
   return new Promise((resolve) => {
     const child = spawn(file, args, {
@@ -81,22 +199,31 @@ function run(
         // ESRCH: the group is already gone, which is what we wanted.
       }
     };
+    let closeTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup();
+      procs.sweepIfIdle(1);
     }, req.timeoutMs);
     let exitCode: number | null = null;
     child.on('exit', (code) => {
       exitCode = code;
       // Background jobs left behind would hold the pipes open and outlive the call.
       killGroup();
+      procs.sweepIfIdle(1);
+      // One that escaped (another call running, so no sweep) must not hold this call open.
+      closeTimer = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+      }, CLOSE_GRACE_MS);
     });
     child.on('error', (err) => {
       clearTimeout(timer);
       resolve({ code: 127, output: `cannot run ${file}: ${err.message}`, timedOut: false });
     });
-    child.on('close', () => {
+    child.once('close', () => {
       clearTimeout(timer);
+      clearTimeout(closeTimer);
       let output = Buffer.concat(chunks).toString('utf8');
       if (dropped > 0) output += `\n[output truncated: ${dropped} bytes dropped]`;
       resolve({ code: exitCode, output, timedOut });
@@ -105,7 +232,7 @@ function run(
 }
 
 const handlers: Record<string, Handler> = {
-  async bash(input, req) {
+  async bash(input, req, procs) {
     // A hard cap on the size of any file one command writes (RLIMIT_FSIZE, which the command
     // cannot raise again), so a runaway or hostile command cannot fill the host's disk in one go.
     const blocks = Math.max(1, Math.floor(maxFileBytes() / 1024));
@@ -119,6 +246,7 @@ const handlers: Record<string, Handler> = {
         str(input, 'command') ?? '',
       ],
       req,
+      procs,
     );
     if (r.timedOut) {
       return {
@@ -202,11 +330,11 @@ const handlers: Record<string, Handler> = {
     return { id: req.id, ok: true, output: cap(body + more, req.maxOutputBytes) };
   },
 
-  async grep(input, req) {
+  async grep(input, req, procs) {
     const args = ['-rnHE', '--binary-files=without-match'];
     if (input.ignore_case === true) args.push('-i');
     args.push('--', str(input, 'pattern') ?? '', resolvePath(str(input, 'path')));
-    const r = await run('grep', args, req);
+    const r = await run('grep', args, req, procs);
     if (r.timedOut)
       return { id: req.id, ok: false, output: `grep timed out after ${req.timeoutMs} ms` };
     if (r.code === 1) return { id: req.id, ok: true, output: 'no matches' };
@@ -214,11 +342,11 @@ const handlers: Record<string, Handler> = {
   },
 };
 
-async function handle(req: ToolRequest): Promise<ToolResponse> {
+async function handle(req: ToolRequest, procs: CellProcesses): Promise<ToolResponse> {
   const handler = Object.hasOwn(handlers, req.tool) ? handlers[req.tool] : undefined;
   if (!handler) return { id: req.id, ok: false, output: `unknown tool: ${req.tool}` };
   try {
-    return await handler(req.input ?? {}, req);
+    return await handler(req.input ?? {}, req, procs);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const reason =
@@ -237,7 +365,7 @@ async function handle(req: ToolRequest): Promise<ToolResponse> {
  * In a cell granted egress, start the forwarder (127.0.0.1:3128 → the proxy socket) and wait
  * for it to listen before announcing readiness, so the first command can already use it.
  */
-async function startEgressForwarder(): Promise<(() => void) | undefined> {
+async function startEgressForwarder(procs: CellProcesses): Promise<(() => void) | undefined> {
   try {
     await fs.access(EGRESS_SOCKET);
   } catch {
@@ -246,6 +374,7 @@ async function startEgressForwarder(): Promise<(() => void) | undefined> {
   const child = spawn('/usr/bin/node', [EGRESS_FORWARDER, EGRESS_SOCKET, String(EGRESS_PORT)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  procs.spare(child.pid);
   await new Promise<void>((resolve, reject) => {
     const rl = readline.createInterface({ input: child.stdout });
     rl.once('line', () => resolve());
@@ -255,7 +384,16 @@ async function startEgressForwarder(): Promise<(() => void) | undefined> {
 }
 
 async function main(): Promise<void> {
-  const stopForwarder = await startEgressForwarder();
+  const procs = new CellProcesses(process.argv.includes(OWN_PID_NAMESPACE_FLAG));
+  const stopForwarder = await startEgressForwarder(procs);
+  // A process's first command pays for loading and compiling the spawn and bash paths (tens
+  // of ms): pay it before ready, twice, so a spare answers its first call as a warm cell does.
+  for (let i = 0; i < 2; i++) {
+    await handle(
+      { id: 0, tool: 'bash', input: { command: 'true' }, timeoutMs: 5000, maxOutputBytes: 1000 },
+      procs,
+    );
+  }
   const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   lines.on('line', (line) => {
     if (line.trim() === '') return;
@@ -274,8 +412,16 @@ async function main(): Promise<void> {
       });
       return;
     }
-    handle(req).then(answer, (err: unknown) =>
-      answer({ id: req.id, ok: false, output: `tool server error: ${String(err)}` }),
+    procs.callStarted();
+    handle(req, procs).then(
+      (res) => {
+        procs.callEnded();
+        answer(res);
+      },
+      (err: unknown) => {
+        procs.callEnded();
+        answer({ id: req.id, ok: false, output: `tool server error: ${String(err)}` });
+      },
     );
   });
   // The host closing stdin is the signal to stop.

@@ -32,6 +32,9 @@ export async function runGroup(
       : await runTask(deps, group, job.taskId);
   } catch (err) {
     return failedRun(deps, group, err);
+  } finally {
+    // The run's cell dies with it; a spare for the next run starts meanwhile.
+    void deps.pool.endRun(group.name);
   }
 }
 

@@ -3,16 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe } from 'vitest';
 import { fakeCliRuntimes, realRuntimes, shouldRun } from '../support/runtimes.js';
+import { cellAttackContract } from './cell-attacks.contract.js';
 import { cellIsolationContract } from './cell-isolation.contract.js';
 import { cellProtocolContract } from './cell-protocol.contract.js';
 import { cellSyscallContract } from './cell-syscalls.contract.js';
 
-// Real runtimes: the protocol and the isolation contract.
+// Real runtimes: the protocol, isolation, syscall and attack contracts.
 for (const rt of realRuntimes()) {
   describe.skipIf(!(await shouldRun(rt.make())))(rt.name, () => {
     cellProtocolContract(rt.name, rt.make);
     cellIsolationContract(rt.name, rt.make, rt);
     cellSyscallContract(rt.name, rt.make, { kernel: rt.name === 'gvisor' ? 'gvisor' : 'host' });
+    cellAttackContract(rt.name, rt.make);
   });
 }
 
