@@ -114,7 +114,9 @@ export function modelProvider(config: Config, choice: ModelChoice, log: Logger):
  * A run's model when its task or its group names one (`groups set NAME --model M`): one
  * provider per choice, made on first use and kept for the assistant's life.
  */
-function groupProviders(base: Base): (group: Group, taskId?: number) => ModelProvider | undefined {
+export function groupProviders(
+  base: Base,
+): (group: Group, taskId?: number) => ModelProvider | undefined {
   const made = new Map<string, ModelProvider>();
   return (group, taskId) => {
     const choice =
