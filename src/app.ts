@@ -14,6 +14,7 @@ import { selectRuntime } from './cells/select-runtime.js';
 import { PROJECT_ROOT, type Config } from './config.js';
 import { EgressManager } from './egress/egress-manager.js';
 import { ensureGlobalFolder, ensureGroupFolder } from './groups/group-folder.js';
+import { groupQuotaFor } from './groups/group-quota.js';
 import { Sessions } from './groups/sessions.js';
 import { Outbox } from './router/outbox.js';
 import { AssistantHostTools, HOST_TOOL_NAMES } from './tools/host-tools.js';
@@ -27,6 +28,12 @@ import type { GroupRunDeps } from './run/run.js';
 import { Router } from './router/router.js';
 import type { Group } from './store/groups.js';
 import type { ModelChoice } from './store/model-choices.js';
+import {
+  DiskFullTolerantLog,
+  FULL_BELOW_BYTES,
+  SpaceReserve,
+  freeBytes,
+} from './store/disk-full.js';
 import { Store } from './store/store.js';
 
 export const ADMIN_GROUP = 'main';
@@ -42,6 +49,8 @@ export interface Base {
   installId: string;
   /** The tamper-evident record of tool calls, approvals, egress and changes. */
   audit: AuditLog;
+  /** Space kept back for the moment the data disk is full. */
+  spaceReserve: SpaceReserve;
   close(): void;
 }
 
@@ -66,9 +75,12 @@ export function openBase(config: Config): Base {
   fs.mkdirSync(logDir, { recursive: true });
   const log = pino(
     { level: config.logLevel, base: { pid: process.pid } },
-    pino.destination({ dest: path.join(logDir, 'nanocell.log'), sync: true }),
+    new DiskFullTolerantLog(path.join(logDir, 'nanocell.log')),
   );
-  const store = Store.open(path.join(config.home, 'nanocell.db'));
+  // Given back when the disk is found full, so that failure can still be stored and told.
+  const spaceReserve = new SpaceReserve(path.join(config.home, 'space-reserve'), 4 * 1024 * 1024);
+  spaceReserve.ensure();
+  const store = openStore(path.join(config.home, 'nanocell.db'), spaceReserve);
   const installId = readInstallId(config.home);
   const provider = modelProvider(config, { provider: config.provider, model: config.model }, log);
   const runtimes = allRuntimes(config, installId);
@@ -84,6 +96,7 @@ export function openBase(config: Config): Base {
     runtimes,
     installId,
     audit,
+    spaceReserve,
     close: () => {
       audit.close();
       store.close();
@@ -147,7 +160,6 @@ export async function openAssistant(
   const removed = runtime.removeOrphans?.() ?? 0;
   if (removed > 0) log.warn({ removed, runtime: runtime.name }, 'removed orphaned cells');
   const adminGroup = ensureAdminGroup(store, config);
-  ensureGlobalFolder(config.home);
   base.audit.append({ type: 'startup', version: '0.1.0', pid: process.pid, runtime: runtime.name });
   const pool = new CellPool(runtime, config.cellIdleMs, log, {
     maxLiveCells: config.maxLiveCells,
@@ -182,7 +194,13 @@ export async function openAssistant(
     hostOwnerUid: process.getuid?.() ?? 0,
     hostOwnerGid: process.getgid?.() ?? 0,
   };
-  const cellSpec = cellGrant({
+  // Every cell reads the global folder (the admin cell writes it): it belongs to the cell user.
+  ensureGlobalFolder(config.home, { uid: owner.hostOwnerUid, gid: owner.hostOwnerGid });
+  const quota = groupQuotaFor(config.groupQuotaMb, config.home, {
+    uid: owner.hostOwnerUid,
+    gid: owner.hostOwnerGid,
+  });
+  const grant = cellGrant({
     config,
     store,
     log,
@@ -190,6 +208,11 @@ export async function openAssistant(
     pool,
     owner: { uid: owner.hostOwnerUid, gid: owner.hostOwnerGid },
   });
+  const cellSpec: typeof grant = (group, taskId) => {
+    base.spaceReserve.ensure();
+    quota?.ensure(group.folder);
+    return grant(group, taskId);
+  };
   const outbox = new Outbox(store, log);
   const hostTools = new AssistantHostTools(
     taskTools({
@@ -254,6 +277,11 @@ export async function openAssistant(
     audit: base.audit,
     tasks: store.tasks,
     compact: sessions.compact,
+    diskFull: () => freeBytes(config.home) < FULL_BELOW_BYTES,
+    onDiskFull: () => {
+      if (base.spaceReserve.release())
+        log.warn({ home: config.home }, 'data disk full; reserve released');
+    },
     log,
     settings: {
       home: config.home,
@@ -344,6 +372,16 @@ export function terminalChatFor(base: Base, groupName: string): Group {
     store.groups.bindChat('terminal', group.name, group.id);
   }
   return group;
+}
+
+/** SQLite cannot even open its log on a full disk: give back the reserve and try once more. */
+function openStore(file: string, reserve: SpaceReserve): Store {
+  try {
+    return Store.open(file);
+  } catch (err) {
+    if (freeBytes(path.dirname(file)) >= FULL_BELOW_BYTES || !reserve.release()) throw err;
+    return Store.open(file);
+  }
 }
 
 function readInstallId(home: string): string {

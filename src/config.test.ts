@@ -54,9 +54,14 @@ describe('loadConfig', () => {
     ['NANOCELL_CELL_ROOTFS', '/opt/rootfs', { cellRootfs: '/opt/rootfs' }],
     ['NANOCELL_CELL_REUSE', 'group', { cellReuse: 'group' }],
     ['NANOCELL_LOG_LEVEL', 'silent', { logLevel: 'silent' }],
+    ['NANOCELL_GROUP_QUOTA_MB', '512', { groupQuotaMb: 512 }],
     ['TZ', 'Europe/Paris', { timezone: 'Europe/Paris' }],
   ] as const)('reads %s=%j', (name, value, expected) => {
     expect(loadConfig({ [name]: value })).toMatchObject(expected);
+  });
+
+  it('has no group quota unless one is set', () => {
+    expect(loadConfig({}).groupQuotaMb).toBeUndefined();
   });
 
   it('ignores variables it does not know', () => {
@@ -74,6 +79,8 @@ describe('loadConfig', () => {
     ['NANOCELL_ASSISTANT_NAME', 'two words'],
     ['NANOCELL_ASSISTANT_NAME', '9lives'],
     ['NANOCELL_LOG_LEVEL', 'verbose'],
+    ['NANOCELL_GROUP_QUOTA_MB', '4'],
+    ['NANOCELL_GROUP_QUOTA_MB', 'big'],
     ['NANOCELL_CELL_REUSE', 'never'],
   ])('rejects %s=%j, naming the variable', (name, value) => {
     const err = configError({ [name]: value });

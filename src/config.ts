@@ -56,6 +56,13 @@ const envSchema = z.object({
   NANOCELL_TOOL_TIMEOUT_MS: positiveInt(60_000),
   NANOCELL_MAX_OUTPUT_BYTES: positiveInt(30_000),
   NANOCELL_MAX_FILE_MB: positiveInt(1024),
+  // Off when unset. At least 8 MiB: below that ext4 has no room for its own metadata.
+  NANOCELL_GROUP_QUOTA_MB: z.coerce
+    .number()
+    .int()
+    .min(8, 'must be at least 8 (MiB), or unset for no quota')
+    .max(16 * 1024 * 1024)
+    .optional(),
   NANOCELL_CELL_IDLE_MS: positiveInt(120_000),
   NANOCELL_CELL_REUSE: z
     .enum(['run', 'group'], { message: 'must be "run" (a fresh cell per run) or "group"' })
@@ -140,6 +147,8 @@ export interface Config {
   maxOutputBytes: number;
   /** Largest file one command in a cell may write. */
   maxFileMb: number;
+  /** Per-group disk quota in MiB (a loop-mounted ext4 image per group folder); off when unset. */
+  groupQuotaMb: number | undefined;
   cellIdleMs: number;
   /** `run`: a fresh cell for every run (a spare is started ahead); `group`: reused while warm. */
   cellReuse: 'run' | 'group';
@@ -221,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     toolTimeoutMs: e.NANOCELL_TOOL_TIMEOUT_MS,
     maxOutputBytes: e.NANOCELL_MAX_OUTPUT_BYTES,
     maxFileMb: e.NANOCELL_MAX_FILE_MB,
+    groupQuotaMb: e.NANOCELL_GROUP_QUOTA_MB,
     cellIdleMs: e.NANOCELL_CELL_IDLE_MS,
     cellReuse: e.NANOCELL_CELL_REUSE,
     cellImage: e.NANOCELL_CELL_IMAGE,

@@ -8,6 +8,7 @@ import { audit } from './cli/audit.js';
 import { chat } from './cli/chat.js';
 import { doctor } from './cli/doctor.js';
 import { groupsCommand } from './cli/groups.js';
+import { QuotaError } from './groups/group-quota.js';
 import { policyCommand } from './cli/policy.js';
 import { start } from './cli/start.js';
 import { statusCommand } from './cli/status.js';
@@ -157,7 +158,7 @@ async function main(argv: string[]): Promise<number> {
     assistant = await openAssistant(base, { retryRuns: command === 'start' });
   } catch (err) {
     base.close();
-    if (err instanceof RuntimeUnavailableError) {
+    if (err instanceof RuntimeUnavailableError || err instanceof QuotaError) {
       process.stderr.write(`nanocell: ${err.message}\n`);
       return 1;
     }

@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import path from 'node:path';
+import { SafeDir } from '../fs/safe-dir.js';
 
 /**
  * Who a cell writes as. The rule, for every runtime: a file the cell writes in its group
@@ -36,18 +35,14 @@ export function defaultCellUser(): CellUser {
 
 /**
  * Make `folder` and everything in it owned by uid/gid, without following symlinks: the folder
- * is cell-writable, so anything in it may be a link the agent planted towards host files.
- * Cheap when ownership is already right (one stat), which is the normal case.
+ * is cell-writable, so anything in it may be a link the agent planted towards host files, and
+ * may be swapped mid-walk. The walk goes through SafeDir (descriptors, lchown on links).
+ * Cheap when ownership is already right (one fstat), which is the normal case.
  */
 export function ensureOwner(folder: string, uid: number, gid: number): void {
-  const top = fs.lstatSync(folder);
-  if (top.isSymbolicLink()) throw new Error(`refusing to use ${folder}: it is a symbolic link`);
-  if (top.uid === uid && top.gid === gid) return;
-  const walk = (p: string) => {
-    fs.lchownSync(p, uid, gid);
-    const st = fs.lstatSync(p);
-    if (!st.isDirectory()) return;
-    for (const name of fs.readdirSync(p)) walk(path.join(p, name));
-  };
-  walk(folder);
+  SafeDir.with(folder, (dir) => {
+    const top = dir.fstat();
+    if (top.uid === uid && top.gid === gid) return;
+    dir.chownTree(uid, gid);
+  });
 }

@@ -3,7 +3,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ensureGroupFolder, groupFolderPath, MEMORY_FILE, readMemory } from './group-folder.js';
+import {
+  ensureGlobalFolder,
+  ensureGroupFolder,
+  globalFolderPath,
+  groupFolderPath,
+  MEMORY_FILE,
+  readGlobalMemory,
+  readMemory,
+  writeArchive,
+} from './group-folder.js';
 
 const MAX_MEMORY_BYTES = 64 * 1024;
 
@@ -31,6 +40,82 @@ describe('group folder', () => {
       fs.writeFileSync(memoryPath(), 'Grandma visits on Sundays.\n');
       ensureGroupFolder(home, 'family', 'Bob');
       expect(fs.readFileSync(memoryPath(), 'utf8')).toBe('Grandma visits on Sundays.\n');
+    });
+  });
+
+  describe('privacy and planted links', () => {
+    const mode = (p: string) => fs.statSync(p).mode & 0o777;
+
+    it('makes the group folder 0700 and MEMORY.md 0600, also for a folder made before', () => {
+      fs.mkdirSync(path.join(home, 'groups', 'family'), { recursive: true, mode: 0o755 });
+      const dir = ensureGroupFolder(home, 'family', 'Andy');
+      expect(mode(dir)).toBe(0o700);
+      expect(mode(memoryPath())).toBe(0o600);
+      // Only the cell user may pass through groups/: nobody else reaches a folder a cell
+      // loosened during a run.
+      const groups = fs.statSync(path.join(home, 'groups'));
+      if (process.getuid?.() === 0) {
+        expect(groups.mode & 0o777).toBe(0o710);
+        expect(groups.gid).toBe(10001);
+      } else {
+        expect(groups.mode & 0o777).toBe(0o700);
+      }
+    });
+
+    it('makes the global folder 0700 with its MEMORY.md 0600', () => {
+      const dir = ensureGlobalFolder(home);
+      expect(mode(dir)).toBe(0o700);
+      expect(mode(path.join(dir, MEMORY_FILE))).toBe(0o600);
+    });
+
+    it.skipIf(process.getuid?.() !== 0)(
+      'hands the global folder to the cell user so every cell can read it',
+      () => {
+        const dir = ensureGlobalFolder(home, { uid: 10001, gid: 10001 });
+        expect(fs.statSync(dir).uid).toBe(10001);
+        expect(fs.statSync(path.join(dir, MEMORY_FILE)).uid).toBe(10001);
+      },
+    );
+
+    it.each([
+      ['group', (h: string) => path.join(groupFolderPath(h, 'family'), MEMORY_FILE)],
+      ['global', (h: string) => path.join(globalFolderPath(h), MEMORY_FILE)],
+    ])(
+      'never creates or overwrites the target of a %s MEMORY.md planted as a link',
+      (_, memory) => {
+        ensureGroupFolder(home, 'family', 'Andy');
+        ensureGlobalFolder(home);
+        const existing = path.join(home, 'host-file');
+        fs.writeFileSync(existing, 'host content\n');
+        const dangling = path.join(home, 'created-by-host');
+        for (const target of [existing, dangling]) {
+          fs.rmSync(memory(home));
+          fs.symlinkSync(target, memory(home));
+          ensureGroupFolder(home, 'family', 'Andy');
+          ensureGlobalFolder(home);
+          expect(readMemory(home, 'family').text).not.toContain('host content');
+          expect(readGlobalMemory(home).text).not.toContain('host content');
+        }
+        expect(fs.readFileSync(existing, 'utf8')).toBe('host content\n');
+        expect(fs.existsSync(dangling)).toBe(false);
+      },
+    );
+
+    it('archives into a 0700 folder as 0600 files, and refuses an archive folder planted as a link', () => {
+      ensureGroupFolder(home, 'family', 'Andy');
+      const file = writeArchive(home, 'family', 'a.jsonl', '{}\n');
+      expect(mode(path.dirname(file))).toBe(0o700);
+      expect(mode(file)).toBe(0o600);
+      const archive = path.dirname(file);
+      fs.rmSync(archive, { recursive: true });
+      const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'nanocell-outside-'));
+      try {
+        fs.symlinkSync(outside, archive);
+        expect(() => writeArchive(home, 'family', 'b.jsonl', '{}\n')).toThrow(/not a plain folder/);
+        expect(fs.readdirSync(outside)).toEqual([]);
+      } finally {
+        fs.rmSync(outside, { recursive: true, force: true });
+      }
     });
   });
 

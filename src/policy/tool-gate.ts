@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fingerprint, sha256Hex } from '../audit/canonical-json.js';
 import { formatApprovalRequest } from './approval-message.js';
 import type { Approvals } from './approvals.js';
-import { decide } from './decide.js';
+import type { PathMount } from '../fs/resolve-cell-path.js';
+import { decideOnResolvedPath } from './path-decision.js';
 import { callFingerprint } from './fingerprint.js';
 import { loadPolicy, policySources } from './load-policy.js';
 import { knownToolNames, toolClassOf, type Decision } from './rules.js';
@@ -16,6 +17,8 @@ export interface GateCall {
   taskId?: number | undefined;
   tool: string;
   input: Record<string, unknown>;
+  /** The cell's mounts: path rules are judged on where a path really leads in them. */
+  mounts?: readonly PathMount[] | undefined;
 }
 
 export type GateResult =
@@ -70,7 +73,7 @@ export class ToolGate {
       );
       return { allowed: false, decision, output: `Denied: ${decision.reason}.` };
     }
-    const decision = decide(
+    const decision = decideOnResolvedPath(
       {
         groupName: call.groupName,
         isAdmin: call.isAdmin,
@@ -79,6 +82,7 @@ export class ToolGate {
         input: call.input,
       },
       loaded.layers,
+      call.mounts ?? [],
     );
     if (decision.effect === 'allow') return { allowed: true, decision };
     if (decision.effect === 'deny') {

@@ -1,6 +1,7 @@
 import { BudgetExceededError } from '../agent/agent-loop.js';
 import { ModelError } from '../agent/model-provider.js';
 import type { QueueJob } from '../router/group-queue.js';
+import { DISK_FULL_MESSAGE, isDiskFull } from '../store/disk-full.js';
 import type { Group } from '../store/groups.js';
 import { runMessages } from './message-run.js';
 import type { GroupRunDeps, RunOutcome } from './run.js';
@@ -27,6 +28,11 @@ export async function runGroup(
     };
   }
   try {
+    if (deps.diskFull?.()) {
+      deps.onDiskFull?.();
+      deps.log.error({ group: group.name }, 'run not started: data disk full');
+      return { ok: false, kind: 'disk_full', error: DISK_FULL_MESSAGE, retryable: true };
+    }
     return job.kind === 'messages'
       ? await runMessages(deps, group)
       : await runTask(deps, group, job.taskId);
@@ -52,6 +58,11 @@ function failedRun(deps: GroupRunDeps, group: Group, err: unknown): RunOutcome {
       error: err.message,
       retryable: RETRYABLE.has(err.kind),
     };
+  }
+  if (isDiskFull(err)) {
+    deps.onDiskFull?.();
+    deps.log.error({ group: group.name, err }, 'run failed: data disk full');
+    return { ok: false, kind: 'disk_full', error: DISK_FULL_MESSAGE, retryable: true };
   }
   deps.log.error({ group: group.name, err }, 'run failed');
   return {

@@ -79,6 +79,10 @@ export interface GroupRunDeps {
   audit?: AuditSink;
   tasks?: TaskSource;
   compact?: HistoryCompactor;
+  /** Whether the data disk is full now: a run is not started then (SQLite would half-work). */
+  diskFull?: () => boolean;
+  /** The data disk was found full during a run (the host frees its reserve of space). */
+  onDiskFull?: () => void;
   log: Logger;
   settings: {
     home: string;

@@ -20,6 +20,7 @@ export function toolDispatch(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec
             taskId: ctx.taskId,
             tool: name,
             input,
+            mounts: spec.mounts,
           },
           signal,
         )
