@@ -25,7 +25,7 @@ commands:
   groups list|add|remove       manage groups (add NAME [--chat CHANNEL:ID] [--trigger W | --no-trigger])
   groups mount|unmount NAME PATH [--rw] [--at NAME]   grant a group an extra folder (see the allowlist)
   groups set NAME --model M [--provider P]   the group's own model (--model default: the configured one)
-  tasks list|pause|resume|cancel [ID]   manage scheduled tasks
+  tasks list|pause|resume|cancel [ID]   manage scheduled tasks (set ID --model M: its own model)
   status                       groups, live cells, queue and the next task runs
   doctor                       check the store, the model endpoint and each cell runtime
   audit tail [-n N] | verify   show or check the tamper-evident audit log
@@ -136,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
       }
       return tasksCommand(
         base,
-        { positionals, group: values.group },
+        { positionals, group: values.group, model: values.model, provider: values.provider },
         process.stdout,
         process.stderr,
       );
