@@ -60,6 +60,28 @@ describe('loadConfig', () => {
     expect(loadConfig({ [name]: value })).toMatchObject(expected);
   });
 
+  it('reads channel credentials; a channel without them has none', () => {
+    expect(loadConfig({}).channels).toEqual({
+      telegram: { botToken: undefined, apiRoot: 'https://api.telegram.org' },
+      slack: { botToken: undefined, appToken: undefined },
+      discord: { botToken: undefined },
+    });
+    const token = '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+    expect(loadConfig({ TELEGRAM_BOT_TOKEN: token }).channels.telegram.botToken).toBe(token);
+  });
+
+  it('refuses a malformed Telegram token without showing it', () => {
+    const err = configError({ TELEGRAM_BOT_TOKEN: 'not-a-token-secret' });
+    expect(err.message).toContain('TELEGRAM_BOT_TOKEN');
+    expect(err.message).not.toContain('not-a-token-secret');
+  });
+
+  it('refuses half a Slack configuration, naming the missing token', () => {
+    const err = configError({ SLACK_BOT_TOKEN: 'xoxb-1-2-3' });
+    expect(err.problems.join('\n')).toMatch(/SLACK_APP_TOKEN: is not set/);
+    expect(err.message).not.toContain('xoxb-1-2-3');
+  });
+
   it('has no group quota unless one is set', () => {
     expect(loadConfig({}).groupQuotaMb).toBeUndefined();
   });

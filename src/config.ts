@@ -90,6 +90,19 @@ const envSchema = z.object({
     .default('info'),
   NANOCELL_MAX_TASKS_PER_GROUP: positiveInt(50),
   NANOCELL_MAX_TASKS_PER_RUN: positiveInt(10),
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, 'must be the token @BotFather gave, e.g. 123456:ABC-DEF...')
+    .optional(),
+  TELEGRAM_API_ROOT: z
+    .url({ message: 'must be a URL such as https://api.telegram.org' })
+    .default('https://api.telegram.org'),
+  SLACK_BOT_TOKEN: z.string().startsWith('xoxb-', 'must be a bot token (xoxb-...)').optional(),
+  SLACK_APP_TOKEN: z
+    .string()
+    .startsWith('xapp-', 'must be an app-level token with connections:write (xapp-...)')
+    .optional(),
+  DISCORD_BOT_TOKEN: z.string().min(1, 'is empty').optional(),
   TZ: z
     .string()
     .optional()
@@ -177,6 +190,14 @@ export interface Config {
   maxTasksPerGroup: number;
   /** Tasks one run (a message turn or a task run) may create. */
   maxTasksPerRun: number;
+  /** Each chat platform's credentials; a channel whose credentials are absent is off. */
+  channels: ChannelCredentials;
+}
+
+export interface ChannelCredentials {
+  telegram: { botToken: string | undefined; apiRoot: string };
+  slack: { botToken: string | undefined; appToken: string | undefined };
+  discord: { botToken: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -213,6 +234,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   );
   const overlap = dirOverlap(home, configDir);
   if (overlap) throw new ConfigError([overlap]);
+  if ((e.SLACK_BOT_TOKEN === undefined) !== (e.SLACK_APP_TOKEN === undefined)) {
+    throw new ConfigError([
+      `${e.SLACK_BOT_TOKEN ? 'SLACK_APP_TOKEN' : 'SLACK_BOT_TOKEN'}: is not set; Slack needs both SLACK_BOT_TOKEN (xoxb-...) and SLACK_APP_TOKEN (xapp-...), or neither to leave it off`,
+    ]);
+  }
   return {
     provider: e.NANOCELL_PROVIDER,
     apiKey: e.ANTHROPIC_API_KEY,
@@ -258,6 +284,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     timezone: e.TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
     maxTasksPerGroup: e.NANOCELL_MAX_TASKS_PER_GROUP,
     maxTasksPerRun: e.NANOCELL_MAX_TASKS_PER_RUN,
+    channels: {
+      telegram: {
+        botToken: e.TELEGRAM_BOT_TOKEN,
+        apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
+      },
+      slack: { botToken: e.SLACK_BOT_TOKEN, appToken: e.SLACK_APP_TOKEN },
+      discord: { botToken: e.DISCORD_BOT_TOKEN },
+    },
   };
 }
 

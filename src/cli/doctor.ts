@@ -3,6 +3,7 @@ import type { Base } from '../app.js';
 import type { RuntimeStatus } from '../cells/cell-runtime.js';
 import { surveyRuntimes } from '../cells/select-runtime.js';
 import { schemaVersion } from '../store/database.js';
+import { channelLines } from './doctor-channels.js';
 
 /**
  * One line per check: the store, the model endpoint, each cell runtime (whether it works
@@ -37,6 +38,7 @@ export async function doctor(base: Base, out: NodeJS.WritableStream): Promise<nu
   if (!selected) {
     lines.push([false, 'runtime', `none usable for NANOCELL_RUNTIME=${config.runtime}`]);
   }
+  lines.push(...(await channelLines(config)));
   for (const [ok, what, detail] of lines) out.write(`${ok ? 'ok  ' : 'FAIL'} ${what}: ${detail}\n`);
   return lines.every(([ok]) => ok) || (model.ok && selected) ? 0 : 1;
 }

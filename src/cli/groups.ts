@@ -3,6 +3,7 @@ import { ensureGroupFolder } from '../groups/group-folder.js';
 import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { checkGroupMounts } from '../groups/group-mounts.js';
 import { checkModelChoice, type ModelChoice } from '../store/model-choices.js';
+import { parseChatAddress } from '../channels/registry.js';
 
 export interface GroupsArgs {
   positionals: string[];
@@ -55,10 +56,9 @@ export function groupsCommand(
       if (store.groups.byName(name)) return usage(err, `a group named "${name}" already exists`, 1);
       let chat: { channel: string; chatId: string } | undefined;
       if (args.chat) {
-        const m = /^([a-z]+):(.+)$/.exec(args.chat);
-        if (!m)
-          return usage(err, `--chat must be CHANNEL:CHAT_ID, e.g. web:family (got "${args.chat}")`);
-        chat = { channel: m[1]!, chatId: m[2]! };
+        const address = parseChatAddress(args.chat);
+        if (!address.ok) return usage(err, `--chat: ${address.reason}`);
+        chat = { channel: address.channel, chatId: address.chatId };
         const bound = store.groups.forChat(chat.channel, chat.chatId);
         if (bound)
           return usage(err, `chat ${args.chat} already belongs to group "${bound.name}"`, 1);

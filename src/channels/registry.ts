@@ -1,0 +1,144 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Channel } from './channel.js';
+
+/** Whether a channel is configured here, and if not, what the owner sets to turn it on. */
+export type ChannelState = { on: true; detail: string } | { on: false; detail: string };
+
+/** What a live check of a platform found (the token works, the platform answers). */
+export type ChannelCheck = { ok: true; detail: string } | { ok: false; detail: string };
+
+export interface ChannelDeps {
+  log: Logger;
+  /** The data dir: where a channel keeps what it must remember (an update offset). */
+  home: string;
+}
+
+/**
+ * One chat platform as the host knows it, before anything is started. A platform channel's
+ * module is loaded only when it is on (`create`/`check` import it), so the CLI does not load
+ * every SDK.
+ */
+export interface KnownChannel {
+  name: string;
+  /** The environment keys that configure it (read only by src/config.ts). */
+  configKeys: readonly string[];
+  /** A chat id as this platform writes it; the platform's ids are never trusted further. */
+  chatIdPattern: RegExp;
+  /** The expected form, for messages: `telegram:<chat id, e.g. 123456789 or -1001234567890>`. */
+  chatIdForm: string;
+  /** A direct (one-to-one) chat with `sender`: where pairing codes are accepted. */
+  isDirectChat(chatId: string, sender: string): boolean;
+  state(config: Config): ChannelState;
+  /** Built in channels (terminal, web) are made by the host itself and have no factory. */
+  create?(config: Config, deps: ChannelDeps): Promise<Channel>;
+  /** Ask the platform whether the credentials work (for `doctor`); must not throw. */
+  check?(config: Config, signal: AbortSignal): Promise<ChannelCheck>;
+}
+
+const set = (keys: readonly string[]) => `set ${keys.join(' and ')} to connect it`;
+
+/** The channels nanocell knows, in the order `doctor` lists them. */
+export const KNOWN_CHANNELS: readonly KnownChannel[] = [
+  {
+    name: 'terminal',
+    configKeys: [],
+    chatIdPattern: /^[a-z0-9][a-z0-9_-]{0,62}$/,
+    chatIdForm: 'terminal:<group name>',
+    isDirectChat: () => false,
+    state: () => ({ on: true, detail: 'built in (nanocell chat)' }),
+  },
+  {
+    name: 'web',
+    configKeys: ['NANOCELL_WEB_PORT'],
+    chatIdPattern: /^[A-Za-z0-9_-]{1,64}$/,
+    chatIdForm: 'web:<chat name, e.g. family>',
+    isDirectChat: () => false,
+    state: (config) => ({ on: true, detail: `built in, on 127.0.0.1:${config.webPort}` }),
+  },
+  {
+    name: 'telegram',
+    configKeys: ['TELEGRAM_BOT_TOKEN', 'TELEGRAM_API_ROOT'],
+    // Private chats have the user's positive id; groups and channels negative ones.
+    chatIdPattern: /^-?[1-9]\d{0,19}$/,
+    chatIdForm: 'telegram:<chat id, e.g. 123456789 or -1001234567890>',
+    isDirectChat: (chatId, sender) => chatId === sender && !chatId.startsWith('-'),
+    state: (config) =>
+      config.channels.telegram.botToken
+        ? { on: true, detail: `bot API at ${config.channels.telegram.apiRoot}` }
+        : { on: false, detail: set(['TELEGRAM_BOT_TOKEN']) },
+  },
+  {
+    name: 'slack',
+    configKeys: ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN'],
+    chatIdPattern: /^[CDG][A-Z0-9]{8,20}$/,
+    chatIdForm: 'slack:<channel id, e.g. C0123456789>',
+    isDirectChat: (chatId) => chatId.startsWith('D'),
+    state: (config) =>
+      config.channels.slack.botToken && config.channels.slack.appToken
+        ? { on: true, detail: 'Socket Mode' }
+        : { on: false, detail: set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']) },
+  },
+  {
+    name: 'discord',
+    configKeys: ['DISCORD_BOT_TOKEN'],
+    chatIdPattern: /^[1-9]\d{16,19}$/,
+    chatIdForm: 'discord:<channel id, e.g. 1234567890123456789>',
+    // A DM's channel id says nothing; the adapter marks DMs as `dm-<channel id>`.
+    isDirectChat: (chatId) => chatId.startsWith('dm-'),
+    state: (config) =>
+      config.channels.discord.botToken
+        ? { on: true, detail: 'gateway' }
+        : { on: false, detail: set(['DISCORD_BOT_TOKEN']) },
+  },
+];
+
+export function knownChannel(
+  name: string,
+  channels: readonly KnownChannel[] = KNOWN_CHANNELS,
+): KnownChannel | undefined {
+  return channels.find((c) => c.name === name);
+}
+
+export type ChatAddress =
+  { ok: true; channel: string; chatId: string } | { ok: false; reason: string };
+
+/**
+ * `CHANNEL:CHAT_ID` as the owner (or the model, through register_group) writes it: the channel
+ * must be known and the id in its platform's form.
+ */
+export function parseChatAddress(
+  text: string,
+  channels: readonly KnownChannel[] = KNOWN_CHANNELS,
+): ChatAddress {
+  const names = channels.map((c) => c.name).join(', ');
+  const colon = text.indexOf(':');
+  if (colon <= 0) {
+    return {
+      ok: false,
+      reason: `a chat is CHANNEL:CHAT_ID, e.g. telegram:123456789 (known channels: ${names})`,
+    };
+  }
+  const name = text.slice(0, colon);
+  const chatId = text.slice(colon + 1);
+  const known = knownChannel(name, channels);
+  if (!known) {
+    return {
+      ok: false,
+      reason: `unknown channel "${printable(name)}"; known channels: ${names}`,
+    };
+  }
+  if (!known.chatIdPattern.test(chatId)) {
+    return {
+      ok: false,
+      reason: `"${printable(chatId)}" is not a ${name} chat id; expected ${known.chatIdForm}`,
+    };
+  }
+  return { ok: true, channel: name, chatId };
+}
+
+/** Input echoed in an error: one short line of visible characters. */
+function printable(text: string): string {
+  const cut = text.length > 40 ? `${text.slice(0, 40)}...` : text;
+  return cut.replace(/[^\x20-\x7e]/g, '?');
+}
