@@ -78,11 +78,19 @@ export function toStopReason(
   }
 }
 
+/**
+ * OpenAI counts cached prompt tokens inside `prompt_tokens`; Anthropic counts them apart.
+ * Ours follow Anthropic: `inputTokens` are the uncached ones.
+ */
 export function toUsage(usage: OpenAI.CompletionUsage | null | undefined): ModelUsage {
+  const count = (n: unknown): number =>
+    typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+  const prompt = count(usage?.prompt_tokens);
+  const cached = Math.min(prompt, count(usage?.prompt_tokens_details?.cached_tokens));
   return {
-    inputTokens: usage?.prompt_tokens ?? 0,
-    outputTokens: usage?.completion_tokens ?? 0,
-    cacheReadTokens: usage?.prompt_tokens_details?.cached_tokens ?? 0,
+    inputTokens: prompt - cached,
+    outputTokens: count(usage?.completion_tokens),
+    cacheReadTokens: cached,
     cacheWriteTokens: 0,
   };
 }

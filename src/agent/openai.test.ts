@@ -6,7 +6,7 @@ import {
 } from '../../test/support/fake-openai-server.js';
 import { complete, ModelError, type ModelRequest } from './model-provider.js';
 import { OpenAIProvider } from './openai.js';
-import { ChunkAssembler, toChatMessages } from './openai-messages.js';
+import { ChunkAssembler, toChatMessages, toUsage } from './openai-messages.js';
 
 const request: ModelRequest = {
   system: 'sys',
@@ -78,6 +78,22 @@ describe('toChatMessages', () => {
       ],
     });
     expect(messages.at(-1)).toEqual({ role: 'tool', tool_call_id: 'x', content: 'Error: boom' });
+  });
+});
+
+describe('toUsage', () => {
+  it('counts cached prompt tokens apart from the others, and ignores what is not a count', () => {
+    expect(
+      toUsage({
+        prompt_tokens: 100,
+        completion_tokens: 7,
+        total_tokens: 107,
+        prompt_tokens_details: { cached_tokens: 60 },
+      }),
+    ).toEqual({ inputTokens: 40, outputTokens: 7, cacheReadTokens: 60, cacheWriteTokens: 0 });
+    expect(
+      toUsage({ prompt_tokens: -3, completion_tokens: 'many', total_tokens: 0 } as never),
+    ).toEqual({ inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 });
   });
 });
 
