@@ -149,6 +149,8 @@ export function groupProviders(
 export interface AssistantOptions {
   /** Retry failed runs with backoff (the long-running host); one-shot commands report at once. */
   retryRuns?: boolean;
+  /** Told what happens in every run as it happens (text deltas, tools), for streaming channels. */
+  onRunEvent?: GroupRunDeps['onEvent'];
 }
 
 export async function openAssistant(
@@ -277,6 +279,7 @@ export async function openAssistant(
     audit: base.audit,
     tasks: store.tasks,
     compact: sessions.compact,
+    ...(options.onRunEvent ? { onEvent: options.onRunEvent } : {}),
     diskFull: () => freeBytes(config.home) < FULL_BELOW_BYTES,
     onDiskFull: () => {
       if (base.spaceReserve.release())
