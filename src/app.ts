@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { AnthropicProvider } from './agent/anthropic.js';
+import { FallbackProvider } from './agent/fallback-provider.js';
+import { OpenAIProvider } from './agent/openai.js';
 import { AuditLog, auditLogPath } from './audit/audit-log.js';
 import type { ModelProvider } from './agent/model-provider.js';
 import { CellPool } from './cells/cell-pool.js';
@@ -28,6 +30,7 @@ import { runGroup } from './run/run-group.js';
 import type { GroupRunDeps } from './run/run.js';
 import { Router } from './router/router.js';
 import type { Group } from './store/groups.js';
+import type { ModelChoice } from './store/model-choices.js';
 import {
   DiskFullTolerantLog,
   FULL_BELOW_BYTES,
@@ -86,13 +89,7 @@ export function openBase(config: Config): Base {
   spaceReserve.ensure();
   const store = openStore(path.join(config.home, 'nanocell.db'), spaceReserve);
   const installId = readInstallId(config.home);
-  const provider = new AnthropicProvider({
-    apiKey: config.apiKey,
-    baseUrl: config.baseUrl,
-    model: config.model,
-    timeoutMs: config.modelTimeoutMs,
-    maxRetries: config.modelMaxRetries,
-  });
+  const provider = modelProvider(config, { provider: config.provider, model: config.model }, log);
   const runtimes = allRuntimes(config, installId);
   const audit = AuditLog.open(auditLogPath(config.home), {
     configDir: config.configDir,
@@ -111,6 +108,48 @@ export function openBase(config: Config): Base {
       audit.close();
       store.close();
     },
+  };
+}
+
+/**
+ * The model API for one choice; with NANOCELL_FALLBACK_MODEL set, that model (same provider)
+ * answers when this one is down. The only place a provider is chosen.
+ */
+export function modelProvider(config: Config, choice: ModelChoice, log: Logger): ModelProvider {
+  const make = (model: string): ModelProvider => {
+    const limits = { timeoutMs: config.modelTimeoutMs, maxRetries: config.modelMaxRetries };
+    return choice.provider === 'openai'
+      ? new OpenAIProvider({ ...config.openai, model, ...limits })
+      : new AnthropicProvider({ apiKey: config.apiKey, baseUrl: config.baseUrl, model, ...limits });
+  };
+  const primary = make(choice.model);
+  const fallback = config.fallbackModel;
+  if (fallback === undefined || fallback === choice.model) return primary;
+  return new FallbackProvider(primary, make(fallback), (err) =>
+    log.warn({ model: choice.model, fallback, kind: err.kind }, 'model down: using the fallback'),
+  );
+}
+
+/**
+ * A run's model when its task or its group names one (`groups set NAME --model M`): one
+ * provider per choice, made on first use and kept for the assistant's life.
+ */
+export function groupProviders(
+  base: Base,
+): (group: Group, taskId?: number) => ModelProvider | undefined {
+  const made = new Map<string, ModelProvider>();
+  return (group, taskId) => {
+    const choice =
+      (taskId !== undefined ? base.store.models.forTask(taskId) : undefined) ??
+      base.store.models.forGroup(group.id);
+    if (!choice) return undefined;
+    const key = `${choice.provider}\u0000${choice.model}`;
+    let provider = made.get(key);
+    if (!provider) {
+      provider = modelProvider(base.config, choice, base.log);
+      made.set(key, provider);
+    }
+    return provider;
   };
 }
 
@@ -249,6 +288,7 @@ export async function openAssistant(
   const runDeps: GroupRunDeps = {
     store,
     provider: base.provider,
+    providerFor: groupProviders(base),
     pool,
     outbox,
     cellSpec,

@@ -131,6 +131,38 @@ describe('loadConfig', () => {
     expect(err.problems.find((p) => p.startsWith('ANTHROPIC_BASE_URL'))).toContain('must be a URL');
     for (const problem of err.problems) expect(err.message).toContain(problem);
   });
+  it('chooses the Anthropic API by default and an OpenAI-compatible one when told', () => {
+    expect(loadConfig({})).toMatchObject({ provider: 'anthropic', model: 'claude-sonnet-5-5' });
+    expect(
+      loadConfig({
+        NANOCELL_PROVIDER: 'openai',
+        OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1/',
+        NANOCELL_MODEL: 'llama3.2',
+        NANOCELL_FALLBACK_MODEL: 'qwen2.5',
+      }),
+    ).toMatchObject({
+      provider: 'openai',
+      openai: { apiKey: undefined, baseUrl: 'http://127.0.0.1:11434/v1' },
+      model: 'llama3.2',
+      fallbackModel: 'qwen2.5',
+    });
+  });
+
+  it('refuses an unknown provider, naming the known ones, and a base URL that is not a URL', () => {
+    const err = configError({ NANOCELL_PROVIDER: 'ollama', OPENAI_BASE_URL: 'localhost:11434' });
+    expect(err.problems).toEqual([
+      expect.stringMatching(/^NANOCELL_PROVIDER: must be one of anthropic, openai$/),
+      expect.stringMatching(
+        /^OPENAI_BASE_URL: must be an http\(s\) URL such as http:\/\/127\.0\.0\.1:11434\/v1/,
+      ),
+    ]);
+  });
+
+  it('asks for NANOCELL_MODEL with the openai provider, which has no default model', () => {
+    expect(configError({ NANOCELL_PROVIDER: 'openai' }).problems).toEqual([
+      expect.stringContaining('NANOCELL_MODEL: must be set with NANOCELL_PROVIDER=openai'),
+    ]);
+  });
 
   it.each([
     ['NANOCELL_MAX_TASKS_PER_GROUP', '7', { maxTasksPerGroup: 7 }],

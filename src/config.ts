@@ -19,6 +19,10 @@ const RUNTIMES = [
 ] as const;
 export type RuntimeChoice = (typeof RUNTIMES)[number];
 
+export const PROVIDERS = ['anthropic', 'openai'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-5-5';
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const envSchema = z.object({
@@ -26,7 +30,18 @@ const envSchema = z.object({
   ANTHROPIC_BASE_URL: z
     .url({ message: 'must be a URL such as https://api.anthropic.com' })
     .default('https://api.anthropic.com'),
-  NANOCELL_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
+  NANOCELL_PROVIDER: z
+    .enum(PROVIDERS, { message: `must be one of ${PROVIDERS.join(', ')}` })
+    .default('anthropic'),
+  OPENAI_API_KEY: z.string().min(1, 'is empty').optional(),
+  OPENAI_BASE_URL: z
+    .url({
+      protocol: /^https?$/,
+      message: 'must be an http(s) URL such as http://127.0.0.1:11434/v1 (Ollama)',
+    })
+    .default('https://api.openai.com/v1'),
+  NANOCELL_MODEL: z.string().min(1, 'is empty').optional(),
+  NANOCELL_FALLBACK_MODEL: z.string().min(1, 'is empty').optional(),
   NANOCELL_ASSISTANT_NAME: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'must be one word of letters, digits, - or _')
@@ -128,9 +143,16 @@ function canonicalTimeZone(tz: string): string | undefined {
 }
 
 export interface Config {
+  /** Which model API: the Anthropic Messages API or an OpenAI-compatible one. */
+  provider: ProviderName;
+  /** The Anthropic API key and base URL. */
   apiKey: string | undefined;
   baseUrl: string;
+  /** An OpenAI-compatible API: the key is optional (local servers need none). */
+  openai: { apiKey: string | undefined; baseUrl: string };
   model: string;
+  /** Tried when the model fails with a retryable error after its retries; same provider. */
+  fallbackModel: string | undefined;
   assistantName: string;
   /** Data dir: database, group folders, logs. */
   home: string;
@@ -212,6 +234,11 @@ export function loadConfig(
     );
   }
   const e = parsed.data;
+  if (e.NANOCELL_PROVIDER === 'openai' && e.NANOCELL_MODEL === undefined) {
+    throw new ConfigError([
+      "NANOCELL_MODEL: must be set with NANOCELL_PROVIDER=openai (the server's model name, e.g. llama3.2 on Ollama or gpt-4.1 on OpenAI)",
+    ]);
+  }
   // As root, the data dir must not sit under /root (0700): cells run as uid 10001 and bwrap
   // needs to traverse the folders above each mount.
   const defaultHome =
@@ -228,9 +255,12 @@ export function loadConfig(
     ]);
   }
   return {
+    provider: e.NANOCELL_PROVIDER,
     apiKey: e.ANTHROPIC_API_KEY,
     baseUrl: e.ANTHROPIC_BASE_URL.replace(/\/+$/, ''),
-    model: e.NANOCELL_MODEL,
+    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL.replace(/\/+$/, '') },
+    model: e.NANOCELL_MODEL ?? DEFAULT_ANTHROPIC_MODEL,
+    fallbackModel: e.NANOCELL_FALLBACK_MODEL,
     assistantName: e.NANOCELL_ASSISTANT_NAME,
     home,
     runtime: e.NANOCELL_RUNTIME,

@@ -204,7 +204,7 @@ async function openOwner(
   events?: HostEvents,
 ): Promise<{ assistant: Assistant; hub: TerminalHub; stop: () => Promise<void> } | number> {
   const base = openBase(config);
-  if (!base.config.apiKey) {
+  if (base.config.provider === 'anthropic' && !base.config.apiKey) {
     process.stderr.write(
       'nanocell: ANTHROPIC_API_KEY is not set. Export it (export ANTHROPIC_API_KEY=sk-ant-...) and try again.\n',
     );

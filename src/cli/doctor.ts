@@ -20,7 +20,13 @@ export async function doctor(base: Base, out: TextOut): Promise<number> {
     `${path.join(config.home, 'nanocell.db')} (schema ${schemaVersion(base.store.db)}, ${groups} group${groups === 1 ? '' : 's'})`,
   ]);
   const model = await base.provider.check();
-  lines.push([model.ok, 'model', `${config.model} at ${config.baseUrl}: ${model.detail}`]);
+  const modelUrl = config.provider === 'openai' ? config.openai.baseUrl : config.baseUrl;
+  const fallback = config.fallbackModel ? ` (fallback ${config.fallbackModel})` : '';
+  lines.push([
+    model.ok,
+    'model',
+    `${config.provider} ${config.model}${fallback} at ${modelUrl}: ${model.detail}`,
+  ]);
   const reports = await surveyRuntimes(base.runtimes);
   const selected =
     config.runtime === 'auto'

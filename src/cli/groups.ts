@@ -3,6 +3,7 @@ import type { Base } from '../app.js';
 import { ensureGroupFolder } from '../groups/group-folder.js';
 import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { checkGroupMounts } from '../groups/group-mounts.js';
+import { checkModelChoice, type ModelChoice } from '../store/model-choices.js';
 import { parseChatAddress } from '../channels/registry.js';
 import type { CliCommand, TextOut } from './command.js';
 
@@ -13,13 +14,16 @@ export interface GroupsArgs {
   chat?: string | undefined;
   trigger?: string | undefined;
   noTrigger?: boolean | undefined;
+  model?: string | undefined;
+  provider?: string | undefined;
 }
 
 const USAGE = `usage: nanocell groups list
        nanocell groups add NAME [--chat CHANNEL:CHAT_ID] [--trigger WORD | --no-trigger]
        nanocell groups remove NAME
        nanocell groups mount NAME HOST_PATH [--rw] [--at NAME_IN_CELL]
-       nanocell groups unmount NAME HOST_PATH`;
+       nanocell groups unmount NAME HOST_PATH
+       nanocell groups set NAME --model MODEL [--provider anthropic|openai]   (--model default: back to NANOCELL_MODEL)`;
 
 /** `groups list|add|remove`: the owner manages groups from the terminal. */
 export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: TextOut): number {
@@ -143,9 +147,44 @@ export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: T
       );
       return 0;
     }
+    case 'set':
+      return setModel(base, name, args, out, err);
     default:
       return usage(err, sub ? `unknown groups command "${sub}"` : 'groups needs a command');
   }
+}
+
+/** `groups set NAME --model M [--provider P]`: the group's runs use that model from now on. */
+function setModel(
+  base: Base,
+  name: string | undefined,
+  args: GroupsArgs,
+  out: TextOut,
+  err: TextOut,
+): number {
+  if (!name || !args.model) return usage(err, 'groups set needs a group NAME and --model MODEL');
+  const group = base.store.groups.byName(name);
+  if (!group) return usage(err, `no group named "${name}"`, 1);
+  const { config } = base;
+  const choice =
+    args.model === 'default'
+      ? undefined
+      : { provider: args.provider ?? config.provider, model: args.model };
+  const problem = choice && checkModelChoice(choice);
+  if (problem) return usage(err, problem, 1);
+  base.store.models.setForGroup(group.id, choice as ModelChoice | undefined);
+  const shown = choice
+    ? `${choice.provider} ${choice.model}`
+    : `the configured model (${config.provider} ${config.model})`;
+  base.audit.append({
+    type: 'group_change',
+    group: group.name,
+    action: 'updated',
+    by: 'owner (cli)',
+    summary: `model ${shown}`,
+  });
+  out.write(`${group.name}: runs use ${shown} from its next run on\n`);
+  return 0;
 }
 
 function usage(err: TextOut, problem: string, code = 2): number {
@@ -155,7 +194,7 @@ function usage(err: TextOut, problem: string, code = 2): number {
 
 export const groupsCli: CliCommand = {
   name: 'groups',
-  summary: 'manage groups: list, add, remove, mount, unmount',
+  summary: 'manage groups: list, add, remove, mount, unmount, set --model',
   usage: `${USAGE}\n`,
   needs: 'store',
   run(args, { base, out, err }) {
@@ -169,6 +208,8 @@ export const groupsCli: CliCommand = {
           'no-trigger': { type: 'boolean' },
           rw: { type: 'boolean' },
           at: { type: 'string' },
+          model: { type: 'string' },
+          provider: { type: 'string' },
         },
         allowPositionals: true,
       });
@@ -185,6 +226,8 @@ export const groupsCli: CliCommand = {
         noTrigger: values['no-trigger'],
         rw: values.rw,
         at: values.at,
+        model: values.model,
+        provider: values.provider,
       },
       out,
       err,

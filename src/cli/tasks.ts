@@ -2,15 +2,22 @@ import { parseArgs } from 'node:util';
 import type { Base } from '../app.js';
 import { escapeForTerminal } from '../channels/terminal-escape.js';
 import type { CliCommand, TextOut } from './command.js';
+import { checkModelChoice, type ModelChoice } from '../store/model-choices.js';
 import { describeTask } from '../tools/task-tools.js';
 
 const USAGE = `usage: nanocell tasks list [--group NAME]
-       nanocell tasks pause|resume|cancel ID`;
+       nanocell tasks pause|resume|cancel ID
+       nanocell tasks set ID --model MODEL [--provider anthropic|openai]   (--model default: the group's)`;
 
 /** `tasks list|pause|resume|cancel`: the owner manages every group's tasks. */
 export function tasksCommand(
   base: Base,
-  args: { positionals: string[]; group?: string | undefined },
+  args: {
+    positionals: string[];
+    group?: string | undefined;
+    model?: string | undefined;
+    provider?: string | undefined;
+  },
   out: TextOut,
   err: TextOut,
 ): number {
@@ -47,6 +54,32 @@ export function tasksCommand(
     out.write(`${shown(describeTask(change.task, groupName(change.task.groupId)))}\n`);
     return 0;
   }
+  if (sub === 'set') {
+    const id = Number(idText);
+    if (!Number.isInteger(id) || id <= 0 || !args.model) {
+      return fail(err, 'tasks set needs a task ID (a number) and --model MODEL');
+    }
+    const task = store.tasks.byId(id);
+    if (!task) return fail(err, `no task #${id}`, 1);
+    const choice =
+      args.model === 'default'
+        ? undefined
+        : { provider: args.provider ?? base.config.provider, model: args.model };
+    const problem = choice && checkModelChoice(choice);
+    if (problem) return fail(err, problem, 1);
+    store.models.setForTask(id, choice as ModelChoice | undefined);
+    const shownModel = choice ? `${choice.provider} ${choice.model}` : "its group's model";
+    base.audit.append({
+      type: 'task_change',
+      group: groupName(task.groupId),
+      task: String(id),
+      action: 'updated',
+      by: 'owner (cli)',
+      summary: `model ${shownModel}`,
+    });
+    out.write(`task #${id}: runs use ${shownModel} from its next run on\n`);
+    return 0;
+  }
   return fail(err, sub ? `unknown tasks command "${sub}"` : 'tasks needs a command');
 }
 
@@ -68,7 +101,11 @@ export const tasksCli: CliCommand = {
     try {
       parsed = parseArgs({
         args,
-        options: { group: { type: 'string', short: 'g' } },
+        options: {
+          group: { type: 'string', short: 'g' },
+          model: { type: 'string' },
+          provider: { type: 'string' },
+        },
         allowPositionals: true,
       });
     } catch (e) {
@@ -76,7 +113,12 @@ export const tasksCli: CliCommand = {
     }
     return tasksCommand(
       base,
-      { positionals: parsed.positionals, group: parsed.values.group },
+      {
+        positionals: parsed.positionals,
+        group: parsed.values.group,
+        model: parsed.values.model,
+        provider: parsed.values.provider,
+      },
       out,
       err,
     );

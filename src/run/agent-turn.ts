@@ -22,7 +22,7 @@ export async function agentTurn(
     return await runTurn({
       budget: turnBudget(budget, egress),
       onEvent: (event) => deps.onEvent?.(ctx, event),
-      provider: deps.provider,
+      provider: deps.providerFor?.(ctx.group, ctx.taskId) ?? deps.provider,
       system: buildSystemPrompt({
         assistantName: settings.assistantName,
         groupName: ctx.group.name,

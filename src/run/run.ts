@@ -59,6 +59,8 @@ export type HistoryCompactor = (group: Group, history: ConversationMessage[]) =>
 export interface GroupRunDeps {
   store: Store;
   provider: ModelProvider;
+  /** A group's or a task's own model, when it names one; otherwise `provider` answers. */
+  providerFor?: (group: Group, taskId?: number) => ModelProvider | undefined;
   pool: CellPool;
   outbox: Outbox;
   /** The grant of the group's cell; a task run may narrow its egress. */

@@ -3,6 +3,7 @@ import { GroupStore } from './groups.js';
 import { HistoryStore } from './history.js';
 import { ApprovalStore } from './approvals.js';
 import { MessageStore } from './messages.js';
+import { ModelChoiceStore } from './model-choices.js';
 import { TaskBudgetStore } from './task-budgets.js';
 import { TaskChatStore } from './task-chats.js';
 import { TaskStore } from './tasks.js';
@@ -16,6 +17,8 @@ export class Store {
   readonly taskBudgets: TaskBudgetStore;
   readonly taskChats: TaskChatStore;
   readonly approvals: ApprovalStore;
+  /** Groups and tasks with their own model. */
+  readonly models: ModelChoiceStore;
 
   constructor(readonly db: Db) {
     this.groups = new GroupStore(db);
@@ -25,6 +28,7 @@ export class Store {
     this.taskBudgets = new TaskBudgetStore(db);
     this.taskChats = new TaskChatStore(db);
     this.approvals = new ApprovalStore(db);
+    this.models = new ModelChoiceStore(db);
   }
 
   static open(file: string): Store {
