@@ -4,6 +4,13 @@
 # import it as the docker image nanocell-cell:<version> + nanocell-cell:latest,
 # and the same into podman when podman is installed.
 #
+# <version> is a content hash. The tag this checkout built is recorded in
+# build/cell-image.tag, and nanocell's default NANOCELL_CELL_IMAGE is that tag, so
+# two checkouts on one machine each run their own image (`latest` is only the
+# last one built). Each checkout also holds a claim tag nanocell-cell:co-<id>
+# (<id> from its path) on its image; an older version is removed only when no
+# checkout's claim points at it, so one checkout never untags another's image.
+#
 # Nothing is downloaded: every file comes from the host (Debian 12 packages
 # already installed, plus the host's node). The version is a content hash of
 # every input file and of this script, so the build is skipped when nothing
@@ -384,6 +391,9 @@ if [[ $ROOTFS_ONLY == 1 ]]; then
 fi
 
 IMAGE="$IMAGE_REPO:$VERSION"
+IMAGE_TAG_FILE="$BUILD_DIR/cell-image.tag"
+CHECKOUT_ID="$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)"
+CLAIM="$IMAGE_REPO:co-$CHECKOUT_ID"
 IMPORT_CHANGES=(
   --change "USER $CELL_UID"
   --change 'WORKDIR /workspace/group'
@@ -399,32 +409,9 @@ rootfs_tar() {
   tar -C "$ROOTFS" --numeric-owner "${tar_owner[@]}" -c .
 }
 
-# import_image ENGINE: docker or podman; import, tag latest, drop older versions
-import_image() {
-  local engine="$1" ref="$IMAGE" tag quiet=()
-  # podman names local images localhost/NAME (docker has no such prefix) and
-  # prints its progress unless told not to
-  if [[ $engine == podman ]]; then
-    ref="localhost/$IMAGE"
-    quiet=(--quiet)
-  fi
-  if [[ $FORCE == 0 ]] && "$engine" image inspect "$ref" >/dev/null 2>&1; then
-    say "$engine image up to date: $IMAGE"
-  else
-    say "importing $IMAGE into $engine"
-    rootfs_tar | timeout 600 "$engine" import "${quiet[@]}" "${IMPORT_CHANGES[@]}" \
-      --message "nanocell cell $VERSION (host binaries, node $NODE_VERSION)" \
-      - "$IMAGE" >/dev/null || die "$engine import failed"
-  fi
-  "$engine" tag "$ref" "$IMAGE_REPO:latest" || die "$engine tag failed"
-  say "$engine: tagged $IMAGE_REPO:latest -> $IMAGE ($("$engine" image inspect --format '{{.Size}}' "$ref" 2>/dev/null | awk '{ printf "%d MB", $1 / 1000000 }'))"
-  # drop images of older versions (best effort: one still used by a container stays)
-  while read -r tag; do
-    if [[ $tag =~ ^[0-9a-f]{12}$ && $tag != "$VERSION" ]]; then
-      "$engine" rmi "$IMAGE_REPO:$tag" >/dev/null 2>&1 && say "$engine: removed old image $IMAGE_REPO:$tag" || true
-    fi
-  done < <("$engine" images "$IMAGE_REPO" --format '{{.Tag}}' 2>/dev/null || true)
-}
+# import_image ENGINE and the version tags (scripts/cell-image-tags.sh)
+# shellcheck source=scripts/cell-image-tags.sh
+source "$REPO_ROOT/scripts/cell-image-tags.sh"
 
 if ! command -v docker >/dev/null 2>&1; then
   say "docker not installed: skipping its image (bwrap cells still work)"
@@ -441,3 +428,7 @@ elif ! timeout 60 podman info >/dev/null 2>&1; then
 else
   import_image podman
 fi
+
+# nanocell's default NANOCELL_CELL_IMAGE (src/config.ts reads this file)
+printf '%s\n' "$IMAGE" >"$IMAGE_TAG_FILE"
+say "this checkout's cell image: $IMAGE (recorded in $IMAGE_TAG_FILE)"

@@ -7,7 +7,11 @@
 #   3. npm dependencies (npm ci), then `npm run build`
 #   4. a running docker daemon, when docker is installed, with gVisor's runsc
 #      declared in /etc/docker/daemon.json (runtimeArgs --network=none)
-#   5. the cell image: build/cell-rootfs (bwrap) + nanocell-cell:latest (docker, podman)
+#   5. the cell image: build/cell-rootfs (bwrap) + nanocell-cell:<version> (docker, podman)
+#
+# Each step prints "[setup] [N/5] NAME", then "done (Ns)"; a long step says every 30 s
+# that it is still running, with the last line of its log. A failing step prints its log
+# tail and a "fix:" line, then exits 1.
 #
 # Usage: scripts/setup.sh [--quiet]
 # Environment:
@@ -39,8 +43,27 @@ done
 
 say() { [[ $QUIET == 1 ]] || echo "[setup] $*"; }
 warn() { echo "[setup] warning: $*" >&2; }
+
+# Steps: a name, a number and a time, even with --quiet, so a long setup never looks hung.
+STEP_TOTAL=5
+STEP_N=0
+STEP_NAME=""
+STEP_TS=$SECONDS
+step() {
+  end_step
+  STEP_N=$((STEP_N + 1))
+  STEP_NAME="$1"
+  STEP_TS=$SECONDS
+  echo "[setup] [$STEP_N/$STEP_TOTAL] $STEP_NAME"
+}
+end_step() {
+  [[ -n $STEP_NAME ]] && echo "[setup] [$STEP_N/$STEP_TOTAL] $STEP_NAME: done ($((SECONDS - STEP_TS))s)"
+  STEP_NAME=""
+}
+# die WHAT [FIX]: the failing step, its time, what went wrong and how to fix it
 die() {
-  echo "[setup] error: $*" >&2
+  echo "[setup] error: [$STEP_N/$STEP_TOTAL] ${STEP_NAME:-setup} failed after $((SECONDS - STEP_TS))s: $1" >&2
+  [[ -z ${2:-} ]] || echo "[setup] fix: $2" >&2
   exit 1
 }
 
@@ -56,7 +79,8 @@ START_TS=$SECONDS
 
 # run_logged DESC CMD...: show output normally; with --quiet keep it in
 # build/setup.log and print its tail only on failure. Either way, say every
-# 30 s that the step is still running, so a long step never looks hung.
+# 30 s that the step is still running (with --quiet, with the log's last line
+# as its progress), so a long step never looks hung.
 run_logged() {
   local desc="$1" rc=0 pid t=0
   shift
@@ -71,7 +95,9 @@ run_logged() {
     sleep 1
     t=$((t + 1))
     if ((t % 30 == 0)) && kill -0 "$pid" 2>/dev/null; then
-      echo "[setup]   ... still running: $desc (${t}s)"
+      local last=""
+      [[ $QUIET == 1 ]] && last="$(tail -n 1 "$SETUP_LOG" 2>/dev/null | tr -d '\r' | cut -c1-100)"
+      echo "[setup]   ... still running: $desc (${t}s)${last:+: $last}"
     fi
   done
   wait "$pid" || rc=$?
@@ -85,21 +111,35 @@ run_logged() {
 # ---------------------------------------------------------------------------
 # 1. node and npm
 # ---------------------------------------------------------------------------
-command -v node >/dev/null 2>&1 ||
-  die "node not found. Install Node.js >= 20 (e.g. the nodesource nodejs 20.x package) and run again."
+step "node and npm"
+node_major() { command -v node >/dev/null 2>&1 && node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+NODE_HOW="Debian 12 and Ubuntu 24.04 ship Node 18, which is too old: install Node 20 or later from NodeSource's apt repository (github.com/nodesource/distributions) or with nvm (nvm install 20), then run this again. Where the distribution's own nodejs is 20 or later (Debian 13), setup as root installs it: sudo apt-get install -y nodejs npm"
+if (($(node_major) < 20)) && [[ $IS_ROOT == 1 ]] && command -v apt-cache >/dev/null 2>&1; then
+  # the distribution's nodejs, when it is new enough (Debian 13 has 20)
+  candidate="$(apt-cache policy nodejs 2>/dev/null | awk '/Candidate:/ { print $2 }')"
+  candidate="${candidate#*:}"
+  if [[ ${candidate%%.*} =~ ^[0-9]+$ ]] && ((${candidate%%.*} >= 20)); then
+    say "installing the distribution's nodejs $candidate"
+    run_logged "apt-get install nodejs" timeout 900 apt-get install -y -q --no-install-recommends \
+      -o DPkg::Lock::Timeout=120 nodejs npm || die "apt-get install nodejs npm failed" "$NODE_HOW"
+  fi
+fi
+command -v node >/dev/null 2>&1 || die "node not found: nanocell needs Node.js 20 or later" "$NODE_HOW"
 NODE_VERSION="$(node -p 'process.versions.node')"
 NODE_MAJOR="${NODE_VERSION%%.*}"
-((NODE_MAJOR >= 20)) || die "node $NODE_VERSION is too old: nanocell needs node >= 20 ($(command -v node))"
-command -v npm >/dev/null 2>&1 || die "npm not found (it normally ships with node); install npm and run again."
+((NODE_MAJOR >= 20)) || die "node $NODE_VERSION ($(command -v node)) is too old: nanocell needs Node.js 20 or later" "$NODE_HOW"
+command -v npm >/dev/null 2>&1 || die "npm not found" "install npm (sudo apt-get install -y npm, or the npm that comes with your Node 20), then run this again"
 say "node $NODE_VERSION, npm $(npm --version 2>/dev/null)"
 
 # ---------------------------------------------------------------------------
 # 2. Debian packages
 # ---------------------------------------------------------------------------
+step "system packages"
 PKGS=(bubblewrap python3 make g++ git curl procps iproute2 ca-certificates util-linux)
 [[ ${NANOCELL_NO_DOCKER:-0} == 1 ]] || PKGS+=(docker.io)
-# podman runs cells with runc (crun fails on cgroup v1 hosts) and --init needs catatonit
-[[ ${NANOCELL_NO_PODMAN:-0} == 1 ]] || PKGS+=(podman runc catatonit)
+# podman runs cells with runc (crun fails on cgroup v1 hosts), --init needs catatonit and
+# rootless podman (a non-root owner) needs uidmap's newuidmap/newgidmap
+[[ ${NANOCELL_NO_PODMAN:-0} == 1 ]] || PKGS+=(podman runc catatonit uidmap)
 [[ ${NANOCELL_NO_DOCKER:-0} == 1 || ${NANOCELL_NO_GVISOR:-0} == 1 ]] || PKGS+=(runsc)
 
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -114,15 +154,12 @@ if command -v dpkg-query >/dev/null 2>&1; then
   elif [[ $IS_ROOT == 1 ]]; then
     say "installing system packages: ${MISSING[*]} (apt-get update + install, up to a few minutes)"
     run_logged "apt-get update" timeout 300 apt-get update -q ||
-      die "apt-get update failed (is the Debian mirror reachable?)"
+      die "apt-get update failed" "check that the Debian mirror in /etc/apt/sources.list is reachable (the log above says which), then run this again"
     run_logged "apt-get install" timeout 900 apt-get install -y -q --no-install-recommends \
       -o DPkg::Lock::Timeout=120 "${MISSING[@]}" ||
-      die "apt-get install failed for: ${MISSING[*]}"
+      die "apt-get install failed for: ${MISSING[*]}" "read the log tail above; another apt may hold the lock (wait and run again), or install them by hand: apt-get install -y ${MISSING[*]}"
   else
-    echo "[setup] missing system packages: ${MISSING[*]}" >&2
-    echo "[setup] install them as root, then run this script again:" >&2
-    echo "  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${MISSING[*]}" >&2
-    exit 1
+    die "missing system packages: ${MISSING[*]}" "install them as root, then run this again: sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${MISSING[*]}"
   fi
 else
   warn "not a Debian-based system: install yourself: ${PKGS[*]}"
@@ -131,7 +168,8 @@ fi
 # ---------------------------------------------------------------------------
 # 3. npm dependencies and build
 # ---------------------------------------------------------------------------
-[[ -f package.json ]] || die "package.json not found in $REPO_ROOT"
+step "npm dependencies and build"
+[[ -f package.json ]] || die "package.json not found in $REPO_ROOT" "run this script from a nanocell checkout"
 
 # Offline machines cannot download node headers for native modules; use the
 # ones installed next to node when there are any.
@@ -159,9 +197,11 @@ if [[ -n $need_install ]]; then
     say "installing npm dependencies ($need_install)"
   fi
   if [[ -f package-lock.json ]]; then
-    run_logged "npm ci" timeout 1200 npm ci --no-audit --no-fund || die "npm ci failed"
+    run_logged "npm ci" timeout 1200 npm ci --no-audit --no-fund ||
+      die "npm ci failed" "read the log tail above: a missing compiler needs sudo apt-get install -y make g++ python3; no network to the npm registry needs a proxy (npm config set proxy URL)"
   else
-    run_logged "npm install" timeout 1200 npm install --no-audit --no-fund || die "npm install failed"
+    run_logged "npm install" timeout 1200 npm install --no-audit --no-fund ||
+      die "npm install failed" "read the log tail above: a missing compiler needs sudo apt-get install -y make g++ python3"
   fi
   # npm leaves node_modules/.package-lock.json older than package-lock.json
   # when nothing had to change; mark it so the next run skips the install.
@@ -177,13 +217,15 @@ elif [[ -f $BUILD_STAMP && -d dist && -z "$(find src package.json package-lock.j
   say "build up to date (nothing changed since the last npm run build)"
 else
   say "building (npm run build)"
-  run_logged "npm run build" timeout 600 npm run build --silent || die "npm run build failed"
+  run_logged "npm run build" timeout 600 npm run build --silent ||
+    die "npm run build failed" "the TypeScript errors are above; run npx tsc -p tsconfig.build.json to see them again"
   touch "$BUILD_STAMP"
 fi
 
 # ---------------------------------------------------------------------------
 # 4. docker daemon
 # ---------------------------------------------------------------------------
+step "docker daemon"
 DOCKER_UP=0
 docker_ok() { timeout 15 docker info >/dev/null 2>&1; }
 
@@ -268,7 +310,11 @@ ensure_docker() {
     return 0
   fi
   if [[ $IS_ROOT != 1 ]]; then
-    warn "docker daemon not reachable and not root: start it with 'sudo systemctl start docker' (or sudo dockerd)"
+    if timeout 15 docker info 2>&1 | grep -qi 'permission denied'; then
+      warn "docker is running but your user may not use its socket: add yourself to the docker group (sudo usermod -aG docker $(id -un)), then log out and in (or run: newgrp docker)"
+    else
+      warn "docker daemon not reachable and not root: start it with 'sudo systemctl start docker' (or sudo dockerd)"
+    fi
     return 1
   fi
   write_daemon_json
@@ -368,7 +414,7 @@ else
     tail -n 15 "$DOCKERD_LOG" | cut -c1-300 >&2
   fi
   if [[ ${NANOCELL_REQUIRE_DOCKER:-0} == 1 ]]; then
-    die "docker daemon could not be started (NANOCELL_REQUIRE_DOCKER=1)"
+    die "docker daemon could not be started (NANOCELL_REQUIRE_DOCKER=1)" "read the dockerd log tail above; unset NANOCELL_REQUIRE_DOCKER to go on with bwrap only"
   fi
   warn "continuing without docker: cells will use bubblewrap"
 fi
@@ -376,12 +422,14 @@ fi
 # ---------------------------------------------------------------------------
 # 5. cell image
 # ---------------------------------------------------------------------------
-say "cell image (scripts/build-cell-image.sh)"
+step "cell image"
+say "scripts/build-cell-image.sh"
 img_args=()
 [[ $QUIET == 1 ]] && img_args+=(--quiet)
 # without docker, the script still imports the image into podman when it is there
 
-bash "$REPO_ROOT/scripts/build-cell-image.sh" "${img_args[@]}" || die "building the cell image failed"
+bash "$REPO_ROOT/scripts/build-cell-image.sh" "${img_args[@]}" ||
+  die "building the cell image failed" "read the [cell-image] error above; scripts/build-cell-image.sh --force rebuilds from scratch"
 
 # smoke tests: both sandboxes start a shell and node in the cell
 ROOTFS="$BUILD_DIR/cell-rootfs"
@@ -397,9 +445,11 @@ if command -v bwrap >/dev/null 2>&1; then
   fi
 fi
 UID_PROBE=(node -e 'process.stdout.write(String(process.getuid()))')
+# this checkout's versioned image (scripts/build-cell-image.sh records it)
+CELL_IMAGE="$(cat "$BUILD_DIR/cell-image.tag" 2>/dev/null || echo nanocell-cell:latest)"
 if [[ $DOCKER_UP == 1 ]]; then
   if out="$(timeout 60 docker run --rm --network none --read-only --user 10001:10001 --cap-drop ALL \
-    --security-opt no-new-privileges nanocell-cell:latest "${UID_PROBE[@]}" 2>&1)"; then
+    --security-opt no-new-privileges "$CELL_IMAGE" "${UID_PROBE[@]}" 2>&1)"; then
     say "docker sandbox ok (uid $out)"
   else
     warn "docker could not run the cell: $out"
@@ -407,7 +457,7 @@ if [[ $DOCKER_UP == 1 ]]; then
   fi
   if command -v runsc >/dev/null 2>&1; then
     if out="$(timeout 60 docker run --rm --runtime runsc --network none --read-only --user 10001:10001 \
-      --cap-drop ALL nanocell-cell:latest "${UID_PROBE[@]}" 2>&1)"; then
+      --cap-drop ALL "$CELL_IMAGE" "${UID_PROBE[@]}" 2>&1)"; then
       say "gVisor sandbox ok (uid $out)"
     else
       warn "docker with runsc (gVisor) could not run the cell: $(tail -n 1 <<<"$out")"
@@ -416,11 +466,26 @@ if [[ $DOCKER_UP == 1 ]]; then
 fi
 if command -v podman >/dev/null 2>&1; then
   if out="$(timeout 60 podman run --rm --runtime runc --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 \
-    --network none --read-only --user 10001:10001 --cap-drop ALL nanocell-cell:latest "${UID_PROBE[@]}" 2>&1)"; then
+    --network none --read-only --user 10001:10001 --cap-drop ALL "$CELL_IMAGE" "${UID_PROBE[@]}" 2>&1)"; then
     say "podman sandbox ok (uid $out)"
   else
     warn "podman could not run the cell: $(tail -n 1 <<<"$out")"
   fi
+  if [[ $IS_ROOT != 1 ]]; then
+    if ! command -v newuidmap >/dev/null 2>&1; then
+      warn "rootless podman needs newuidmap/newgidmap: sudo apt-get install -y uidmap"
+    elif ! grep -q "^$(id -un):" /etc/subuid 2>/dev/null; then
+      warn "rootless podman needs subordinate ids for $(id -un): sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $(id -un)"
+    fi
+  fi
+fi
+# Without a cgroup of its own, bwrap limits each process (rlimits), not a cell as a whole.
+if [[ $IS_ROOT != 1 ]] && command -v bwrap >/dev/null 2>&1; then
+  own_cgroup="/sys/fs/cgroup$(awk -F: '$1 == "0" { print $3 }' /proc/self/cgroup 2>/dev/null)"
+  if [[ ! -w $own_cgroup ]]; then
+    warn "bwrap cells: without a delegated cgroup, a cell's CPU and total memory are not limited (only per-process rlimits); run nanocell as a systemd service with Delegate=yes, or: systemd-run --user -p Delegate=yes --scope ./nanocell start"
+  fi
 fi
 
-say "done in $((SECONDS - START_TS))s"
+end_step
+echo "[setup] done in $((SECONDS - START_TS))s"

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { AnthropicProvider } from './agent/anthropic.js';
+import { FallbackProvider } from './agent/fallback-provider.js';
+import { OpenAIProvider } from './agent/openai.js';
 import { AuditLog, auditLogPath } from './audit/audit-log.js';
 import type { ModelProvider } from './agent/model-provider.js';
 import { CellPool } from './cells/cell-pool.js';
@@ -16,8 +18,12 @@ import { groupQuotaFor } from './groups/group-quota.js';
 import { Sessions } from './groups/sessions.js';
 import { Outbox } from './router/outbox.js';
 import { AssistantHostTools, HOST_TOOL_NAMES } from './tools/host-tools.js';
-import { approvalActions, parseApprovalReply } from './policy/approval-message.js';
+import { approvalActions } from './policy/approval-message.js';
 import { Approvals } from './policy/approvals.js';
+import { approvalReplyHandler } from './owner/approval-reply.js';
+import { OwnerNotifier } from './owner/owner-notifier.js';
+import { PolicyChangeAudit } from './policy/policy-change-audit.js';
+import type { HostEventSink } from './control/host-events.js';
 import { ToolGate } from './policy/tool-gate.js';
 import { taskTools } from './tools/task-tools.js';
 import { cellGrant } from './run/cell-grant.js';
@@ -25,6 +31,7 @@ import { runGroup } from './run/run-group.js';
 import type { GroupRunDeps } from './run/run.js';
 import { Router } from './router/router.js';
 import type { Group } from './store/groups.js';
+import type { ModelChoice } from './store/model-choices.js';
 import {
   DiskFullTolerantLog,
   FULL_BELOW_BYTES,
@@ -58,6 +65,10 @@ export interface Assistant extends Base {
   outbox: Outbox;
   /** The owner's admin group, created with its folder on first run. */
   adminGroup: Group;
+  /** Sends what is meant for the owner to every surface the owner is on. */
+  owner: OwnerNotifier;
+  /** Audits each change to the policy files once (shared by the gate and the host's watcher). */
+  policyAudit: PolicyChangeAudit;
   /** Run `fn` (in reverse order of registration) when the assistant shuts down. */
   onShutdown(fn: () => Promise<void> | void): void;
   shutdown(): Promise<void>;
@@ -79,13 +90,7 @@ export function openBase(config: Config): Base {
   spaceReserve.ensure();
   const store = openStore(path.join(config.home, 'nanocell.db'), spaceReserve);
   const installId = readInstallId(config.home);
-  const provider = new AnthropicProvider({
-    apiKey: config.apiKey,
-    baseUrl: config.baseUrl,
-    model: config.model,
-    timeoutMs: config.modelTimeoutMs,
-    maxRetries: config.modelMaxRetries,
-  });
+  const provider = modelProvider(config, { provider: config.provider, model: config.model }, log);
   const runtimes = allRuntimes(config, installId);
   const audit = AuditLog.open(auditLogPath(config.home), {
     configDir: config.configDir,
@@ -107,9 +112,55 @@ export function openBase(config: Config): Base {
   };
 }
 
+/**
+ * The model API for one choice; with NANOCELL_FALLBACK_MODEL set, that model (same provider)
+ * answers when this one is down. The only place a provider is chosen.
+ */
+export function modelProvider(config: Config, choice: ModelChoice, log: Logger): ModelProvider {
+  const make = (model: string): ModelProvider => {
+    const limits = { timeoutMs: config.modelTimeoutMs, maxRetries: config.modelMaxRetries };
+    return choice.provider === 'openai'
+      ? new OpenAIProvider({ ...config.openai, model, ...limits })
+      : new AnthropicProvider({ apiKey: config.apiKey, baseUrl: config.baseUrl, model, ...limits });
+  };
+  const primary = make(choice.model);
+  const fallback = config.fallbackModel;
+  if (fallback === undefined || fallback === choice.model) return primary;
+  return new FallbackProvider(primary, make(fallback), (err) =>
+    log.warn({ model: choice.model, fallback, kind: err.kind }, 'model down: using the fallback'),
+  );
+}
+
+/**
+ * A run's model when its task or its group names one (`groups set NAME --model M`): one
+ * provider per choice, made on first use and kept for the assistant's life.
+ */
+export function groupProviders(
+  base: Base,
+): (group: Group, taskId?: number) => ModelProvider | undefined {
+  const made = new Map<string, ModelProvider>();
+  return (group, taskId) => {
+    const choice =
+      (taskId !== undefined ? base.store.models.forTask(taskId) : undefined) ??
+      base.store.models.forGroup(group.id);
+    if (!choice) return undefined;
+    const key = `${choice.provider}\u0000${choice.model}`;
+    let provider = made.get(key);
+    if (!provider) {
+      provider = modelProvider(base.config, choice, base.log);
+      made.set(key, provider);
+    }
+    return provider;
+  };
+}
+
 export interface AssistantOptions {
   /** Retry failed runs with backoff (the long-running host); one-shot commands report at once. */
   retryRuns?: boolean;
+  /** Told what happens (approvals asked and answered), for `start`'s event lines. */
+  events?: HostEventSink;
+  /** Told what happens in every run as it happens (text deltas, tools), for streaming channels. */
+  onRunEvent?: GroupRunDeps['onEvent'];
 }
 
 export async function openAssistant(
@@ -210,26 +261,35 @@ export async function openAssistant(
     maxTokens: config.maxTokens,
   });
   const approvals = new Approvals({ store: store.approvals, ttlMs: config.approvalTtlMs });
+  const ownerSurfaces = new OwnerNotifier({
+    store,
+    outbox,
+    adminGroupId: adminGroup.id,
+    assistantName: config.assistantName,
+  });
+  const policyAudit = new PolicyChangeAudit(path.join(config.configDir, 'policy'), base.audit);
   const gate = new ToolGate({
+    policyAudit,
     policyDir: path.join(config.configDir, 'policy'),
     hostTools: HOST_TOOL_NAMES,
     approvals,
     audit: base.audit,
     log,
     canWait: options.retryRuns === true,
-    notifyOwner: (text, approvalCode) => {
-      const chat =
-        store.messages.lastInboundChat(adminGroup.id) ?? store.groups.chatsOf(adminGroup.id)[0];
-      if (chat) {
-        outbox.send(adminGroup.id, chat.channel, chat.chatId, text, config.assistantName, {
-          actions: approvalActions(approvalCode),
-        });
-      }
+    notifyOwner: (text, approval) => {
+      ownerSurfaces.notify(text, undefined, { actions: approvalActions(approval.code) });
+      options.events?.({
+        type: 'approval_asked',
+        group: approval.groupName,
+        tool: approval.tool,
+        code: approval.code,
+      });
     },
   });
   const runDeps: GroupRunDeps = {
     store,
     provider: base.provider,
+    providerFor: groupProviders(base),
     pool,
     outbox,
     cellSpec,
@@ -241,6 +301,7 @@ export async function openAssistant(
     audit: base.audit,
     tasks: store.tasks,
     compact: sessions.compact,
+    ...(options.onRunEvent ? { onEvent: options.onRunEvent } : {}),
     diskFull: () => freeBytes(config.home) < FULL_BELOW_BYTES,
     onDiskFull: () => {
       if (base.spaceReserve.release())
@@ -257,19 +318,13 @@ export async function openAssistant(
   };
   const router = new Router(store, (groupId, job) => runGroup(runDeps, groupId, job), log, {
     assistantName: config.assistantName,
-    approvalReply: (groupId, text) => {
-      const parsed = parseApprovalReply(text);
-      if (!parsed) return null;
-      const result = approvals.answer(parsed.code, parsed.answer);
-      const reply = result.ok
-        ? `${parsed.answer === 'yes' ? 'Approved' : 'Denied'}: ${result.approval.tool} for ${result.approval.groupName} (${result.approval.code}).`
-        : result.reason;
-      const chat = store.messages.lastInboundChat(groupId) ?? store.groups.chatsOf(groupId)[0];
-      const id = chat
-        ? outbox.send(groupId, chat.channel, chat.chatId, reply, config.assistantName)
-        : 0;
-      return { ok: true, reply, messageId: id, toolCalls: 0 };
-    },
+    approvalReply: approvalReplyHandler({
+      approvals,
+      owner: ownerSurfaces,
+      outbox,
+      assistantName: config.assistantName,
+      ...(options.events ? { events: options.events } : {}),
+    }),
     queue: {
       maxConcurrent: config.maxConcurrentRuns,
       retry: {
@@ -295,6 +350,8 @@ export async function openAssistant(
     router,
     outbox,
     adminGroup,
+    owner: ownerSurfaces,
+    policyAudit,
     onShutdown: (fn) => hooks.push(fn),
     shutdown: () => {
       stopping ??= (async () => {
@@ -323,19 +380,28 @@ function ensureAdminGroup(store: Store, config: Config): Group {
   return group;
 }
 
-/** The terminal chat for a group; the owner at the terminal may open any group's chat. */
-export function terminalChatFor(base: Base, groupName: string): Group {
+/**
+ * The terminal chat of an existing group (the owner at the terminal may open any group's
+ * chat); an unknown name is refused with the names there are — a typo must not create a group.
+ */
+export function ownerTerminalChat(
+  base: Base,
+  groupName: string,
+): { ok: true; group: Group } | { ok: false; error: string } {
   const { store, config } = base;
-  const group =
-    store.groups.byName(groupName) ?? store.groups.create({ name: groupName, isAdmin: false });
+  const group = store.groups.byName(groupName);
+  if (!group) {
+    const names = store.groups.list().map((g) => g.name);
+    return {
+      ok: false,
+      error: `no group named "${groupName}" (groups: ${names.join(', ')}); add one with: nanocell groups add ${groupName}`,
+    };
+  }
   ensureGroupFolder(config.home, group.folder, config.assistantName);
-  // The owner's chats: the web chat first (where unprompted output goes while the host runs
-  // and nobody has written yet), then the terminal.
-  if (!store.groups.forChat('web', 'owner')) store.groups.bindChat('web', 'owner', group.id);
   if (!store.groups.forChat('terminal', group.name)) {
     store.groups.bindChat('terminal', group.name, group.id);
   }
-  return group;
+  return { ok: true, group };
 }
 
 /** SQLite cannot even open its log on a full disk: give back the reserve and try once more. */

@@ -16,7 +16,7 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
 
 describe('loadConfig', () => {
   it('fills in defaults from an empty environment', () => {
-    const config = loadConfig({});
+    const config = loadConfig({}, () => undefined);
     expect(config).toMatchObject({
       apiKey: undefined,
       baseUrl: 'https://api.anthropic.com',
@@ -69,7 +69,7 @@ describe('loadConfig', () => {
     expect(loadConfig({}).channels).toEqual({
       telegram: { botToken: undefined, apiRoot: 'https://api.telegram.org' },
       slack: { botToken: undefined, appToken: undefined },
-      discord: { botToken: undefined },
+      discord: { botToken: undefined, apiUrl: 'https://discord.com/api' },
     });
     const token = '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ';
     expect(loadConfig({ TELEGRAM_BOT_TOKEN: token }).channels.telegram.botToken).toBe(token);
@@ -137,6 +137,38 @@ describe('loadConfig', () => {
     );
     expect(err.problems.find((p) => p.startsWith('ANTHROPIC_BASE_URL'))).toContain('must be a URL');
     for (const problem of err.problems) expect(err.message).toContain(problem);
+  });
+  it('chooses the Anthropic API by default and an OpenAI-compatible one when told', () => {
+    expect(loadConfig({})).toMatchObject({ provider: 'anthropic', model: 'claude-sonnet-5-5' });
+    expect(
+      loadConfig({
+        NANOCELL_PROVIDER: 'openai',
+        OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1/',
+        NANOCELL_MODEL: 'llama3.2',
+        NANOCELL_FALLBACK_MODEL: 'qwen2.5',
+      }),
+    ).toMatchObject({
+      provider: 'openai',
+      openai: { apiKey: undefined, baseUrl: 'http://127.0.0.1:11434/v1' },
+      model: 'llama3.2',
+      fallbackModel: 'qwen2.5',
+    });
+  });
+
+  it('refuses an unknown provider, naming the known ones, and a base URL that is not a URL', () => {
+    const err = configError({ NANOCELL_PROVIDER: 'ollama', OPENAI_BASE_URL: 'localhost:11434' });
+    expect(err.problems).toEqual([
+      expect.stringMatching(/^NANOCELL_PROVIDER: must be one of anthropic, openai$/),
+      expect.stringMatching(
+        /^OPENAI_BASE_URL: must be an http\(s\) URL such as http:\/\/127\.0\.0\.1:11434\/v1/,
+      ),
+    ]);
+  });
+
+  it('asks for NANOCELL_MODEL with the openai provider, which has no default model', () => {
+    expect(configError({ NANOCELL_PROVIDER: 'openai' }).problems).toEqual([
+      expect.stringContaining('NANOCELL_MODEL: must be set with NANOCELL_PROVIDER=openai'),
+    ]);
   });
 
   it.each([

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { MAX_CONFIG_FILE_BYTES, parseConfigFile, type ConfigFileEntry } from './config-file.js';
 
 /** The repository root: where `dist/`, `build/cell-rootfs` and the tool server live. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -18,6 +19,10 @@ const RUNTIMES = [
 ] as const;
 export type RuntimeChoice = (typeof RUNTIMES)[number];
 
+export const PROVIDERS = ['anthropic', 'openai'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-5-5';
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const envSchema = z.object({
@@ -25,7 +30,18 @@ const envSchema = z.object({
   ANTHROPIC_BASE_URL: z
     .url({ message: 'must be a URL such as https://api.anthropic.com' })
     .default('https://api.anthropic.com'),
-  NANOCELL_MODEL: z.string().min(1).default('claude-sonnet-5-5'),
+  NANOCELL_PROVIDER: z
+    .enum(PROVIDERS, { message: `must be one of ${PROVIDERS.join(', ')}` })
+    .default('anthropic'),
+  OPENAI_API_KEY: z.string().min(1, 'is empty').optional(),
+  OPENAI_BASE_URL: z
+    .url({
+      protocol: /^https?$/,
+      message: 'must be an http(s) URL such as http://127.0.0.1:11434/v1 (Ollama)',
+    })
+    .default('https://api.openai.com/v1'),
+  NANOCELL_MODEL: z.string().min(1, 'is empty').optional(),
+  NANOCELL_FALLBACK_MODEL: z.string().min(1, 'is empty').optional(),
   NANOCELL_ASSISTANT_NAME: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'must be one word of letters, digits, - or _')
@@ -52,7 +68,8 @@ const envSchema = z.object({
   NANOCELL_CELL_REUSE: z
     .enum(['run', 'group'], { message: 'must be "run" (a fresh cell per run) or "group"' })
     .default('run'),
-  NANOCELL_CELL_IMAGE: z.string().min(1).default('nanocell-cell:latest'),
+  // Default: the versioned tag this checkout's scripts/build-cell-image.sh built (see below).
+  NANOCELL_CELL_IMAGE: z.string().min(1).optional(),
   NANOCELL_MAX_LIVE_CELLS: positiveInt(4),
   NANOCELL_MAX_CONCURRENT_RUNS: positiveInt(3),
   NANOCELL_RUN_MAX_ATTEMPTS: positiveInt(4),
@@ -94,6 +111,9 @@ const envSchema = z.object({
     .startsWith('xapp-', 'must be an app-level token with connections:write (xapp-...)')
     .optional(),
   DISCORD_BOT_TOKEN: z.string().min(1, 'is empty').optional(),
+  DISCORD_API_URL: z
+    .url({ message: 'must be a URL such as https://discord.com/api' })
+    .default('https://discord.com/api'),
   TZ: z
     .string()
     .optional()
@@ -129,9 +149,16 @@ function canonicalTimeZone(tz: string): string | undefined {
 }
 
 export interface Config {
+  /** Which model API: the Anthropic Messages API or an OpenAI-compatible one. */
+  provider: ProviderName;
+  /** The Anthropic API key and base URL. */
   apiKey: string | undefined;
   baseUrl: string;
+  /** An OpenAI-compatible API: the key is optional (local servers need none). */
+  openai: { apiKey: string | undefined; baseUrl: string };
   model: string;
+  /** Tried when the model fails with a retryable error after its retries; same provider. */
+  fallbackModel: string | undefined;
   assistantName: string;
   /** Data dir: database, group folders, logs. */
   home: string;
@@ -183,7 +210,8 @@ export interface Config {
 export interface ChannelCredentials {
   telegram: { botToken: string | undefined; apiRoot: string };
   slack: { botToken: string | undefined; appToken: string | undefined };
-  discord: { botToken: string | undefined };
+  /** `apiUrl`: the REST base without the version; the gateway's URL comes from it. */
+  discord: { botToken: string | undefined; apiUrl: string };
 }
 
 export class ConfigError extends Error {
@@ -197,14 +225,28 @@ export class ConfigError extends Error {
  * Parse the environment once, at start-up. The only reader of process.env in the code base:
  * everything else receives the Config it returns. Throws ConfigError listing every problem.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  readFile: ReadTextFile = readTextFile,
+): Config {
+  const { merged, file } = mergedSettings(env, readFile);
+  if (file.problems.length) throw new ConfigError(file.problems);
+  const parsed = envSchema.safeParse(merged);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+      parsed.error.issues.map((issue) => {
+        const key = issue.path.join('.');
+        const entry = env[key] === undefined ? file.entries.get(key) : undefined;
+        return `${key}${entry ? ` (${file.path} line ${entry.line})` : ''}: ${issue.message}`;
+      }),
     );
   }
   const e = parsed.data;
+  if (e.NANOCELL_PROVIDER === 'openai' && e.NANOCELL_MODEL === undefined) {
+    throw new ConfigError([
+      "NANOCELL_MODEL: must be set with NANOCELL_PROVIDER=openai (the server's model name, e.g. llama3.2 on Ollama or gpt-4.1 on OpenAI)",
+    ]);
+  }
   // As root, the data dir must not sit under /root (0700): cells run as uid 10001 and bwrap
   // needs to traverse the folders above each mount.
   const defaultHome =
@@ -221,9 +263,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ]);
   }
   return {
+    provider: e.NANOCELL_PROVIDER,
     apiKey: e.ANTHROPIC_API_KEY,
     baseUrl: e.ANTHROPIC_BASE_URL.replace(/\/+$/, ''),
-    model: e.NANOCELL_MODEL,
+    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL.replace(/\/+$/, '') },
+    model: e.NANOCELL_MODEL ?? DEFAULT_ANTHROPIC_MODEL,
+    fallbackModel: e.NANOCELL_FALLBACK_MODEL,
     assistantName: e.NANOCELL_ASSISTANT_NAME,
     home,
     runtime: e.NANOCELL_RUNTIME,
@@ -237,7 +282,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     groupQuotaMb: e.NANOCELL_GROUP_QUOTA_MB,
     cellIdleMs: e.NANOCELL_CELL_IDLE_MS,
     cellReuse: e.NANOCELL_CELL_REUSE,
-    cellImage: e.NANOCELL_CELL_IMAGE,
+    cellImage: e.NANOCELL_CELL_IMAGE ?? builtCellImage(readFile),
     maxLiveCells: e.NANOCELL_MAX_LIVE_CELLS,
     maxConcurrentRuns: e.NANOCELL_MAX_CONCURRENT_RUNS,
     runMaxAttempts: e.NANOCELL_RUN_MAX_ATTEMPTS,
@@ -269,7 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
       },
       slack: { botToken: e.SLACK_BOT_TOKEN, appToken: e.SLACK_APP_TOKEN },
-      discord: { botToken: e.DISCORD_BOT_TOKEN },
+      discord: { botToken: e.DISCORD_BOT_TOKEN, apiUrl: e.DISCORD_API_URL.replace(/\/+$/, '') },
     },
   };
 }
@@ -312,4 +357,129 @@ function realOrResolved(p: string): string {
       dir = parent;
     }
   }
+}
+
+/** Reads a small text file; undefined when it does not exist. */
+export type ReadTextFile = (file: string) => string | undefined;
+
+/** The reader loadConfig uses: no symlink followed, at most MAX_CONFIG_FILE_BYTES. */
+export const configFileReader: ReadTextFile = (file) => readTextFile(file);
+
+function readTextFile(file: string): string | undefined {
+  let fd: number;
+  try {
+    // The owner's own files, but still bounded: a config file is a short list of settings.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError([
+      `${file} cannot be read (${(err as NodeJS.ErrnoException).code}): make it a regular file the owner can read`,
+    ]);
+  }
+  try {
+    const buf = Buffer.alloc(MAX_CONFIG_FILE_BYTES + 1);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Every setting the environment (and so the config file) takes, in schema order. */
+export const SETTING_KEYS: readonly string[] = Object.keys(envSchema.shape);
+
+/** Settings shown masked by `config show`: they unlock accounts. */
+export function isSecretSetting(key: string): boolean {
+  return /(KEY|TOKEN|SECRET|PASSWORD)$/.test(key);
+}
+
+const REFUSED_IN_FILE = new Map([
+  [
+    'NANOCELL_CONFIG_DIR',
+    'cannot be set in the config file that lives in it; set it in the environment',
+  ],
+]);
+
+/** The owner's config file: `NANOCELL_CONFIG_DIR/config` (`~/.config/nanocell/config`). */
+export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.NANOCELL_CONFIG_DIR || path.join(os.homedir(), '.config', 'nanocell');
+  return path.join(path.resolve(dir), 'config');
+}
+
+interface FileSettings {
+  path: string;
+  entries: Map<string, ConfigFileEntry>;
+  problems: string[];
+}
+
+function mergedSettings(
+  env: NodeJS.ProcessEnv,
+  readFile: ReadTextFile,
+): { merged: Record<string, string | undefined>; file: FileSettings } {
+  const file = configFilePath(env);
+  const text = readFile(file);
+  const parsed = parseConfigFile(text ?? '', SETTING_KEYS, REFUSED_IN_FILE);
+  const problems = parsed.problems.map((p) => `${file} ${p}`);
+  const merged: Record<string, string | undefined> = {};
+  for (const [key, entry] of parsed.entries) merged[key] = entry.value;
+  // The environment wins over the file.
+  for (const key of SETTING_KEYS) if (env[key] !== undefined) merged[key] = env[key];
+  return { merged, file: { path: file, entries: parsed.entries, problems } };
+}
+
+export interface SettingView {
+  key: string;
+  /** The effective value as text; undefined when unset and without a default. */
+  value: string | undefined;
+  source: 'environment' | 'file' | 'default';
+  secret: boolean;
+}
+
+/** Each setting's effective value and where it came from, for `nanocell config`. */
+export function describeSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  readFile: ReadTextFile = readTextFile,
+): { file: string; settings: SettingView[]; problems: string[] } {
+  const { merged, file } = mergedSettings(env, readFile);
+  const settings = SETTING_KEYS.map((key): SettingView => {
+    const secret = isSecretSetting(key);
+    if (env[key] !== undefined) return { key, value: env[key], source: 'environment', secret };
+    const entry = file.entries.get(key);
+    if (entry) return { key, value: entry.value, source: 'file', secret };
+    const fallback = key === 'NANOCELL_CELL_IMAGE' ? builtCellImage(readFile) : defaultOf(key);
+    return { key, value: fallback, source: 'default', secret };
+  });
+  const problems = [...file.problems];
+  for (const key of SETTING_KEYS) {
+    const problem = merged[key] === undefined ? undefined : checkSetting(key, merged[key]);
+    if (problem) problems.push(problem);
+  }
+  return { file: file.path, settings, problems };
+}
+
+/** What is wrong with one setting's value (by the same schema start-up uses), or undefined. */
+export function checkSetting(key: string, value: string): string | undefined {
+  const shape = envSchema.shape as Record<string, z.ZodType>;
+  const schema = shape[key];
+  if (!schema) return `${key} is not a nanocell setting; see README.md (Configuration)`;
+  const result = schema.safeParse(value);
+  return result.success ? undefined : `${key}: ${result.error.issues[0]?.message ?? 'is invalid'}`;
+}
+
+function defaultOf(key: string): string | undefined {
+  const shape = envSchema.shape as Record<string, z.ZodType>;
+  const result = shape[key]?.safeParse(undefined);
+  return result?.success && result.data !== undefined ? String(result.data) : undefined;
+}
+
+/** Written by scripts/build-cell-image.sh: the image tag (a content hash) it built. */
+export const BUILT_IMAGE_FILE = path.join(PROJECT_ROOT, 'build', 'cell-image.tag');
+
+/**
+ * The cell image when none is configured: the versioned tag this checkout built, so two
+ * checkouts on one machine each run their own image; `latest` only before any build.
+ */
+function builtCellImage(readFile: ReadTextFile): string {
+  const tag = readFile(BUILT_IMAGE_FILE)?.trim();
+  return tag && /^nanocell-cell:[0-9a-f]{12}$/.test(tag) ? tag : 'nanocell-cell:latest';
 }

@@ -9,9 +9,11 @@ import {
   type FakeModelServer,
   type RecordedRequest,
 } from '../../test/support/fake-model-server.js';
-import { runTurn, type ToolExecutor, type ToolOutcome } from './agent-loop.js';
+import { BudgetExceededError } from '../policy/budgets.js';
+import { RunBudget } from '../policy/run-budget.js';
+import { runTurn, type ToolExecutor, type ToolOutcome, type TurnEvent } from './agent-loop.js';
 import { AnthropicProvider, type AnthropicOptions } from './anthropic.js';
-import { ModelError, type ModelRequest, type ToolDefinition } from './model-provider.js';
+import { complete, ModelError, type ModelRequest, type ToolDefinition } from './model-provider.js';
 
 const tools: ToolDefinition[] = [
   {
@@ -113,7 +115,7 @@ describe('agent loop and Anthropic provider against the fake model server', () =
         added: [{ role: 'assistant', content: [{ type: 'text', text: 'Hello there.' }] }],
         text: 'Hello there.',
         toolCalls: 0,
-        usage: { inputTokens: 11, outputTokens: 3 },
+        usage: { inputTokens: 11, outputTokens: 3, cacheReadTokens: 0, cacheWriteTokens: 0 },
       });
       expect(executor.calls).toEqual([]);
       expect(server.requests).toHaveLength(1);
@@ -144,7 +146,12 @@ describe('agent loop and Anthropic provider against the fake model server', () =
       ]);
       expect(result.text).toBe('You have one file.');
       expect(result.toolCalls).toBe(1);
-      expect(result.usage).toEqual({ inputTokens: 30, outputTokens: 12 });
+      expect(result.usage).toEqual({
+        inputTokens: 30,
+        outputTokens: 12,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+      });
       expect(result.added.map((m) => [m.role, m.content.map((b) => b.type)])).toEqual([
         ['assistant', ['text', 'tool_use']],
         ['user', ['tool_result']],
@@ -258,11 +265,52 @@ describe('agent loop and Anthropic provider against the fake model server', () =
       const err = await modelError(turn(fakeExecutor().execute));
       expect(err.kind).toBe('auth');
     });
+
+    it("stops a hung model request when the turn's wall time is up, with the budget's reason", async () => {
+      server.enqueue(hang());
+      const budget = new RunBudget({ wallTimeMs: 200 }, { subject: 'this turn' });
+      const err = await runTurn({
+        provider: provider({ timeoutMs: 60_000 }),
+        system: 'You are a test.',
+        messages: request.messages,
+        tools,
+        executeTool: fakeExecutor().execute,
+        maxTokens: 256,
+        maxToolRounds: 10,
+        budget,
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BudgetExceededError);
+      expect((err as Error).message).toBe('this turn ran for its 0 seconds; stopped');
+    });
+
+    it('streams text deltas and tool starts and ends to the sink as they happen', async () => {
+      server.enqueue(
+        reply().text('Let me look.').tool('bash', { command: 'ls' }, { id: 't1' }),
+        reply().text('Found it.'),
+      );
+      const events: TurnEvent[] = [];
+      await runTurn({
+        provider: provider(),
+        system: 'You are a test.',
+        messages: request.messages,
+        tools,
+        executeTool: fakeExecutor().execute,
+        maxTokens: 256,
+        maxToolRounds: 10,
+        onEvent: (e) => events.push(e),
+      });
+      const text = events.flatMap((e) => (e.type === 'text' ? [e.text] : []));
+      expect(text.join('')).toBe('Let me look.Found it.');
+      expect(events.filter((e) => e.type !== 'text')).toEqual([
+        { type: 'tool_start', id: 't1', name: 'bash' },
+        { type: 'tool_end', id: 't1', name: 'bash', isError: false },
+      ]);
+    });
   });
 
   describe('AnthropicProvider', () => {
     it('fails with no_api_key without sending any request', async () => {
-      const err = await modelError(provider({ apiKey: undefined }).complete(request));
+      const err = await modelError(complete(provider({ apiKey: undefined }), request));
       expect(err.kind).toBe('no_api_key');
       expect(err.message).toContain('ANTHROPIC_API_KEY');
       expect(server.requests).toHaveLength(0);
@@ -307,14 +355,14 @@ describe('agent loop and Anthropic provider against the fake model server', () =
       },
     ])('$name', async ({ script, maxRetries, kind, requests }) => {
       server.script(script);
-      const err = await modelError(provider({ maxRetries }).complete(request));
+      const err = await modelError(complete(provider({ maxRetries }), request));
       expect(err.kind).toBe(kind);
       expect(server.requests).toHaveLength(requests);
     });
 
     it('retries a 429 and succeeds', async () => {
       server.script([httpError(429), reply().text('after the wait')]);
-      const res = await provider({ maxRetries: 2 }).complete(request);
+      const res = await complete(provider({ maxRetries: 2 }), request);
       expect(res.content).toEqual([{ type: 'text', text: 'after the wait' }]);
       expect(res.stopReason).toBe('end_turn');
       expect(server.requests).toHaveLength(2);
@@ -322,19 +370,19 @@ describe('agent loop and Anthropic provider against the fake model server', () =
 
     it('sends the API key the fake server requires', async () => {
       server.enqueue(reply().text('ok'));
-      await provider().complete(request);
+      await complete(provider(), request);
       const headers = server.requests[0]?.headers ?? {};
       expect(headers['x-api-key'] ?? headers['authorization']).toMatch(/test-key/);
     });
 
     it('maps a rejected API key to auth', async () => {
-      const err = await modelError(provider({ apiKey: 'wrong' }).complete(request));
+      const err = await modelError(complete(provider({ apiKey: 'wrong' }), request));
       expect(err.kind).toBe('auth');
     });
 
     it('times out a request the server never answers', async () => {
       server.enqueue(hang());
-      const err = await modelError(provider({ timeoutMs: 300, maxRetries: 0 }).complete(request));
+      const err = await modelError(complete(provider({ timeoutMs: 300, maxRetries: 0 }), request));
       expect(err.kind).toBe('timeout');
       expect(err.message).toContain('300 ms');
     });
@@ -342,7 +390,7 @@ describe('agent loop and Anthropic provider against the fake model server', () =
     it('reports an unreachable base URL as connection', async () => {
       const port = await closedPort();
       const err = await modelError(
-        provider({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 0 }).complete(request),
+        complete(provider({ baseUrl: `http://127.0.0.1:${port}`, maxRetries: 0 }), request),
       );
       expect(err.kind).toBe('connection');
       expect(err.message).toContain(`127.0.0.1:${port}`);
@@ -350,7 +398,7 @@ describe('agent loop and Anthropic provider against the fake model server', () =
 
     it('maps tool_use blocks and the stop reason', async () => {
       server.enqueue(reply().tool('bash', { command: 'ls', env: { A: '1' } }, { id: 'toolu_x' }));
-      const res = await provider().complete(request);
+      const res = await complete(provider(), request);
       expect(res.content).toEqual([
         {
           type: 'tool_use',

@@ -1,9 +1,16 @@
-import type {
-  ContentBlock,
-  ConversationMessage,
-  ModelProvider,
-  ToolDefinition,
+import { BudgetExceededError, type ChargeResult } from '../policy/budgets.js';
+import {
+  ModelError,
+  type ContentBlock,
+  type ConversationMessage,
+  type ModelProvider,
+  type ModelRequest,
+  type ModelResponse,
+  type ModelUsage,
+  type ToolDefinition,
 } from './model-provider.js';
+
+export { BudgetExceededError } from '../policy/budgets.js';
 
 export interface ToolOutcome {
   output: string;
@@ -17,6 +24,19 @@ export type ToolExecutor = (
   signal?: AbortSignal,
 ) => Promise<ToolOutcome>;
 
+/** What a turn's budget must offer the loop (a RunBudget does). */
+export interface TurnBudget {
+  /** Fires when the turn must stop; its reason (a BudgetExceededError) is what the turn throws. */
+  readonly signal: AbortSignal;
+  charge(kind: 'toolCalls' | 'modelTokens', amount: number): ChargeResult;
+}
+
+/** What a caller may show while a turn runs: text as it is generated, tools as they run. */
+export type TurnEvent =
+  | { type: 'text'; text: string }
+  | { type: 'tool_start'; id: string; name: string }
+  | { type: 'tool_end'; id: string; name: string; isError: boolean };
+
 export interface TurnInput {
   provider: ModelProvider;
   system: string;
@@ -29,22 +49,10 @@ export interface TurnInput {
   signal?: AbortSignal;
   /** Called once, just before the first model request leaves (lets a cell warm in parallel). */
   onFirstRequest?: () => void;
-  /**
-   * Budget checks: each returns a reason to stop the turn, or undefined to go on.
-   * `beforeToolCall` runs before every tool call; `afterModel` after every model response.
-   */
-  budget?: {
-    beforeToolCall(): string | undefined;
-    afterModel(usage: { inputTokens: number; outputTokens: number }): string | undefined;
-  };
-}
-
-/** The turn went over one of its budgets; `message` is written for the chat. */
-export class BudgetExceededError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BudgetExceededError';
-  }
+  /** Charged after every model response (tokens) and before every tool call; its signal stops the turn. */
+  budget?: TurnBudget;
+  /** Told each event as it happens. Must not throw. */
+  onEvent?: (event: TurnEvent) => void;
 }
 
 export interface TurnResult {
@@ -53,76 +61,124 @@ export interface TurnResult {
   /** The text of the final assistant message. */
   text: string;
   toolCalls: number;
-  usage: { inputTokens: number; outputTokens: number };
+  usage: ModelUsage;
 }
+
+type ToolUse = Extract<ContentBlock, { type: 'tool_use' }>;
 
 /**
  * The agent loop: ask the model, run the tools it asks for, hand back the results, until
- * it answers without asking for a tool. Model failures reject with ModelError.
+ * it answers without asking for a tool. Model failures reject with ModelError; a budget
+ * passed or its signal fired rejects with BudgetExceededError, even mid-request.
  */
 export async function runTurn(input: TurnInput): Promise<TurnResult> {
-  const conversation = [...input.messages];
-  const added: ConversationMessage[] = [];
-  const usage = { inputTokens: 0, outputTokens: 0 };
-  let toolCalls = 0;
+  const signal = anySignal(input.signal, input.budget?.signal);
+  try {
+    return await loop(input, signal);
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason ?? err;
+    throw err;
+  }
+}
 
+async function loop(input: TurnInput, signal: AbortSignal | undefined): Promise<TurnResult> {
+  const conversation = [...input.messages];
+  const result: TurnResult = { added: [], text: '', toolCalls: 0, usage: emptyUsage() };
+  const push = (message: ConversationMessage) => {
+    conversation.push(message);
+    result.added.push(message);
+  };
   for (let round = 0; ; round++) {
     if (round === 0) input.onFirstRequest?.();
-    const response = await input.provider.complete(
-      {
-        system: input.system,
-        messages: conversation,
-        tools: input.tools,
-        maxTokens: input.maxTokens,
-      },
-      input.signal,
+    const response = await ask(input, { ...requestOf(input), messages: conversation }, signal);
+    addUsage(result.usage, response.usage);
+    spend(
+      input.budget?.charge('modelTokens', response.usage.inputTokens + response.usage.outputTokens),
     );
-    usage.inputTokens += response.usage.inputTokens;
-    usage.outputTokens += response.usage.outputTokens;
-    const overModel = input.budget?.afterModel(response.usage);
-    if (overModel) throw new BudgetExceededError(overModel);
-    const assistant: ConversationMessage = { role: 'assistant', content: response.content };
-    conversation.push(assistant);
-    added.push(assistant);
-
-    const uses = response.content.filter(
-      (b): b is Extract<ContentBlock, { type: 'tool_use' }> => b.type === 'tool_use',
-    );
-    if (uses.length === 0) {
-      return { added, text: textOf(response.content), toolCalls, usage };
-    }
-
-    const results: ContentBlock[] = [];
-    const overBudget = round >= input.maxToolRounds;
-    for (const use of uses) {
-      const overTools = input.budget?.beforeToolCall();
-      if (overTools) throw new BudgetExceededError(overTools);
-      toolCalls++;
-      const outcome = overBudget
-        ? {
-            output: `Tool call refused: this turn reached its limit of ${input.maxToolRounds} tool rounds. Answer with what you have.`,
-            isError: true,
-          }
-        : await input.executeTool(use.name, use.input, input.signal);
-      results.push({
-        type: 'tool_result',
-        tool_use_id: use.id,
-        content: outcome.output,
-        ...(outcome.isError ? { is_error: true } : {}),
-      });
-    }
-    const toolMessage: ConversationMessage = { role: 'user', content: results };
-    conversation.push(toolMessage);
-    added.push(toolMessage);
-    if (overBudget && round > input.maxToolRounds) {
-      return {
-        added,
-        text: `(stopped after ${input.maxToolRounds} tool rounds)`,
-        toolCalls,
-        usage,
-      };
+    push({ role: 'assistant', content: response.content });
+    const uses = response.content.filter((b): b is ToolUse => b.type === 'tool_use');
+    if (uses.length === 0) return { ...result, text: textOf(response.content) };
+    const overRounds = round >= input.maxToolRounds;
+    push({ role: 'user', content: await runTools(input, uses, overRounds, result, signal) });
+    if (overRounds && round > input.maxToolRounds) {
+      return { ...result, text: `(stopped after ${input.maxToolRounds} tool rounds)` };
     }
   }
+}
+
+/** One model request, streamed: text deltas go to the caller's sink as they come. */
+async function ask(
+  input: TurnInput,
+  request: ModelRequest,
+  signal: AbortSignal | undefined,
+): Promise<ModelResponse> {
+  for await (const event of input.provider.stream(request, signal)) {
+    if (event.type === 'text') input.onEvent?.({ type: 'text', text: event.text });
+    if (event.type === 'done') return event.response;
+  }
+  throw new ModelError(
+    'bad_response',
+    `The model API (${input.provider.name}) ended its answer without finishing it.`,
+  );
+}
+
+async function runTools(
+  input: TurnInput,
+  uses: ToolUse[],
+  overRounds: boolean,
+  result: TurnResult,
+  signal: AbortSignal | undefined,
+): Promise<ContentBlock[]> {
+  const results: ContentBlock[] = [];
+  for (const use of uses) {
+    spend(input.budget?.charge('toolCalls', 1));
+    result.toolCalls++;
+    input.onEvent?.({ type: 'tool_start', id: use.id, name: use.name });
+    const outcome = overRounds
+      ? {
+          output: `Tool call refused: this turn reached its limit of ${input.maxToolRounds} tool rounds. Answer with what you have.`,
+          isError: true,
+        }
+      : await input.executeTool(use.name, use.input, signal);
+    signal?.throwIfAborted();
+    input.onEvent?.({ type: 'tool_end', id: use.id, name: use.name, isError: outcome.isError });
+    results.push({
+      type: 'tool_result',
+      tool_use_id: use.id,
+      content: outcome.output,
+      ...(outcome.isError ? { is_error: true } : {}),
+    });
+  }
+  return results;
+}
+
+function requestOf(input: TurnInput): ModelRequest {
+  return {
+    system: input.system,
+    messages: input.messages,
+    tools: input.tools,
+    maxTokens: input.maxTokens,
+  };
+}
+
+function spend(charge: ChargeResult | undefined): void {
+  if (charge && !charge.ok) throw new BudgetExceededError(charge.reason);
+}
+
+function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  return present.length <= 1 ? present[0] : AbortSignal.any(present);
+}
+
+export function emptyUsage(): ModelUsage {
+  return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+}
+
+function addUsage(total: ModelUsage, more: ModelUsage): void {
+  total.inputTokens += more.inputTokens;
+  total.outputTokens += more.outputTokens;
+  total.cacheReadTokens += more.cacheReadTokens;
+  total.cacheWriteTokens += more.cacheWriteTokens;
 }
 
 function textOf(content: ContentBlock[]): string {

@@ -2,6 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import {
   ModelError,
   type ContentBlock,
+  type ModelEvent,
   type ModelProvider,
   type ModelRequest,
   type ModelResponse,
@@ -30,7 +31,7 @@ export class AnthropicProvider implements ModelProvider {
 
   constructor(private readonly options: AnthropicOptions) {}
 
-  async complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse> {
+  async *stream(request: ModelRequest, signal?: AbortSignal): AsyncGenerator<ModelEvent> {
     const client = await this.requireClient();
     const sdk = await this.loadSdk();
     try {
@@ -44,17 +45,13 @@ export class AnthropicProvider implements ModelProvider {
         },
         { signal },
       );
-      const message = await stream.finalMessage();
-      return {
-        content: message.content.flatMap(toBlock),
-        stopReason: toStopReason(message.stop_reason),
-        usage: {
-          inputTokens: message.usage.input_tokens,
-          outputTokens: message.usage.output_tokens,
-        },
-      };
+      for await (const event of stream) {
+        const out = toEvent(event, stream.currentMessage);
+        if (out) yield out;
+      }
+      yield { type: 'done', response: toResponse(await stream.finalMessage()) };
     } catch (cause) {
-      throw toModelError(sdk, cause, this.options);
+      throw toModelError(sdk, cause, this.options, signal);
     }
   }
 
@@ -92,6 +89,8 @@ export class AnthropicProvider implements ModelProvider {
         baseURL: this.options.baseUrl,
         timeout: this.options.timeoutMs,
         maxRetries: this.options.maxRetries,
+        // A malformed chunk is reported as a ModelError, not printed on the host's stderr.
+        logLevel: 'off',
       });
     }
     return this.client;
@@ -99,6 +98,38 @@ export class AnthropicProvider implements ModelProvider {
 }
 
 type SdkModule = typeof import('@anthropic-ai/sdk');
+
+/** A text delta as it comes; a tool call once its block is complete. */
+function toEvent(
+  event: Anthropic.MessageStreamEvent,
+  snapshot: Anthropic.Message | undefined,
+): ModelEvent | undefined {
+  if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
+    return { type: 'text', text: event.delta.text };
+  }
+  if (event.type !== 'content_block_stop') return undefined;
+  const block = snapshot?.content[event.index];
+  const call = block ? toBlock(block)[0] : undefined;
+  return call?.type === 'tool_use' ? { type: 'tool_call', ...withoutType(call) } : undefined;
+}
+
+function withoutType<T extends { type: string }>(block: T): Omit<T, 'type'> {
+  const { type: _type, ...rest } = block;
+  return rest;
+}
+
+function toResponse(message: Anthropic.Message): ModelResponse {
+  return {
+    content: message.content.flatMap(toBlock),
+    stopReason: toStopReason(message.stop_reason),
+    usage: {
+      inputTokens: message.usage.input_tokens,
+      outputTokens: message.usage.output_tokens,
+      cacheReadTokens: message.usage.cache_read_input_tokens ?? 0,
+      cacheWriteTokens: message.usage.cache_creation_input_tokens ?? 0,
+    },
+  };
+}
 
 function toBlock(block: Anthropic.ContentBlock): ContentBlock[] {
   if (block.type === 'text') return [{ type: 'text', text: block.text }];
@@ -124,9 +155,19 @@ function toStopReason(reason: string | null): ModelResponse['stopReason'] {
   }
 }
 
-function toModelError(sdk: SdkModule, cause: unknown, options: AnthropicOptions): ModelError {
+function toModelError(
+  sdk: SdkModule,
+  cause: unknown,
+  options: AnthropicOptions,
+  signal?: AbortSignal,
+): ModelError {
   const Anthropic = sdk.default;
   if (cause instanceof ModelError) return cause;
+  if (signal?.aborted || cause instanceof Anthropic.APIUserAbortError) {
+    return new ModelError('aborted', 'The model request was stopped before it finished.', {
+      cause,
+    });
+  }
   const where = options.baseUrl;
   if (cause instanceof Anthropic.APIConnectionTimeoutError) {
     return new ModelError(
@@ -175,6 +216,13 @@ function toModelError(sdk: SdkModule, cause: unknown, options: AnthropicOptions)
     return new ModelError(
       'bad_request',
       `The model API refused the request (HTTP ${status ?? '?'}): ${cause.message}`,
+      { cause },
+    );
+  }
+  if (cause instanceof SyntaxError || cause instanceof Anthropic.AnthropicError) {
+    return new ModelError(
+      'bad_response',
+      `The model API at ${where} sent an answer that does not parse: ${cause.message}`,
       { cause },
     );
   }

@@ -22,11 +22,28 @@ export interface ModelRequest {
   maxTokens: number;
 }
 
+/** Tokens one model request used; the cache counts are 0 where a provider has no cache. */
+export interface ModelUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+}
+
 export interface ModelResponse {
   content: ContentBlock[];
   stopReason: 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence' | 'other';
-  usage: { inputTokens: number; outputTokens: number };
+  usage: ModelUsage;
 }
+
+/**
+ * What a streamed response yields, in order: text deltas and tool calls as they come (a tool
+ * call once its input is complete), then exactly one `done` with the whole response.
+ */
+export type ModelEvent =
+  | { type: 'text'; text: string }
+  | { type: 'tool_call'; id: string; name: string; input: Record<string, unknown> }
+  | { type: 'done'; response: ModelResponse };
 
 export type ModelErrorKind =
   | 'no_api_key'
@@ -36,7 +53,11 @@ export type ModelErrorKind =
   | 'server'
   | 'timeout'
   | 'connection'
-  | 'bad_request';
+  | 'bad_request'
+  /** The answer did not parse (a malformed chunk, a tool input that is not JSON). */
+  | 'bad_response'
+  /** The caller's signal fired (the run's budget or a shutdown). */
+  | 'aborted';
 
 /** The model could not be used; `message` is written for the person in the chat. */
 export class ModelError extends Error {
@@ -51,13 +72,26 @@ export class ModelError extends Error {
 }
 
 /**
- * A language model API. `complete` retries what is retryable (rate limits, overload,
- * server errors, dropped connections) with backoff before giving up; when it gives up it
- * rejects with a ModelError, and with nothing else.
+ * A language model API, streamed. `stream` retries what is retryable (rate limits, overload,
+ * server errors, dropped connections) with backoff before the first event; when it gives up,
+ * or the answer breaks off or does not parse, the iteration throws a ModelError and nothing
+ * else. A fired `signal` ends it at once with kind `aborted`, even in a request that hangs.
  */
 export interface ModelProvider {
   readonly name: string;
-  complete(request: ModelRequest, signal?: AbortSignal): Promise<ModelResponse>;
+  stream(request: ModelRequest, signal?: AbortSignal): AsyncIterable<ModelEvent>;
   /** A cheap reachability check for `doctor`; never throws. */
   check(): Promise<{ ok: boolean; detail: string }>;
+}
+
+/** The whole response of a streamed request, for callers that show nothing as it comes. */
+export async function complete(
+  provider: ModelProvider,
+  request: ModelRequest,
+  signal?: AbortSignal,
+): Promise<ModelResponse> {
+  for await (const event of provider.stream(request, signal)) {
+    if (event.type === 'done') return event.response;
+  }
+  throw new ModelError('bad_response', `The model API (${provider.name}) ended without an answer.`);
 }

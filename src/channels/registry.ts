@@ -81,15 +81,21 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
   },
   {
     name: 'discord',
-    configKeys: ['DISCORD_BOT_TOKEN'],
+    configKeys: ['DISCORD_BOT_TOKEN', 'DISCORD_API_URL'],
     chatIdPattern: /^[1-9]\d{16,19}$/,
     chatIdForm: 'discord:<channel id, e.g. 1234567890123456789>',
     // A DM's channel id says nothing; the adapter marks DMs as `dm-<channel id>`.
     isDirectChat: (chatId) => chatId.startsWith('dm-'),
     state: (config) =>
       config.channels.discord.botToken
-        ? { on: true, detail: 'gateway' }
+        ? { on: true, detail: `gateway, REST at ${config.channels.discord.apiUrl}` }
         : { on: false, detail: set(['DISCORD_BOT_TOKEN']) },
+    check: async (config, signal) => {
+      const { checkDiscord } = await import('./discord/discord-check.js');
+      const { botToken, apiUrl } = config.channels.discord;
+      if (!botToken) return { ok: false, detail: set(['DISCORD_BOT_TOKEN']) };
+      return checkDiscord(botToken, apiUrl, signal);
+    },
   },
 ];
 

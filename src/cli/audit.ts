@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
 import type { AuditReader } from '../audit/audit-log.js';
 import type { AuditRecord } from '../audit/audit-record.js';
+import type { CliCommand, TextOut } from './command.js';
 
 export interface AuditCliDeps {
   auditLog: AuditReader;
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
+  stdout: TextOut;
+  stderr: TextOut;
 }
 
 const DEFAULT_TAIL = 20;
@@ -125,3 +126,12 @@ function safe(text: string): string {
     return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
+
+export const auditCli: CliCommand = {
+  name: 'audit',
+  summary: 'show or check the tamper-evident audit log: tail [-n N] | verify',
+  usage: AUDIT_USAGE,
+  needs: 'store',
+  run: (args, { base, out, err }) =>
+    audit(args, { auditLog: base.audit, stdout: out, stderr: err }),
+};

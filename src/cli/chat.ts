@@ -1,44 +1,98 @@
-import type { Assistant } from '../app.js';
+import readline from 'node:readline';
+import { parseArgs } from 'node:util';
 import { escapeForTerminal } from '../channels/terminal-escape.js';
-import { TerminalChannel } from '../channels/terminal.js';
-import type { ReceiveResult } from '../router/router.js';
+import type { ChatSurface } from '../control/chat-session.js';
+import type { ChatCommandIo, CliCommand } from './command.js';
 
-/** Interactive chat with the admin group (or another group) at the terminal. */
-export async function chat(
-  assistant: Assistant,
-  chatId: string,
-  io: {
-    stdin: NodeJS.ReadableStream;
-    stdout: NodeJS.WritableStream;
-    stderr: NodeJS.WritableStream;
-  },
-): Promise<number> {
-  const { config } = assistant;
-  const channel = new TerminalChannel({
-    input: io.stdin,
-    output: io.stdout,
-    notices: io.stderr,
-    assistantName: config.assistantName,
-    chatId,
+const USAGE = `usage: nanocell chat [--group NAME]
+  Talk to the assistant at the terminal, in the admin group or group NAME. One line is one
+  message; /quit or Ctrl-D leaves. While a host runs, this chat is one of its surfaces: the
+  owner's approvals and task results show up here too, and "yes CODE" answers them.
+`;
+
+function parse(args: string[]): { group?: string } | string {
+  try {
+    const { values } = parseArgs({
+      args,
+      options: { group: { type: 'string', short: 'g' } },
+      allowPositionals: false,
+    });
+    return values.group ? { group: values.group } : {};
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** Interactive chat; what the assistant sends to this chat (or to the owner) is printed. */
+async function chat(args: string[], surface: ChatSurface, io: ChatCommandIo): Promise<number> {
+  const parsed = parse(args);
+  if (typeof parsed === 'string') {
+    io.stderr.write(`nanocell: ${parsed}\n${USAGE}`);
+    return 2;
+  }
+  let group = parsed.group ?? '';
+  let name = 'assistant';
+  const opened = await surface.open(parsed.group, (chatId, text) => {
+    // What the model or a chat member wrote cannot drive the terminal (escape sequences).
+    const from = chatId === group ? '' : `[${escapeForTerminal(chatId, { singleLine: true })}] `;
+    io.stdout.write(`${from}${name}: ${escapeForTerminal(text)}\n`);
   });
-  assistant.outbox.register(channel);
+  if (!opened.ok) {
+    io.stderr.write(`nanocell: ${escapeForTerminal(opened.error)}\n`);
+    return 2;
+  }
+  const { session } = opened;
+  group = session.groupName;
+  name = session.assistantName;
   io.stdout.write(
-    `nanocell: talking to ${config.assistantName} in group "${chatId}" (cells: ${assistant.pool.runtimeName}). /quit to leave.\n`,
+    `nanocell: talking to ${name} in group "${group}" (cells: ${session.runtimeName}). /quit to leave.\n`,
   );
-  // Replies a crash left undelivered go out first.
-  await assistant.outbox.flush();
-  const answer = async (received: ReceiveResult): Promise<ReceiveResult> => {
-    if (received.status === 'stored' && received.run) {
-      const outcome = await received.run;
-      await assistant.outbox.flush();
-      if (!outcome.ok) io.stderr.write(`nanocell: ${escapeForTerminal(outcome.error)}\n`);
-    }
-    return received;
-  };
-  await channel.start({
-    onMessage: (message) => answer(assistant.router.receive(message)),
-    onAction: (action) => answer(assistant.router.receiveAction(action)),
+  const rl = readline.createInterface({ input: io.stdin, terminal: false });
+  let endedBy: string | undefined;
+  void session.ended.then((why) => {
+    endedBy = why;
+    rl.close();
   });
-  await channel.done();
+  try {
+    io.stdout.write('you> ');
+    for await (const line of rl) {
+      const text = line.trim();
+      if (text === '/quit' || text === '/exit') break;
+      if (text !== '') {
+        const result = await session.say(text).catch((err: unknown) => {
+          endedBy ??= (err as Error).message;
+          return undefined;
+        });
+        if (!result) break;
+        if (result.kind === 'refused') {
+          io.stderr.write(`nanocell: ${escapeForTerminal(result.reason)}\n`);
+        } else if (result.kind === 'failed') {
+          io.stderr.write(`nanocell: ${escapeForTerminal(result.error)}\n`);
+        }
+      }
+      io.stdout.write('you> ');
+    }
+  } finally {
+    rl.close();
+    session.close();
+  }
+  if (endedBy !== undefined) {
+    io.stderr.write(
+      `nanocell: the chat ended: ${endedBy}. Start the host again (./nanocell start) and reopen the chat.\n`,
+    );
+    return 1;
+  }
   return 0;
 }
+
+export const chatCommand: CliCommand = {
+  name: 'chat',
+  summary: 'talk to the assistant at the terminal (chat [--group NAME]; /quit to leave)',
+  usage: USAGE,
+  needs: 'chat',
+  check: (args) => {
+    const parsed = parse(args);
+    return typeof parsed === 'string' ? parsed : null;
+  },
+  run: chat,
+};

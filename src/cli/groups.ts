@@ -1,9 +1,12 @@
+import { parseArgs } from 'node:util';
 import type { Base } from '../app.js';
 import { ensureGroupFolder } from '../groups/group-folder.js';
 import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { checkGroupMounts } from '../groups/group-mounts.js';
 import { linkCommand } from './groups-link.js';
+import { checkModelChoice, type ModelChoice } from '../store/model-choices.js';
 import { parseChatAddress } from '../channels/registry.js';
+import type { CliCommand, TextOut } from './command.js';
 
 export interface GroupsArgs {
   positionals: string[];
@@ -12,6 +15,8 @@ export interface GroupsArgs {
   chat?: string | undefined;
   trigger?: string | undefined;
   noTrigger?: boolean | undefined;
+  model?: string | undefined;
+  provider?: string | undefined;
 }
 
 const USAGE = `usage: nanocell groups list
@@ -20,15 +25,11 @@ const USAGE = `usage: nanocell groups list
        nanocell groups mount NAME HOST_PATH [--rw] [--at NAME_IN_CELL]
        nanocell groups unmount NAME HOST_PATH
        nanocell groups link NAME      a web link to the group's chat for its members
-       nanocell groups unlink NAME    revoke every web link of the group`;
+       nanocell groups unlink NAME    revoke every web link of the group
+       nanocell groups set NAME --model MODEL [--provider anthropic|openai]   (--model default: back to NANOCELL_MODEL)`;
 
 /** `groups list|add|remove`: the owner manages groups from the terminal. */
-export function groupsCommand(
-  base: Base,
-  args: GroupsArgs,
-  out: NodeJS.WritableStream,
-  err: NodeJS.WritableStream,
-): number {
+export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: TextOut): number {
   const { store, config } = base;
   const [sub, name] = args.positionals;
   const trig = (g: { isAdmin: boolean; requiresTrigger: boolean; trigger: string | null }) =>
@@ -116,6 +117,13 @@ export function groupsCommand(
         if (!store.groups.removeMountRequest(group.id, hostPath)) {
           return usage(err, `group "${name}" has no mount of ${hostPath}`, 1);
         }
+        base.audit.append({
+          type: 'group_change',
+          group: group.name,
+          action: 'updated',
+          by: 'owner (cli)',
+          summary: `unmount ${hostPath}`,
+        });
         out.write(`removed ${hostPath} from ${name} (from its next cell on)\n`);
         return 0;
       }
@@ -150,12 +158,90 @@ export function groupsCommand(
       out.write(result.text);
       return 0;
     }
+    case 'set':
+      return setModel(base, name, args, out, err);
     default:
       return usage(err, sub ? `unknown groups command "${sub}"` : 'groups needs a command');
   }
 }
 
-function usage(err: NodeJS.WritableStream, problem: string, code = 2): number {
+/** `groups set NAME --model M [--provider P]`: the group's runs use that model from now on. */
+function setModel(
+  base: Base,
+  name: string | undefined,
+  args: GroupsArgs,
+  out: TextOut,
+  err: TextOut,
+): number {
+  if (!name || !args.model) return usage(err, 'groups set needs a group NAME and --model MODEL');
+  const group = base.store.groups.byName(name);
+  if (!group) return usage(err, `no group named "${name}"`, 1);
+  const { config } = base;
+  const choice =
+    args.model === 'default'
+      ? undefined
+      : { provider: args.provider ?? config.provider, model: args.model };
+  const problem = choice && checkModelChoice(choice);
+  if (problem) return usage(err, problem, 1);
+  base.store.models.setForGroup(group.id, choice as ModelChoice | undefined);
+  const shown = choice
+    ? `${choice.provider} ${choice.model}`
+    : `the configured model (${config.provider} ${config.model})`;
+  base.audit.append({
+    type: 'group_change',
+    group: group.name,
+    action: 'updated',
+    by: 'owner (cli)',
+    summary: `model ${shown}`,
+  });
+  out.write(`${group.name}: runs use ${shown} from its next run on\n`);
+  return 0;
+}
+
+function usage(err: TextOut, problem: string, code = 2): number {
   err.write(`nanocell: ${problem}\n${code === 2 ? `${USAGE}\n` : ''}`);
   return code;
 }
+
+export const groupsCli: CliCommand = {
+  name: 'groups',
+  summary: 'manage groups: list, add, remove, mount, unmount, link, unlink, set --model',
+  usage: `${USAGE}\n`,
+  needs: 'store',
+  run(args, { base, out, err }) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        options: {
+          chat: { type: 'string' },
+          trigger: { type: 'string' },
+          'no-trigger': { type: 'boolean' },
+          rw: { type: 'boolean' },
+          at: { type: 'string' },
+          model: { type: 'string' },
+          provider: { type: 'string' },
+        },
+        allowPositionals: true,
+      });
+    } catch (e) {
+      return usage(err, (e as Error).message);
+    }
+    const { values, positionals } = parsed;
+    return groupsCommand(
+      base,
+      {
+        positionals,
+        chat: values.chat,
+        trigger: values.trigger,
+        noTrigger: values['no-trigger'],
+        rw: values.rw,
+        at: values.at,
+        model: values.model,
+        provider: values.provider,
+      },
+      out,
+      err,
+    );
+  },
+};

@@ -5,10 +5,12 @@ import { decide } from '../policy/decide.js';
 import { loadPolicy } from '../policy/load-policy.js';
 import { parsePolicy } from '../policy/policy-file.js';
 import { knownToolNames, toolClassOf } from '../policy/rules.js';
+import { HOST_TOOL_NAMES } from '../tools/host-tools.js';
+import type { CliCommand, TextOut } from './command.js';
 
 export interface CliStreams {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
+  stdout: TextOut;
+  stderr: TextOut;
 }
 
 export interface PolicyCliDeps {
@@ -167,3 +169,17 @@ export function policyExplain(args: ExplainArgs, deps: PolicyCliDeps): number {
   out.stdout.write(`${decision.effect}\nrule: ${rule}\nreason: ${decision.reason}\n`);
   return 0;
 }
+
+export const policyCli: CliCommand = {
+  name: 'policy',
+  summary: 'check a policy file; explain which rule decides a call',
+  usage: POLICY_USAGE,
+  needs: 'store',
+  run: (args, { base, out, err }) =>
+    policyCommand(args, {
+      policyDir: path.join(base.config.configDir, 'policy'),
+      hostTools: HOST_TOOL_NAMES,
+      lookupGroup: (name) => base.store.groups.byName(name),
+      out: { stdout: out, stderr: err },
+    }),
+};

@@ -1,15 +1,20 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import type { Assistant } from '../app.js';
 import type { ChannelHandlers } from '../channels/channel.js';
 import { WebChannel } from '../channels/web/web-channel.js';
 import { WebLinks } from '../channels/web/web-links.js';
+import type { DataDirLock } from '../control/data-dir-lock.js';
+import type { HostEventSink } from '../control/host-events.js';
+import { watchPolicyDir } from '../control/policy-watch.js';
+import { OutcomeReport } from '../owner/outcome-report.js';
 import type { ReceiveResult } from '../router/router.js';
-import type { RunOutcome } from '../run/run.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import type { CliCommand, TextOut } from './command.js';
 
-/** Where a running host says how to reach it (for `status`, and for tests). */
+/** Where a running host says how to reach it (for tests and scripts). */
 export function hostFile(home: string): string {
   return path.join(home, 'host.json');
 }
@@ -32,33 +37,57 @@ export function webToken(home: string): string {
   }
 }
 
+const USAGE = `usage: nanocell start [--quiet]
+  Run the assistant: the local web chat, scheduled tasks, the outbox, and the control socket
+  that \`chat\`, \`ask\`, \`status\`, \`groups\`, \`tasks\` ... use while it runs. It prints one
+  line per run finished or failed, approval asked or answered, task run and error;
+  --quiet prints only the address. Stop it with Ctrl-C or kill -TERM PID.
+`;
+
+export function parseStartArgs(args: string[]): { quiet: boolean } | string {
+  try {
+    const { values } = parseArgs({
+      args,
+      options: { quiet: { type: 'boolean', short: 'q' } },
+      allowPositionals: false,
+    });
+    return { quiet: values.quiet === true };
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export const startCli: CliCommand = {
+  name: 'start',
+  summary: 'run the assistant: web chat, scheduled tasks, outbox, control socket (--quiet)',
+  usage: USAGE,
+  needs: 'host',
+  check: (args) => {
+    const parsed = parseStartArgs(args);
+    return typeof parsed === 'string' ? parsed : null;
+  },
+};
+
+export interface StartDeps {
+  lock: DataDirLock;
+  events: HostEventSink;
+  stdout: TextOut;
+}
+
 /**
  * The long-running host: the local web chat, the outbox, the scheduler, and the work a crash
  * left behind. Runs until a stop signal; `main` then calls `assistant.shutdown()`.
  */
-export async function start(
-  assistant: Assistant,
-  out: { stdout: NodeJS.WritableStream },
-): Promise<never> {
+export async function start(assistant: Assistant, deps: StartDeps): Promise<never> {
   const { config, store, router, outbox, log } = assistant;
   const links = new WebLinks(config.home);
-
-  /** Tell the chat in plain words when a run finally failed (after its retries). */
-  const report =
-    (groupId: number, chat: { channel: string; chatId: string } | undefined) =>
-    (outcome: RunOutcome) => {
-      if (outcome.ok) return;
-      const target =
-        chat ?? store.messages.lastInboundChat(groupId) ?? store.groups.chatsOf(groupId)[0];
-      if (!target) return;
-      outbox.send(
-        groupId,
-        target.channel,
-        target.chatId,
-        `Sorry, I could not answer that: ${outcome.error}`,
-        config.assistantName,
-      );
-    };
+  const report = new OutcomeReport({
+    store,
+    outbox,
+    owner: assistant.owner,
+    assistantName: config.assistantName,
+    events: deps.events,
+  });
 
   /** A receipt for the channel; a run it started is reported, with a working indicator meanwhile. */
   const answer = (
@@ -67,8 +96,9 @@ export async function start(
   ): ReceiveResult => {
     const group = store.groups.forChat(from.channel, from.chatId);
     if (received.status === 'stored' && received.run && group) {
-      outbox.working(from.channel, from.chatId, received.run);
-      void received.run.then(report(group.id, { channel: from.channel, chatId: from.chatId }));
+      const chat = { channel: from.channel, chatId: from.chatId };
+      outbox.working(chat.channel, chat.chatId, received.run);
+      void received.run.then((outcome) => report.messageRun(group.id, chat, outcome));
     }
     return received;
   };
@@ -114,7 +144,7 @@ export async function start(
     missedRuns: config.missedRuns,
     runTask: async (task) => {
       const outcome = await router.runTask(task.groupId, task.id);
-      report(task.groupId, undefined)(outcome);
+      report.taskRun(task.id, task.groupId, outcome);
       return outcome.ok
         ? { ok: true, summary: outcome.reply ?? '' }
         : { ok: false, summary: outcome.error };
@@ -123,20 +153,28 @@ export async function start(
   scheduler.start(config.schedulerTickMs);
   assistant.onShutdown(() => scheduler.stop());
 
+  const unwatch = watchPolicyDir(
+    path.join(config.configDir, 'policy'),
+    assistant.policyAudit,
+    deps.events,
+    log,
+  );
+  assistant.onShutdown(unwatch);
+
   outbox.start(1000);
   for (const groupId of store.messages.groupsWithPendingWork()) {
     log.info({ groupId }, 'resuming work left by the last run');
-    void router.resume(groupId).then(report(groupId, undefined));
+    void router.resume(groupId).then((outcome) => report.messageRun(groupId, undefined, outcome));
   }
 
   const info: HostInfo = { pid: process.pid, url: web.url, startedAt: new Date().toISOString() };
   fs.writeFileSync(hostFile(config.home), `${JSON.stringify(info)}\n`, { mode: 0o600 });
+  deps.lock.setUrl(web.url);
+  // Removed before the lock is released (main releases it last), so a new host never loses its own.
   assistant.onShutdown(() => fs.rmSync(hostFile(config.home), { force: true }));
-  out.stdout.write(
+  deps.stdout.write(
     `nanocell: running (cells: ${assistant.pool.runtimeName}). Web chat: ${web.url}?token=${webToken(config.home)}\n` +
-      'nanocell: stop with Ctrl-C (or kill -TERM ' +
-      process.pid +
-      ').\n',
+      `nanocell: other commands (chat, ask, status, groups, tasks ...) now go through this host. Stop with Ctrl-C (or kill -TERM ${process.pid}).\n`,
   );
   log.info({ url: web.url }, 'host started');
   return new Promise<never>(() => {});

@@ -1,33 +1,23 @@
-import fs from 'node:fs';
 import type { Base } from '../app.js';
 import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { describeSchedule } from '../scheduler/schedule.js';
-import { hostFile, webToken, type HostInfo } from './start.js';
+import type { CliCommand, LiveHost, TextOut } from './command.js';
 
-/** `status`: groups, the running host's live cells and queue, and the next task runs. */
-export async function statusCommand(base: Base, out: NodeJS.WritableStream): Promise<number> {
+const USAGE = `usage: nanocell status
+  The data dir, who owns it (the running host, its live cells, queue and outbox), the groups
+  with messages waiting, and the next task runs.
+`;
+
+/** `status`: run by the process that owns the data dir, so what it says about itself is live. */
+export function statusCommand(base: Base, out: TextOut, live: LiveHost | undefined): number {
   const { store, config } = base;
   out.write(`home: ${config.home}\n`);
-  const host = readHost(config.home);
-  if (host) {
-    try {
-      const res = await fetch(`${host.url}api/status`, {
-        headers: { authorization: `Bearer ${webToken(config.home)}` },
-        signal: AbortSignal.timeout(3000),
-      });
-      const s = (await res.json()) as {
-        runtime: string;
-        liveCells: number;
-        queue: { running: number; waiting: number };
-        outboxPending: number;
-      };
-      out.write(
-        `host: running (pid ${host.pid}, since ${host.startedAt}, ${host.url}), cells: ${s.runtime}\n` +
-          `live cells: ${s.liveCells}; runs: ${s.queue.running} running, ${s.queue.waiting} waiting; outbox: ${s.outboxPending} pending\n`,
-      );
-    } catch (err) {
-      out.write(`host: pid ${host.pid} listed but not answering (${(err as Error).message})\n`);
-    }
+  if (live) {
+    const what = live.command === 'start' ? 'running' : `held by a stand-alone \`${live.command}\``;
+    out.write(
+      `host: ${what} (pid ${live.pid}, since ${live.startedAt}${live.url ? `, ${live.url}` : ''}), cells: ${live.runtime}\n` +
+        `live cells: ${live.liveCells}; runs: ${live.queue.running} running, ${live.queue.waiting} waiting; outbox: ${live.outboxPending} pending\n`,
+    );
   } else {
     out.write('host: not running (start it with ./nanocell start)\n');
   }
@@ -49,12 +39,16 @@ export async function statusCommand(base: Base, out: NodeJS.WritableStream): Pro
   return 0;
 }
 
-function readHost(home: string): HostInfo | undefined {
-  try {
-    const info = JSON.parse(fs.readFileSync(hostFile(home), 'utf8')) as HostInfo;
-    process.kill(info.pid, 0);
-    return info;
-  } catch {
-    return undefined;
-  }
-}
+export const statusCli: CliCommand = {
+  name: 'status',
+  summary: 'the running host, its live cells and queue, groups, the next task runs',
+  usage: USAGE,
+  needs: 'store',
+  run(args, { base, out, err, live }) {
+    if (args.length > 0) {
+      err.write(`nanocell: status takes no arguments (got "${args.join(' ')}")\n${USAGE}`);
+      return 2;
+    }
+    return statusCommand(base, out, live);
+  },
+};

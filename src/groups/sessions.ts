@@ -1,5 +1,10 @@
 import type { Logger } from 'pino';
-import type { ContentBlock, ConversationMessage, ModelProvider } from '../agent/model-provider.js';
+import {
+  complete,
+  type ContentBlock,
+  type ConversationMessage,
+  type ModelProvider,
+} from '../agent/model-provider.js';
 import type { RunOutcome } from '../run/run.js';
 import type { Group } from '../store/groups.js';
 import type { HistoryEntry } from '../store/history.js';
@@ -63,7 +68,7 @@ export class Sessions {
   };
 
   private async summarise(group: Group, older: HistoryEntry[]): Promise<void> {
-    const response = await this.provider.complete({
+    const response = await complete(this.provider, {
       system:
         "You summarise conversations for an assistant's memory. Keep facts, decisions, open tasks, names, dates and preferences; drop small talk. Write plain prose, at most 300 words.",
       messages: [

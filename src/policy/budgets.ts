@@ -101,3 +101,11 @@ export class Budget {
     return this.clock().getTime() - this.startedAt;
   }
 }
+
+/** A run went over one of its budgets; `message` is written for the chat. */
+export class BudgetExceededError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BudgetExceededError';
+  }
+}

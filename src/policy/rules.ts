@@ -1,4 +1,5 @@
 import { CELL_TOOL_NAMES } from '../cells/tool-protocol.js';
+import { ADMIN_ONLY_TOOL_NAMES } from '../tools/host-tool-specs.js';
 
 /** What a rule, or the policy as a whole, says about one tool call. */
 export type Effect = 'allow' | 'deny' | 'ask';
@@ -13,8 +14,11 @@ export type ToolClass = 'cell' | 'host' | 'network';
 /** The pseudo-tool the egress proxy asks about: input `{ domain, method?, path?, port? }`. */
 export const HTTP_TOOL = 'http';
 
-/** Host tools only the owner's admin group may use; no policy rule can open them to others. */
-export const ADMIN_ONLY_TOOLS: readonly string[] = ['register_group', 'list_groups'];
+/**
+ * Host tools only the owner's admin group may use; no policy rule can open them to others.
+ * Each tool's spec says so itself (src/tools/host-tool-specs.ts).
+ */
+export const ADMIN_ONLY_TOOLS: readonly string[] = ADMIN_ONLY_TOOL_NAMES;
 
 export type MatcherKey = 'command' | 'path' | 'domain' | 'method' | 'port';
 

@@ -2,13 +2,15 @@ import type { Logger } from 'pino';
 import type { AuditSink } from '../audit/audit-event.js';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fingerprint, sha256Hex } from '../audit/canonical-json.js';
+import { fingerprint } from '../audit/canonical-json.js';
 import { formatApprovalRequest } from './approval-message.js';
+import type { Approval } from '../store/approvals.js';
 import type { Approvals } from './approvals.js';
 import type { PathMount } from '../fs/resolve-cell-path.js';
 import { decideOnResolvedPath } from './path-decision.js';
 import { callFingerprint } from './fingerprint.js';
 import { loadPolicy, policySources } from './load-policy.js';
+import { PolicyChangeAudit } from './policy-change-audit.js';
 import { knownToolNames, toolClassOf, type Decision } from './rules.js';
 
 export interface GateCall {
@@ -30,13 +32,15 @@ export interface ToolGateOptions {
   approvals: Approvals;
   audit: AuditSink;
   log: Logger;
-  /** Send the owner (the admin group's chat) an approval request (with Approve/Deny buttons). */
-  notifyOwner: (text: string, approvalCode: string) => void;
+  /** Send the owner (every surface the owner is on) an approval request. */
+  notifyOwner: (text: string, approval: Approval) => void;
   /**
    * Whether an `ask` may wait for the owner's answer. Only the long-running host can receive
    * one; a one-shot command denies at once and says where to approve.
    */
   canWait: boolean;
+  /** Shared with the host's policy-dir watcher, so a change is audited once, when it happens. */
+  policyAudit?: PolicyChangeAudit;
 }
 
 /**
@@ -45,10 +49,12 @@ export interface ToolGateOptions {
  * for a single-use approval bound to this exact input.
  */
 export class ToolGate {
-  /** Fingerprint of each policy file as last seen, so a change is audited once. */
-  private readonly seen = new Map<string, string>();
+  /** Each policy file's version as last seen, so a change is audited once. */
+  private readonly policyAudit: PolicyChangeAudit;
 
-  constructor(private readonly o: ToolGateOptions) {}
+  constructor(private readonly o: ToolGateOptions) {
+    this.policyAudit = o.policyAudit ?? new PolicyChangeAudit(o.policyDir, o.audit);
+  }
 
   async check(call: GateCall, signal?: AbortSignal): Promise<GateResult> {
     this.auditPolicyChanges(call);
@@ -108,17 +114,7 @@ export class ToolGate {
       } catch {
         continue;
       }
-      const fp = sha256Hex(text);
-      const before = this.seen.get(source);
-      if (before === fp) continue;
-      this.seen.set(source, fp);
-      this.o.audit.append({
-        type: 'policy_change',
-        scope: source,
-        file: source,
-        action: before === undefined ? 'loaded' : 'changed',
-        contentFingerprint: fp,
-      });
+      this.policyAudit.see(source, text);
     }
   }
 
@@ -165,7 +161,7 @@ export class ToolGate {
     });
     if (created) {
       audit.append({ type: 'approval', ...base, code: approval.code, status: 'asked' });
-      this.o.notifyOwner(formatApprovalRequest(approval), approval.code);
+      this.o.notifyOwner(formatApprovalRequest(approval), approval);
     }
     const expiresInMs = Math.max(0, new Date(approval.expiresAt).getTime() - Date.now());
     const waitSignal = signal

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { InboundAction, InboundMessage } from '../channels/channel.js';
+import type { Group } from '../store/groups.js';
 import type { Store } from '../store/store.js';
 import { GroupQueue, type QueueJob, type QueueOptions } from './group-queue.js';
 import type { RunOutcome } from '../run/run.js';
@@ -19,11 +20,11 @@ export interface RouterOptions {
   assistantName: string;
   queue?: QueueOptions<RunOutcome>;
   /**
-   * An owner's `yes CODE` / `no CODE` in the admin group: answered here, before any queue,
-   * so a run waiting for that approval (even the admin group's own) is not stuck behind it.
-   * Returns null when the text is not an approval reply.
+   * An owner's `yes CODE` / `no CODE`: answered here, before any queue, so a run waiting for
+   * that approval (even the group's own) is not stuck behind it. Returns null when the
+   * message is not an approval reply from the owner (see src/owner/approval-reply.ts).
    */
-  approvalReply?: (groupId: number, text: string) => RunOutcome | null;
+  approvalReply?: (group: Group, message: InboundMessage) => RunOutcome | null;
   /** `/clear`: archive the group's session and answer the message that asked for it. */
   clearSession?: (groupId: number, messageId: number) => RunOutcome;
 }
@@ -60,7 +61,7 @@ export class Router {
         reason: `chat ${message.channel}:${message.chatId} is not bound to any group (the owner binds it with: nanocell groups add NAME --chat ${message.channel}:${message.chatId})`,
       };
     }
-    const approval = group.isAdmin ? this.options.approvalReply?.(group.id, message.text) : null;
+    const approval = this.options.approvalReply?.(group, message) ?? null;
     if (approval) {
       const stored = this.store.messages.add({
         groupId: group.id,

@@ -3,9 +3,9 @@ import type { ConversationMessage } from '../agent/model-provider.js';
 import { buildSystemPrompt } from '../agent/system-prompt.js';
 import { readGlobalMemory, readMemory } from '../groups/group-folder.js';
 import { cellToolDefinitions } from '../tools/cell-tools.js';
-import type { GroupRunDeps, RunContext } from './run.js';
+import type { EgressRun, GroupRunDeps, RunContext } from './run.js';
 import { toolDispatch } from './tool-dispatch.js';
-import { openEgressRun, turnBudget } from './turn-budget.js';
+import { openEgressRun, runBudgetFor, turnBudget } from './turn-budget.js';
 
 /** One agent turn of a run: the group's prompt and tools, its cell grant, its budget. */
 export async function agentTurn(
@@ -14,29 +14,36 @@ export async function agentTurn(
   messages: ConversationMessage[],
 ): Promise<TurnResult> {
   const { settings } = deps;
-  const spec = await deps.cellSpec(ctx.group, ctx.taskId);
-  const egress = openEgressRun(deps, ctx);
-  const budget = turnBudget(deps, ctx, egress);
-  return runTurn({
-    ...(budget ? { budget } : {}),
-    provider: deps.provider,
-    system: buildSystemPrompt({
-      assistantName: settings.assistantName,
-      groupName: ctx.group.name,
-      isAdmin: ctx.group.isAdmin,
-      memory: readMemory(settings.home, ctx.group.folder),
-      globalMemory: readGlobalMemory(settings.home),
-      sessionSummary: ctx.group.sessionSummary,
-      timezone: settings.timezone,
-      now: new Date(),
-    }),
-    messages,
-    tools: [...cellToolDefinitions, ...(deps.hostTools?.definitions(ctx.group) ?? [])],
-    maxTokens: settings.maxTokens,
-    maxToolRounds: settings.maxToolRounds,
-    executeTool: toolDispatch(deps, ctx, spec),
-    // The cell starts while the first model request is in flight (after it has left: the
-    // synchronous part of a cell start must not delay the request).
-    onFirstRequest: () => setImmediate(() => deps.pool.warm(spec)),
-  }).finally(() => egress?.end());
+  const budget = runBudgetFor(deps, ctx);
+  let egress: EgressRun | undefined;
+  try {
+    const spec = await deps.cellSpec(ctx.group, ctx.taskId);
+    egress = openEgressRun(deps, ctx);
+    return await runTurn({
+      budget: turnBudget(budget, egress),
+      onEvent: (event) => deps.onEvent?.(ctx, event),
+      provider: deps.providerFor?.(ctx.group, ctx.taskId) ?? deps.provider,
+      system: buildSystemPrompt({
+        assistantName: settings.assistantName,
+        groupName: ctx.group.name,
+        isAdmin: ctx.group.isAdmin,
+        memory: readMemory(settings.home, ctx.group.folder),
+        globalMemory: readGlobalMemory(settings.home),
+        sessionSummary: ctx.group.sessionSummary,
+        timezone: settings.timezone,
+        now: new Date(),
+      }),
+      messages,
+      tools: [...cellToolDefinitions, ...(deps.hostTools?.definitions(ctx.group) ?? [])],
+      maxTokens: settings.maxTokens,
+      maxToolRounds: settings.maxToolRounds,
+      executeTool: toolDispatch(deps, ctx, spec),
+      // The cell starts while the first model request is in flight (after it has left: the
+      // synchronous part of a cell start must not delay the request).
+      onFirstRequest: () => setImmediate(() => deps.pool.warm(spec)),
+    });
+  } finally {
+    egress?.end();
+    budget.dispose();
+  }
 }

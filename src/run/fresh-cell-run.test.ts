@@ -5,7 +5,12 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeCellRuntime } from '../../test/support/fake-cell-runtime.js';
 import { FakeClock } from '../../test/support/fake-clock.js';
-import type { ModelProvider, ModelRequest, ModelResponse } from '../agent/model-provider.js';
+import type {
+  ModelEvent,
+  ModelProvider,
+  ModelRequest,
+  ModelResponse,
+} from '../agent/model-provider.js';
 import { CellPool, type CellReuse } from '../cells/cell-pool.js';
 import type { CellSpec } from '../cells/cell-runtime.js';
 import { Outbox } from '../router/outbox.js';
@@ -18,9 +23,12 @@ const log = pino({ level: 'silent' });
 /** Asks for one `bash` call per run (the command is the run's message), then answers text. */
 class ScriptedProvider implements ModelProvider {
   readonly name = 'scripted';
-  async complete(request: ModelRequest): Promise<ModelResponse> {
+  async *stream(request: ModelRequest): AsyncGenerator<ModelEvent> {
+    yield { type: 'done', response: this.answer(request) };
+  }
+  private answer(request: ModelRequest): ModelResponse {
     const last = request.messages.at(-1)!;
-    const usage = { inputTokens: 1, outputTokens: 1 };
+    const usage = { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 };
     if (last.content.some((b) => b.type === 'tool_result')) {
       return { content: [{ type: 'text', text: 'done' }], stopReason: 'end_turn', usage };
     }

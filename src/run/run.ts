@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ToolOutcome } from '../agent/agent-loop.js';
+import type { ToolOutcome, TurnEvent } from '../agent/agent-loop.js';
 import type {
   ConversationMessage,
   ModelProvider,
@@ -9,6 +9,7 @@ import type { AuditSink } from '../audit/audit-event.js';
 import type { CellPool } from '../cells/cell-pool.js';
 import type { CellSpec } from '../cells/cell-runtime.js';
 import type { BudgetLimits } from '../policy/budgets.js';
+import type { BudgetTimers } from '../policy/run-budget.js';
 import type { ToolGate } from '../policy/tool-gate.js';
 import type { Outbox } from '../router/outbox.js';
 import type { Group } from '../store/groups.js';
@@ -58,6 +59,8 @@ export type HistoryCompactor = (group: Group, history: ConversationMessage[]) =>
 export interface GroupRunDeps {
   store: Store;
   provider: ModelProvider;
+  /** A group's or a task's own model, when it names one; otherwise `provider` answers. */
+  providerFor?: (group: Group, taskId?: number) => ModelProvider | undefined;
   pool: CellPool;
   outbox: Outbox;
   /** The grant of the group's cell; a task run may narrow its egress. */
@@ -77,6 +80,13 @@ export interface GroupRunDeps {
   audit?: AuditSink;
   tasks?: TaskSource;
   compact?: HistoryCompactor;
+  /**
+   * Told what happens in a run as it happens (text deltas, tools starting and ending), for
+   * channels that show partial replies. Must not throw; the stored reply is what counts.
+   */
+  onEvent?: (ctx: RunContext, event: TurnEvent) => void;
+  /** The clock and timers of each run's budget (its wall time); tests move them by hand. */
+  budgetTime?: { clock: () => Date; timers: BudgetTimers };
   /** Whether the data disk is full now: a run is not started then (SQLite would half-work). */
   diskFull?: () => boolean;
   /** The data disk was found full during a run (the host frees its reserve of space). */

@@ -1,10 +1,13 @@
 import type { ConversationMessage } from '../agent/model-provider.js';
 import type { Group } from '../store/groups.js';
+import { homeChat } from '../owner/home-chat.js';
+import { labelTaskOutput } from '../owner/task-output.js';
 import { agentTurn } from './agent-turn.js';
 import type { GroupRunDeps, RunContext, RunOutcome } from './run.js';
 
 /**
- * A task run answers a scheduled task's prompt in the group's home chat. With context mode
+ * A task run answers a scheduled task's prompt in the chat it was scheduled from (else the
+ * group's home chat), labelled as the task's. With context mode
  * `group` the turn sees and extends the group's history; `isolated` starts from nothing.
  */
 export async function runTask(
@@ -22,7 +25,7 @@ export async function runTask(
       retryable: false,
     };
   }
-  const home = store.messages.lastInboundChat(group.id) ?? store.groups.chatsOf(group.id)[0];
+  const home = store.taskChats.get(task.id) ?? homeChat(store, group.id);
   if (!home) {
     return {
       ok: false,
@@ -48,7 +51,7 @@ export async function runTask(
       direction: 'out',
       sender: 'assistant',
       senderName: settings.assistantName,
-      text: reply,
+      text: labelTaskOutput(task, reply),
     }).id;
   });
   void deps.outbox.flush();

@@ -5,7 +5,7 @@ import type { GroupRunDeps, RunContext } from './run.js';
 
 /** A tool call the gate allowed: a host tool runs on the host, a cell tool in the group's cell. */
 export function toolCall(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): ToolExecutor {
-  return async (name, input) => {
+  return async (name, input, signal) => {
     const host = deps.hostTools?.execute(ctx, name, input);
     if (host) return host;
     if (!isCellTool(name)) return { output: `unknown tool: ${name}`, isError: true };
@@ -13,7 +13,8 @@ export function toolCall(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): T
     if (!valid.ok) return { output: valid.error, isError: true };
     let cell;
     try {
-      cell = await deps.pool.get(spec);
+      cell = await untilAborted(deps.pool.get(spec), signal);
+      if (cell === ABORTED) return stopped;
     } catch (err) {
       // A cell that cannot start fails this call, not the run: the model hears why.
       const why =
@@ -26,7 +27,12 @@ export function toolCall(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): T
       return { output: `the sandbox is unavailable: ${why}`, isError: true };
     }
     const startedAt = Date.now();
-    const res = await cell.call({ tool: name, input: valid.input });
+    const res = await untilAborted(cell.call({ tool: name, input: valid.input }), signal);
+    if (res === ABORTED) {
+      // The command may still be running in the cell: the cell goes with the run.
+      await deps.pool.stop(spec.groupName);
+      return stopped;
+    }
     deps.pool.touch(spec.groupName);
     deps.log.info(
       { group: spec.groupName, tool: name, ok: res.ok, durationMs: Date.now() - startedAt },
@@ -34,4 +40,27 @@ export function toolCall(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): T
     );
     return { output: res.output, isError: !res.ok };
   };
+}
+
+const ABORTED = Symbol('aborted');
+const stopped = { output: 'the tool call was stopped: the run ended', isError: true };
+
+/** `work`'s result, or ABORTED as soon as `signal` fires (the work itself goes on). */
+function untilAborted<T>(work: Promise<T>, signal?: AbortSignal): Promise<T | typeof ABORTED> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.resolve(ABORTED);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }

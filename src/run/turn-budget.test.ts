@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Group } from '../store/groups.js';
 import type { EgressRun, GroupRunDeps, RunContext } from './run.js';
-import { openEgressRun, turnBudget } from './turn-budget.js';
+import { openEgressRun, runBudgetFor, turnBudget } from './turn-budget.js';
 
 /** An egress run whose usage the test sets, as the proxy would count it. */
 function fakeEgressRun(): EgressRun & { set(requests: number, overBudget: number): void } {
@@ -47,19 +47,24 @@ describe('the egress of one run', () => {
   it('stops the run once the proxy has refused requests past the limit, inside one tool call', () => {
     const egress = fakeEgressRun();
     const ctx: RunContext = { group, channel: 'web', chatId: 'c' };
-    const budget = turnBudget(deps({}), ctx, egress);
-    expect(budget?.beforeToolCall()).toBeUndefined();
-    // The tool call made 5 requests and was refused 995 more: the next check stops the run.
+    const run = runBudgetFor(deps({}), ctx);
+    const budget = turnBudget(run, egress);
+    expect(budget.charge('toolCalls', 1)).toEqual({ ok: true });
+    // The tool call made 5 requests and was refused 995 more: the next charge stops the run.
     egress.set(5, 995);
-    expect(budget?.afterModel({ inputTokens: 1, outputTokens: 1 })).toBe(
-      'this turn made its 5 network requests; stopped',
-    );
+    expect(budget.charge('modelTokens', 2)).toEqual({
+      ok: false,
+      reason: 'this turn made its 5 network requests; stopped',
+    });
+    expect(budget.signal.aborted).toBe(true);
   });
 
   it('does not stop a run that stayed within its requests', () => {
     const egress = fakeEgressRun();
-    const budget = turnBudget(deps({}), { group, channel: 'web', chatId: 'c' }, egress);
+    const run = runBudgetFor(deps({}), { group, channel: 'web', chatId: 'c' });
+    const budget = turnBudget(run, egress);
     egress.set(5, 0);
-    expect(budget?.beforeToolCall()).toBeUndefined();
+    expect(budget.charge('toolCalls', 1)).toEqual({ ok: true });
+    expect(budget.signal.aborted).toBe(false);
   });
 });

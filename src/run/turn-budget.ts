@@ -1,12 +1,19 @@
 import crypto from 'node:crypto';
-import type { TurnInput } from '../agent/agent-loop.js';
-import { Budget, type BudgetLimits } from '../policy/budgets.js';
+import type { TurnBudget } from '../agent/agent-loop.js';
+import type { BudgetLimits } from '../policy/budgets.js';
+import { RunBudget } from '../policy/run-budget.js';
 import type { EgressRun, GroupRunDeps, RunContext } from './run.js';
 
-/** The limits of one turn: the host's, tightened by a task's own; undefined when none. */
-function turnLimits(deps: GroupRunDeps, ctx: RunContext): BudgetLimits | undefined {
+/** The limits of one run: the host's, tightened by a task's own. */
+function runLimits(deps: GroupRunDeps, ctx: RunContext): BudgetLimits {
   const own = ctx.taskId !== undefined ? deps.taskBudget?.(ctx.taskId) : undefined;
-  return deps.budget ? tighter(deps.budget, own) : undefined;
+  return tighter(deps.budget ?? {}, own);
+}
+
+/** The budget of one run: wall time, tool calls, tokens and egress, with one AbortSignal. */
+export function runBudgetFor(deps: GroupRunDeps, ctx: RunContext): RunBudget {
+  const subject = ctx.taskId !== undefined ? `task #${ctx.taskId}` : 'this turn';
+  return new RunBudget(runLimits(deps, ctx), { subject, ...deps.budgetTime });
 }
 
 /**
@@ -15,7 +22,7 @@ function turnLimits(deps: GroupRunDeps, ctx: RunContext): BudgetLimits | undefin
  * run and task. The caller ends it when the turn is over.
  */
 export function openEgressRun(deps: GroupRunDeps, ctx: RunContext): EgressRun | undefined {
-  const limit = turnLimits(deps, ctx)?.egressRequests;
+  const limit = runLimits(deps, ctx).egressRequests;
   return deps.beginEgressRun?.(
     ctx.group.name,
     { runId: crypto.randomBytes(8).toString('hex'), taskId: ctx.taskId?.toString() },
@@ -24,33 +31,23 @@ export function openEgressRun(deps: GroupRunDeps, ctx: RunContext): EgressRun | 
 }
 
 /**
- * The budget checks of one turn: the host's limits, tightened by a task's own; undefined
- * when the host sets none.
+ * The run's budget as the agent loop sees it. Each charge first charges what the run's
+ * egress did since the last one, refusals for budget included, so going over stops the run.
  */
-export function turnBudget(
-  deps: GroupRunDeps,
-  ctx: RunContext,
-  egress?: EgressRun,
-): TurnInput['budget'] {
-  const subject = ctx.taskId !== undefined ? `task #${ctx.taskId}` : 'this turn';
-  const limits = turnLimits(deps, ctx);
-  if (!limits) return undefined;
-  const budget = new Budget(limits, { subject });
-  const spent = (r: { ok: true } | { ok: false; reason: string }) => (r.ok ? undefined : r.reason);
-  // Each check charges what the run's egress did since the last one, refusals for budget
-  // included, so going over stops the run.
+export function turnBudget(budget: RunBudget, egress?: EgressRun): TurnBudget {
   let egressSeen = 0;
   const chargeEgress = () => {
-    if (!egress) return undefined;
+    if (!egress) return;
     const { requests, overBudget } = egress.usage();
-    const delta = Math.max(0, requests + overBudget - egressSeen);
+    budget.charge('egressRequests', Math.max(0, requests + overBudget - egressSeen));
     egressSeen = requests + overBudget;
-    return spent(budget.charge('egressRequests', delta));
   };
   return {
-    beforeToolCall: () => chargeEgress() ?? spent(budget.charge('toolCalls')),
-    afterModel: (u) =>
-      chargeEgress() ?? spent(budget.charge('modelTokens', u.inputTokens + u.outputTokens)),
+    signal: budget.signal,
+    charge: (kind, amount) => {
+      chargeEgress();
+      return budget.charge(kind, amount);
+    },
   };
 }
 

@@ -3,7 +3,9 @@ import { GroupStore } from './groups.js';
 import { HistoryStore } from './history.js';
 import { ApprovalStore } from './approvals.js';
 import { MessageStore } from './messages.js';
+import { ModelChoiceStore } from './model-choices.js';
 import { TaskBudgetStore } from './task-budgets.js';
+import { TaskChatStore } from './task-chats.js';
 import { TaskStore } from './tasks.js';
 
 /** Everything the host keeps, in one SQLite file. */
@@ -13,7 +15,10 @@ export class Store {
   readonly history: HistoryStore;
   readonly tasks: TaskStore;
   readonly taskBudgets: TaskBudgetStore;
+  readonly taskChats: TaskChatStore;
   readonly approvals: ApprovalStore;
+  /** Groups and tasks with their own model. */
+  readonly models: ModelChoiceStore;
 
   constructor(readonly db: Db) {
     this.groups = new GroupStore(db);
@@ -21,7 +26,9 @@ export class Store {
     this.history = new HistoryStore(db);
     this.tasks = new TaskStore(db);
     this.taskBudgets = new TaskBudgetStore(db);
+    this.taskChats = new TaskChatStore(db);
     this.approvals = new ApprovalStore(db);
+    this.models = new ModelChoiceStore(db);
   }
 
   static open(file: string): Store {

@@ -197,7 +197,7 @@ describe('the assistant core, through the real host process', () => {
     await host.post('owner', 'in a moment, say good morning');
     expect(await events.next('owner')).toBe('will do');
     model.enqueue(reply().text('Good morning!'));
-    expect(await events.next('owner')).toBe('Good morning!');
+    expect(await events.next('owner')).toBe('[task #1: say good morning] Good morning!');
     events.close();
     expect(JSON.stringify(model.requests[2]!.body!.messages!.at(-1))).toContain(
       '[scheduled task #1] say good morning',
@@ -229,7 +229,7 @@ describe('the assistant core, through the real host process', () => {
     // The run may be delivered before the subscription is up: look in the chat first.
     const delivered = (await host.messages('owner')).filter((m) => m.direction === 'out');
     const answer = delivered[0]?.text ?? (await events.next('owner'));
-    expect(answer).toBe('checked');
+    expect(answer).toBe('[task #1: hourly check] checked');
     events.close();
     await host.stop();
     host = undefined;

@@ -174,7 +174,7 @@ describe('permissions beyond the sandbox', () => {
     expect(await events.next('owner')).toBe('scheduled');
     model.enqueue(reply().tool('bash', { command: 'true' }).tool('bash', { command: 'true' }));
     expect(await events.next('owner')).toMatch(
-      /Sorry, I could not answer that: .*task #1.*1 tool call/,
+      /^\[task #1: tidy the notes\] failed: .*task #1.*1 tool call/,
     );
     events.close();
   });

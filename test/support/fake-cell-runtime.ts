@@ -8,7 +8,15 @@ import {
 } from '../../src/cells/cell-runtime.js';
 import type { ToolResponse } from '../../src/cells/tool-protocol.js';
 
-/** A cell whose calls answer at once, or hang until `finishCalls` (command "hang"). */
+/** How a fake cell answers a call instead; may never settle (a hung command). */
+export type FakeAnswer = (
+  call: CellCall,
+) => Promise<Omit<ToolResponse, 'id'>> | Omit<ToolResponse, 'id'>;
+
+/**
+ * A cell whose calls answer at once, or hang until `finishCalls` (command "hang"); with an
+ * `answer`, that answers every call.
+ */
 export class FakeCell implements Cell {
   alive = true;
   stopped = false;
@@ -17,10 +25,14 @@ export class FakeCell implements Cell {
   constructor(
     readonly id: string,
     readonly spec: CellSpec,
+    private readonly answer?: FakeAnswer,
+    private readonly calls: CellCall[] = [],
   ) {}
 
-  call(request: CellCall): Promise<ToolResponse> {
+  async call(request: CellCall): Promise<ToolResponse> {
     this.commands.push(String(request.input.command));
+    this.calls.push(request);
+    if (this.answer) return { id: 1, ...(await this.answer(request)) };
     if (request.input.command !== 'hang')
       return Promise.resolve({ id: 1, ok: true, output: 'done' });
     return new Promise((resolve) =>
@@ -46,6 +58,11 @@ export class FakeCell implements Cell {
 export class FakeCellRuntime implements CellRuntime {
   readonly name = 'fake';
   readonly started: FakeCell[] = [];
+  /** Every call to any of its cells, in order. */
+  readonly calls: CellCall[] = [];
+
+  constructor(private readonly answer?: FakeAnswer) {}
+
   private n = 0;
   failNext = false;
   holdStarts = false;
@@ -79,7 +96,7 @@ export class FakeCellRuntime implements CellRuntime {
         });
       });
     }
-    const cell = new FakeCell(`${spec.groupName}-${++this.n}`, spec);
+    const cell = new FakeCell(`${spec.groupName}-${++this.n}`, spec, this.answer, this.calls);
     this.started.push(cell);
     for (const w of this.startWaiters.filter((x) => this.started.length >= x.count)) {
       this.startWaiters.splice(this.startWaiters.indexOf(w), 1);

@@ -3,7 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   hang,
   httpError,
+  malformed,
   reply,
+  stall,
   startFakeModelServer,
   type FakeModelServer,
 } from './fake-model-server.js';
@@ -16,12 +18,15 @@ const base = {
 
 describe('fake model server', () => {
   let server: FakeModelServer;
-  const client = (opts: { maxRetries?: number; timeout?: number } = {}): Anthropic =>
+  const client = (
+    opts: { maxRetries?: number; timeout?: number; logLevel?: 'off' } = {},
+  ): Anthropic =>
     new Anthropic({
       apiKey: 'x',
       baseURL: server.url,
       maxRetries: opts.maxRetries ?? 0,
       timeout: opts.timeout ?? 5000,
+      ...(opts.logLevel ? { logLevel: opts.logLevel } : {}),
     });
 
   beforeEach(async () => {
@@ -146,6 +151,28 @@ describe('fake model server', () => {
     expect(res.status).toBe(529);
     expect(res.headers.get('retry-after-ms')).toBe('1');
     expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } });
+  });
+
+  it('stall() sends the first text delta, then nothing, until the client gives up', async () => {
+    server.enqueue(stall('Thinking about'));
+    const controller = new AbortController();
+    const stream = client().messages.stream(base, { signal: controller.signal });
+    const first = await new Promise<string>((resolve) => stream.on('text', resolve));
+    expect(first).toBe('Thinking about');
+    controller.abort();
+    await expect(stream.finalMessage()).rejects.toThrow();
+  });
+
+  it('malformed() ends the stream with a chunk that is not JSON', async () => {
+    server.enqueue(malformed());
+    const err = await client({ logLevel: 'off' })
+      .messages.stream(base)
+      .finalMessage()
+      .catch((e: unknown) => e);
+    // The SDK wraps the JSON parser's SyntaxError.
+    expect(err).toBeInstanceOf(Anthropic.AnthropicError);
+    expect(err).not.toBeInstanceOf(APIError);
+    expect((err as Error).message).toMatch(/JSON/);
   });
 
   it('hang() times the client out and close() still returns promptly', async () => {

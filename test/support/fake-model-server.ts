@@ -106,7 +106,17 @@ export interface HttpErrorStep {
 export interface HangStep {
   kind: 'hang';
 }
-export type ScriptStep = ReplyBuilder | HttpErrorStep | HangStep;
+/** Starts streaming `text` as one delta, then sends nothing more and never ends. */
+export interface StallStep {
+  kind: 'stall';
+  text: string;
+}
+/** Streams `text`, then a chunk whose data is not JSON, then ends. */
+export interface MalformedStep {
+  kind: 'malformed';
+  text: string;
+}
+export type ScriptStep = ReplyBuilder | HttpErrorStep | HangStep | StallStep | MalformedStep;
 export type ScriptItem = ScriptStep | ((req: RecordedRequest) => ScriptStep);
 
 export const reply = (): ReplyBuilder => new ReplyBuilder();
@@ -119,6 +129,8 @@ export const httpError = (
   ...opts,
 });
 export const hang = (): HangStep => ({ kind: 'hang' });
+export const stall = (text = 'Let me think'): StallStep => ({ kind: 'stall', text });
+export const malformed = (text = 'Half an'): MalformedStep => ({ kind: 'malformed', text });
 
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
@@ -216,15 +228,32 @@ function sendError(
   );
 }
 
-function sendStream(res: ServerResponse, msg: ReturnType<ReplyBuilder['toMessage']>): void {
+type SendEvent = (event: string, data: Record<string, unknown>) => void;
+
+function openStream(res: ServerResponse): SendEvent {
   res.writeHead(200, {
     'content-type': 'text/event-stream',
     'cache-control': 'no-cache',
     'request-id': `req_fake_${++requestCounter}`,
   });
-  const send = (event: string, data: Record<string, unknown>): void => {
+  return (event, data) => {
     res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
   };
+}
+
+/** The start of a text reply: message_start and one text delta. */
+function startBrokenStream(res: ServerResponse, req: RecordedRequest, text: string): void {
+  const msg = reply().text(text).toMessage(req);
+  const send = openStream(res);
+  send('message_start', {
+    message: { ...msg, content: [], stop_reason: null, stop_sequence: null },
+  });
+  send('content_block_start', { index: 0, content_block: { type: 'text', text: '' } });
+  send('content_block_delta', { index: 0, delta: { type: 'text_delta', text } });
+}
+
+function sendStream(res: ServerResponse, msg: ReturnType<ReplyBuilder['toMessage']>): void {
+  const send = openStream(res);
   send('message_start', {
     message: {
       ...msg,
@@ -323,6 +352,12 @@ export async function startFakeModelServer(opts: { port?: number } = {}): Promis
     if (!item) return sendError(res, 500, 'fake model server: script exhausted', noRetry);
     const step = typeof item === 'function' ? item(rec) : item;
     if (step.kind === 'hang') return;
+    if (step.kind === 'stall') return startBrokenStream(res, rec, step.text);
+    if (step.kind === 'malformed') {
+      startBrokenStream(res, rec, step.text);
+      res.end('event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n');
+      return;
+    }
     if (step.kind === 'http-error') {
       const message = step.message ?? `fake model server: scripted HTTP ${step.status}`;
       return sendError(res, step.status, message, step.headers);

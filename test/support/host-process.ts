@@ -10,6 +10,10 @@ export interface HostProcess {
   token: string;
   /** Lines the host printed on stderr (for failure messages). */
   stderr: () => string;
+  /** Lines the host printed on stdout (its event lines). */
+  stdoutLines: () => string[];
+  /** Resolves with the first stdout line (seen or to come) matching `pattern`. */
+  waitForLine: (pattern: RegExp, timeoutMs?: number) => Promise<string>;
   post(chatId: string, text: string, senderName?: string): Promise<Response>;
   messages(
     chatId: string,
@@ -32,8 +36,11 @@ export interface HostProcess {
  * Start `./nanocell start` as a real process and wait for its readiness line (the web chat
  * address), not for time to pass.
  */
-export async function startHost(env: Record<string, string>): Promise<HostProcess> {
-  const child = spawn(CLI, ['start'], {
+export async function startHost(
+  env: Record<string, string>,
+  args: string[] = ['start'],
+): Promise<HostProcess> {
+  const child = spawn(CLI, args, {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -48,6 +55,12 @@ export async function startHost(env: Record<string, string>): Promise<HostProces
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const lines = readline.createInterface({ input: child.stdout! });
+  const printed: string[] = [];
+  const lineWaiters = new Set<() => void>();
+  lines.on('line', (line) => {
+    printed.push(line);
+    for (const w of [...lineWaiters]) w();
+  });
   const ready = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`host did not start: ${stderr}`)), 60_000);
     lines.on('line', (line) => {
@@ -71,6 +84,23 @@ export async function startHost(env: Record<string, string>): Promise<HostProces
     url: base,
     token,
     stderr: () => stderr,
+    stdoutLines: () => [...printed],
+    waitForLine: (pattern, timeoutMs = 60_000) =>
+      new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          lineWaiters.delete(check);
+          reject(new Error(`host printed no ${pattern} in ${timeoutMs} ms: ${printed.join('\n')}`));
+        }, timeoutMs);
+        const check = () => {
+          const hit = printed.find((l) => pattern.test(l));
+          if (hit === undefined) return;
+          clearTimeout(timer);
+          lineWaiters.delete(check);
+          resolve(hit);
+        };
+        lineWaiters.add(check);
+        check();
+      }),
     post: (chatId, text, senderName) =>
       fetch(`${base}api/chats/${chatId}/messages`, {
         method: 'POST',
