@@ -55,7 +55,7 @@ export async function mediaTurn(
 }
 
 function readImage(groupDir: string, rel: string): ImageBlock | string {
-  const read = SafeDir.with(groupDir, (dir) => dir.readFile(rel, MAX_IMAGE_BYTES + 1));
+  const read = SafeDir.with(groupDir, (dir) => dir.readFile(rel, MAX_IMAGE_BYTES));
   if (!read.ok) return read.reason;
   if (read.truncated) return `it is now over ${MAX_IMAGE_BYTES} bytes`;
   const type = sniffImageType(read.bytes);
@@ -72,7 +72,7 @@ function readImage(groupDir: string, rel: string): ImageBlock | string {
  */
 async function transcript(groupDir: string, rel: string, deps: MediaTurnDeps): Promise<string> {
   if (!deps.transcriber) return 'not transcribed (no NANOCELL_TRANSCRIBE_COMMAND is set)';
-  const read = SafeDir.with(groupDir, (dir) => dir.readFile(rel, deps.maxAttachmentBytes + 1));
+  const read = SafeDir.with(groupDir, (dir) => dir.readFile(rel, deps.maxAttachmentBytes));
   if (!read.ok) return `cannot be transcribed: ${read.reason}`;
   if (read.truncated) return 'cannot be transcribed: it is now over the size limit';
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'nanocell-voice-'));

@@ -45,7 +45,7 @@ export function sendFileTool(deps: SendFileDeps): HostTool {
     const given = input.path.startsWith(prefix) ? input.path.slice(prefix.length) : input.path;
     const rel = given.replace(/^(\.\/)+/, '');
     const read = SafeDir.with(groupFolderPath(deps.home, ctx.group.folder), (dir) =>
-      dir.readFile(rel, deps.maxBytes + 1),
+      dir.readFile(rel, deps.maxBytes),
     );
     if (!read.ok) return fail(`Cannot send ${input.path}: ${read.reason}.`);
     if (read.truncated) {
