@@ -30,6 +30,10 @@ import { cellGrant } from './run/cell-grant.js';
 import { runGroup } from './run/run-group.js';
 import type { GroupRunDeps } from './run/run.js';
 import { Router } from './router/router.js';
+import { sendFileTool } from './tools/send-file-tool.js';
+import { saveInboundMedia } from './media/save-inbound-media.js';
+import { CommandTranscriber } from './media/transcriber.js';
+import { groupFolderPath } from './groups/group-folder.js';
 import type { Group } from './store/groups.js';
 import type { ModelChoice } from './store/model-choices.js';
 import {
@@ -227,24 +231,32 @@ export async function openAssistant(
   };
   const outbox = new Outbox(store, log);
   const hostTools = new AssistantHostTools(
-    taskTools({
-      store,
-      timezone: config.timezone,
-      limits: { perGroup: config.maxTasksPerGroup, perRun: config.maxTasksPerRun },
-      onChange: ({ action, task, by }) =>
-        base.audit.append({
-          type: 'task_change',
-          group: store.groups.byId(task.groupId)?.name ?? String(task.groupId),
-          task: String(task.id),
-          action:
-            action === 'scheduled'
-              ? 'created'
-              : action === 'cancelled'
-                ? 'removed'
-                : (action as 'paused' | 'resumed' | 'updated'),
-          by,
-        }),
-    }),
+    [
+      sendFileTool({
+        outbox,
+        home: config.home,
+        assistantName: config.assistantName,
+        maxBytes: config.media.maxAttachmentBytes,
+      }),
+      ...taskTools({
+        store,
+        timezone: config.timezone,
+        limits: { perGroup: config.maxTasksPerGroup, perRun: config.maxTasksPerRun },
+        onChange: ({ action, task, by }) =>
+          base.audit.append({
+            type: 'task_change',
+            group: store.groups.byId(task.groupId)?.name ?? String(task.groupId),
+            task: String(task.id),
+            action:
+              action === 'scheduled'
+                ? 'created'
+                : action === 'cancelled'
+                  ? 'removed'
+                  : (action as 'paused' | 'resumed' | 'updated'),
+            by,
+          }),
+      }),
+    ],
     {
       audit: base.audit,
       store,
@@ -301,6 +313,17 @@ export async function openAssistant(
     audit: base.audit,
     tasks: store.tasks,
     compact: sessions.compact,
+    media: {
+      maxAttachmentBytes: config.media.maxAttachmentBytes,
+      ...(config.media.transcribeCommand
+        ? {
+            transcriber: new CommandTranscriber(config.media.transcribeCommand, {
+              timeoutMs: config.media.transcribeTimeoutMs,
+              maxOutputBytes: 64 * 1024,
+            }),
+          }
+        : {}),
+    },
     ...(options.onRunEvent ? { onEvent: options.onRunEvent } : {}),
     diskFull: () => freeBytes(config.home) < FULL_BELOW_BYTES,
     onDiskFull: () => {
@@ -335,6 +358,8 @@ export async function openAssistant(
       onRetry: (groupId, job, attempt, delayMs) =>
         log.warn({ groupId, job: job.kind, attempt, delayMs }, 'run failed; retrying'),
     },
+    saveMedia: (group, media) =>
+      saveInboundMedia(groupFolderPath(config.home, group.folder), media, config.media, new Date()),
     clearSession: (groupId, messageId) => {
       const outcome = sessions.clear(groupId, messageId);
       void outbox.flush();

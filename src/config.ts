@@ -111,6 +111,9 @@ const envSchema = z.object({
     .startsWith('xapp-', 'must be an app-level token with connections:write (xapp-...)')
     .optional(),
   DISCORD_BOT_TOKEN: z.string().min(1, 'is empty').optional(),
+  NANOCELL_MAX_ATTACHMENT_MB: positiveInt(20),
+  NANOCELL_TRANSCRIBE_COMMAND: z.string().trim().min(1, 'is empty').optional(),
+  NANOCELL_TRANSCRIBE_TIMEOUT_MS: positiveInt(120_000),
   DISCORD_API_URL: z
     .url({ message: 'must be a URL such as https://discord.com/api' })
     .default('https://discord.com/api'),
@@ -205,6 +208,16 @@ export interface Config {
   maxTasksPerRun: number;
   /** Each chat platform's credentials; a channel whose credentials are absent is off. */
   channels: ChannelCredentials;
+  /** Files in and out of chats (src/media, the send_file tool). */
+  media: MediaConfig;
+}
+
+export interface MediaConfig {
+  /** NANOCELL_MAX_ATTACHMENT_MB: the largest document or voice note kept, or file sent. */
+  maxAttachmentBytes: number;
+  /** NANOCELL_TRANSCRIBE_COMMAND: run with a voice note's path, prints its text; unset: off. */
+  transcribeCommand: string | undefined;
+  transcribeTimeoutMs: number;
 }
 
 export interface ChannelCredentials {
@@ -212,6 +225,8 @@ export interface ChannelCredentials {
   slack: { botToken: string | undefined; appToken: string | undefined };
   /** `apiUrl`: the REST base without the version; the gateway's URL comes from it. */
   discord: { botToken: string | undefined; apiUrl: string };
+  /** Baileys' auth state (`nanocell pair whatsapp` writes it); WhatsApp is on once it holds creds. */
+  whatsapp: { authDir: string };
 }
 
 export class ConfigError extends Error {
@@ -315,6 +330,12 @@ export function loadConfig(
       },
       slack: { botToken: e.SLACK_BOT_TOKEN, appToken: e.SLACK_APP_TOKEN },
       discord: { botToken: e.DISCORD_BOT_TOKEN, apiUrl: e.DISCORD_API_URL.replace(/\/+$/, '') },
+      whatsapp: { authDir: path.join(configDir, 'whatsapp-auth') },
+    },
+    media: {
+      maxAttachmentBytes: e.NANOCELL_MAX_ATTACHMENT_MB * 1024 * 1024,
+      transcribeCommand: e.NANOCELL_TRANSCRIBE_COMMAND,
+      transcribeTimeoutMs: e.NANOCELL_TRANSCRIBE_TIMEOUT_MS,
     },
   };
 }

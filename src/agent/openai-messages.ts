@@ -14,7 +14,8 @@ type ChunkToolCall = OpenAI.Chat.Completions.ChatCompletionChunk.Choice.Delta.To
 /**
  * Our conversation in Chat Completions form: the system prompt first; an assistant turn's
  * tool_use blocks become its `tool_calls`; each tool_result becomes a `tool` message, placed
- * before any text of the same user turn (the API wants them right after the call).
+ * before any text of the same user turn (the API wants them right after the call); a user
+ * turn's images become `image_url` parts (data URLs) of its user message.
  */
 export function toChatMessages(request: ModelRequest): ChatMessage[] {
   const out: ChatMessage[] = [{ role: 'system', content: request.system }];
@@ -47,7 +48,23 @@ export function toChatMessages(request: ModelRequest): ChatMessage[] {
         content: block.is_error ? `Error: ${block.content}` : block.content,
       });
     }
-    if (text !== '') out.push({ role: 'user', content: text });
+    const images = message.content.flatMap((b) =>
+      b.type === 'image'
+        ? [
+            {
+              type: 'image_url' as const,
+              image_url: { url: `data:${b.source.media_type};base64,${b.source.data}` },
+            },
+          ]
+        : [],
+    );
+    if (images.length > 0) {
+      // Images go as data URLs beside the text, in one user message.
+      out.push({
+        role: 'user',
+        content: [...(text !== '' ? [{ type: 'text' as const, text }] : []), ...images],
+      });
+    } else if (text !== '') out.push({ role: 'user', content: text });
   }
   return out;
 }

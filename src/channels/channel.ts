@@ -6,6 +6,23 @@ export interface InboundMessage {
   sender: string;
   senderName: string;
   text: string;
+  /** Files that came with the message (the channel downloaded them, bounded); may be empty. */
+  media?: InboundMedia[];
+}
+
+/** What an inbound file is to the host: an image the model sees, a document, a voice note. */
+export type InboundMediaKind = 'image' | 'document' | 'voice';
+
+/**
+ * A file as a channel hands it in: untrusted name, type and bytes. The channel caps what it
+ * downloads (`NANOCELL_MAX_ATTACHMENT_MB`); the host checks everything again before keeping it.
+ */
+export interface InboundMedia {
+  kind: InboundMediaKind;
+  /** The sender's file name, if any; the host makes its own safe one. */
+  name: string;
+  mime: string;
+  bytes: Buffer;
 }
 
 /** A click on an action the host attached to an outbound message in this chat. */

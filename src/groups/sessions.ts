@@ -160,7 +160,9 @@ function transcript(entries: ConversationMessage[]): string {
             ? `${e.role}: ${b.text}`
             : b.type === 'tool_use'
               ? `${e.role} used ${b.name} ${JSON.stringify(b.input).slice(0, 300)}`
-              : `tool result: ${b.content.slice(0, 300)}`,
+              : b.type === 'image'
+                ? `${e.role}: (an image)`
+                : `tool result: ${b.content.slice(0, 300)}`,
         )
         .join('\n'),
     )

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { InboundAction, InboundMessage } from '../channels/channel.js';
+import type { InboundAction, InboundMedia, InboundMessage } from '../channels/channel.js';
+import type { SavedMedia } from '../media/save-inbound-media.js';
 import type { Group } from '../store/groups.js';
 import type { Store } from '../store/store.js';
 import { GroupQueue, type QueueJob, type QueueOptions } from './group-queue.js';
@@ -27,6 +28,8 @@ export interface RouterOptions {
   approvalReply?: (group: Group, message: InboundMessage) => RunOutcome | null;
   /** `/clear`: archive the group's session and answer the message that asked for it. */
   clearSession?: (groupId: number, messageId: number) => RunOutcome;
+  /** Keeps a message's files in its group's folder (src/media); without it files are dropped. */
+  saveMedia?: (group: Group, media: readonly InboundMedia[]) => SavedMedia[];
 }
 
 /**
@@ -77,6 +80,7 @@ export class Router {
       return { status: 'stored', id: stored.id, run: Promise.resolve(approval) };
     }
     const triggered = isTriggered(group, message.text, this.options.assistantName);
+    const media = this.keepMedia(group, message.media ?? []);
     const stored = this.store.messages.add({
       groupId: group.id,
       channel: message.channel,
@@ -86,8 +90,12 @@ export class Router {
       senderName: message.senderName,
       text: message.text,
       triggered,
+      media,
     });
-    this.log.info({ group: group.name, messageId: stored.id, triggered }, 'message stored');
+    this.log.info(
+      { group: group.name, messageId: stored.id, triggered, files: media.length },
+      'message stored',
+    );
     if (!triggered) return { status: 'stored', id: stored.id, run: null };
     if (this.options.clearSession && isClearCommand(message.text)) {
       const outcome = this.options.clearSession(group.id, stored.id);
@@ -104,6 +112,24 @@ export class Router {
   receiveAction(action: InboundAction): ReceiveResult {
     const { actionId, ...from } = action;
     return this.receive({ ...from, text: actionId });
+  }
+
+  private keepMedia(group: Group, media: readonly InboundMedia[]): SavedMedia[] {
+    if (media.length === 0) return [];
+    const saved =
+      this.options.saveMedia?.(group, media) ??
+      media.map((m) => ({
+        kind: m.kind,
+        name: '',
+        mime: '',
+        size: m.bytes.length,
+        dropped: 'this host keeps no files',
+      }));
+    for (const m of saved) {
+      if (m.dropped)
+        this.log.warn({ group: group.name, kind: m.kind, reason: m.dropped }, 'file not kept');
+    }
+    return saved;
   }
 
   /** Queue a run of a scheduled task in its group's queue. */

@@ -1,7 +1,6 @@
-import type { ConversationMessage } from '../agent/model-provider.js';
 import type { Group } from '../store/groups.js';
-import type { StoredMessage } from '../store/messages.js';
 import { agentTurn } from './agent-turn.js';
+import { inboundTurn } from './inbound-turn.js';
 import type { GroupRunDeps, RunContext, RunOutcome } from './run.js';
 
 /**
@@ -17,10 +16,7 @@ export async function runMessages(deps: GroupRunDeps, group: Group): Promise<Run
 
   const startedAt = Date.now();
   const ctx: RunContext = { group, channel: last.channel, chatId: last.chatId };
-  const userMessage: ConversationMessage = {
-    role: 'user',
-    content: [{ type: 'text', text: formatInbound(pending, group.isAdmin) }],
-  };
+  const userMessage = await inboundTurn(settings.home, group, pending, deps.media);
   let history = store.history.load(group.id);
   if (deps.compact) {
     await deps.compact(group, history);
@@ -55,10 +51,4 @@ export async function runMessages(deps: GroupRunDeps, group: Group): Promise<Run
     'run finished',
   );
   return { ok: true, reply, messageId, toolCalls: turn.toolCalls };
-}
-
-/** The admin's single message goes as it is; otherwise each line names its sender. */
-function formatInbound(messages: StoredMessage[], isAdmin: boolean): string {
-  if (messages.length === 1 && messages[0] && isAdmin) return messages[0].text;
-  return messages.map((m) => `[${m.senderName}] ${m.text}`).join('\n');
 }

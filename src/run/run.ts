@@ -8,6 +8,7 @@ import type {
 import type { AuditSink } from '../audit/audit-event.js';
 import type { CellPool } from '../cells/cell-pool.js';
 import type { CellSpec } from '../cells/cell-runtime.js';
+import type { MediaTurnDeps } from '../media/media-turn.js';
 import type { BudgetLimits } from '../policy/budgets.js';
 import type { BudgetTimers } from '../policy/run-budget.js';
 import type { ToolGate } from '../policy/tool-gate.js';
@@ -80,6 +81,8 @@ export interface GroupRunDeps {
   audit?: AuditSink;
   tasks?: TaskSource;
   compact?: HistoryCompactor;
+  /** How a run reads the files messages brought (transcription, size cap); see src/media. */
+  media?: MediaTurnDeps;
   /**
    * Told what happens in a run as it happens (text deltas, tools starting and ending), for
    * channels that show partial replies. Must not throw; the stored reply is what counts.

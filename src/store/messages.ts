@@ -1,3 +1,4 @@
+import type { SavedMedia } from '../media/save-inbound-media.js';
 import type { Db } from './database.js';
 
 export interface StoredMessage {
@@ -9,6 +10,8 @@ export interface StoredMessage {
   sender: string;
   senderName: string;
   text: string;
+  /** Inbound: the files that came with it (saved under the group folder's inbox/, or dropped). */
+  media: SavedMedia[];
   /** Inbound: whether it asked for the assistant (trigger word, or a chat that needs none). */
   triggered: boolean;
   /** Outbound: when the channel took it; null while it waits in the outbox. */
@@ -26,6 +29,7 @@ interface MessageRow {
   sender: string;
   sender_name: string;
   text: string;
+  media: string | null;
   triggered: number;
   delivered_at: string | null;
   attempts: number;
@@ -41,16 +45,28 @@ const toMessage = (r: MessageRow): StoredMessage => ({
   sender: r.sender,
   senderName: r.sender_name,
   text: r.text,
+  media: parseMedia(r.media),
   triggered: r.triggered === 1,
   deliveredAt: r.delivered_at,
   attempts: r.attempts,
   createdAt: r.created_at,
 });
 
+/** The stored JSON of the host's own writing; anything else reads as no media. */
+function parseMedia(json: string | null): SavedMedia[] {
+  if (json === null) return [];
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return Array.isArray(parsed) ? (parsed as SavedMedia[]) : [];
+  } catch {
+    return [];
+  }
+}
+
 export type NewMessage = Omit<
   StoredMessage,
-  'id' | 'createdAt' | 'triggered' | 'deliveredAt' | 'attempts'
-> & { createdAt?: string; triggered?: boolean };
+  'id' | 'createdAt' | 'triggered' | 'deliveredAt' | 'attempts' | 'media'
+> & { createdAt?: string; triggered?: boolean; media?: SavedMedia[] };
 
 export class MessageStore {
   constructor(private readonly db: Db) {}
@@ -59,8 +75,8 @@ export class MessageStore {
     const row = this.db
       .prepare(
         `INSERT INTO messages
-           (group_id, channel, chat_id, direction, sender, sender_name, text, triggered, created_at, next_attempt_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+           (group_id, channel, chat_id, direction, sender, sender_name, text, triggered, created_at, next_attempt_at, media)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       )
       .get(
         m.groupId,
@@ -73,6 +89,7 @@ export class MessageStore {
         m.triggered === false ? 0 : 1,
         m.createdAt ?? new Date().toISOString(),
         m.direction === 'out' ? new Date(0).toISOString() : null,
+        m.media?.length ? JSON.stringify(m.media) : null,
       ) as MessageRow;
     return toMessage(row);
   }

@@ -38,6 +38,14 @@ export const hostToolSpecs = {
     "Send a message to this group's chat now (e.g. progress on a long task). The admin group may name another group.",
     z.object({ text: z.string().min(1).max(20_000), group: groupName.optional() }),
   ),
+  send_file: spec(
+    'send_file',
+    'Send a file from this group\'s folder to this chat. path is relative to the group folder (/workspace/group), e.g. "out/report.pdf".',
+    z.object({
+      path: z.string().min(1).max(1024).describe('a file inside the group folder'),
+      caption: z.string().max(2000).optional(),
+    }),
+  ),
   register_group: spec(
     'register_group',
     'Admin only. Register a new group for a chat: chat is "channel:chat-id" (e.g. "web:family"). Shared chats answer only to the trigger word.',

@@ -11,6 +11,7 @@ import type { Group } from '../store/groups.js';
 import { Store } from '../store/store.js';
 import type { Task } from '../store/tasks.js';
 import { AssistantHostTools, HOST_TOOL_NAMES } from './host-tools.js';
+import { sendFileTool } from './send-file-tool.js';
 import { taskTools } from './task-tools.js';
 
 const log = pino({ level: 'silent' });
@@ -79,12 +80,15 @@ describe('AssistantHostTools with the task tools', () => {
     // No channel is registered: what send_message queues stays in the outbox for the test.
     const outbox = new Outbox(store, log, { now: () => NOW });
     tools = new AssistantHostTools(
-      taskTools({
-        store,
-        timezone: 'Europe/Berlin',
-        now: () => NOW,
-        limits: { perGroup: 50, perRun: 10 },
-      }),
+      [
+        sendFileTool({ outbox, home: home.dir, assistantName: 'Andy', maxBytes: 1024 }),
+        ...taskTools({
+          store,
+          timezone: 'Europe/Berlin',
+          now: () => NOW,
+          limits: { perGroup: 50, perRun: 10 },
+        }),
+      ],
       { store, outbox, home: home.dir, assistantName: 'Andy' },
     );
     const group = (name: string, isAdmin: boolean) => {
@@ -246,7 +250,8 @@ describe('AssistantHostTools with the task tools', () => {
     );
 
     it('covers every host tool', () => {
-      const covered = new Set([...refusals.map((r) => r.tool), 'list_tasks']);
+      // send_file takes no group: it reads only the caller's own folder (send-file-tool.test.ts).
+      const covered = new Set([...refusals.map((r) => r.tool), 'list_tasks', 'send_file']);
       expect([...covered].sort()).toEqual([...HOST_TOOL_NAMES].sort());
     });
 

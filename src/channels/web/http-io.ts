@@ -1,6 +1,8 @@
 import type http from 'node:http';
+import type { InboundMedia } from '../channel.js';
+import { parseUploads } from './web-upload.js';
 
-const MAX_BODY_BYTES = 64 * 1024;
+export const MAX_BODY_BYTES = 64 * 1024;
 
 export function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -9,13 +11,14 @@ export function json(res: http.ServerResponse, status: number, body: unknown): v
 
 export async function readBody(
   req: http.IncomingMessage,
+  maxBytes = MAX_BODY_BYTES,
 ): Promise<{ ok: true; text: string } | { ok: false; status: number; error: string }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      return { ok: false, status: 413, error: `message body over ${MAX_BODY_BYTES} bytes` };
+    if (size > maxBytes) {
+      return { ok: false, status: 413, error: `message body over ${maxBytes} bytes` };
     }
     chunks.push(chunk);
   }
@@ -45,20 +48,33 @@ function parseSenderName(
   return { ok: true, senderName: (senderName as string | undefined)?.trim() || fallback };
 }
 
-/** A malformed message gets an answer saying what is wrong; nothing is stored. */
+/**
+ * A malformed message gets an answer saying what is wrong; nothing is stored. A message with
+ * `files` (see web-upload.ts) may have empty text.
+ */
 export function parseMessage(
   raw: string,
   defaultSender = 'owner',
-): { ok: true; text: string; senderName: string } | { ok: false; error: string } {
+):
+  | { ok: true; text: string; senderName: string; media: InboundMedia[] }
+  | { ok: false; error: string } {
   const value = parseObject(raw, '{"text": "hello", "senderName": "Ana"}');
   if (typeof value === 'string') return { ok: false, error: value };
-  const { text, senderName } = value;
-  if (typeof text !== 'string' || text.trim() === '') {
-    return { ok: false, error: '"text" must be a non-empty string' };
+  const { text, senderName, files } = value;
+  const media = parseUploads(files);
+  if (typeof media === 'string') return { ok: false, error: media };
+  const emptyOk = media.length > 0 && (text === undefined || text === '');
+  if (!emptyOk && (typeof text !== 'string' || text.trim() === '')) {
+    return { ok: false, error: '"text" must be a non-empty string (or send "files")' };
   }
   const name = parseSenderName(senderName, defaultSender);
   if (!name.ok) return name;
-  return { ok: true, text, senderName: name.senderName };
+  return {
+    ok: true,
+    text: typeof text === 'string' ? text : '',
+    senderName: name.senderName,
+    media,
+  };
 }
 
 /** `{"actionId": "..."}`: a click on a button the page was shown. */

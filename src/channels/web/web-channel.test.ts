@@ -221,6 +221,44 @@ describe('WebChannel', () => {
       ]);
     });
 
+    it('hands uploaded files in as media: images, voice notes and documents', async () => {
+      const files = [
+        { name: 'cat.png', type: 'image/png', data: Buffer.from('png bytes').toString('base64') },
+        { name: 'v.ogg', type: 'audio/ogg', data: Buffer.from('ogg').toString('base64') },
+        { name: 'a.pdf', type: 'application/pdf', data: Buffer.from('%PDF').toString('base64') },
+      ];
+      const res = await post('owner', JSON.stringify({ text: '', files }));
+
+      expect(res.status).toBe(202);
+      expect(received[0]?.text).toBe('');
+      expect(received[0]?.media).toEqual([
+        { kind: 'image', name: 'cat.png', mime: 'image/png', bytes: Buffer.from('png bytes') },
+        { kind: 'voice', name: 'v.ogg', mime: 'audio/ogg', bytes: Buffer.from('ogg') },
+        { kind: 'document', name: 'a.pdf', mime: 'application/pdf', bytes: Buffer.from('%PDF') },
+      ]);
+    });
+
+    it.each([
+      { what: 'files that are not a list', files: 'x', mention: '"files" must be a list' },
+      { what: 'a file without a type', files: [{ name: 'a', data: 'AA==' }], mention: 'type' },
+      {
+        what: 'data that is not base64',
+        files: [{ name: 'a', type: 'text/plain', data: '**' }],
+        mention: 'base64',
+      },
+      {
+        what: 'five files',
+        files: Array.from({ length: 5 }, () => ({ name: 'a', type: 'text/plain', data: 'AA==' })),
+        mention: 'at most 4 files',
+      },
+    ])('answers 400 to $what and stores nothing', async (row) => {
+      const res = await post('owner', JSON.stringify({ text: 'x', files: row.files }));
+
+      expect(res.status).toBe(400);
+      expect((JSON.parse(res.body) as { error: string }).error).toContain(row.mention);
+      expect(received).toEqual([]);
+    });
+
     it('passes a given senderName through', async () => {
       const res = await post('owner', JSON.stringify({ text: 'hi', senderName: 'Ana' }));
 

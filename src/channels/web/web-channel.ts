@@ -9,7 +9,8 @@ import type {
   Receipt,
   SentMessage,
 } from '../channel.js';
-import { json, parseActionClick, parseMessage, readBody } from './http-io.js';
+import { json, MAX_BODY_BYTES, parseActionClick, parseMessage, readBody } from './http-io.js';
+import { MAX_UPLOAD_BODY_BYTES } from './web-upload.js';
 import { WEB_PAGE } from './page.js';
 import { RecentItems } from './recent-items.js';
 import {
@@ -64,7 +65,8 @@ interface Listener {
  * The local web chat: a page and a small JSON API on 127.0.0.1. Every request must name this
  * server in `Host`; writes must not come from another origin. The owner's token opens every
  * chat; a member link's token opens its one chat, and only its events.
- *   POST /api/chats/:chat/messages {text, senderName?}   → 202 stored, 403 refused (reason)
+ *   POST /api/chats/:chat/messages {text, senderName?, files?} → 202 stored, 403 refused (reason);
+ *        files: [{name, type, data (base64)}], at most 4, the body at most 8 MB
  *   GET  /api/chats/:chat/messages?after=ID              → messages after ID
  *   POST /api/chats/:chat/actions {actionId}             → a click on a button shown there
  *   GET  /api/chats/:chat/files/:id                      → a file sent there
@@ -250,18 +252,23 @@ export class WebChannel implements Channel {
     if (req.method !== 'POST') {
       return json(res, 405, { error: what === 'messages' ? 'use GET or POST' : 'use POST' });
     }
-    const body = await readBody(req);
+    const body = await readBody(req, what === 'messages' ? MAX_UPLOAD_BODY_BYTES : undefined);
     if (!body.ok) return json(res, body.status, { error: body.error });
     const sender = senderOf(credential);
     if (what === 'messages') {
       const parsed = parseMessage(body.text, sender.defaultName);
       if (!parsed.ok) return json(res, 400, { error: parsed.error });
+      if (parsed.media.length === 0 && Buffer.byteLength(body.text) > MAX_BODY_BYTES) {
+        // Only files may make a body bigger than a text message's.
+        return json(res, 413, { error: `message body over ${MAX_BODY_BYTES} bytes` });
+      }
       const receipt = await handlers.onMessage({
         channel: this.name,
         chatId,
         sender: sender.id(parsed.senderName),
         senderName: parsed.senderName,
         text: parsed.text,
+        ...(parsed.media.length ? { media: parsed.media } : {}),
       });
       return answerReceipt(res, receipt);
     }
