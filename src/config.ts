@@ -225,8 +225,6 @@ export interface ChannelCredentials {
   slack: { botToken: string | undefined; appToken: string | undefined };
   /** `apiUrl`: the REST base without the version; the gateway's URL comes from it. */
   discord: { botToken: string | undefined; apiUrl: string };
-  /** Baileys' auth state (`nanocell pair whatsapp` writes it); WhatsApp is on once it holds creds. */
-  whatsapp: { authDir: string };
 }
 
 export class ConfigError extends Error {
@@ -330,7 +328,6 @@ export function loadConfig(
       },
       slack: { botToken: e.SLACK_BOT_TOKEN, appToken: e.SLACK_APP_TOKEN },
       discord: { botToken: e.DISCORD_BOT_TOKEN, apiUrl: e.DISCORD_API_URL.replace(/\/+$/, '') },
-      whatsapp: { authDir: path.join(configDir, 'whatsapp-auth') },
     },
     media: {
       maxAttachmentBytes: e.NANOCELL_MAX_ATTACHMENT_MB * 1024 * 1024,
