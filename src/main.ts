@@ -13,6 +13,7 @@ import { doctorCli } from './cli/doctor.js';
 import { groupsCli } from './cli/groups.js';
 import { logsCli } from './cli/logs.js';
 import { policyCli } from './cli/policy.js';
+import { serviceCli } from './cli/service.js';
 import { parseStartArgs, start, startCli } from './cli/start.js';
 import { statusCli } from './cli/status.js';
 import { tasksCli } from './cli/tasks.js';
@@ -44,6 +45,7 @@ const COMMANDS: readonly CliCommand[] = [
   logsCli,
   backupCommandCli,
   restoreCommandCli,
+  serviceCli,
 ];
 
 function usage(): string {
