@@ -17,6 +17,7 @@ import { serviceCli } from './cli/service.js';
 import { parseStartArgs, start, startCli } from './cli/start.js';
 import { statusCli } from './cli/status.js';
 import { tasksCli } from './cli/tasks.js';
+import { uninstallCli } from './cli/uninstall.js';
 import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from './config.js';
 import { HostGoneError } from './control/control-client.js';
 import {
@@ -46,6 +47,7 @@ const COMMANDS: readonly CliCommand[] = [
   backupCommandCli,
   restoreCommandCli,
   serviceCli,
+  uninstallCli,
 ];
 
 function usage(): string {
