@@ -1,6 +1,7 @@
 import { openDatabase, type Db, type OpenOptions } from './database.js';
 import { GroupStore } from './groups.js';
 import { HistoryStore } from './history.js';
+import { HistorySearch } from './history-search.js';
 import { ApprovalStore } from './approvals.js';
 import { MessageStore } from './messages.js';
 import { ModelChoiceStore } from './model-choices.js';
@@ -13,6 +14,8 @@ export class Store {
   readonly groups: GroupStore;
   readonly messages: MessageStore;
   readonly history: HistoryStore;
+  /** Full-text search over each group's history and archive. */
+  readonly historySearch: HistorySearch;
   readonly tasks: TaskStore;
   readonly taskBudgets: TaskBudgetStore;
   readonly taskChats: TaskChatStore;
@@ -24,6 +27,7 @@ export class Store {
     this.groups = new GroupStore(db);
     this.messages = new MessageStore(db);
     this.history = new HistoryStore(db);
+    this.historySearch = new HistorySearch(db);
     this.tasks = new TaskStore(db);
     this.taskBudgets = new TaskBudgetStore(db);
     this.taskChats = new TaskChatStore(db);
