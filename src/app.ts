@@ -341,6 +341,7 @@ export async function openAssistant(
       timezone: config.timezone,
       maxTokens: config.maxTokens,
       maxToolRounds: config.maxToolRounds,
+      maxReplyChars: config.maxReplyChars,
     },
   };
   const router = new Router(store, (groupId, job) => runGroup(runDeps, groupId, job), log, {
