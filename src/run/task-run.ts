@@ -35,6 +35,8 @@ export async function runTask(
       retryable: false,
     };
   }
+  // The queue gave this run its slot: from here on it has started (see requeueUnstartedRuns).
+  store.tasks.markRunInSlot(task.id, new Date());
   const ctx: RunContext = { group, channel: home.channel, chatId: home.chatId, taskId };
   const userMessage: ConversationMessage = {
     role: 'user',
