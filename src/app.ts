@@ -43,6 +43,7 @@ import {
   freeBytes,
 } from './store/disk-full.js';
 import { Store } from './store/store.js';
+import { StoreError, type OpenOptions } from './store/database.js';
 
 export const ADMIN_GROUP = 'main';
 export { HOST_TOOL_NAMES } from './tools/host-tools.js';
@@ -92,7 +93,10 @@ export function openBase(config: Config): Base {
   // Given back when the disk is found full, so that failure can still be stored and told.
   const spaceReserve = new SpaceReserve(path.join(config.home, 'space-reserve'), 4 * 1024 * 1024);
   spaceReserve.ensure();
-  const store = openStore(path.join(config.home, 'nanocell.db'), spaceReserve);
+  const store = openStore(path.join(config.home, 'nanocell.db'), spaceReserve, {
+    onBackup: (copy, from, to) =>
+      log.info({ copy, from, to }, 'database backed up before upgrading its schema'),
+  });
   const installId = readInstallId(config.home);
   const provider = modelProvider(config, { provider: config.provider, model: config.model }, log);
   const runtimes = allRuntimes(config, installId);
@@ -337,6 +341,7 @@ export async function openAssistant(
       timezone: config.timezone,
       maxTokens: config.maxTokens,
       maxToolRounds: config.maxToolRounds,
+      maxReplyChars: config.maxReplyChars,
     },
   };
   const router = new Router(store, (groupId, job) => runGroup(runDeps, groupId, job), log, {
@@ -430,13 +435,42 @@ export function ownerTerminalChat(
 }
 
 /** SQLite cannot even open its log on a full disk: give back the reserve and try once more. */
-function openStore(file: string, reserve: SpaceReserve): Store {
+function openStore(file: string, reserve: SpaceReserve, options: OpenOptions): Store {
+  refuseLostDatabase(file);
   try {
-    return Store.open(file);
+    return Store.open(file, options);
   } catch (err) {
     if (freeBytes(path.dirname(file)) >= FULL_BELOW_BYTES || !reserve.release()) throw err;
-    return Store.open(file);
+    return Store.open(file, options);
   }
+}
+
+/**
+ * A data dir that holds groups but no database (deleted, or emptied to 0 bytes) is not a first
+ * run: starting afresh would silently forget every group, task and conversation.
+ */
+function refuseLostDatabase(file: string): void {
+  let size: number | undefined;
+  try {
+    size = fs.statSync(file).size;
+  } catch {
+    size = undefined;
+  }
+  if (size !== undefined && size > 0) return;
+  const groups = path.join(path.dirname(file), 'groups');
+  let folders: string[];
+  try {
+    folders = fs.readdirSync(groups);
+  } catch {
+    return; // no groups folder: a new data dir
+  }
+  if (folders.length === 0) return;
+  throw new StoreError(
+    `the database ${file} is ${size === undefined ? 'missing' : 'empty'}, but ${groups} holds ` +
+      `${folders.length} group folder(s): it was deleted or emptied, and starting afresh would ` +
+      `forget every group, task and conversation. Restore it with \`nanocell restore FILE --replace\`; ` +
+      `to really start over, move ${groups} aside first.`,
+  );
 }
 
 function readInstallId(home: string): string {

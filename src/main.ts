@@ -13,9 +13,11 @@ import { doctorCli } from './cli/doctor.js';
 import { groupsCli } from './cli/groups.js';
 import { logsCli } from './cli/logs.js';
 import { policyCli } from './cli/policy.js';
+import { serviceCli } from './cli/service.js';
 import { parseStartArgs, start, startCli } from './cli/start.js';
 import { statusCli } from './cli/status.js';
 import { tasksCli } from './cli/tasks.js';
+import { uninstallCli } from './cli/uninstall.js';
 import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from './config.js';
 import { HostGoneError } from './control/control-client.js';
 import {
@@ -29,6 +31,7 @@ import { formatHostEvent, HostEvents } from './control/host-events.js';
 import { localChatSurface } from './control/local-chat.js';
 import { TerminalHub } from './control/terminal-hub.js';
 import { QuotaError } from './groups/group-quota.js';
+import { StoreError } from './store/database.js';
 
 const COMMANDS: readonly CliCommand[] = [
   startCli,
@@ -44,6 +47,8 @@ const COMMANDS: readonly CliCommand[] = [
   logsCli,
   backupCommandCli,
   restoreCommandCli,
+  serviceCli,
+  uninstallCli,
 ];
 
 function usage(): string {
@@ -292,7 +297,11 @@ process.umask(0o077);
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof DataDirLockError || err instanceof ControlSocketError) {
+    if (
+      err instanceof DataDirLockError ||
+      err instanceof ControlSocketError ||
+      err instanceof StoreError
+    ) {
       process.stderr.write(`nanocell: ${err.message}\n`);
       process.exit(1);
     }
