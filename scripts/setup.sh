@@ -141,6 +141,16 @@ PKGS=(bubblewrap python3 make g++ git curl procps iproute2 ca-certificates util-
 # rootless podman (a non-root owner) needs uidmap's newuidmap/newgidmap
 [[ ${NANOCELL_NO_PODMAN:-0} == 1 ]] || PKGS+=(podman runc catatonit uidmap)
 [[ ${NANOCELL_NO_DOCKER:-0} == 1 || ${NANOCELL_NO_GVISOR:-0} == 1 ]] || PKGS+=(runsc)
+# The test suite's own peers (scripts/test.sh sets NANOCELL_TEST_PACKAGES=1): Chromium for the
+# dashboard's browser tests, dovecot and postfix for the email channel, systemd-analyze for the
+# service unit.
+if [[ ${NANOCELL_TEST_PACKAGES:-0} == 1 ]]; then
+  PKGS+=(chromium dovecot-imapd postfix systemd)
+  # postfix asks how to configure itself; the tests write their own configuration.
+  if command -v debconf-set-selections >/dev/null 2>&1 && [[ $IS_ROOT == 1 ]]; then
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  fi
+fi
 
 if command -v dpkg-query >/dev/null 2>&1; then
   mapfile -t MISSING < <(

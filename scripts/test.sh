@@ -12,7 +12,7 @@ cd "$here"
 exec </dev/null
 
 if [ -n "${CI:-}" ]; then export NANOCELL_REQUIRE_DOCKER=1; fi
-bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+NANOCELL_TEST_PACKAGES=1 bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 
 passed=0
 failed=0

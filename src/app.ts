@@ -43,6 +43,7 @@ import {
   freeBytes,
 } from './store/disk-full.js';
 import { Store } from './store/store.js';
+import type { OpenOptions } from './store/database.js';
 
 export const ADMIN_GROUP = 'main';
 export { HOST_TOOL_NAMES } from './tools/host-tools.js';
@@ -92,7 +93,10 @@ export function openBase(config: Config): Base {
   // Given back when the disk is found full, so that failure can still be stored and told.
   const spaceReserve = new SpaceReserve(path.join(config.home, 'space-reserve'), 4 * 1024 * 1024);
   spaceReserve.ensure();
-  const store = openStore(path.join(config.home, 'nanocell.db'), spaceReserve);
+  const store = openStore(path.join(config.home, 'nanocell.db'), spaceReserve, {
+    onBackup: (copy, from, to) =>
+      log.info({ copy, from, to }, 'database backed up before upgrading its schema'),
+  });
   const installId = readInstallId(config.home);
   const provider = modelProvider(config, { provider: config.provider, model: config.model }, log);
   const runtimes = allRuntimes(config, installId);
@@ -337,6 +341,7 @@ export async function openAssistant(
       timezone: config.timezone,
       maxTokens: config.maxTokens,
       maxToolRounds: config.maxToolRounds,
+      maxReplyChars: config.maxReplyChars,
     },
   };
   const router = new Router(store, (groupId, job) => runGroup(runDeps, groupId, job), log, {
@@ -430,12 +435,12 @@ export function ownerTerminalChat(
 }
 
 /** SQLite cannot even open its log on a full disk: give back the reserve and try once more. */
-function openStore(file: string, reserve: SpaceReserve): Store {
+function openStore(file: string, reserve: SpaceReserve, options: OpenOptions): Store {
   try {
-    return Store.open(file);
+    return Store.open(file, options);
   } catch (err) {
     if (freeBytes(path.dirname(file)) >= FULL_BELOW_BYTES || !reserve.release()) throw err;
-    return Store.open(file);
+    return Store.open(file, options);
   }
 }
 

@@ -13,9 +13,11 @@ import { doctorCli } from './cli/doctor.js';
 import { groupsCli } from './cli/groups.js';
 import { logsCli } from './cli/logs.js';
 import { policyCli } from './cli/policy.js';
+import { serviceCli } from './cli/service.js';
 import { parseStartArgs, start, startCli } from './cli/start.js';
 import { statusCli } from './cli/status.js';
 import { tasksCli } from './cli/tasks.js';
+import { uninstallCli } from './cli/uninstall.js';
 import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from './config.js';
 import { HostGoneError } from './control/control-client.js';
 import {
@@ -44,6 +46,8 @@ const COMMANDS: readonly CliCommand[] = [
   logsCli,
   backupCommandCli,
   restoreCommandCli,
+  serviceCli,
+  uninstallCli,
 ];
 
 function usage(): string {

@@ -1,5 +1,6 @@
 import type { Group } from '../store/groups.js';
 import { agentTurn } from './agent-turn.js';
+import { capHistory, capText, DEFAULT_MAX_REPLY_CHARS } from './reply-cap.js';
 import { inboundTurn } from './inbound-turn.js';
 import type { GroupRunDeps, RunContext, RunOutcome } from './run.js';
 
@@ -24,9 +25,10 @@ export async function runMessages(deps: GroupRunDeps, group: Group): Promise<Run
   }
   const fresh = store.groups.byId(group.id) ?? group;
   const turn = await agentTurn(deps, { ...ctx, group: fresh }, [...history, userMessage]);
-  const reply = turn.text || '(no reply)';
+  const max = settings.maxReplyChars ?? DEFAULT_MAX_REPLY_CHARS;
+  const reply = capText(turn.text || '(no reply)', max);
   const messageId = store.transaction(() => {
-    store.history.append(group.id, [userMessage, ...turn.added]);
+    store.history.append(group.id, capHistory([userMessage, ...turn.added], max));
     const id = store.messages.add({
       groupId: group.id,
       channel: last.channel,

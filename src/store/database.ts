@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { PROJECT_ROOT } from '../config.js';
+import { backupBeforeMigrate } from './pre-migration-backup.js';
 
 export type Db = Database.Database;
 
@@ -14,11 +15,17 @@ export class StoreError extends Error {
   }
 }
 
+export interface OpenOptions {
+  /** Told where the copy went when an existing database was backed up before an upgrade. */
+  onBackup?: (copy: string, fromVersion: number, toVersion: number) => void;
+}
+
 /**
  * Open (or create) the database at `file` (':memory:' for tests), in WAL mode, and apply
- * every numbered migration in src/store/migrations that it has not seen yet.
+ * every numbered migration in src/store/migrations that it has not seen yet. An existing
+ * database is copied to `backups/` first (an upgrade).
  */
-export function openDatabase(file: string): Db {
+export function openDatabase(file: string, options: OpenOptions = {}): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   let db: Db;
   try {
@@ -29,7 +36,7 @@ export function openDatabase(file: string): Db {
   db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  migrate(db, file, options);
   return db;
 }
 
@@ -37,12 +44,17 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-function migrate(db: Db): void {
+function migrate(db: Db, dbFile: string, options: OpenOptions): void {
+  const current = schemaVersion(db);
   const files = fs
     .readdirSync(MIGRATIONS_DIR)
     .filter((f) => /^\d{3}-[a-z0-9-]+\.sql$/.test(f))
     .sort();
-  const current = schemaVersion(db);
+  const pending = files.filter((f) => Number(f.slice(0, 3)) > current);
+  if (current > 0 && pending.length > 0 && dbFile !== ':memory:') {
+    const copy = backupBeforeMigrate(db, dbFile, current);
+    options.onBackup?.(copy, current, Number(pending.at(-1)!.slice(0, 3)));
+  }
   for (const file of files) {
     const version = Number(file.slice(0, 3));
     if (version <= current) continue;

@@ -1,4 +1,4 @@
-import { openDatabase, type Db } from './database.js';
+import { openDatabase, type Db, type OpenOptions } from './database.js';
 import { GroupStore } from './groups.js';
 import { HistoryStore } from './history.js';
 import { ApprovalStore } from './approvals.js';
@@ -31,8 +31,8 @@ export class Store {
     this.models = new ModelChoiceStore(db);
   }
 
-  static open(file: string): Store {
-    return new Store(openDatabase(file));
+  static open(file: string, options: OpenOptions = {}): Store {
+    return new Store(openDatabase(file, options));
   }
 
   /** Run `fn` atomically: all of its writes land, or none. */

@@ -174,14 +174,14 @@ export class TaskStore {
            @context_mode, 'active', @created_at, @next_run_at)
          RETURNING *`,
       )
-      .get({
+      .all({
         group_id: input.groupId,
         prompt: input.prompt,
         ...scheduleColumns(input.schedule),
         context_mode: input.contextMode,
         created_at: now.toISOString(),
         next_run_at: first.toISOString(),
-      }) as TaskRow;
+      })[0] as TaskRow;
     return toTask(row);
   }
 
@@ -337,7 +337,7 @@ export class TaskStore {
         .prepare(
           `INSERT INTO task_runs (task_id, started_at, status) VALUES (?, ?, 'running') RETURNING id`,
         )
-        .get(taskId, claim.now.toISOString()) as { id: number };
+        .all(taskId, claim.now.toISOString())[0] as { id: number };
       return row.id;
     })();
   }
@@ -352,7 +352,7 @@ export class TaskStore {
           `INSERT INTO task_runs (task_id, started_at, finished_at, status, summary)
            VALUES (?, ?, ?, 'skipped', ?) RETURNING id`,
         )
-        .get(taskId, at, at, capText(reason)) as { id: number };
+        .all(taskId, at, at, capText(reason))[0] as { id: number };
       return row.id;
     })();
   }

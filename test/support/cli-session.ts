@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import readline from 'node:readline';
-import { CLI, REPO_ROOT } from './run-cli.js';
+import { CLI, REPO_ROOT, cliEnv } from './run-cli.js';
 
 /** A long-lived `./nanocell ARGS` (e.g. `chat`) whose stdin the test types into. */
 export interface CliSession {
@@ -19,12 +19,7 @@ export interface CliSession {
 export function startCliSession(args: string[], env: Record<string, string>): CliSession {
   const child = spawn(CLI, args, {
     cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/root',
-      NANOCELL_LOG_LEVEL: 'debug',
-      ...env,
-    },
+    env: cliEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const seen: string[] = [];

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { CLI, REPO_ROOT } from './run-cli.js';
+import { CLI, REPO_ROOT, cliEnv } from './run-cli.js';
 
 export interface HostProcess {
   child: ChildProcess;
@@ -42,13 +42,7 @@ export async function startHost(
 ): Promise<HostProcess> {
   const child = spawn(CLI, args, {
     cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/root',
-      NANOCELL_WEB_PORT: '0',
-      NANOCELL_LOG_LEVEL: 'debug',
-      ...env,
-    },
+    env: cliEnv({ NANOCELL_WEB_PORT: '0', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

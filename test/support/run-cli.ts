@@ -5,6 +5,24 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(REPO_ROOT, 'nanocell');
 
+/**
+ * The environment a test's nanocell process gets: PATH, HOME, debug logs, then `env`. A test
+ * that names a data dir but no owner config dir gets one beside the data dir, so no test ever
+ * reads or writes the real ~/.config/nanocell of the machine it runs on.
+ */
+export function cliEnv(env: Record<string, string>): Record<string, string> {
+  const full: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    NANOCELL_LOG_LEVEL: 'debug',
+    ...env,
+  };
+  if (full.NANOCELL_HOME && full.NANOCELL_CONFIG_DIR === undefined) {
+    full.NANOCELL_CONFIG_DIR = path.join(path.dirname(full.NANOCELL_HOME), 'owner-config');
+  }
+  return full;
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
@@ -24,12 +42,7 @@ export function runCli(
   return new Promise((resolve, reject) => {
     const child = spawn(file!, [...pre, ...args], {
       cwd: REPO_ROOT,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/root',
-        NANOCELL_LOG_LEVEL: 'debug',
-        ...env,
-      },
+      env: cliEnv(env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
