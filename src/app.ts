@@ -43,7 +43,7 @@ import {
   freeBytes,
 } from './store/disk-full.js';
 import { Store } from './store/store.js';
-import type { OpenOptions } from './store/database.js';
+import { StoreError, type OpenOptions } from './store/database.js';
 
 export const ADMIN_GROUP = 'main';
 export { HOST_TOOL_NAMES } from './tools/host-tools.js';
@@ -341,6 +341,7 @@ export async function openAssistant(
       timezone: config.timezone,
       maxTokens: config.maxTokens,
       maxToolRounds: config.maxToolRounds,
+      maxReplyChars: config.maxReplyChars,
     },
   };
   const router = new Router(store, (groupId, job) => runGroup(runDeps, groupId, job), log, {
@@ -435,12 +436,41 @@ export function ownerTerminalChat(
 
 /** SQLite cannot even open its log on a full disk: give back the reserve and try once more. */
 function openStore(file: string, reserve: SpaceReserve, options: OpenOptions): Store {
+  refuseLostDatabase(file);
   try {
     return Store.open(file, options);
   } catch (err) {
     if (freeBytes(path.dirname(file)) >= FULL_BELOW_BYTES || !reserve.release()) throw err;
     return Store.open(file, options);
   }
+}
+
+/**
+ * A data dir that holds groups but no database (deleted, or emptied to 0 bytes) is not a first
+ * run: starting afresh would silently forget every group, task and conversation.
+ */
+function refuseLostDatabase(file: string): void {
+  let size: number | undefined;
+  try {
+    size = fs.statSync(file).size;
+  } catch {
+    size = undefined;
+  }
+  if (size !== undefined && size > 0) return;
+  const groups = path.join(path.dirname(file), 'groups');
+  let folders: string[];
+  try {
+    folders = fs.readdirSync(groups);
+  } catch {
+    return; // no groups folder: a new data dir
+  }
+  if (folders.length === 0) return;
+  throw new StoreError(
+    `the database ${file} is ${size === undefined ? 'missing' : 'empty'}, but ${groups} holds ` +
+      `${folders.length} group folder(s): it was deleted or emptied, and starting afresh would ` +
+      `forget every group, task and conversation. Restore it with \`nanocell restore FILE --replace\`; ` +
+      `to really start over, move ${groups} aside first.`,
+  );
 }
 
 function readInstallId(home: string): string {

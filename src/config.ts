@@ -56,6 +56,11 @@ const envSchema = z.object({
   NANOCELL_MAX_TOOL_ROUNDS: positiveInt(25),
   NANOCELL_TOOL_TIMEOUT_MS: positiveInt(60_000),
   NANOCELL_MAX_OUTPUT_BYTES: positiveInt(30_000),
+  NANOCELL_MAX_REPLY_CHARS: z.coerce
+    .number()
+    .int()
+    .min(1000, 'must be at least 1000')
+    .default(100_000),
   NANOCELL_MAX_FILE_MB: positiveInt(1024),
   // Off when unset. At least 8 MiB: below that ext4 has no room for its own metadata.
   NANOCELL_GROUP_QUOTA_MB: z.coerce
@@ -172,6 +177,8 @@ export interface Config {
   maxToolRounds: number;
   toolTimeoutMs: number;
   maxOutputBytes: number;
+  /** A longer reply (or history text) is cut with a note. */
+  maxReplyChars: number;
   /** Largest file one command in a cell may write. */
   maxFileMb: number;
   /** Per-group disk quota in MiB (a loop-mounted ext4 image per group folder); off when unset. */
@@ -291,6 +298,7 @@ export function loadConfig(
     maxToolRounds: e.NANOCELL_MAX_TOOL_ROUNDS,
     toolTimeoutMs: e.NANOCELL_TOOL_TIMEOUT_MS,
     maxOutputBytes: e.NANOCELL_MAX_OUTPUT_BYTES,
+    maxReplyChars: e.NANOCELL_MAX_REPLY_CHARS,
     maxFileMb: e.NANOCELL_MAX_FILE_MB,
     groupQuotaMb: e.NANOCELL_GROUP_QUOTA_MB,
     cellIdleMs: e.NANOCELL_CELL_IDLE_MS,

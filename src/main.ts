@@ -31,6 +31,7 @@ import { formatHostEvent, HostEvents } from './control/host-events.js';
 import { localChatSurface } from './control/local-chat.js';
 import { TerminalHub } from './control/terminal-hub.js';
 import { QuotaError } from './groups/group-quota.js';
+import { StoreError } from './store/database.js';
 
 const COMMANDS: readonly CliCommand[] = [
   startCli,
@@ -296,7 +297,11 @@ process.umask(0o077);
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof DataDirLockError || err instanceof ControlSocketError) {
+    if (
+      err instanceof DataDirLockError ||
+      err instanceof ControlSocketError ||
+      err instanceof StoreError
+    ) {
       process.stderr.write(`nanocell: ${err.message}\n`);
       process.exit(1);
     }

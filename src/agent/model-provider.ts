@@ -64,6 +64,8 @@ export type ModelErrorKind =
   | 'timeout'
   | 'connection'
   | 'bad_request'
+  /** The configured model cannot serve nanocell (unknown, or no tool calls): fix the settings. */
+  | 'model_config'
   /** The answer did not parse (a malformed chunk, a tool input that is not JSON). */
   | 'bad_response'
   /** The caller's signal fired (the run's budget or a shutdown). */

@@ -198,7 +198,7 @@ describe('OpenAIProvider', () => {
     );
     const error = await complete(provider({ model: 'gemma:2b' }), request).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelError);
-    expect((error as ModelError).kind).toBe('bad_request');
+    expect((error as ModelError).kind).toBe('model_config');
     expect((error as ModelError).message).toMatch(
       /gemma:2b does not support tool calls.*NANOCELL_MODEL/,
     );

@@ -207,14 +207,14 @@ function toModelError(
     }
     if (NO_TOOLS.test(said)) {
       return new ModelError(
-        'bad_request',
+        'model_config',
         `The model ${options.model} does not support tool calls, and nanocell needs them. Choose a model that does (for example llama3.1 or qwen2.5 on Ollama) with NANOCELL_MODEL or \`groups set NAME --model M\`.`,
         { cause },
       );
     }
     if (status === 404) {
       return new ModelError(
-        'bad_request',
+        'model_config',
         `The model API at ${where} does not know the model ${options.model} (HTTP 404): ${said}. Check NANOCELL_MODEL and OPENAI_BASE_URL (it usually ends in /v1).`,
         { cause },
       );

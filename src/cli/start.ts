@@ -12,6 +12,7 @@ import { watchPolicyDir } from '../control/policy-watch.js';
 import { OutcomeReport } from '../owner/outcome-report.js';
 import type { ReceiveResult } from '../router/router.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import { DISK_FULL_MESSAGE, isDiskFull } from '../store/disk-full.js';
 import type { CliCommand, TextOut } from './command.js';
 
 /** Where a running host says how to reach it (for tests and scripts). */
@@ -102,9 +103,19 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
     }
     return received;
   };
+  /** A full disk stores nothing: the channel is told so, and acknowledges nothing. */
+  const stored = (from: { channel: string; chatId: string }, receive: () => ReceiveResult) => {
+    try {
+      return answer(receive(), from);
+    } catch (err) {
+      if (!isDiskFull(err)) throw err;
+      log.error({ channel: from.channel, err }, 'message not stored: data disk full');
+      return { status: 'refused' as const, reason: `not stored: ${DISK_FULL_MESSAGE}` };
+    }
+  };
   const handlers: ChannelHandlers = {
-    onMessage: async (message) => answer(router.receive(message), message),
-    onAction: async (action) => answer(router.receiveAction(action), action),
+    onMessage: async (message) => stored(message, () => router.receive(message)),
+    onAction: async (action) => stored(action, () => router.receiveAction(action)),
   };
 
   const web = new WebChannel({

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import { GroupQueue, type QueueJob, type QueueOptions } from './group-queue.js';
 import type { RunOutcome } from '../run/run.js';
 import { isTriggered } from './trigger.js';
+import { cleanSenderName } from './sender-name.js';
 
 /** A channel receipt (`stored` with the message id, or `refused`), plus the run it started. */
 export type ReceiveResult =
@@ -72,7 +73,7 @@ export class Router {
         chatId: message.chatId,
         direction: 'in',
         sender: message.sender,
-        senderName: message.senderName,
+        senderName: cleanSenderName(message.senderName),
         text: message.text,
         triggered: false,
       });
@@ -87,7 +88,7 @@ export class Router {
       chatId: message.chatId,
       direction: 'in',
       sender: message.sender,
-      senderName: message.senderName,
+      senderName: cleanSenderName(message.senderName),
       text: message.text,
       triggered,
       media,

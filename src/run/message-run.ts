@@ -1,5 +1,8 @@
+import { ModelError } from '../agent/model-provider.js';
 import type { Group } from '../store/groups.js';
+import type { StoredMessage } from '../store/messages.js';
 import { agentTurn } from './agent-turn.js';
+import { capHistory, capText, DEFAULT_MAX_REPLY_CHARS } from './reply-cap.js';
 import { inboundTurn } from './inbound-turn.js';
 import type { GroupRunDeps, RunContext, RunOutcome } from './run.js';
 
@@ -23,10 +26,19 @@ export async function runMessages(deps: GroupRunDeps, group: Group): Promise<Run
     history = store.history.load(group.id);
   }
   const fresh = store.groups.byId(group.id) ?? group;
-  const turn = await agentTurn(deps, { ...ctx, group: fresh }, [...history, userMessage]);
-  const reply = turn.text || '(no reply)';
+  let turn;
+  try {
+    turn = await agentTurn(deps, { ...ctx, group: fresh }, [...history, userMessage]);
+  } catch (err) {
+    if (err instanceof ModelError && err.kind === 'bad_request') {
+      return setAside(deps, group, pending, err);
+    }
+    throw err;
+  }
+  const max = settings.maxReplyChars ?? DEFAULT_MAX_REPLY_CHARS;
+  const reply = capText(turn.text || '(no reply)', max);
   const messageId = store.transaction(() => {
-    store.history.append(group.id, [userMessage, ...turn.added]);
+    store.history.append(group.id, capHistory([userMessage, ...turn.added], max));
     const id = store.messages.add({
       groupId: group.id,
       channel: last.channel,
@@ -51,4 +63,41 @@ export async function runMessages(deps: GroupRunDeps, group: Group): Promise<Run
     'run finished',
   );
   return { ok: true, reply, messageId, toolCalls: turn.toolCalls };
+}
+
+/**
+ * The model API refused this turn itself (HTTP 400): retrying it would fail the same way and
+ * hold every later message of the group behind it. The messages are set aside — the cursor
+ * moves past them, they stay in the chat's record — and the chat is told why and what to do.
+ */
+function setAside(
+  deps: GroupRunDeps,
+  group: Group,
+  pending: readonly StoredMessage[],
+  err: ModelError,
+): RunOutcome {
+  const last = pending.at(-1)!;
+  const note =
+    `The model API refused ${pending.length === 1 ? 'this message' : `these ${pending.length} messages`} ` +
+    `(${err.message}), so I set ${pending.length === 1 ? 'it' : 'them'} aside and will answer the next one. ` +
+    'Rephrase it (a file the model cannot read is a common cause), or send /clear if the ' +
+    'conversation so far is what it refuses.';
+  deps.store.transaction(() => {
+    deps.store.messages.add({
+      groupId: group.id,
+      channel: last.channel,
+      chatId: last.chatId,
+      direction: 'out',
+      sender: 'assistant',
+      senderName: deps.settings.assistantName,
+      text: note,
+    });
+    deps.store.groups.advanceCursor(group.id, last.id);
+  });
+  void deps.outbox.flush();
+  deps.log.warn(
+    { group: group.name, messages: pending.length, firstId: pending[0]!.id, lastId: last.id },
+    'messages set aside: the model API refused them',
+  );
+  return { ok: false, kind: 'model_bad_request', error: note, retryable: false };
 }

@@ -139,6 +139,41 @@ describe('a run, with a fake model, a fake cell runtime and the real store', () 
     expect(JSON.stringify(history[0])).toContain('[Alice] hi there');
   });
 
+  it('cuts a flood of a reply to the cap, with a note, in the chat and in the history', async () => {
+    f = new RunFixture([reply().text('x'.repeat(50_000))]);
+    f.inbound('hi there');
+    const deps = f.deps();
+
+    await runGroup({ ...deps, settings: { ...deps.settings, maxReplyChars: 2000 } }, f.group.id);
+
+    const [sent] = f.outbound();
+    expect(sent!.length).toBeLessThanOrEqual(2000);
+    expect(sent).toMatch(/this text was 50000 characters; only the first 2000 were kept/);
+    const kept = JSON.stringify(f.store.history.load(f.group.id));
+    expect(kept.length).toBeLessThan(5000);
+  });
+
+  it('sets aside a message the model API refuses (400) and answers the next one', async () => {
+    f = new RunFixture([
+      new ModelError('bad_request', 'The model API refused the request (HTTP 400).'),
+      reply().text('Fine now.'),
+    ]);
+    const refused = f.inbound('a message the API refuses');
+
+    const first = await runGroup(f.deps(), f.group.id);
+
+    expect(first).toMatchObject({ ok: false, kind: 'model_bad_request', retryable: false });
+    expect(f.cursor()).toBe(refused);
+    expect(f.outbound()[0]).toMatch(/refused this message .*set it aside.*\/clear/s);
+    expect(f.store.history.load(f.group.id)).toEqual([]);
+    f.inbound('next one');
+    const second = await runGroup(f.deps(), f.group.id);
+    expect(second).toMatchObject({ ok: true, reply: 'Fine now.' });
+    const asked = JSON.stringify(f.provider.requests.at(-1));
+    expect(asked).toContain('next one');
+    expect(asked).not.toContain('a message the API refuses');
+  });
+
   it('does not advance the cursor when the agent fails, and says whether to retry', async () => {
     f = new RunFixture([new ModelError('server', 'The model API failed (HTTP 500).')]);
     f.inbound('hi there');

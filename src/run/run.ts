@@ -101,5 +101,7 @@ export interface GroupRunDeps {
     timezone: string;
     maxTokens: number;
     maxToolRounds: number;
+    /** NANOCELL_MAX_REPLY_CHARS: a longer reply or history text is cut with a note. */
+    maxReplyChars?: number;
   };
 }

@@ -3,6 +3,7 @@ import type { Group } from '../store/groups.js';
 import { homeChat } from '../owner/home-chat.js';
 import { labelTaskOutput } from '../owner/task-output.js';
 import { agentTurn } from './agent-turn.js';
+import { capHistory, capText, DEFAULT_MAX_REPLY_CHARS } from './reply-cap.js';
 import type { GroupRunDeps, RunContext, RunOutcome } from './run.js';
 
 /**
@@ -34,6 +35,8 @@ export async function runTask(
       retryable: false,
     };
   }
+  // The queue gave this run its slot: from here on it has started (see requeueUnstartedRuns).
+  store.tasks.markRunInSlot(task.id, new Date());
   const ctx: RunContext = { group, channel: home.channel, chatId: home.chatId, taskId };
   const userMessage: ConversationMessage = {
     role: 'user',
@@ -41,9 +44,11 @@ export async function runTask(
   };
   const history = task.contextMode === 'group' ? store.history.load(group.id) : [];
   const turn = await agentTurn(deps, ctx, [...history, userMessage]);
-  const reply = turn.text || '(no reply)';
+  const max = settings.maxReplyChars ?? DEFAULT_MAX_REPLY_CHARS;
+  const reply = capText(turn.text || '(no reply)', max);
   const messageId = store.transaction(() => {
-    if (task.contextMode === 'group') store.history.append(group.id, [userMessage, ...turn.added]);
+    if (task.contextMode === 'group')
+      store.history.append(group.id, capHistory([userMessage, ...turn.added], max));
     return store.messages.add({
       groupId: group.id,
       channel: home.channel,

@@ -289,6 +289,7 @@ describe('Scheduler', () => {
         nextRunAt: minutes(120),
         now: minutes(60),
       });
+      tasks.markRunInSlot(left.id, minutes(61));
       const due = create({ schedule: onceAt(minutes(100)) });
       clock = minutes(100);
       const run = deferred();
@@ -305,6 +306,26 @@ describe('Scheduler', () => {
       run.resolve({ ok: true, summary: 'done' });
       await stopped;
       expect(tasks.recentRuns(due.id)).toMatchObject([{ status: 'ok', summary: 'done' }]);
+    });
+
+    it('runs a one-off whose claimed run never got a queue slot before the host stopped', async () => {
+      const waiting = create({ schedule: onceAt(minutes(30)) });
+      tasks.markRunStarted(waiting.id, {
+        dueAt: waiting.nextRunAt ?? '',
+        nextRunAt: null,
+        now: minutes(31),
+      });
+      clock = minutes(100);
+      const scheduler = schedulerWith((t) => {
+        calls.push(t);
+        return Promise.resolve({ ok: true, summary: 'ran after all' });
+      });
+      scheduler.start(60_000);
+      await scheduler.stop();
+      expect(calls.map((t) => t.id)).toEqual([waiting.id]);
+      expect(tasks.recentRuns(waiting.id)).toMatchObject([
+        { status: 'ok', summary: 'ran after all' },
+      ]);
     });
 
     it('refuses a second start and a bad interval', async () => {

@@ -102,6 +102,9 @@ export class Scheduler {
     }
     if (this.timer) throw new Error('scheduler already started');
     try {
+      const requeued = this.tasks.requeueUnstartedRuns();
+      if (requeued > 0)
+        this.log.warn({ runs: requeued }, 'task runs that never started are due again');
       const closed = this.tasks.failUnfinishedRuns(this.now(), UNFINISHED_REASON);
       if (closed > 0) this.log.warn({ runs: closed }, 'closed task runs left unfinished');
     } catch (err) {

@@ -73,7 +73,7 @@ export class ApprovalStore {
          ON CONFLICT (code) DO NOTHING
          RETURNING *`,
       )
-      .get(
+      .all(
         a.code,
         a.fingerprint,
         a.groupName,
@@ -82,7 +82,7 @@ export class ApprovalStore {
         JSON.stringify(a.input),
         a.createdAt,
         a.expiresAt,
-      ) as ApprovalRow | undefined;
+      )[0] as ApprovalRow | undefined;
     return row && toApproval(row);
   }
 
@@ -120,7 +120,7 @@ export class ApprovalStore {
          WHERE code = ? AND status = 'pending' AND expires_at > ?
          RETURNING *`,
       )
-      .get(status, now, code, now) as ApprovalRow | undefined;
+      .all(status, now, code, now)[0] as ApprovalRow | undefined;
     return row && toApproval(row);
   }
 
@@ -136,7 +136,7 @@ export class ApprovalStore {
            ORDER BY id LIMIT 1)
          RETURNING *`,
       )
-      .get(now, fingerprint, now) as ApprovalRow | undefined;
+      .all(now, fingerprint, now)[0] as ApprovalRow | undefined;
     return row && toApproval(row);
   }
 

@@ -33,10 +33,24 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   } catch (cause) {
     throw new StoreError(`cannot open the database at ${file}`, { cause });
   }
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db, file, options);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, file, options);
+  } catch (cause) {
+    db.close();
+    const code = (cause as { code?: string }).code;
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new StoreError(
+        `the database ${file} is damaged (${(cause as Error).message}). Restore your last backup ` +
+          `with \`nanocell restore FILE --replace\` (README: Stop and restart, Backup), or move the ` +
+          `file aside to start again with an empty store.`,
+        { cause },
+      );
+    }
+    throw cause;
+  }
   return db;
 }
 

@@ -61,14 +61,14 @@ export class GroupStore {
         `INSERT INTO groups (name, folder, is_admin, requires_trigger, trigger_word, created_at)
          VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
       )
-      .get(
+      .all(
         input.name,
         input.name,
         input.isAdmin ? 1 : 0,
         input.requiresTrigger && !input.isAdmin ? 1 : 0,
         input.trigger ?? null,
         new Date().toISOString(),
-      ) as GroupRow;
+      )[0] as GroupRow;
     return toGroup(row);
   }
 

@@ -78,7 +78,7 @@ export class MessageStore {
            (group_id, channel, chat_id, direction, sender, sender_name, text, triggered, created_at, next_attempt_at, media)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       )
-      .get(
+      .all(
         m.groupId,
         m.channel,
         m.chatId,
@@ -90,7 +90,7 @@ export class MessageStore {
         m.createdAt ?? new Date().toISOString(),
         m.direction === 'out' ? new Date(0).toISOString() : null,
         m.media?.length ? JSON.stringify(m.media) : null,
-      ) as MessageRow;
+      )[0] as MessageRow;
     return toMessage(row);
   }
 

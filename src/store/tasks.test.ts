@@ -426,6 +426,40 @@ describe('TaskStore', () => {
       expect(tasks.failUnfinishedRuns(minutes(201), 'again')).toBe(0);
     });
 
+    it('sets a one-off due again when its claimed run never got a queue slot', () => {
+      const created = tasks.create(task({ schedule: onceAt(minutes(30)) }), t0);
+      const runId = tasks.markRunStarted(created.id, {
+        dueAt: created.nextRunAt ?? '',
+        nextRunAt: null,
+        now: minutes(31),
+      });
+      expect(runId).toBeDefined();
+      expect(tasks.byId(created.id)).toMatchObject({ status: 'completed', nextRunAt: null });
+
+      expect(tasks.requeueUnstartedRuns()).toBe(1);
+
+      expect(tasks.byId(created.id)).toMatchObject({
+        status: 'active',
+        nextRunAt: minutes(30).toISOString(),
+      });
+      expect(tasks.recentRuns(created.id)).toEqual([]);
+      expect(tasks.failUnfinishedRuns(minutes(40), 'the host stopped during this run')).toBe(0);
+    });
+
+    it('keeps a run that got its slot as started: after a crash it is an error, not run again', () => {
+      const created = tasks.create(task({ schedule: onceAt(minutes(30)) }), t0);
+      tasks.markRunStarted(created.id, {
+        dueAt: created.nextRunAt ?? '',
+        nextRunAt: null,
+        now: minutes(31),
+      });
+      tasks.markRunInSlot(created.id, minutes(32));
+
+      expect(tasks.requeueUnstartedRuns()).toBe(0);
+      expect(tasks.failUnfinishedRuns(minutes(40), 'the host stopped during this run')).toBe(1);
+      expect(tasks.byId(created.id)).toMatchObject({ status: 'completed' });
+    });
+
     it('deletes a group with its tasks and their runs', () => {
       const created = tasks.create(task(), t0);
       tasks.markRunStarted(created.id, {

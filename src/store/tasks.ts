@@ -174,14 +174,14 @@ export class TaskStore {
            @context_mode, 'active', @created_at, @next_run_at)
          RETURNING *`,
       )
-      .get({
+      .all({
         group_id: input.groupId,
         prompt: input.prompt,
         ...scheduleColumns(input.schedule),
         context_mode: input.contextMode,
         created_at: now.toISOString(),
         next_run_at: first.toISOString(),
-      }) as TaskRow;
+      })[0] as TaskRow;
     return toTask(row);
   }
 
@@ -335,9 +335,10 @@ export class TaskStore {
       if (!this.advance(taskId, claim, true)) return undefined;
       const row = this.db
         .prepare(
-          `INSERT INTO task_runs (task_id, started_at, status) VALUES (?, ?, 'running') RETURNING id`,
+          `INSERT INTO task_runs (task_id, started_at, status, due_at)
+           VALUES (?, ?, 'running', ?) RETURNING id`,
         )
-        .get(taskId, claim.now.toISOString()) as { id: number };
+        .all(taskId, claim.now.toISOString(), claim.dueAt)[0] as { id: number };
       return row.id;
     })();
   }
@@ -352,7 +353,7 @@ export class TaskStore {
           `INSERT INTO task_runs (task_id, started_at, finished_at, status, summary)
            VALUES (?, ?, ?, 'skipped', ?) RETURNING id`,
         )
-        .get(taskId, at, at, capText(reason)) as { id: number };
+        .all(taskId, at, at, capText(reason))[0] as { id: number };
       return row.id;
     })();
   }
@@ -376,6 +377,44 @@ export class TaskStore {
   }
 
   /** Close runs a stopped host left running; returns how many. */
+  /** The task's claimed run got its queue slot and is really starting now. */
+  markRunInSlot(taskId: number, now: Date): void {
+    this.db
+      .prepare(
+        `UPDATE task_runs SET slot_at = ? WHERE id = (
+           SELECT id FROM task_runs WHERE task_id = ? AND status = 'running' AND slot_at IS NULL
+           ORDER BY id DESC LIMIT 1)`,
+      )
+      .run(now.toISOString(), taskId);
+  }
+
+  /**
+   * After a crash: runs that were claimed but never got a queue slot never ran. Each is
+   * removed and its task set due again at the time the run was due (a one-off the claim
+   * marked completed becomes active again), so it runs once now. Returns how many.
+   */
+  requeueUnstartedRuns(): number {
+    return this.db.transaction(() => {
+      const runs = this.db
+        .prepare(
+          `SELECT id, task_id, due_at FROM task_runs
+           WHERE status = 'running' AND slot_at IS NULL AND due_at IS NOT NULL`,
+        )
+        .all() as { id: number; task_id: number; due_at: string }[];
+      const rearm = this.db.prepare(
+        `UPDATE tasks SET next_run_at = @due, status = 'active'
+         WHERE id = @id AND status IN ('active', 'completed')
+           AND (next_run_at IS NULL OR next_run_at > @due)`,
+      );
+      const drop = this.db.prepare('DELETE FROM task_runs WHERE id = ?');
+      for (const run of runs) {
+        rearm.run({ id: run.task_id, due: run.due_at });
+        drop.run(run.id);
+      }
+      return runs.length;
+    })();
+  }
+
   failUnfinishedRuns(now: Date, error: string): number {
     return this.db
       .prepare(

@@ -162,13 +162,16 @@ describe.skipIf(!runQuota)('a host whose data disk is full', () => {
     expect(await events.next('owner')).toBe('answer');
 
     const filler = fillDisk(mountDir);
-    // While full: the message is taken, the run is not started, and the chat is told why
-    // (the space reserve the host kept makes room for that reply).
+    // While full: nothing can be stored, so nothing is acknowledged as stored; the sender is
+    // told why and what to do, and the host keeps running.
     const r = await host.post('owner', 'while full');
-    expect(r.status).toBeLessThan(300);
-    expect(await events.next('owner')).toMatch(
-      /could not answer that: the data disk is full \(NANOCELL_HOME\); free some space/,
-    );
+    expect(r.status).toBe(403);
+    expect(await r.json()).toEqual({
+      stored: false,
+      error: expect.stringMatching(
+        /not stored: the data disk is full \(NANOCELL_HOME\); free some space/,
+      ),
+    });
     expect(host.child.exitCode).toBeNull();
 
     fs.rmSync(filler);

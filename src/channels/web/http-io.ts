@@ -9,19 +9,28 @@ export function json(res: http.ServerResponse, status: number, body: unknown): v
   res.end(JSON.stringify(body));
 }
 
+/** How much of an over-limit body is read and thrown away so the client gets its 413. */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The request body as text, at most `maxBytes`. A bigger body is read on and discarded (up to
+ * 64 MiB) rather than cut off, so the client gets its 413 instead of a reset connection.
+ */
 export async function readBody(
   req: http.IncomingMessage,
   maxBytes = MAX_BODY_BYTES,
 ): Promise<{ ok: true; text: string } | { ok: false; status: number; error: string }> {
   const chunks: Buffer[] = [];
   let size = 0;
+  const declared = Number(req.headers['content-length']);
+  const tooBig = { ok: false as const, status: 413, error: `message body over ${maxBytes} bytes` };
+  if (Number.isFinite(declared) && declared > DRAIN_LIMIT_BYTES) return tooBig;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) {
-      return { ok: false, status: 413, error: `message body over ${maxBytes} bytes` };
-    }
-    chunks.push(chunk);
+    if (size > DRAIN_LIMIT_BYTES) return tooBig;
+    if (size <= maxBytes) chunks.push(chunk);
   }
+  if (size > maxBytes) return tooBig;
   return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
 }
 

@@ -338,6 +338,14 @@ describe('WebChannel', () => {
       expect(received).toEqual([]);
     });
 
+    it('answers 413 to a body over the upload limit instead of resetting the connection', async () => {
+      const res = await post('owner', Buffer.alloc(40 * 1024 * 1024, 0x61));
+
+      expect(res.status).toBe(413);
+      expect((JSON.parse(res.body) as { error: string }).error).toContain('bytes');
+      expect(received).toEqual([]);
+    });
+
     it.each([
       { what: 'a space', chat: 'bad%20id' },
       { what: 'a non-ASCII letter', chat: '%C3%A4' },
