@@ -20,7 +20,7 @@ interface HitRow {
 const MAX_QUERY_WORDS = 16;
 
 /**
- * Full-text search (SQLite FTS5, migration 014) over one group's conversation and archive.
+ * Full-text search (SQLite FTS5, migration 012) over one group's conversation and archive.
  * Always scoped to one group id, which the caller takes from the run, never from the model.
  */
 export class HistorySearch {
