@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
+import { runTool as defaultRunTool, type RunTool } from './service-manager.js';
 
 /** A container engine's images, as far as uninstalling a checkout's cell image needs. */
 export interface ImageEngine {
@@ -11,13 +11,11 @@ export interface ImageEngine {
   removeTag(ref: string): Promise<boolean>;
 }
 
-export function cliEngine(name: 'docker' | 'podman'): ImageEngine {
-  const run = (args: string[]) =>
-    new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(name, args, { timeout: 60_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout) =>
-        resolve({ code: err ? 1 : 0, stdout: String(stdout) }),
-      );
-    });
+export function cliEngine(
+  name: 'docker' | 'podman',
+  runTool: RunTool = defaultRunTool,
+): ImageEngine {
+  const run = (args: string[]) => runTool(name, args);
   // podman names local images localhost/NAME.
   const local = (ref: string) => (name === 'podman' ? `localhost/${ref}` : ref);
   return {
