@@ -37,9 +37,14 @@ export interface InboundAction {
 
 /**
  * What the host did with an inbound message or action, so the channel can tell its user:
- * stored under `id`, or refused with a reason written for that user.
+ * stored under `id`, refused with a reason written for that user, or ignored: a chat the
+ * assistant does not answer (bound to no group) — the channel acknowledges it to its
+ * platform and says nothing back, so a stranger learns nothing from writing to the bot.
  */
-export type Receipt = { status: 'stored'; id: number } | { status: 'refused'; reason: string };
+export type Receipt =
+  | { status: 'stored'; id: number }
+  | { status: 'refused'; reason: string }
+  | { status: 'ignored' };
 
 /** A button (approve / deny ...). The id is the host's and is opaque to the channel. */
 export interface Action {

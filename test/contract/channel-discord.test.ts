@@ -32,6 +32,7 @@ channelContract('discord (fake Discord REST + Gateway on 127.0.0.1)', async () =
         ? { stored: true }
         : { refused: (answer as Extract<DiscordEvent, { kind: 'message' }>).content };
     },
+    post: async (text) => void fake.userSays(text),
     nextShown: async (): Promise<Shown> => {
       const shown = await fake.next('message');
       lastShownId = shown.id;

@@ -12,6 +12,7 @@ for (const [label, capabilities] of [
     const channel = new FakeChannel('fake', capabilities);
     const connect = async (): Promise<ChannelUser> => ({
       say: async (text) => told(await channel.say('chat-1', text)),
+      post: async (text) => void (await channel.say('chat-1', text)),
       nextShown: async () => {
         const { message } = await channel.nextSent();
         return {

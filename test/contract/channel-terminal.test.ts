@@ -44,6 +44,11 @@ channelContract('terminal', async () => {
         const notice = screen.writes.slice(before, prompt).find((w) => w.startsWith('nanocell: '));
         return notice ? { refused: notice } : { stored: true };
       },
+      post: async (text) => {
+        const before = screen.writes.length;
+        input.write(`${text}\n`);
+        await screen.find(before, (w) => w === 'you> ');
+      },
       nextShown: async () => {
         const i = await screen.find(readFrom, (w) => w.startsWith('Andy: '));
         readFrom = i + 1;

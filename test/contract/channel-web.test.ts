@@ -28,6 +28,7 @@ channelContract('web', async () => {
     await stream.connected;
     return {
       say: (text) => post('/messages', { text }),
+      post: async (text) => void (await post('/messages', { text })),
       nextShown: async (): Promise<Shown> => {
         const { data } = await stream.next('message');
         const files = (data.attachments ?? []) as Array<{

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   ChannelUnsupportedError,
   type Action,
@@ -22,6 +22,8 @@ export interface Shown {
 /** The person on the other side of the channel, driven through the platform's own surface. */
 export interface ChannelUser {
   say(text: string): Promise<Told>;
+  /** Writes without waiting for any answer (for messages the host ignores). */
+  post(text: string): Promise<void>;
   /** The next message the user sees in the chat. */
   nextShown(): Promise<Shown>;
   /** Only asked when the channel declares `edit`. */
@@ -47,11 +49,17 @@ export interface ChannelUnderTest {
 class FakeHost {
   readonly messages: InboundMessage[] = [];
   readonly actions: InboundAction[] = [];
+  readonly ignored: InboundMessage[] = [];
   refuseWith: string | null = null;
+  ignoreAll = false;
   private nextId = 100;
 
   readonly handlers: ChannelHandlers = {
     onMessage: async (message) => {
+      if (this.ignoreAll) {
+        this.ignored.push(message);
+        return { status: 'ignored' };
+      }
       if (this.refuseWith) return { status: 'refused', reason: this.refuseWith };
       this.messages.push(message);
       return { status: 'stored', id: this.nextId++ };
@@ -116,6 +124,19 @@ export function channelContract(name: string, make: () => Promise<ChannelUnderTe
       expect(told).toEqual({
         refused: expect.stringContaining('chat x is not bound to any group'),
       });
+      expect(host.messages).toEqual([]);
+    });
+
+    it('says nothing back to a message the host ignores (a chat bound to no group)', async () => {
+      host.ignoreAll = true;
+
+      await user.post('who is this?');
+      await vi.waitFor(() => expect(host.ignored).toHaveLength(1), { timeout: 10_000 });
+      // A wrong answer would be on its way by now; what the user sees next must be ours.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await sut.channel.send(sut.chatId, { text: 'the next message' });
+
+      expect((await user.nextShown()).text).toContain('the next message');
       expect(host.messages).toEqual([]);
     });
 

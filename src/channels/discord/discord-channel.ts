@@ -64,6 +64,7 @@ export type DiscordState =
 /**
  * The Discord channel (discord.js): a chat id is a Discord channel id (a server's text
  * channel or a direct-message channel). A stored message gets a ✅ reaction (the receipt);
+ * an ignored one (a chat bound to no group) nothing;
  * a refused one a reply with the reason. Approval buttons are message components whose
  * custom ids are indexes into the actions this channel showed on that message, so a click
  * carrying anything else is refused without reaching the host.
@@ -244,7 +245,7 @@ export class DiscordChannel implements Channel {
             encodeURIComponent(STORED_REACTION),
           ),
         );
-      } else {
+      } else if (receipt.status === 'refused') {
         await this.replyTo(client, message, receipt.reason);
       }
     } catch (err) {

@@ -51,8 +51,8 @@ export async function answerClick(interaction: ButtonInteraction, deps: ClickDep
     clearTimeout(timer),
   );
   if (first !== 'late') {
-    if (first.status === 'stored') await interaction.deferUpdate();
-    else await refuse(interaction, first.reason);
+    if (first.status === 'refused') await refuse(interaction, first.reason);
+    else await interaction.deferUpdate();
     return;
   }
   await interaction.deferUpdate();

@@ -336,5 +336,7 @@ function senderOf(credential: WebCredential): {
 
 function answerReceipt(res: http.ServerResponse, receipt: Receipt): void {
   if (receipt.status === 'stored') return json(res, 202, { stored: true, id: receipt.id });
+  // Taken and dropped (a chat the assistant does not answer): acknowledged, nothing to say.
+  if (receipt.status === 'ignored') return json(res, 202, { stored: false });
   return json(res, 403, { stored: false, error: receipt.reason });
 }
