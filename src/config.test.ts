@@ -66,10 +66,18 @@ describe('loadConfig', () => {
   });
 
   it('reads channel credentials; a channel without them has none', () => {
-    expect(loadConfig({}).channels).toEqual({
+    expect(loadConfig({ NANOCELL_CONFIG_DIR: '/etc/nc' }).channels).toEqual({
       telegram: { botToken: undefined, apiRoot: 'https://api.telegram.org' },
-      slack: { botToken: undefined, appToken: undefined },
+      slack: { botToken: undefined, appToken: undefined, apiUrl: 'https://slack.com/api/' },
       discord: { botToken: undefined, apiUrl: 'https://discord.com/api' },
+      email: {
+        imapUrl: undefined,
+        smtpUrl: undefined,
+        address: undefined,
+        allowedSenders: [],
+        pollSeconds: 30,
+      },
+      whatsapp: { authDir: '/etc/nc/whatsapp' },
     });
     const token = '123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ';
     expect(loadConfig({ TELEGRAM_BOT_TOKEN: token }).channels.telegram.botToken).toBe(token);
@@ -85,6 +93,26 @@ describe('loadConfig', () => {
     const err = configError({ SLACK_BOT_TOKEN: 'xoxb-1-2-3' });
     expect(err.problems.join('\n')).toMatch(/SLACK_APP_TOKEN: is not set/);
     expect(err.message).not.toContain('xoxb-1-2-3');
+  });
+
+  it('reads one mailbox, refusing half of one and a sender list with a non-address', () => {
+    const mail = {
+      EMAIL_IMAP_URL: 'imaps://bot:pw@mail.example.com:993',
+      EMAIL_SMTP_URL: 'smtp://bot:pw@mail.example.com:587',
+      EMAIL_ADDRESS: 'Bot@Example.com',
+      EMAIL_ALLOWED_SENDERS: ' Me@example.com, you@example.com ',
+    };
+    const email = loadConfig(mail).channels.email;
+    expect(email.address).toBe('bot@example.com');
+    expect(email.allowedSenders).toEqual(['me@example.com', 'you@example.com']);
+    const half = configError({ EMAIL_IMAP_URL: mail.EMAIL_IMAP_URL });
+    expect(half.problems.join('\n')).toMatch(/EMAIL_SMTP_URL, EMAIL_ADDRESS: not set/);
+    expect(half.message).not.toContain('pw@');
+    const bad = configError({ ...mail, EMAIL_ALLOWED_SENDERS: 'me@example.com,bob' });
+    expect(bad.message).toMatch(/"bob" is not an email address/);
+    expect(configError({ ...mail, EMAIL_SMTP_URL: 'http://x' }).message).toMatch(
+      /EMAIL_SMTP_URL: must be a smtp or smtps URL/,
+    );
   });
 
   it('has no group quota unless one is set', () => {

@@ -25,6 +25,20 @@ const DEFAULT_ANTHROPIC_MODEL = 'claude-sonnet-5-5';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/** A mail server URL with its login, in one of `schemes`; `example` shows the form. */
+const mailUrl = (schemes: string[], example: string) =>
+  z.string().refine(
+    (text) => {
+      try {
+        const url = new URL(text);
+        return schemes.includes(url.protocol.replace(/:$/, '')) && url.hostname !== '';
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a ${schemes.join(' or ')} URL with the login, e.g. ${example}` },
+  );
+
 const envSchema = z.object({
   ANTHROPIC_API_KEY: z.string().min(1, 'is empty').optional(),
   ANTHROPIC_BASE_URL: z
@@ -115,7 +129,40 @@ const envSchema = z.object({
     .string()
     .startsWith('xapp-', 'must be an app-level token with connections:write (xapp-...)')
     .optional(),
+  SLACK_API_URL: z
+    .url({ message: 'must be a URL such as https://slack.com/api/' })
+    .default('https://slack.com/api/'),
   DISCORD_BOT_TOKEN: z.string().min(1, 'is empty').optional(),
+  EMAIL_IMAP_URL: mailUrl(
+    ['imap', 'imaps'],
+    'imaps://USER:PASSWORD@imap.example.com:993',
+  ).optional(),
+  EMAIL_SMTP_URL: mailUrl(
+    ['smtp', 'smtps'],
+    'smtps://USER:PASSWORD@smtp.example.com:465',
+  ).optional(),
+  EMAIL_ADDRESS: z
+    .email({ message: 'must be an email address, e.g. assistant@example.com' })
+    .optional(),
+  EMAIL_ALLOWED_SENDERS: z
+    .string()
+    .optional()
+    .transform((list, ctx) => {
+      const addresses = (list ?? '')
+        .split(',')
+        .map((a) => a.trim().toLowerCase())
+        .filter(Boolean);
+      for (const a of addresses) {
+        if (!/^[^@\s]+@[^@\s]+$/.test(a)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${a.slice(0, 60)}" is not an email address; write a comma-separated list such as me@example.com,partner@example.com`,
+          });
+        }
+      }
+      return addresses;
+    }),
+  EMAIL_POLL_SECONDS: positiveInt(30),
   NANOCELL_MAX_ATTACHMENT_MB: positiveInt(20),
   NANOCELL_TRANSCRIBE_COMMAND: z.string().trim().min(1, 'is empty').optional(),
   NANOCELL_TRANSCRIBE_TIMEOUT_MS: positiveInt(120_000),
@@ -229,9 +276,23 @@ export interface MediaConfig {
 
 export interface ChannelCredentials {
   telegram: { botToken: string | undefined; apiRoot: string };
-  slack: { botToken: string | undefined; appToken: string | undefined };
+  /** `apiUrl`: the Web API base, ending in `/` (a test points it at a fake). */
+  slack: { botToken: string | undefined; appToken: string | undefined; apiUrl: string };
   /** `apiUrl`: the REST base without the version; the gateway's URL comes from it. */
   discord: { botToken: string | undefined; apiUrl: string };
+  /**
+   * One mailbox: IMAP to read, SMTP to send, both URLs carry the login. Only mail from
+   * `allowedSenders` is answered; the inbox is polled every `pollSeconds` (IDLE meanwhile).
+   */
+  email: {
+    imapUrl: string | undefined;
+    smtpUrl: string | undefined;
+    address: string | undefined;
+    allowedSenders: string[];
+    pollSeconds: number;
+  };
+  /** WhatsApp's linked-device keys live here (made by `nanocell whatsapp link`). */
+  whatsapp: { authDir: string };
 }
 
 export class ConfigError extends Error {
@@ -280,6 +341,18 @@ export function loadConfig(
   if ((e.SLACK_BOT_TOKEN === undefined) !== (e.SLACK_APP_TOKEN === undefined)) {
     throw new ConfigError([
       `${e.SLACK_BOT_TOKEN ? 'SLACK_APP_TOKEN' : 'SLACK_BOT_TOKEN'}: is not set; Slack needs both SLACK_BOT_TOKEN (xoxb-...) and SLACK_APP_TOKEN (xapp-...), or neither to leave it off`,
+    ]);
+  }
+  const mail = {
+    EMAIL_IMAP_URL: e.EMAIL_IMAP_URL,
+    EMAIL_SMTP_URL: e.EMAIL_SMTP_URL,
+    EMAIL_ADDRESS: e.EMAIL_ADDRESS,
+  };
+  const mailSet = Object.entries(mail).filter(([, v]) => v !== undefined);
+  if (mailSet.length > 0 && mailSet.length < 3) {
+    const missing = Object.keys(mail).filter((k) => mail[k as keyof typeof mail] === undefined);
+    throw new ConfigError([
+      `${missing.join(', ')}: not set; email needs EMAIL_IMAP_URL, EMAIL_SMTP_URL and EMAIL_ADDRESS, or none of them to leave it off`,
     ]);
   }
   return {
@@ -334,8 +407,20 @@ export function loadConfig(
         botToken: e.TELEGRAM_BOT_TOKEN,
         apiRoot: e.TELEGRAM_API_ROOT.replace(/\/+$/, ''),
       },
-      slack: { botToken: e.SLACK_BOT_TOKEN, appToken: e.SLACK_APP_TOKEN },
+      slack: {
+        botToken: e.SLACK_BOT_TOKEN,
+        appToken: e.SLACK_APP_TOKEN,
+        apiUrl: e.SLACK_API_URL.replace(/\/*$/, '/'),
+      },
       discord: { botToken: e.DISCORD_BOT_TOKEN, apiUrl: e.DISCORD_API_URL.replace(/\/+$/, '') },
+      email: {
+        imapUrl: e.EMAIL_IMAP_URL,
+        smtpUrl: e.EMAIL_SMTP_URL,
+        address: e.EMAIL_ADDRESS?.toLowerCase(),
+        allowedSenders: e.EMAIL_ALLOWED_SENDERS,
+        pollSeconds: e.EMAIL_POLL_SECONDS,
+      },
+      whatsapp: { authDir: path.join(configDir, 'whatsapp') },
     },
     media: {
       maxAttachmentBytes: e.NANOCELL_MAX_ATTACHMENT_MB * 1024 * 1024,
@@ -416,7 +501,8 @@ export const SETTING_KEYS: readonly string[] = Object.keys(envSchema.shape);
 
 /** Settings shown masked by `config show`: they unlock accounts. */
 export function isSecretSetting(key: string): boolean {
-  return /(KEY|TOKEN|SECRET|PASSWORD)$/.test(key);
+  // The mail URLs carry the mailbox's login.
+  return /(KEY|TOKEN|SECRET|PASSWORD)$/.test(key) || /^EMAIL_(IMAP|SMTP)_URL$/.test(key);
 }
 
 const REFUSED_IN_FILE = new Map([

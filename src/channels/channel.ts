@@ -42,9 +42,7 @@ export interface InboundAction {
  * platform and says nothing back, so a stranger learns nothing from writing to the bot.
  */
 export type Receipt =
-  | { status: 'stored'; id: number }
-  | { status: 'refused'; reason: string }
-  | { status: 'ignored' };
+  { status: 'stored'; id: number } | { status: 'refused'; reason: string } | { status: 'ignored' };
 
 /** A button (approve / deny ...). The id is the host's and is opaque to the channel. */
 export interface Action {

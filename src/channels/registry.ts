@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Channel } from './channel.js';
@@ -90,11 +92,53 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
       config.channels.discord.botToken
         ? { on: true, detail: `gateway, REST at ${config.channels.discord.apiUrl}` }
         : { on: false, detail: set(['DISCORD_BOT_TOKEN']) },
+    create: async (config, deps) => {
+      const { DiscordChannel } = await import('./discord/discord-channel.js');
+      const { botToken, apiUrl } = config.channels.discord;
+      if (!botToken) throw new Error(set(['DISCORD_BOT_TOKEN']));
+      return new DiscordChannel({ token: botToken, apiUrl, log: deps.log });
+    },
     check: async (config, signal) => {
       const { checkDiscord } = await import('./discord/discord-check.js');
       const { botToken, apiUrl } = config.channels.discord;
       if (!botToken) return { ok: false, detail: set(['DISCORD_BOT_TOKEN']) };
       return checkDiscord(botToken, apiUrl, signal);
+    },
+  },
+  {
+    name: 'whatsapp',
+    configKeys: [],
+    // A person (phone number) or a group; the adapter drops every other kind of jid.
+    chatIdPattern: /^(\d{5,20}@s\.whatsapp\.net|\d{5,30}(-\d{1,15})?@g\.us)$/,
+    chatIdForm: 'whatsapp:<jid, e.g. 447700900123@s.whatsapp.net or 120363012345678901@g.us>',
+    isDirectChat: (chatId, sender) => chatId === sender && chatId.endsWith('@s.whatsapp.net'),
+    state: (config) =>
+      fs.existsSync(path.join(config.channels.whatsapp.authDir, 'creds.json'))
+        ? { on: true, detail: `linked device, keys in ${config.channels.whatsapp.authDir}` }
+        : { on: false, detail: 'run nanocell whatsapp link and scan the code to connect it' },
+  },
+  {
+    name: 'email',
+    configKeys: [
+      'EMAIL_IMAP_URL',
+      'EMAIL_SMTP_URL',
+      'EMAIL_ADDRESS',
+      'EMAIL_ALLOWED_SENDERS',
+      'EMAIL_POLL_SECONDS',
+    ],
+    // A chat is the correspondent's address: one conversation (and group) per address.
+    chatIdPattern: /^[^@\s:]{1,64}@[A-Za-z0-9.-]{1,190}$/,
+    chatIdForm: 'email:<address, e.g. me@example.com>',
+    isDirectChat: (chatId, sender) => chatId === sender,
+    state: (config) => {
+      const { imapUrl, address, allowedSenders } = config.channels.email;
+      if (!imapUrl || !address) {
+        return { on: false, detail: set(['EMAIL_IMAP_URL', 'EMAIL_SMTP_URL', 'EMAIL_ADDRESS']) };
+      }
+      const from = allowedSenders.length
+        ? `answers ${allowedSenders.join(', ')}`
+        : 'answers nobody yet: set EMAIL_ALLOWED_SENDERS';
+      return { on: true, detail: `${address} at ${new URL(imapUrl).host}; ${from}` };
     },
   },
 ];

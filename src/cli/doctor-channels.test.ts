@@ -42,6 +42,8 @@ describe('channelLines', () => {
       'channel telegram',
       'channel slack',
       'channel discord',
+      'channel whatsapp',
+      'channel email',
     ]);
     expect(lines.every(([ok]) => ok)).toBe(true);
   });
