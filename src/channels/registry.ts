@@ -69,6 +69,24 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
       config.channels.telegram.botToken
         ? { on: true, detail: `bot API at ${config.channels.telegram.apiRoot}` }
         : { on: false, detail: set(['TELEGRAM_BOT_TOKEN']) },
+    create: async (config, deps) => {
+      const { TelegramChannel } = await import('./telegram/telegram-channel.js');
+      const { botToken, apiRoot } = config.channels.telegram;
+      if (!botToken) throw new Error(set(['TELEGRAM_BOT_TOKEN']));
+      return new TelegramChannel({
+        token: botToken,
+        apiRoot,
+        home: deps.home,
+        log: deps.log,
+        maxAttachmentBytes: config.media.maxAttachmentBytes,
+      });
+    },
+    check: async (config, signal) => {
+      const { checkTelegram } = await import('./telegram/telegram-check.js');
+      const { botToken, apiRoot } = config.channels.telegram;
+      if (!botToken) return { ok: false, detail: set(['TELEGRAM_BOT_TOKEN']) };
+      return checkTelegram(botToken, apiRoot, signal);
+    },
   },
   {
     name: 'slack',
