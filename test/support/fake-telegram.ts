@@ -177,6 +177,14 @@ export class FakeTelegram {
     return this.confirmed;
   }
 
+  /**
+   * As if no confirmation had reached Telegram (the bot crashed before its next poll): every
+   * update is delivered again to a poll that does not pass a later offset.
+   */
+  forgetConfirmations(): void {
+    this.confirmed = 0;
+  }
+
   /** Makes calls fail: `{status: 429, retryAfterSeconds: 1, times: 1}`, `{status: 500}` ... */
   fail(failure: Failure): void {
     this.failures.push({ times: 1, ...failure });
@@ -503,12 +511,9 @@ export class FakeTelegram {
   ): Promise<unknown[]> {
     const offset = Number(params.offset ?? 0);
     this.offsets.push(offset);
-    if (offset > this.confirmed) {
-      this.confirmed = offset;
-      while (this.updates.length > 0 && this.updates[0]!.update_id < offset) this.updates.shift();
-    }
+    if (offset > this.confirmed) this.confirmed = offset;
     const limit = Math.min(Number(params.limit ?? 100), 100);
-    const ready = () => this.updates.filter((u) => u.update_id >= offset).slice(0, limit);
+    const ready = () => this.updates.filter((u) => u.update_id >= this.confirmed).slice(0, limit);
     if (ready().length > 0 || !params.timeout) return ready();
     await new Promise<void>((resolve) => {
       const wake = () => {

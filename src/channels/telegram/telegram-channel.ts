@@ -116,7 +116,8 @@ export class TelegramChannel implements Channel {
     bot.api.config.use(retryAfter(this.clock, this.options.maxRetryWaitMs ?? 60_000, log));
     let next: number | undefined;
     try {
-      await bot.init(apiSignal(abort.signal));
+      // Not bot.init(): it retries an unreachable API forever; start must fail instead.
+      bot.botInfo = await bot.api.getMe(apiSignal(abort.signal));
       // getUpdates answers 409 while a webhook is set; pending updates are kept.
       await bot.api.deleteWebhook({ drop_pending_updates: false }, apiSignal(abort.signal));
       const saved = this.offsets.read(bot.botInfo.id);
@@ -323,15 +324,15 @@ export class TelegramChannel implements Channel {
         continue;
       }
       const before = run.next;
+      let retry = false;
       for (const raw of batch) {
         if (signal.aborted) return;
-        if (!(await this.take(run, raw))) {
-          await this.pause(run.failed?.attempts ?? 1, signal);
-          break;
-        }
+        retry = !(await this.take(run, raw));
+        if (retry) break;
       }
+      if (retry) await this.pause(run.failed?.attempts ?? 1, signal);
       // A batch of updates without a usable id would come back at once, forever.
-      if (batch.length > 0 && run.next === before && !signal.aborted) await this.pause(1, signal);
+      else if (batch.length > 0 && run.next === before) await this.pause(1, signal);
     }
   }
 

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Api } from 'grammy';
+import { describeSize } from '../attachment.js';
 import type { InboundMedia } from '../channel.js';
 import { apiSignal } from './telegram-signal.js';
 import type { WantedFile } from './telegram-update.js';
@@ -30,7 +31,7 @@ export async function fetchFile(wanted: WantedFile, from: FileSource): Promise<F
   if (size !== undefined && size > from.maxBytes) {
     return {
       ok: false,
-      reason: `${wanted.name} is ${size} bytes; I take files up to ${from.maxBytes} bytes`,
+      reason: `${wanted.name} is ${describeSize(size)}; I take files up to ${describeSize(from.maxBytes)}`,
     };
   }
   if (typeof file.file_path !== 'string' || !FILE_PATH.test(file.file_path)) {
@@ -40,7 +41,7 @@ export async function fetchFile(wanted: WantedFile, from: FileSource): Promise<F
   if (bytes === null) {
     return {
       ok: false,
-      reason: `${wanted.name} is over ${from.maxBytes} bytes; I take files up to that`,
+      reason: `${wanted.name} is over ${describeSize(from.maxBytes)}; I take files up to that`,
     };
   }
   return { ok: true, media: { kind: wanted.kind, name: wanted.name, mime: wanted.mime, bytes } };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeSize } from '../attachment.js';
 import type { InboundMediaKind } from '../channel.js';
 
 /** Telegram caps a message at 4096 characters; more is a malformed update, cut here. */
@@ -124,7 +125,7 @@ function parseMessage(raw: unknown, limits: UpdateLimits): TelegramInbound {
   let tooBig: string | undefined;
   const want = (file: WantedFile) => {
     if (file.size !== undefined && file.size > limits.maxFileBytes) {
-      tooBig = `${file.name} is ${megabytes(file.size)}; I take files up to ${megabytes(limits.maxFileBytes)}`;
+      tooBig = `${file.name} is ${describeSize(file.size)}; I take files up to ${describeSize(limits.maxFileBytes)}`;
     } else files.push(file);
   };
   if (m.photo && m.photo.length > 0) {
@@ -140,7 +141,7 @@ function parseMessage(raw: unknown, limits: UpdateLimits): TelegramInbound {
         mime: 'image/jpeg',
         size: fitting.file_size,
       });
-    } else tooBig = `the photo is over ${megabytes(cap)} in every size`;
+    } else tooBig = `the photo is over ${describeSize(cap)} in every size`;
   }
   const document = m.document ?? m.audio;
   if (document) {
@@ -201,8 +202,4 @@ function from(chatId: number, who: z.infer<typeof person>): From {
 function problem(error: z.ZodError): string {
   const first = error.issues[0];
   return first ? `${first.path.join('.') || 'value'}: ${first.message}`.slice(0, 120) : 'invalid';
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
