@@ -17,6 +17,10 @@ import { ensureGlobalFolder, ensureGroupFolder } from './groups/group-folder.js'
 import { groupQuotaFor } from './groups/group-quota.js';
 import { Sessions } from './groups/sessions.js';
 import { Outbox } from './router/outbox.js';
+import { ReplyPreviews } from './router/reply-previews.js';
+import type { Channel } from './channels/channel.js';
+import { knownChannel } from './channels/registry.js';
+import type { QueueJob } from './router/group-queue.js';
 import { AssistantHostTools, HOST_TOOL_NAMES } from './tools/host-tools.js';
 import { approvalActions } from './policy/approval-message.js';
 import { Approvals } from './policy/approvals.js';
@@ -234,7 +238,13 @@ export async function openAssistant(
     quota?.ensure(group.folder);
     return grant(group, taskId);
   };
-  const outbox = new Outbox(store, log);
+  const previews: ReplyPreviews = new ReplyPreviews({
+    channelFor: (name): Channel | undefined => outbox.channelFor(name),
+    // The web page and the terminal show the stored reply as it is delivered.
+    streams: (name) => knownChannel(name)?.builtIn !== true,
+    log,
+  });
+  const outbox: Outbox = new Outbox(store, log, { previews });
   const hostTools = new AssistantHostTools(
     [
       sendFileTool({
@@ -329,7 +339,11 @@ export async function openAssistant(
           }
         : {}),
     },
-    ...(options.onRunEvent ? { onEvent: options.onRunEvent } : {}),
+    onEvent: (ctx, event) => {
+      previews.onEvent(ctx, event);
+      options.onRunEvent?.(ctx, event);
+    },
+    onReplyStored: (ctx, messageId) => previews.adopt(ctx.group.id, messageId),
     diskFull: () => freeBytes(config.home) < FULL_BELOW_BYTES,
     onDiskFull: () => {
       if (base.spaceReserve.release())
@@ -345,7 +359,9 @@ export async function openAssistant(
       maxReplyChars: config.maxReplyChars,
     },
   };
-  const router = new Router(store, (groupId, job) => runGroup(runDeps, groupId, job), log, {
+  const run = (groupId: number, job: QueueJob) =>
+    runGroup(runDeps, groupId, job).finally(() => previews.end(groupId));
+  const router = new Router(store, run, log, {
     assistantName: config.assistantName,
     approvalReply: approvalReplyHandler({
       approvals,
