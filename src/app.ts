@@ -51,6 +51,8 @@ import { Store } from './store/store.js';
 import { StoreError, type OpenOptions } from './store/database.js';
 
 export const ADMIN_GROUP = 'main';
+const UNDELIVERED = 'Could not deliver a message to';
+const outboxReportAttempts = 3;
 export { HOST_TOOL_NAMES } from './tools/host-tools.js';
 
 /** The pieces every command shares; built once from the config. */
@@ -244,7 +246,18 @@ export async function openAssistant(
     streams: (name) => knownChannel(name)?.builtIn !== true,
     log,
   });
-  const outbox: Outbox = new Outbox(store, log, { previews });
+  const outbox: Outbox = new Outbox(store, log, {
+    previews,
+    // Told on the owner's other channels (the failing one would not deliver it either).
+    onUndeliverable: (message, error) => {
+      if (message.text.startsWith(UNDELIVERED)) return; // never a notice about a notice
+      ownerSurfaces.notify(
+        `${UNDELIVERED} ${message.channel}:${message.chatId} after ${outboxReportAttempts} tries (${error.slice(0, 200)}). It is kept and retried; nanocell doctor checks the channel.`,
+        (chat) => chat.channel === message.channel,
+      );
+    },
+    reportAfterAttempts: outboxReportAttempts,
+  });
   const hostTools = new AssistantHostTools(
     [
       sendFileTool({

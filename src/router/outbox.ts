@@ -9,6 +9,7 @@ import type {
 } from '../channels/channel.js';
 import { fitToChannel } from '../channels/fit-to-channel.js';
 import type { Store } from '../store/store.js';
+import type { StoredMessage } from '../store/messages.js';
 import { splitForLimit } from '../run/reply-stream.js';
 import { PREVIEW_LIMIT_CHARS, type ReplyPreview } from './reply-previews.js';
 
@@ -34,6 +35,12 @@ export interface OutboxOptions {
   typingEveryMs?: number;
   /** Calls `fn` every `everyMs` until the returned stop is called (tests drive it by hand). */
   repeat?: (fn: () => void, everyMs: number) => () => void;
+  /**
+   * Told once when a message has failed `reportAfterAttempts` times (it is still kept and
+   * retried), so the owner hears of a channel that does not deliver.
+   */
+  onUndeliverable?: (message: StoredMessage, error: string) => void;
+  reportAfterAttempts?: number;
   /** Streamed previews of replies (src/router/reply-previews.ts), edited into the reply. */
   previews?: { take(messageId: number): ReplyPreview | undefined };
 }
@@ -72,6 +79,8 @@ export class Outbox {
   private readonly typingEveryMs: number;
   private readonly repeat: (fn: () => void, everyMs: number) => () => void;
   private readonly previews: OutboxOptions['previews'];
+  private readonly onUndeliverable: OutboxOptions['onUndeliverable'];
+  private readonly reportAfterAttempts: number;
   private readonly extras = new Map<number, OutboundExtras>();
   private readonly sent = new Map<number, { channel: string; chatId: string; sent: SentMessage }>();
 
@@ -86,6 +95,8 @@ export class Outbox {
     this.typingEveryMs = options.typingEveryMs ?? 4000;
     this.repeat = options.repeat ?? repeatWithTimer;
     this.previews = options.previews;
+    this.onUndeliverable = options.onUndeliverable;
+    this.reportAfterAttempts = options.reportAfterAttempts ?? 3;
   }
 
   register(channel: Channel): void {
@@ -240,11 +251,19 @@ export class Outbox {
         this.remember(message.id, { channel: message.channel, chatId: message.chatId, sent });
       } catch (err) {
         const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** message.attempts);
+        const error = err instanceof Error ? err.message : String(err);
         this.store.messages.markDeliveryFailed(
           message.id,
-          err instanceof Error ? err.message : String(err),
+          error,
           new Date(this.now().getTime() + delay),
         );
+        if (message.attempts + 1 === this.reportAfterAttempts) {
+          try {
+            this.onUndeliverable?.(message, error);
+          } catch (reportErr) {
+            this.log.error({ err: reportErr }, 'could not report an undelivered message');
+          }
+        }
         this.log.warn(
           {
             messageId: message.id,
