@@ -195,7 +195,12 @@ export async function openAssistant(
   const egress = new EgressManager(
     path.join(config.home, 'run'),
     path.join(PROJECT_ROOT, 'dist', 'cells', 'egress-forwarder.js'),
-    (d) =>
+    (d) => {
+      // What comes back from the web is someone else's words: the session is labelled.
+      if (d.allowed && d.stage === 'decided') {
+        const group = store.groups.byName(d.groupName);
+        if (group) store.provenance.taint(group.id, { kind: 'web', detail: d.host });
+      }
       base.audit.append({
         type: 'egress',
         ...(d.runId !== null ? { run: d.runId } : {}),
@@ -214,7 +219,8 @@ export async function openAssistant(
         ...(d.credentials?.length ? { credentials: d.credentials } : {}),
         bytesUp: d.bytesUp,
         bytesDown: d.bytesDown,
-      }),
+      });
+    },
     log,
   );
   const owner = runtime.cellUser?.() ?? {

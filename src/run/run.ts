@@ -1,3 +1,4 @@
+import type { EgressRunIdentity } from '../egress/egress-run.js';
 import type { Logger } from 'pino';
 import type { ToolOutcome, TurnEvent } from '../agent/agent-loop.js';
 import type {
@@ -75,7 +76,7 @@ export interface GroupRunDeps {
   /** Opens the group's egress for one run; its requests are counted live against the run. */
   beginEgressRun?: (
     groupName: string,
-    identity: { runId: string; taskId?: string | undefined },
+    identity: EgressRunIdentity,
     limits: { maxRequests?: number },
   ) => EgressRun;
   audit?: AuditSink;
