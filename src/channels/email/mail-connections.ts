@@ -14,6 +14,8 @@ export function imapClient(server: MailServer): ImapFlow {
     doSTARTTLS: server.requireStartTls ? true : undefined,
     auth: { user: server.user, pass: server.pass },
     logger: false,
+    // IDLE soon after the last command: new mail is then pushed within moments.
+    autoIdleDelay: 1000,
     connectionTimeout: CONNECT_TIMEOUT_MS,
     greetingTimeout: CONNECT_TIMEOUT_MS,
   });
