@@ -74,8 +74,11 @@ export class MailIntake {
       this.failed.clear();
     }
     try {
+      // NOOP makes the server look at the mailbox again: a SEARCH alone may not see new mail.
+      await client.noop();
       const unseen = (await client.search({ seen: false }, { uid: true })) || [];
       const due = unseen.filter((uid) => retry || !this.failed.has(uid));
+      this.options.log.debug({ unseen: unseen.length, due: due.length, retry }, 'email inbox pass');
       for (const uid of due.slice(0, MAX_PER_PASS)) {
         if (this.closed || !client.usable) return;
         await this.takeIn(client, uid);
