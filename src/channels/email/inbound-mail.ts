@@ -127,7 +127,8 @@ function isAutomatic(parsed: ParsedMail): boolean {
   const auto = header('auto-submitted');
   if (auto !== '' && auto !== 'no') return true;
   if (['bulk', 'junk', 'list', 'auto_reply'].includes(header('precedence'))) return true;
-  return parsed.headers.has('list-id') || parsed.headers.has('x-autoreply');
+  // mailparser folds List-* headers into one `list` value; the raw lines say what was there.
+  return parsed.headerLines.some((h) => h.key === 'list-id' || h.key === 'x-autoreply');
 }
 
 function messageIdOf(id: string | undefined): string | null {
