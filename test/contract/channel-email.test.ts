@@ -24,10 +24,8 @@ describe.skipIf(!canRunMailServers())('email against real dovecot and postfix', 
   });
 
   channelContract('email (IMAP + SMTP on 127.0.0.1)', async () => {
-    const { bot, owner } = servers.users as Record<
-      string,
-      { user: string; password: string; address: string }
-    >;
+    const bot = servers.users.bot;
+    const owner = servers.users.owner;
     const home = tempHome('nanocell-email-');
     homes.push(home);
     const channel = new EmailChannel({

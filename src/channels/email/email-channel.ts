@@ -88,7 +88,11 @@ export class EmailChannel implements Channel {
   constructor(private readonly options: EmailChannelOptions) {
     this.imap = parseMailUrl(options.imapUrl, 'EMAIL_IMAP_URL');
     this.smtp = parseMailUrl(options.smtpUrl, 'EMAIL_SMTP_URL');
-    this.allowed = new Set(options.allowedSenders.map((a) => a.toLowerCase()));
+    // Never its own address: a mail the assistant sent itself would start a loop.
+    const own = options.address.toLowerCase();
+    this.allowed = new Set(
+      options.allowedSenders.map((a) => a.toLowerCase()).filter((a) => a !== own),
+    );
     this.threads = new EmailThreads(options.home, options.log);
     this.reconnectDelayMs = this.reconnectMs.first;
   }
@@ -170,8 +174,9 @@ export class EmailChannel implements Channel {
   }
 
   async stop(): Promise<void> {
-    this.intake?.close();
+    const intake = this.intake;
     this.intake = null;
+    await intake?.close();
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.pollTimer = this.reconnectTimer = null;

@@ -36,7 +36,7 @@ export interface MailIntakeOptions {
  * next poll (`retry`), not at every new mail, so a broken store is not hammered.
  */
 export class MailIntake {
-  private running = false;
+  private running: Promise<void> | null = null;
   private pending: { client: ImapFlow; retry: boolean } | null = null;
   private closed = false;
   private client: ImapFlow | null = null;
@@ -53,19 +53,27 @@ export class MailIntake {
       this.pending = { client, retry: retry || (this.pending?.retry ?? false) };
       return;
     }
-    this.running = true;
-    void this.pass(client, retry).finally(() => {
-      this.running = false;
+    this.running = this.pass(client, retry).finally(() => {
+      this.running = null;
       const next = this.pending;
       this.pending = null;
       if (next) this.check(next.client, next);
     });
   }
 
-  /** Nothing more reaches the host after this. */
-  close(): void {
+  /**
+   * Nothing more reaches the host after this. Waits (at most `waitMs`) for the mail in hand,
+   * so one the host just stored is still marked \Seen rather than delivered again next start.
+   */
+  async close(waitMs = 5000): Promise<void> {
     this.closed = true;
     this.pending = null;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.running,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs))),
+    ]);
+    clearTimeout(timer);
   }
 
   private async pass(client: ImapFlow, retry: boolean): Promise<void> {
