@@ -154,6 +154,27 @@ describe.skipIf(!canRunMailServers())('EmailChannel against real dovecot and pos
     expect(await stranger.unread()).toBe(0);
   });
 
+  it('never takes its own mail or an auto-reply as a turn (no mail loops)', async () => {
+    const { host } = await started({ allowedSenders: [owner().address, bot().address] });
+    const me = await MailPerson.of(servers, 'owner');
+    const botBox = await MailPerson.of(servers, 'bot');
+    const before = host.messages.length;
+
+    const own = await botBox.send(bot().address, { text: 'to myself' });
+    const away = await me.send(bot().address, {
+      subject: 'Out of office',
+      text: 'I am away',
+      headers: { 'Auto-Submitted': 'auto-replied' },
+    });
+    await botBox.seen(own);
+    await botBox.seen(away);
+    await me.send(bot().address, { text: 'a real one' });
+    await host.nextMessage(before + 1);
+
+    expect(host.messages.slice(before).map((m) => m.text)).toEqual(['a real one']);
+    expect(await me.unread()).toBe(0);
+  });
+
   it('takes attachments in as media by kind and drops one over the size limit with a reason', async () => {
     const { host } = await started({ maxAttachmentBytes: 4096 });
     const me = await MailPerson.of(servers, 'owner');
