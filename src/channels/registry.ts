@@ -100,7 +100,12 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
       const { DiscordChannel } = await import('./discord/discord-channel.js');
       const { botToken, apiUrl } = config.channels.discord;
       if (!botToken) throw new Error(set(['DISCORD_BOT_TOKEN']));
-      return new DiscordChannel({ token: botToken, apiUrl, log: deps.log });
+      return new DiscordChannel({
+        token: botToken,
+        apiUrl,
+        log: deps.log,
+        maxAttachmentBytes: config.media.maxAttachmentBytes,
+      });
     },
     check: async (config, signal) => {
       const { checkDiscord } = await import('./discord/discord-check.js');
