@@ -61,7 +61,8 @@ export type EmailState =
  * The email channel: a chat is one correspondent's address. Unread (not \Seen) INBOX mail is
  * read over IMAP (IDLE for new mail, plus a poll), and each mail is marked \Seen only after
  * the host's receipt: stored or ignored says nothing back, refused answers with the reason.
- * Mail from anyone not in `allowedSenders` never reaches the host and is never answered.
+ * Mail from anyone not in `allowedSenders` is marked \Seen without being downloaded: it never
+ * reaches the host and is never answered.
  * Replies go out over SMTP in the thread of the correspondent's last mail. Email has no
  * buttons, edits or typing indicator.
  */

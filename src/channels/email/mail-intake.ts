@@ -107,6 +107,16 @@ export class MailIntake {
       { uid: true },
     );
     if (!meta || meta.flags?.has(SEEN)) return;
+    // The server's parse of the From header decides first: a stranger's mail is never
+    // downloaded or parsed here. The full parse below must agree.
+    const claimed = meta.envelope?.from?.[0]?.address?.trim().toLowerCase() ?? '';
+    if (!this.options.allowed.has(claimed)) {
+      log.info(
+        { uid, from: claimed.slice(0, 254) },
+        'email from a sender not allowed: marked seen, not read',
+      );
+      return this.markSeen(client, uid);
+    }
     if ((meta.size ?? 0) > maxMailBytes) {
       log.warn(
         { uid, bytes: meta.size, limitBytes: maxMailBytes },
@@ -127,7 +137,7 @@ export class MailIntake {
       return this.markSeen(client, uid);
     }
     const mail = reading.mail;
-    if (!this.options.allowed.has(mail.from)) {
+    if (!this.options.allowed.has(mail.from) || mail.from !== claimed) {
       log.info(
         { uid, from: mail.from },
         'email from a sender not allowed: marked seen, not answered',
@@ -182,8 +192,7 @@ export class MailIntake {
       { from?: Array<{ address?: string }>; subject?: string; messageId?: string } | undefined,
     bytes: number,
   ): Promise<void> {
-    const from = envelope?.from?.[0]?.address?.toLowerCase() ?? '';
-    if (!this.options.allowed.has(from)) return;
+    const from = envelope?.from?.[0]?.address?.trim().toLowerCase() ?? '';
     const text = `Your mail (${describeSize(bytes)}) is over the ${describeSize(this.options.maxMailBytes)} this assistant reads, so it was not read. Please send it again without the large files.`;
     const messageId =
       envelope?.messageId && /^<[^<>\s]{1,250}>$/.test(envelope.messageId)
