@@ -149,6 +149,31 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
         : 'answers nobody yet: set EMAIL_ALLOWED_SENDERS';
       return { on: true, detail: `${address} at ${new URL(imapUrl).host}; ${from}` };
     },
+    create: async (config, deps) => {
+      const { EmailChannel } = await import('./email/email-channel.js');
+      const { imapUrl, smtpUrl, address, allowedSenders, pollSeconds } = config.channels.email;
+      if (!imapUrl || !smtpUrl || !address) {
+        throw new Error(set(['EMAIL_IMAP_URL', 'EMAIL_SMTP_URL', 'EMAIL_ADDRESS']));
+      }
+      return new EmailChannel({
+        imapUrl,
+        smtpUrl,
+        address,
+        allowedSenders,
+        pollMs: pollSeconds * 1000,
+        maxAttachmentBytes: config.media.maxAttachmentBytes,
+        home: deps.home,
+        log: deps.log,
+      });
+    },
+    check: async (config, signal) => {
+      const { checkEmail } = await import('./email/email-check.js');
+      const { imapUrl, smtpUrl } = config.channels.email;
+      if (!imapUrl || !smtpUrl) {
+        return { ok: false, detail: set(['EMAIL_IMAP_URL', 'EMAIL_SMTP_URL', 'EMAIL_ADDRESS']) };
+      }
+      return checkEmail(imapUrl, smtpUrl, signal);
+    },
   },
 ];
 
