@@ -263,7 +263,10 @@ export class SlackChannel implements Channel {
     const read = readEvent(envelope.payload, running.botUserId);
     if (read.kind === 'malformed') {
       // Slack would redeliver it forever; it will not parse any better.
-      log.warn({ envelopeId: envelope.envelopeId, why: read.why }, 'slack event malformed; skipped');
+      log.warn(
+        { envelopeId: envelope.envelopeId, why: read.why },
+        'slack event malformed; skipped',
+      );
       return ack();
     }
     if (read.kind === 'skip') {

@@ -1,6 +1,12 @@
 import pino from 'pino';
 import type { ChannelCheck } from '../registry.js';
-import { APP_TOKEN_FIX, BOT_TOKEN_FIX, describeError, isRefusedToken, webClient } from './slack-web.js';
+import {
+  APP_TOKEN_FIX,
+  BOT_TOKEN_FIX,
+  describeError,
+  isRefusedToken,
+  webClient,
+} from './slack-web.js';
 
 /**
  * Whether Slack takes both tokens (auth.test with the bot token, apps.connections.open with

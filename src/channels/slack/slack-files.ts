@@ -25,7 +25,10 @@ export function fileOrigins(apiUrl: string): string[] {
  * a file Slack says is bigger is not fetched, and a download that grows past the cap is cut
  * off. A refusal is a reason for the sender.
  */
-export async function downloadFile(file: SharedFile, options: DownloadOptions): Promise<FileResult> {
+export async function downloadFile(
+  file: SharedFile,
+  options: DownloadOptions,
+): Promise<FileResult> {
   const name = (file.name ?? 'file').replace(/[^\p{L}\p{N} ._-]/gu, '?').slice(0, 80);
   const limit = describeSize(options.maxBytes);
   const tooBig = (size: number) => ({
@@ -33,15 +36,12 @@ export async function downloadFile(file: SharedFile, options: DownloadOptions): 
     reason: `I could not take in ${name}: it is ${describeSize(size)}, and the limit is ${limit}. Send a smaller file.`,
   });
   if (file.size !== undefined && file.size > options.maxBytes) return tooBig(file.size);
-  const source = file.url_private_download ?? file.url_private;
-  let url: URL | null = null;
-  try {
-    url = source ? new URL(source) : null;
-  } catch {
-    url = null;
-  }
+  const url = parseUrl(file.url_private_download ?? file.url_private);
   if (!url || !options.origins.includes(url.origin)) {
-    return { ok: false, reason: `I could not take in ${name}: Slack gave no file address I trust.` };
+    return {
+      ok: false,
+      reason: `I could not take in ${name}: Slack gave no file address I trust.`,
+    };
   }
   const response = await fetch(url, {
     headers: { authorization: `Bearer ${options.botToken}` },
@@ -76,4 +76,13 @@ function kindOf(mime: string): InboundMediaKind {
   if (mime.startsWith('image/')) return 'image';
   if (mime.startsWith('audio/')) return 'voice';
   return 'document';
+}
+
+function parseUrl(text: string | undefined): URL | null {
+  if (!text) return null;
+  try {
+    return new URL(text);
+  } catch {
+    return null;
+  }
 }

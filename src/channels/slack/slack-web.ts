@@ -23,7 +23,12 @@ const REFUSED = new Set([
  * an hour, which would hold a reply or the start-up that long), its log lines into ours.
  * Its debug lines carry request bodies (message text), so they are dropped.
  */
-export function webClient(token: string, apiUrl: string, log: Logger, timeoutMs = 30_000): WebClient {
+export function webClient(
+  token: string,
+  apiUrl: string,
+  log: Logger,
+  timeoutMs = 30_000,
+): WebClient {
   return new webApi.WebClient(token, {
     slackApiUrl: apiUrl,
     retryConfig: { retries: 2, factor: 2, minTimeout: 250, maxTimeout: 2000 },

@@ -102,10 +102,13 @@ export class SocketModeConnection {
           socket.off('error', done);
           socket.off('close', onClose);
           socket.off('message', onHello);
-          if (err) reject(err);
-          else resolve();
+          if (err) return reject(err);
+          // At once, not after an await: a frame right behind the hello may already be due.
+          this.adopt(socket);
+          resolve();
         };
-        const onClose = (code: number) => done(new Error(`socket closed before hello (code ${code})`));
+        const onClose = (code: number) =>
+          done(new Error(`socket closed before hello (code ${code})`));
         const onHello = (data: WebSocket.RawData, isBinary: boolean) => {
           if (!isBinary && this.parse(data.toString())?.type === 'hello') done();
         };
@@ -116,7 +119,6 @@ export class SocketModeConnection {
     } finally {
       if (this.connecting === socket) this.connecting = null;
     }
-    this.adopt(socket);
   }
 
   /** A connection that said hello becomes the one we listen on. */
