@@ -51,6 +51,7 @@ export async function runMessages(deps: GroupRunDeps, group: Group): Promise<Run
     store.groups.advanceCursor(group.id, last.id);
     return id;
   });
+  deps.onReplyStored?.(ctx, messageId);
   void deps.outbox.flush();
   deps.log.info(
     {

@@ -88,6 +88,8 @@ export interface GroupRunDeps {
    * channels that show partial replies. Must not throw; the stored reply is what counts.
    */
   onEvent?: (ctx: RunContext, event: TurnEvent) => void;
+  /** The run stored its reply (a streamed preview of it becomes that message). */
+  onReplyStored?: (ctx: RunContext, messageId: number) => void;
   /** The clock and timers of each run's budget (its wall time); tests move them by hand. */
   budgetTime?: { clock: () => Date; timers: BudgetTimers };
   /** Whether the data disk is full now: a run is not started then (SQLite would half-work). */
