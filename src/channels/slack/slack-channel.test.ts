@@ -222,9 +222,7 @@ describe('SlackChannel against the fake Slack', () => {
     );
 
     const reply = await fake.next('message', (m) => m.threadTs === ts);
-    expect(reply.text).toMatch(
-      /could not take in movie\.mp4: it is 4\.8 MB, and the limit is 1000 B/,
-    );
+    expect(reply.text).toMatch(/could not take in movie\.mp4: it is 4\.8 MB, over the 1 KB limit/);
     expect(host.messages).toEqual([]);
   });
 
@@ -235,7 +233,9 @@ describe('SlackChannel against the fake Slack', () => {
       '',
     );
 
-    expect((await fake.next('message', (m) => m.threadTs === ts)).text).toMatch(/limit is 1000 B/);
+    expect((await fake.next('message', (m) => m.threadTs === ts)).text).toMatch(
+      /over the 1 KB limit/,
+    );
     expect(host.messages).toEqual([]);
   });
 
@@ -247,7 +247,7 @@ describe('SlackChannel against the fake Slack', () => {
     });
 
     expect((await fake.next('message', (m) => m.threadTs === ts)).text).toMatch(
-      /no file address I trust/,
+      /not on the platform's own servers \(evil\.example\)/,
     );
     expect(host.messages).toEqual([]);
   });

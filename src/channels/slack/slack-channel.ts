@@ -12,7 +12,7 @@ import {
 import { splitMessage } from '../discord/split-message.js';
 import { MAX_BUTTONS, SECTION_MAX_CHARS, messageBlocks } from './slack-blocks.js';
 import { answerClick } from './slack-clicks.js';
-import { downloadFile, fileOrigins } from './slack-files.js';
+import { downloadFile, fileHosts } from './slack-files.js';
 import { readEvent, SLACK_CHAT_ID, type SlackInbound } from './slack-inbound.js';
 import { escapeMrkdwn, toMrkdwn } from './slack-mrkdwn.js';
 import {
@@ -295,7 +295,7 @@ export class SlackChannel implements Channel {
         const got = await downloadFile(file, {
           botToken: this.options.botToken,
           maxBytes: this.options.maxAttachmentBytes,
-          origins: fileOrigins(this.options.apiUrl),
+          hosts: fileHosts(this.options.apiUrl),
         });
         if (!got.ok) {
           await ack();

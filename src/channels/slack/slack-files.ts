@@ -1,9 +1,9 @@
-import { describeSize } from '../attachment.js';
+import { boundedDownload, mb } from '../bounded-download.js';
 import type { InboundMedia, InboundMediaKind } from '../channel.js';
 import type { SharedFile } from './slack-inbound.js';
 
 /** Where Slack serves private files; the bot token is sent nowhere else. */
-const SLACK_FILES_ORIGIN = 'https://files.slack.com';
+const SLACK_FILES_HOST = 'files.slack.com';
 const MIME = /^[a-z]+\/[a-z0-9][a-z0-9.+-]{0,100}$/;
 
 export type FileResult = { ok: true; media: InboundMedia } | { ok: false; reason: string };
@@ -11,13 +11,13 @@ export type FileResult = { ok: true; media: InboundMedia } | { ok: false; reason
 export interface DownloadOptions {
   botToken: string;
   maxBytes: number;
-  /** Origins the token may be sent to: Slack's file host, and a test's fake. */
-  origins: readonly string[];
-  signal?: AbortSignal;
+  /** Hosts the token may be sent to: Slack's file host, and a test's fake. */
+  hosts: readonly string[];
 }
 
-export function fileOrigins(apiUrl: string): string[] {
-  return [SLACK_FILES_ORIGIN, new URL(apiUrl).origin];
+/** Slack's file host, and the API's own host when it is not Slack's (a test's fake). */
+export function fileHosts(apiUrl: string): string[] {
+  return [SLACK_FILES_HOST, new URL(apiUrl).host];
 }
 
 /**
@@ -30,59 +30,28 @@ export async function downloadFile(
   options: DownloadOptions,
 ): Promise<FileResult> {
   const name = (file.name ?? 'file').replace(/[^\p{L}\p{N} ._-]/gu, '?').slice(0, 80);
-  const limit = describeSize(options.maxBytes);
-  const tooBig = (size: number) => ({
+  const refuse = (why: string) => ({
     ok: false as const,
-    reason: `I could not take in ${name}: it is ${describeSize(size)}, and the limit is ${limit}. Send a smaller file.`,
+    reason: `I could not take in ${name}: ${why}. Send it again as a smaller file, or a link.`,
   });
-  if (file.size !== undefined && file.size > options.maxBytes) return tooBig(file.size);
-  const url = parseUrl(file.url_private_download ?? file.url_private);
-  if (!url || !options.origins.includes(url.origin)) {
-    return {
-      ok: false,
-      reason: `I could not take in ${name}: Slack gave no file address I trust.`,
-    };
+  if (file.size !== undefined && file.size > options.maxBytes) {
+    return refuse(`it is ${mb(file.size)}, over the ${mb(options.maxBytes)} limit`);
   }
-  const response = await fetch(url, {
-    headers: { authorization: `Bearer ${options.botToken}` },
+  const url = file.url_private_download ?? file.url_private ?? '';
+  const got = await boundedDownload(url, {
+    maxBytes: options.maxBytes,
+    allowedHosts: options.hosts,
     // A redirect is Slack's sign-in page (a missing files:read scope), never the file.
-    redirect: 'manual',
-    signal: options.signal,
+    headers: { authorization: `Bearer ${options.botToken}` },
   });
-  if (response.status !== 200 || !response.body) {
-    await response.body?.cancel();
-    return {
-      ok: false,
-      reason: `I could not take in ${name}: Slack did not hand it over (HTTP ${response.status}). The app may need the files:read scope.`,
-    };
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response.body) {
-    size += (chunk as Uint8Array).length;
-    // Leaving the loop cancels the rest of the download.
-    if (size > options.maxBytes) return tooBig(size);
-    chunks.push(Buffer.from(chunk as Uint8Array));
-  }
+  if (!got.ok) return refuse(got.reason);
   const declared = (file.mimetype ?? '').toLowerCase();
   const mime = MIME.test(declared) ? declared : 'application/octet-stream';
-  return {
-    ok: true,
-    media: { kind: kindOf(mime), name, mime, bytes: Buffer.concat(chunks) },
-  };
+  return { ok: true, media: { kind: kindOf(mime), name, mime, bytes: got.bytes } };
 }
 
 function kindOf(mime: string): InboundMediaKind {
   if (mime.startsWith('image/')) return 'image';
   if (mime.startsWith('audio/')) return 'voice';
   return 'document';
-}
-
-function parseUrl(text: string | undefined): URL | null {
-  if (!text) return null;
-  try {
-    return new URL(text);
-  } catch {
-    return null;
-  }
 }
