@@ -152,4 +152,51 @@ describe('slack through the running host', () => {
 
     await shows(fake.channelId, 'still here');
   });
+
+  it('pairs the owner in a DM; approvals arrive there as buttons and a click runs the call', async () => {
+    fs.mkdirSync(path.join(env.NANOCELL_CONFIG_DIR!, 'policy', 'groups'), { recursive: true });
+    fs.writeFileSync(
+      path.join(env.NANOCELL_CONFIG_DIR!, 'policy', 'groups', 'family.policy'),
+      'ask write_file path="/workspace/group/plan.txt"\n',
+    );
+    host = await startHost(env);
+    await host.waitForLine(/slack connected/);
+
+    const pair = await runCli(['pair', 'slack'], env);
+    expect(pair.code, pair.stderr).toBe(0);
+    const code = /pair ([A-Z2-9]{8})/.exec(pair.stdout)?.[1];
+    expect(code, pair.stdout).toBeDefined();
+    fake.userSays(`pair ${code}`, { channel: fake.dmChannelId });
+    const paired = await fake.next('message', (m) => m.channel === fake.dmChannelId);
+    expect(paired.text).toMatch(/^Paired: /);
+
+    model.enqueue(
+      reply().tool('write_file', { path: 'plan.txt', content: 'picnic' }),
+      reply().text('The plan is written.'),
+    );
+    fake.userSays('write the plan');
+    const question = await fake.next(
+      'message',
+      (m) => m.channel === fake.dmChannelId && m.buttons.length > 0,
+    );
+    expect(question.text).toContain('family');
+    expect(question.text).toContain('write_file');
+    const approve = question.buttons.find((b) => /approve/i.test(b.text.text))!;
+
+    // A click by anyone but the owner is refused, shown only to them, and runs nothing.
+    const stranger = { id: 'U0STRANGER1', name: 'mallory' };
+    fake.userClicks(question.ts, approve.action_id, approve.value ?? '', {
+      channel: fake.dmChannelId,
+      user: stranger,
+    });
+    const refused = await fake.next('ephemeral', (e) => e.user === stranger.id);
+    expect(refused.text).toMatch(/only the owner/);
+
+    fake.userClicks(question.ts, approve.action_id, approve.value ?? '', {
+      channel: fake.dmChannelId,
+    });
+    await shows(fake.channelId, 'The plan is written.');
+    const plan = path.join(env.NANOCELL_HOME!, 'groups', 'family', 'plan.txt');
+    expect(fs.readFileSync(plan, 'utf8')).toBe('picnic');
+  });
 });
