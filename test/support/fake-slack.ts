@@ -294,6 +294,11 @@ export class FakeSlack {
     }
   }
 
+  /** Cuts every socket as a network failure would (no close frame). */
+  dropSockets(): void {
+    for (const ws of this.sockets) ws.terminate();
+  }
+
   async stop(): Promise<void> {
     for (const ws of this.sockets) ws.terminate();
     this.wss.close();

@@ -188,6 +188,31 @@ describe('SlackChannel against the fake Slack', () => {
     expect(fake.openSockets).toBe(1);
   });
 
+  it('reconnects after the connection drops without a close frame', async () => {
+    const { host } = await started();
+    const hello = fake.nextHello();
+
+    fake.dropSockets();
+    await hello;
+    const next = host.nextMessage();
+    fake.userSays('back again?');
+
+    expect((await next).text).toBe('back again?');
+    expect(fake.connectionCount).toBe(2);
+  });
+
+  it('leaves no socket open after stop, even with a reconnect pending', async () => {
+    const { channel } = await started();
+    fake.dropSockets();
+    await fake.socketsClosed();
+
+    await channel.stop();
+    // Time for a stray reconnect to show up, were one left running.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect(fake.openSockets).toBe(0);
+  });
+
   it('never takes in its own or another bot’s messages, nor edits and joins', async () => {
     const { host } = await started();
     fake.userSays('from me', { user: { id: fake.botUserId, name: 'nanocell' } });

@@ -251,7 +251,8 @@ export class SlackChannel implements Channel {
         web: running.web,
         handlers: running.handlers,
         log,
-        shownOn: (chatId, ts) => this.shown.get(`${chatId} ${ts}`),
+        shownOn: (chatId, ts) =>
+          this.running === running ? this.shown.get(`${chatId} ${ts}`) : undefined,
         answerWithinMs: this.options.answerClickWithinMs ?? DEFAULT_ANSWER_CLICK_WITHIN_MS,
       });
       return;
@@ -304,6 +305,8 @@ export class SlackChannel implements Channel {
         }
         media.push(got.media);
       }
+      // A download can outlast `stop`; after it nothing reaches the host.
+      if (this.running !== running) return;
       if (message.text === '' && media.length === 0) {
         log.debug({ chatId: message.chatId }, 'slack message without text ignored');
         return await ack();
