@@ -65,6 +65,8 @@ export class FakeSlack {
   readonly botUserId = 'U0FAKEBOT01';
   readonly botId = 'B0FAKEBOT01';
   readonly owner: SlackUser = { id: 'U0FAKEOWNER', name: 'owner' };
+  /** How long a private file download waits before it answers (a slow file host). */
+  fileDelayMs = 0;
   /** When set, every Web API call answers this HTTP status (a platform that is down). */
   failWith: number | null = null;
   private readonly events: SlackEvent[] = [];
@@ -374,6 +376,7 @@ export class FakeSlack {
       if (bearer !== this.botToken || !file) {
         return void res.writeHead(302, { location: 'https://fake-slack/signin' }).end();
       }
+      if (this.fileDelayMs > 0) await new Promise((r) => setTimeout(r, this.fileDelayMs));
       return void res.writeHead(200, { 'content-type': file.mime }).end(file.bytes);
     }
     const upload = /^\/upload\/(F\d+)$/.exec(url.pathname);

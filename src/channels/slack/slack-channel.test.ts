@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FakeSlack } from '../../../test/support/fake-slack.js';
 import type { ChannelHandlers, InboundMessage, Receipt } from '../channel.js';
 import { SlackChannel, SlackStartError, type SlackChannelOptions } from './slack-channel.js';
@@ -237,6 +237,16 @@ describe('SlackChannel against the fake Slack', () => {
       text: 'look',
       media: [{ kind: 'image', name: 'cat.png', mime: 'image/png', bytes }],
     });
+  });
+
+  it('keeps a chat’s order when a file takes a while to download', async () => {
+    const { host } = await started();
+    fake.fileDelayMs = 200;
+    fake.userSendsFile({ name: 'a.txt', mime: 'text/plain', bytes: Buffer.from('a') }, 'first');
+    fake.userSays('second');
+
+    await vi.waitFor(() => expect(host.messages).toHaveLength(2), { timeout: 5000 });
+    expect(host.messages.map((m) => m.text)).toEqual(['first', 'second']);
   });
 
   it('refuses a file over the limit with the reason, and the host never sees it', async () => {

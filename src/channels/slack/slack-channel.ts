@@ -98,6 +98,8 @@ export class SlackChannel implements Channel {
   /** `${chatId} ${ts}` → the actions shown on that message (insertion order = age). */
   private readonly shown = new Map<string, Action[]>();
   private readonly seen = new Set<string>();
+  /** Per chat, the message being taken in now: the next one waits for it. */
+  private readonly chatTurns = new Map<string, Promise<void>>();
 
   constructor(private readonly options: SlackChannelOptions) {}
 
@@ -284,7 +286,22 @@ export class SlackChannel implements Channel {
       if (this.seen.size <= SEEN_MESSAGES) break;
       this.seen.delete(oldest);
     }
-    await this.takeIn(running, read.message, ack);
+    await this.inChatOrder(read.message.chatId, () => this.takeIn(running, read.message, ack));
+  }
+
+  /**
+   * One chat's messages reach the host in the order Slack sent them, even when an earlier
+   * one waits on a file download; other chats do not wait.
+   */
+  private async inChatOrder(chatId: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.chatTurns.get(chatId) ?? Promise.resolve();
+    const turn = previous.then(work);
+    this.chatTurns.set(chatId, turn);
+    try {
+      await turn;
+    } finally {
+      if (this.chatTurns.get(chatId) === turn) this.chatTurns.delete(chatId);
+    }
   }
 
   /** One person's message: files fetched (bounded), stored by the host, then acknowledged. */

@@ -145,6 +145,8 @@ export class SocketModeConnection {
     });
     clearInterval(this.pingTimer);
     this.pingTimer = setInterval(() => {
+      // ws throws on a ping over a closing socket; its close handler takes over from here.
+      if (socket.readyState !== WebSocket.OPEN) return;
       if (!answered) {
         this.options.log.warn('slack socket did not answer a ping; reconnecting');
         socket.terminate();
