@@ -5,15 +5,15 @@ import {
   type Channel,
   type ChannelCapabilities,
   type ChannelHandlers,
-  type InboundMedia,
   type OutboundMessage,
   type SentMessage,
 } from '../channel.js';
 import { splitMessage } from '../discord/split-message.js';
 import { MAX_BUTTONS, SECTION_MAX_CHARS, messageBlocks } from './slack-blocks.js';
 import { answerClick } from './slack-clicks.js';
-import { downloadFile, fileHosts } from './slack-files.js';
-import { readEvent, SLACK_CHAT_ID, type SlackInbound } from './slack-inbound.js';
+import { fileHosts } from './slack-files.js';
+import { takeInMessage } from './slack-intake.js';
+import { readEvent, SLACK_CHAT_ID } from './slack-inbound.js';
 import { escapeMrkdwn, toMrkdwn } from './slack-mrkdwn.js';
 import {
   APP_TOKEN_FIX,
@@ -30,7 +30,6 @@ import { SocketModeConnection, type Envelope } from './socket-mode.js';
  * fits its block, and under the 4000 characters Slack advises for message text.
  */
 export const SLACK_MAX_CHARS = SECTION_MAX_CHARS;
-const STORED_REACTION = 'white_check_mark';
 /** Messages whose buttons are remembered, newest kept: a click on an older one is refused. */
 const DEFAULT_TRACKED_MESSAGES = 1000;
 /** Messages recently taken in: Slack redelivers an envelope acknowledged late. */
@@ -286,7 +285,20 @@ export class SlackChannel implements Channel {
       if (this.seen.size <= SEEN_MESSAGES) break;
       this.seen.delete(oldest);
     }
-    await this.inChatOrder(read.message.chatId, () => this.takeIn(running, read.message, ack));
+    await this.inChatOrder(read.message.chatId, () =>
+      takeInMessage(read.message, ack, {
+        channelName: this.name,
+        web: running.web,
+        handlers: running.handlers,
+        log,
+        download: {
+          botToken: this.options.botToken,
+          maxBytes: this.options.maxAttachmentBytes,
+          hosts: fileHosts(this.options.apiUrl),
+        },
+        isLive: () => this.running === running,
+      }),
+    );
   }
 
   /**
@@ -302,67 +314,6 @@ export class SlackChannel implements Channel {
     } finally {
       if (this.chatTurns.get(chatId) === turn) this.chatTurns.delete(chatId);
     }
-  }
-
-  /** One person's message: files fetched (bounded), stored by the host, then acknowledged. */
-  private async takeIn(running: Running, message: SlackInbound, ack: () => Promise<void>) {
-    const log = this.options.log;
-    try {
-      const media: InboundMedia[] = [];
-      for (const file of message.files) {
-        const got = await downloadFile(file, {
-          botToken: this.options.botToken,
-          maxBytes: this.options.maxAttachmentBytes,
-          hosts: fileHosts(this.options.apiUrl),
-        });
-        if (!got.ok) {
-          await ack();
-          log.info({ chatId: message.chatId }, 'slack file refused');
-          return await this.replyInThread(running, message, got.reason);
-        }
-        media.push(got.media);
-      }
-      // A download can outlast `stop`; after it nothing reaches the host.
-      if (this.running !== running) return;
-      if (message.text === '' && media.length === 0) {
-        log.debug({ chatId: message.chatId }, 'slack message without text ignored');
-        return await ack();
-      }
-      const receipt = await running.handlers.onMessage({
-        channel: this.name,
-        chatId: message.chatId,
-        sender: message.sender,
-        senderName: message.senderName,
-        text: message.text,
-        ...(media.length > 0 ? { media } : {}),
-      });
-      await ack();
-      if (receipt.status === 'stored') {
-        await running.web.reactions
-          .add({ channel: message.chatId, timestamp: message.ts, name: STORED_REACTION })
-          .catch((err: unknown) =>
-            log.warn({ err: describeError(err) }, 'slack receipt reaction not added'),
-          );
-      } else if (receipt.status === 'refused') {
-        await this.replyInThread(running, message, receipt.reason);
-      }
-    } catch (err) {
-      log.error({ err, chatId: message.chatId }, 'slack message not handled');
-      await ack().catch(() => undefined);
-      await this.replyInThread(
-        running,
-        message,
-        'Sorry, this message could not be taken in. Please send it again.',
-      ).catch((e: unknown) => log.warn({ err: e }, 'slack failure notice not sent'));
-    }
-  }
-
-  private async replyInThread(running: Running, message: SlackInbound, text: string) {
-    await running.web.chat.postMessage({
-      channel: message.chatId,
-      thread_ts: message.ts,
-      text: escapeMrkdwn(text.slice(0, SLACK_MAX_CHARS)),
-    });
   }
 }
 
