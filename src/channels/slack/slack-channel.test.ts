@@ -367,6 +367,21 @@ describe('SlackChannel against the fake Slack', () => {
     });
   });
 
+  it('tells the clicker to try again when the host fails on a click, and acknowledges it', async () => {
+    const host = new Host();
+    host.handlers.onAction = () => Promise.reject(new Error('store is down'));
+    const { channel } = await started(host);
+    const sent = await channel.send(fake.channelId, {
+      text: 'May I?',
+      actions: [{ id: 'yes K3F9', label: 'Approve' }],
+    });
+
+    const envelopeId = fake.userClicks(sent.id, 'nc-0', 'yes K3F9');
+
+    await fake.next('ack', (a) => a.envelopeId === envelopeId);
+    expect((await fake.next('ephemeral')).text).toMatch(/try again/);
+  });
+
   it('refuses to send to a chat id that is not a Slack one', async () => {
     const { channel } = await started();
 

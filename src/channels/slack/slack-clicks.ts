@@ -44,6 +44,21 @@ export async function answerClick(
     await tellClicker(click, NOT_SHOWN, deps);
     return ack();
   }
+  try {
+    await hostAnswers(click, action, ack, deps);
+  } catch (err) {
+    deps.log.error({ err, chatId: click.chatId }, 'slack click not handled');
+    await tellClicker(click, 'Sorry, this click could not be taken in. Please try again.', deps);
+    await ack().catch(() => undefined);
+  }
+}
+
+async function hostAnswers(
+  click: SlackClick,
+  action: Action,
+  ack: () => Promise<void>,
+  deps: ClickDeps,
+): Promise<void> {
   const receipt = deps.handlers.onAction({
     channel: deps.channelName,
     chatId: click.chatId,
