@@ -76,7 +76,7 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
   },
   {
     name: 'slack',
-    configKeys: ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN'],
+    configKeys: ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_API_URL'],
     chatIdPattern: /^[CDG][A-Z0-9]{8,20}$/,
     chatIdForm: 'slack:<channel id, e.g. C0123456789>',
     isDirectChat: (chatId) => chatId.startsWith('D'),
@@ -84,6 +84,26 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
       config.channels.slack.botToken && config.channels.slack.appToken
         ? { on: true, detail: 'Socket Mode' }
         : { on: false, detail: set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']) },
+    create: async (config, deps) => {
+      const { SlackChannel } = await import('./slack/slack-channel.js');
+      const { botToken, appToken, apiUrl } = config.channels.slack;
+      if (!botToken || !appToken) throw new Error(set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']));
+      return new SlackChannel({
+        botToken,
+        appToken,
+        apiUrl,
+        log: deps.log,
+        maxAttachmentBytes: config.media.maxAttachmentBytes,
+      });
+    },
+    check: async (config, signal) => {
+      const { checkSlack } = await import('./slack/slack-check.js');
+      const { botToken, appToken, apiUrl } = config.channels.slack;
+      if (!botToken || !appToken) {
+        return { ok: false, detail: set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']) };
+      }
+      return checkSlack({ botToken, appToken }, apiUrl, signal);
+    },
   },
   {
     name: 'discord',
