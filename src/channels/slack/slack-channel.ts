@@ -8,7 +8,7 @@ import {
   type OutboundMessage,
   type SentMessage,
 } from '../channel.js';
-import { splitMessage } from '../discord/split-message.js';
+import { splitMessage } from '../split-message.js';
 import { MAX_BUTTONS, SECTION_MAX_CHARS, messageBlocks } from './slack-blocks.js';
 import { answerClick } from './slack-clicks.js';
 import { fileHosts } from './slack-files.js';
