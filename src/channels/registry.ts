@@ -29,6 +29,8 @@ export interface KnownChannel {
   chatIdPattern: RegExp;
   /** The expected form, for messages: `telegram:<chat id, e.g. 123456789 or -1001234567890>`. */
   chatIdForm: string;
+  /** Made and reached by the host itself (terminal, web); only the owner or a link-holder writes. */
+  builtIn?: true;
   /** A direct (one-to-one) chat with `sender`: where pairing codes are accepted. */
   isDirectChat(chatId: string, sender: string): boolean;
   state(config: Config): ChannelState;
@@ -44,6 +46,7 @@ const set = (keys: readonly string[]) => `set ${keys.join(' and ')} to connect i
 export const KNOWN_CHANNELS: readonly KnownChannel[] = [
   {
     name: 'terminal',
+    builtIn: true,
     configKeys: [],
     chatIdPattern: /^[a-z0-9][a-z0-9_-]{0,62}$/,
     chatIdForm: 'terminal:<group name>',
@@ -52,6 +55,7 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
   },
   {
     name: 'web',
+    builtIn: true,
     configKeys: ['NANOCELL_WEB_PORT'],
     chatIdPattern: /^[A-Za-z0-9_-]{1,64}$/,
     chatIdForm: 'web:<chat name, e.g. family>',
@@ -90,7 +94,7 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
   },
   {
     name: 'slack',
-    configKeys: ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN'],
+    configKeys: ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_API_URL'],
     chatIdPattern: /^[CDG][A-Z0-9]{8,20}$/,
     chatIdForm: 'slack:<channel id, e.g. C0123456789>',
     isDirectChat: (chatId) => chatId.startsWith('D'),
@@ -98,12 +102,32 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
       config.channels.slack.botToken && config.channels.slack.appToken
         ? { on: true, detail: 'Socket Mode' }
         : { on: false, detail: set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']) },
+    create: async (config, deps) => {
+      const { SlackChannel } = await import('./slack/slack-channel.js');
+      const { botToken, appToken, apiUrl } = config.channels.slack;
+      if (!botToken || !appToken) throw new Error(set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']));
+      return new SlackChannel({
+        botToken,
+        appToken,
+        apiUrl,
+        log: deps.log,
+        maxAttachmentBytes: config.media.maxAttachmentBytes,
+      });
+    },
+    check: async (config, signal) => {
+      const { checkSlack } = await import('./slack/slack-check.js');
+      const { botToken, appToken, apiUrl } = config.channels.slack;
+      if (!botToken || !appToken) {
+        return { ok: false, detail: set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']) };
+      }
+      return checkSlack({ botToken, appToken }, apiUrl, signal);
+    },
   },
   {
     name: 'discord',
     configKeys: ['DISCORD_BOT_TOKEN', 'DISCORD_API_URL'],
-    chatIdPattern: /^[1-9]\d{16,19}$/,
-    chatIdForm: 'discord:<channel id, e.g. 1234567890123456789>',
+    chatIdPattern: /^(dm-)?[1-9]\d{16,19}$/,
+    chatIdForm: 'discord:<channel id, e.g. 1234567890123456789, or dm-<id> for a direct chat>',
     // A DM's channel id says nothing; the adapter marks DMs as `dm-<channel id>`.
     isDirectChat: (chatId) => chatId.startsWith('dm-'),
     state: (config) =>
@@ -114,7 +138,12 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
       const { DiscordChannel } = await import('./discord/discord-channel.js');
       const { botToken, apiUrl } = config.channels.discord;
       if (!botToken) throw new Error(set(['DISCORD_BOT_TOKEN']));
-      return new DiscordChannel({ token: botToken, apiUrl, log: deps.log });
+      return new DiscordChannel({
+        token: botToken,
+        apiUrl,
+        log: deps.log,
+        maxAttachmentBytes: config.media.maxAttachmentBytes,
+      });
     },
     check: async (config, signal) => {
       const { checkDiscord } = await import('./discord/discord-check.js');
@@ -157,6 +186,31 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
         ? `answers ${allowedSenders.join(', ')}`
         : 'answers nobody yet: set EMAIL_ALLOWED_SENDERS';
       return { on: true, detail: `${address} at ${new URL(imapUrl).host}; ${from}` };
+    },
+    create: async (config, deps) => {
+      const { EmailChannel } = await import('./email/email-channel.js');
+      const { imapUrl, smtpUrl, address, allowedSenders, pollSeconds } = config.channels.email;
+      if (!imapUrl || !smtpUrl || !address) {
+        throw new Error(set(['EMAIL_IMAP_URL', 'EMAIL_SMTP_URL', 'EMAIL_ADDRESS']));
+      }
+      return new EmailChannel({
+        imapUrl,
+        smtpUrl,
+        address,
+        allowedSenders,
+        pollMs: pollSeconds * 1000,
+        maxAttachmentBytes: config.media.maxAttachmentBytes,
+        home: deps.home,
+        log: deps.log,
+      });
+    },
+    check: async (config, signal) => {
+      const { checkEmail } = await import('./email/email-check.js');
+      const { imapUrl, smtpUrl } = config.channels.email;
+      if (!imapUrl || !smtpUrl) {
+        return { ok: false, detail: set(['EMAIL_IMAP_URL', 'EMAIL_SMTP_URL', 'EMAIL_ADDRESS']) };
+      }
+      return checkEmail(imapUrl, smtpUrl, signal);
     },
   },
 ];

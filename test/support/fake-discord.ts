@@ -58,6 +58,10 @@ export class FakeDiscord {
   private seq = 0;
   private identified = false;
   private readonly wss = new WebSocketServer({ noServer: true });
+  /** Attachment bytes by id, served under /attachments/ID/NAME. */
+  private readonly files = new Map<string, Buffer>();
+  /** How many attachment downloads were asked for. */
+  downloads = 0;
 
   private constructor(
     private readonly token: string,
@@ -121,7 +125,7 @@ export class FakeDiscord {
     text: string,
     user = this.owner,
     channelId = this.textChannelId,
-    files: Array<{ name: string; size: number }> = [],
+    files: Array<{ name: string; size: number; bytes?: Buffer; contentType?: string }> = [],
   ): string {
     const id = this.snowflake();
     const inServer = channelId === this.textChannelId;
@@ -142,13 +146,22 @@ export class FakeDiscord {
       mention_everyone: false,
       mentions: [],
       mention_roles: [],
-      attachments: files.map((f) => ({
-        id: this.snowflake(),
-        filename: f.name,
-        size: f.size,
-        url: `https://cdn.example/${f.name}`,
-        proxy_url: `https://cdn.example/${f.name}`,
-      })),
+      attachments: files.map((f) => {
+        const fileId = this.snowflake();
+        // Served by this fake (as Discord's CDN would) when the test gave the bytes.
+        if (f.bytes) this.files.set(fileId, f.bytes);
+        const url = f.bytes
+          ? `http://127.0.0.1:${this.port}/attachments/${fileId}/${encodeURIComponent(f.name)}`
+          : `https://cdn.example/${f.name}`;
+        return {
+          id: fileId,
+          filename: f.name,
+          size: f.size,
+          url,
+          proxy_url: url,
+          ...(f.contentType ? { content_type: f.contentType } : {}),
+        };
+      }),
       embeds: [],
       pinned: false,
       type: 0,
@@ -158,30 +171,43 @@ export class FakeDiscord {
     return id;
   }
 
-  /** A person clicks a button with `customId` on message `messageId`; returns the interaction id. */
-  click(messageId: string, customId: string, user = this.owner): string {
+  /**
+   * A person clicks a button with `customId` on message `messageId` (in the server's text
+   * channel, or in a DM channel); returns the interaction id.
+   */
+  click(
+    messageId: string,
+    customId: string,
+    user = this.owner,
+    channelId = this.textChannelId,
+  ): string {
     const id = this.snowflake();
+    const inServer = channelId === this.textChannelId;
     this.dispatch('INTERACTION_CREATE', {
       id,
       application_id: this.applicationId,
       type: 3,
       token: `interaction-token-${id}`,
       version: 1,
-      guild_id: this.guildId,
-      channel_id: this.textChannelId,
-      channel: { id: this.textChannelId, type: 0, guild_id: this.guildId, name: 'general' },
-      member: {
-        user: this.userObject(user),
-        roles: [],
-        joined_at: new Date(0).toISOString(),
-        deaf: false,
-        mute: false,
-        permissions: '0',
-        flags: 0,
-      },
+      channel_id: channelId,
+      ...(inServer
+        ? {
+            guild_id: this.guildId,
+            channel: { id: channelId, type: 0, guild_id: this.guildId, name: 'general' },
+            member: {
+              user: this.userObject(user),
+              roles: [],
+              joined_at: new Date(0).toISOString(),
+              deaf: false,
+              mute: false,
+              permissions: '0',
+              flags: 0,
+            },
+          }
+        : { channel: { id: channelId, type: 1 }, user: this.userObject(user) }),
       message: {
         id: messageId,
-        channel_id: this.textChannelId,
+        channel_id: channelId,
         author: this.botObject(),
         content: '',
         timestamp: new Date().toISOString(),
@@ -200,10 +226,10 @@ export class FakeDiscord {
       data: { custom_id: customId, component_type: 2 },
       app_permissions: '0',
       locale: 'en-US',
-      guild_locale: 'en-US',
+      ...(inServer ? { guild_locale: 'en-US' } : {}),
       entitlements: [],
       authorizing_integration_owners: {},
-      context: 0,
+      context: inServer ? 0 : 1,
     });
     return id;
   }
@@ -357,6 +383,13 @@ export class FakeDiscord {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     const body = await readBody(req);
+    const file = /^\/attachments\/(\d+)\//.exec(url.pathname);
+    if (file && req.method === 'GET') {
+      this.downloads++;
+      const bytes = this.files.get(file[1]!);
+      if (!bytes) return reply(404, { message: 'Unknown attachment' });
+      return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(bytes);
+    }
     if (this.rateLimitNext > 0) {
       this.rateLimitNext--;
       res.writeHead(429, {
