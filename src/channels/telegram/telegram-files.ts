@@ -9,6 +9,9 @@ import type { WantedFile } from './telegram-update.js';
 /** A path as getFile gives it (`photos/file_1.jpg`): nothing that could leave the file root. */
 const FILE_PATH = /^(?!.*\.\.)[A-Za-z0-9_-][A-Za-z0-9_./-]{0,255}$/;
 
+/** A download slower than this is given up (the update is tried again later). */
+const DOWNLOAD_TIMEOUT_MS = 120_000;
+
 export interface FileSource {
   api: Api;
   /** `{apiRoot}/file/bot{token}`: holds the token, so it is never logged. */
@@ -51,7 +54,8 @@ export async function fetchFile(wanted: WantedFile, from: FileSource): Promise<F
 function download(url: string, from: FileSource): Promise<Buffer | null> {
   const get = url.startsWith('https:') ? https.get : http.get;
   return new Promise((resolve, reject) => {
-    const req = get(url, { agent: from.agent, signal: from.signal }, (res) => {
+    const signal = AbortSignal.any([from.signal, AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS)]);
+    const req = get(url, { agent: from.agent, signal }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         return reject(new Error(`telegram file download answered HTTP ${res.statusCode}`));

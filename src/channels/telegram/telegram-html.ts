@@ -1,4 +1,4 @@
-import { splitMessage } from '../discord/split-message.js';
+import { splitMessage } from '../split-message.js';
 
 /** Telegram's limit on a message's text after entity parsing, in characters. */
 export const TELEGRAM_MAX_CHARS = 4096;
