@@ -1,0 +1,145 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { OFFSET_FILE } from '../../src/channels/telegram/telegram-offset.js';
+import { FakeTelegram } from '../support/fake-telegram.js';
+import { reply, startFakeModelServer, type FakeModelServer } from '../support/fake-model-server.js';
+import { startHost, type HostProcess } from '../support/host-process.js';
+import { runCli } from '../support/run-cli.js';
+import { tempHome } from '../support/temp-home.js';
+
+const TOKEN = '123456:fake-telegram-e2e-token-abcdefgh';
+
+/** Telegram through the real CLI (`doctor`, `groups`), against the fake Bot API. */
+describe('telegram from the CLI', () => {
+  let home: ReturnType<typeof tempHome>;
+  let fake: FakeTelegram;
+  let env: Record<string, string>;
+  beforeEach(async () => {
+    home = tempHome();
+    fake = await FakeTelegram.start(TOKEN);
+    env = {
+      NANOCELL_HOME: path.join(home.dir, 'data'),
+      NANOCELL_CONFIG_DIR: path.join(home.dir, 'owner-config'),
+      TELEGRAM_API_ROOT: fake.apiRoot,
+      TELEGRAM_BOT_TOKEN: TOKEN,
+    };
+  });
+  afterEach(async () => {
+    await fake.stop();
+    home.cleanup();
+  });
+
+  it('doctor says the bot token is accepted, naming the bot', async () => {
+    const doctor = await runCli(['doctor'], env);
+
+    expect(doctor.stdout).toMatch(
+      /^ok {3}channel telegram: on, .*token accepted \(bot @nanocell_bot\)/m,
+    );
+  });
+
+  it('doctor says a refused token and how to fix it, without printing the token', async () => {
+    const old = '999999:an-old-revoked-token-xxxxxxxxxx';
+    const doctor = await runCli(['doctor'], { ...env, TELEGRAM_BOT_TOKEN: old });
+
+    expect(doctor.stdout).toMatch(/channel telegram: on, .*refused TELEGRAM_BOT_TOKEN.*@BotFather/);
+    expect(doctor.stdout).not.toMatch(/^ok {3}channel telegram/m);
+    expect(doctor.stdout + doctor.stderr).not.toContain(old);
+    expect(doctor.stdout + doctor.stderr).not.toContain('an-old-revoked');
+  });
+
+  it('binds a Telegram chat and refuses an id that is not a Telegram one', async () => {
+    const bad = await runCli(['groups', 'add', 'family', '--chat', 'telegram:@family'], env);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('expected telegram:<chat id');
+
+    const good = await runCli(
+      ['groups', 'add', 'family', '--chat', 'telegram:-1001234567890'],
+      env,
+    );
+    expect(good.code, good.stderr).toBe(0);
+  });
+});
+
+/** `nanocell start` with Telegram on, against the fake Bot API and the scripted model. */
+describe('telegram through the running host', () => {
+  let model: FakeModelServer;
+  let fake: FakeTelegram;
+  let home: ReturnType<typeof tempHome>;
+  let env: Record<string, string>;
+  let host: HostProcess | undefined;
+
+  beforeAll(async () => {
+    model = await startFakeModelServer();
+  });
+  afterAll(() => model.close());
+  beforeEach(async () => {
+    model.reset();
+    home = tempHome();
+    fake = await FakeTelegram.start(TOKEN);
+    env = {
+      ANTHROPIC_API_KEY: 'x',
+      ANTHROPIC_BASE_URL: model.url,
+      NANOCELL_HOME: path.join(home.dir, 'data'),
+      NANOCELL_CONFIG_DIR: path.join(home.dir, 'owner-config'),
+      NANOCELL_MODEL_MAX_RETRIES: '0',
+      TELEGRAM_BOT_TOKEN: TOKEN,
+      TELEGRAM_API_ROOT: fake.apiRoot,
+    };
+    const added = await runCli(
+      ['groups', 'add', 'family', '--chat', `telegram:${fake.chatId}`, '--no-trigger'],
+      env,
+    );
+    expect(added.code, added.stderr).toBe(0);
+  });
+  afterEach(async () => {
+    await host?.stop();
+    host = undefined;
+    await fake.stop();
+    home.cleanup();
+  });
+
+  /** Waits until the chat shows `text`: sent as it is, or a streamed preview edited into it. */
+  const shows = async (text: string) => {
+    for (;;) {
+      const seen = await fake.nextWhere((e) => e.kind === 'message' || e.kind === 'edit');
+      if ((seen.kind === 'message' || seen.kind === 'edit') && seen.text === text) return seen;
+    }
+  };
+
+  it('answers in the chat after running a tool in the cell', async () => {
+    host = await startHost(env);
+    await host.waitForLine(/telegram connected/);
+    model.enqueue(
+      reply().tool('bash', { command: 'echo hi > /workspace/group/x.txt && cat x.txt' }),
+      reply().text('Wrote **x.txt** for you.'),
+    );
+
+    const asked = fake.userSays('please write x.txt');
+
+    // Stored: the message gets its 👍 (the receipt), and the offset is saved.
+    await fake.next('reaction', (r) => r.messageId === asked && r.emoji === '👍');
+    const answer = await shows('Wrote x.txt for you.');
+    expect(answer.raw).toBe('Wrote <b>x.txt</b> for you.');
+    expect(JSON.stringify(model.requests[0]!.body!.messages)).toContain('please write x.txt');
+    expect(JSON.stringify(model.requests[1]!.body!.messages)).toContain('hi');
+    const file = path.join(env.NANOCELL_HOME!, 'groups', 'family', 'x.txt');
+    expect(fs.readFileSync(file, 'utf8')).toBe('hi\n');
+    expect(fs.existsSync(path.join(env.NANOCELL_HOME!, OFFSET_FILE))).toBe(true);
+  });
+
+  it('says nothing to a chat bound to no group', async () => {
+    host = await startHost(env);
+    await host.waitForLine(/telegram connected/);
+
+    const stranger = { id: 31337, first_name: 'Mallory' };
+    const asked = fake.userSays('who are you?', { chatId: 31337, from: stranger });
+    // The owner's next message is answered; nothing was said to the stranger before it.
+    model.enqueue(reply().text('hello owner'));
+    fake.userSays('hi');
+    await shows('hello owner');
+
+    expect(fake.pending().filter((e) => e.kind === 'message' && e.chatId === '31337')).toEqual([]);
+    expect(fake.pending().some((e) => e.kind === 'reaction' && e.messageId === asked)).toBe(false);
+  });
+});
