@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OFFSET_FILE } from '../../src/channels/telegram/telegram-offset.js';
-import { FakeTelegram } from '../support/fake-telegram.js';
+import { FakeTelegram, type TelegramEvent } from '../support/fake-telegram.js';
 import { reply, startFakeModelServer, type FakeModelServer } from '../support/fake-model-server.js';
 import { startHost, type HostProcess } from '../support/host-process.js';
 import { runCli } from '../support/run-cli.js';
@@ -74,6 +74,7 @@ describe('telegram through the running host', () => {
   });
   afterAll(() => model.close());
   beforeEach(async () => {
+    seen = [];
     model.reset();
     home = tempHome();
     fake = await FakeTelegram.start(TOKEN);
@@ -100,10 +101,14 @@ describe('telegram through the running host', () => {
   });
 
   /** Waits until the chat shows `text`: sent as it is, or a streamed preview edited into it. */
-  const shows = async (text: string) => {
+  let seen: TelegramEvent[] = [];
+  const shows = async (text: string, chatId = String(fake.chatId)) => {
     for (;;) {
-      const seen = await fake.nextWhere((e) => e.kind === 'message' || e.kind === 'edit');
-      if ((seen.kind === 'message' || seen.kind === 'edit') && seen.text === text) return seen;
+      const event = await fake.nextWhere(
+        (e) => (e.kind === 'message' || e.kind === 'edit') && e.chatId === chatId,
+      );
+      seen.push(event);
+      if ((event.kind === 'message' || event.kind === 'edit') && event.text === text) return event;
     }
   };
 
@@ -139,7 +144,10 @@ describe('telegram through the running host', () => {
     fake.userSays('hi');
     await shows('hello owner');
 
-    expect(fake.pending().filter((e) => e.kind === 'message' && e.chatId === '31337')).toEqual([]);
+    const toStranger = [...seen, ...fake.pending()].filter(
+      (e) => (e.kind === 'message' || e.kind === 'typing') && e.chatId === '31337',
+    );
+    expect(toStranger).toEqual([]);
     expect(fake.pending().some((e) => e.kind === 'reaction' && e.messageId === asked)).toBe(false);
   });
 });
