@@ -9,6 +9,8 @@ import { runCli } from '../support/run-cli.js';
 import { tempHome } from '../support/temp-home.js';
 
 const TOKEN = '123456:fake-telegram-e2e-token-abcdefgh';
+/** The family's group chat (a supergroup: negative id); the owner's private chat is fake.chatId. */
+const GROUP_CHAT = -1001234567890;
 
 /** Telegram through the real CLI (`doctor`, `groups`), against the fake Bot API. */
 describe('telegram from the CLI', () => {
@@ -88,7 +90,7 @@ describe('telegram through the running host', () => {
       TELEGRAM_API_ROOT: fake.apiRoot,
     };
     const added = await runCli(
-      ['groups', 'add', 'family', '--chat', `telegram:${fake.chatId}`, '--no-trigger'],
+      ['groups', 'add', 'family', '--chat', `telegram:${GROUP_CHAT}`, '--no-trigger'],
       env,
     );
     expect(added.code, added.stderr).toBe(0);
@@ -102,7 +104,7 @@ describe('telegram through the running host', () => {
 
   /** Waits until the chat shows `text`: sent as it is, or a streamed preview edited into it. */
   let seen: TelegramEvent[] = [];
-  const shows = async (text: string, chatId = String(fake.chatId)) => {
+  const shows = async (text: string, chatId = String(GROUP_CHAT)) => {
     for (;;) {
       const event = await fake.nextWhere(
         (e) => (e.kind === 'message' || e.kind === 'edit') && e.chatId === chatId,
@@ -120,7 +122,7 @@ describe('telegram through the running host', () => {
       reply().text('Wrote **x.txt** for you.'),
     );
 
-    const asked = fake.userSays('please write x.txt');
+    const asked = fake.userSays('please write x.txt', { chatId: GROUP_CHAT });
 
     // Stored: the message gets its 👍 (the receipt), and the offset is saved.
     await fake.next('reaction', (r) => r.messageId === asked && r.emoji === '👍');
@@ -141,7 +143,7 @@ describe('telegram through the running host', () => {
     const asked = fake.userSays('who are you?', { chatId: 31337, from: stranger });
     // The owner's next message is answered; nothing was said to the stranger before it.
     model.enqueue(reply().text('hello owner'));
-    fake.userSays('hi');
+    fake.userSays('hi', { chatId: GROUP_CHAT });
     await shows('hello owner');
 
     const toStranger = [...seen, ...fake.pending()].filter(
@@ -149,5 +151,48 @@ describe('telegram through the running host', () => {
     );
     expect(toStranger).toEqual([]);
     expect(fake.pending().some((e) => e.kind === 'reaction' && e.messageId === asked)).toBe(false);
+  });
+
+  it('pairs the owner in a private chat; an approval arrives there as buttons and a press runs the call', async () => {
+    fs.mkdirSync(path.join(env.NANOCELL_CONFIG_DIR!, 'policy', 'groups'), { recursive: true });
+    fs.writeFileSync(
+      path.join(env.NANOCELL_CONFIG_DIR!, 'policy', 'groups', 'family.policy'),
+      'ask write_file path="/workspace/group/plan.txt"\n',
+    );
+    host = await startHost(env);
+    await host.waitForLine(/telegram connected/);
+    const dm = String(fake.chatId);
+
+    const pair = await runCli(['pair', 'telegram'], env);
+    expect(pair.code, pair.stderr).toBe(0);
+    const code = /pair ([A-Z2-9]{8})/.exec(pair.stdout)?.[1];
+    expect(code, pair.stdout).toBeDefined();
+    fake.userSays(`pair ${code}`);
+    expect((await fake.next('message', (m) => m.chatId === dm)).text).toMatch(/^Paired: /);
+
+    model.enqueue(
+      reply().tool('write_file', { path: 'plan.txt', content: 'picnic' }),
+      reply().text('The plan is written.'),
+    );
+    fake.userSays('write the plan', { chatId: GROUP_CHAT });
+    const question = await fake.next('message', (m) => m.chatId === dm && m.buttons.length > 0);
+    expect(question.text).toContain('write_file');
+    const approve = question.buttons.flat().find((b) => /approve/i.test(b.text))!;
+    expect(approve, JSON.stringify(question.buttons)).toBeDefined();
+
+    // A press carrying data that was never on the message is refused and runs nothing.
+    const forged = fake.userClicks(question.messageId, 'nc:7');
+    expect(await fake.next('answer', (a) => a.callbackQueryId === forged)).toMatchObject({
+      showAlert: true,
+      text: expect.stringMatching(/not one I showed/),
+    });
+
+    const pressed = fake.userClicks(question.messageId, approve.callback_data);
+    expect(await fake.next('answer', (a) => a.callbackQueryId === pressed)).toMatchObject({
+      showAlert: false,
+    });
+    await shows('The plan is written.');
+    const plan = path.join(env.NANOCELL_HOME!, 'groups', 'family', 'plan.txt');
+    expect(fs.readFileSync(plan, 'utf8')).toBe('picnic');
   });
 });
