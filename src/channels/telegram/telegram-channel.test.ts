@@ -126,6 +126,24 @@ describe('TelegramChannel against the fake Bot API', () => {
     await fake.next('reaction', (e) => e.messageId === id);
   });
 
+  it('gives up on a message the host fails three times, asks the sender to resend, and goes on', async () => {
+    const clock = new FakeClock();
+    const host = new Host();
+    host.failNext = 3;
+    await started(host, { clock });
+    fake.userSays('doomed');
+
+    for (const ms of [1000, 2000]) {
+      await vi.waitFor(() => expect(clock.pendingTimers()).toBe(1));
+      clock.advance(ms);
+    }
+    const sorry = await fake.next('message');
+    expect(sorry.text).toBe('Sorry, this message could not be taken in. Please send it again.');
+    const next = host.nextMessage();
+    fake.userSays('again');
+    expect((await next).text).toBe('again');
+  });
+
   it('waits as long as a 429 says (retry_after) before trying a send again', async () => {
     const clock = new FakeClock();
     const { channel } = await started(new Host(), { clock });
