@@ -181,33 +181,57 @@ describe('TelegramChannel against the fake Bot API', () => {
 
   it('refuses a file over the cap with a clear reason, without downloading it', async () => {
     const { host } = await started();
-    const id = fake.userSendsDocument('big.pdf', 'application/pdf', Buffer.alloc(100 * KB));
+    const next = host.nextMessage();
+    const id = fake.userSendsDocument('big.pdf', 'application/pdf', Buffer.alloc(100 * KB), {
+      caption: 'the contract',
+    });
 
+    // The host gets the text and a line saying which file was left out and why ...
+    expect(await next).toMatchObject({
+      text: 'the contract\n[file not taken in: big.pdf (100 KB): it is over the 64 KB limit]',
+    });
+    expect(host.messages[0]!.media).toBeUndefined();
+    // ... and the sender, whose message was stored, is told the same.
+    await fake.next('reaction', (e) => e.messageId === id);
     const reply = await fake.next('message', (e) => e.replyTo === id);
-
     expect(reply.text).toBe(
-      'Sorry, I could not take that in: big.pdf is 100 KB; I take files up to 64 KB (NANOCELL_MAX_ATTACHMENT_MB).',
+      'Not everything came through:\n[file not taken in: big.pdf (100 KB): it is over the 64 KB limit]',
     );
-    expect(host.messages).toEqual([]);
     expect(fake.calls).not.toContain('getFile');
     expect(fake.pending().some((e) => e.kind === 'download')).toBe(false);
   });
 
+  it('tells a chat the host does not answer nothing, not even that a file was too big', async () => {
+    const host = new Host();
+    const ignored: InboundMessage[] = [];
+    host.handlers.onMessage = async (m) => {
+      ignored.push(m);
+      return { status: 'ignored' };
+    };
+    await started(host);
+    fake.userSendsDocument('big.pdf', 'application/pdf', Buffer.alloc(100 * KB), {
+      chatId: 31337,
+      from: { id: 31337, first_name: 'Mallory' },
+    });
+    await vi.waitFor(() => expect(ignored).toHaveLength(1));
+    fake.userSays('me again');
+    await vi.waitFor(() => expect(ignored).toHaveLength(2));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(fake.pending().filter((e) => e.kind === 'message' || e.kind === 'reaction')).toEqual([]);
+  });
+
   it('cuts off a download that turns out bigger than the update claimed', async () => {
     const { host } = await started();
-    const id = fake.userSendsDocument(
-      'liar.bin',
-      'application/octet-stream',
-      Buffer.alloc(200 * KB),
-      {
-        declaredSize: 10,
-      },
-    );
+    const next = host.nextMessage();
+    fake.userSendsDocument('liar.bin', 'application/octet-stream', Buffer.alloc(200 * KB), {
+      declaredSize: 10,
+    });
 
-    const reply = await fake.next('message', (e) => e.replyTo === id);
-
-    expect(reply.text).toMatch(/liar\.bin is over 64 KB/);
-    expect(host.messages).toEqual([]);
+    expect(await next).toMatchObject({
+      text: '[file not taken in: liar.bin: it is over the 64 KB limit]',
+    });
+    expect(host.messages[0]!.media).toBeUndefined();
   });
 
   it('hands in a document, a photo (largest size that fits) and a voice note as media', async () => {

@@ -1,10 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Api } from 'grammy';
-import { describeSize } from '../attachment.js';
 import type { InboundMedia } from '../channel.js';
 import { apiSignal } from './telegram-signal.js';
-import type { WantedFile } from './telegram-update.js';
+import { notTakenIn, type WantedFile } from './telegram-update.js';
 
 /** A path as getFile gives it (`photos/file_1.jpg`): nothing that could leave the file root. */
 const FILE_PATH = /^(?!.*\.\.)[A-Za-z0-9_-][A-Za-z0-9_./-]{0,255}$/;
@@ -32,20 +31,14 @@ export async function fetchFile(wanted: WantedFile, from: FileSource): Promise<F
   const file = await from.api.getFile(wanted.fileId, apiSignal(from.signal));
   const size = file.file_size ?? wanted.size;
   if (size !== undefined && size > from.maxBytes) {
-    return {
-      ok: false,
-      reason: `${wanted.name} is ${describeSize(size)}; I take files up to ${describeSize(from.maxBytes)}`,
-    };
+    return { ok: false, reason: notTakenIn(wanted.name, size, from.maxBytes) };
   }
   if (typeof file.file_path !== 'string' || !FILE_PATH.test(file.file_path)) {
     throw new Error('telegram getFile answered without a usable file_path');
   }
   const bytes = await download(`${from.fileRoot}/${file.file_path}`, from);
   if (bytes === null) {
-    return {
-      ok: false,
-      reason: `${wanted.name} is over ${describeSize(from.maxBytes)}; I take files up to that`,
-    };
+    return { ok: false, reason: notTakenIn(wanted.name, undefined, from.maxBytes) };
   }
   return { ok: true, media: { kind: wanted.kind, name: wanted.name, mime: wanted.mime, bytes } };
 }

@@ -30,38 +30,25 @@ type Message = Extract<TelegramInbound, { kind: 'message' }>;
 type Click = Extract<TelegramInbound, { kind: 'click' }>;
 
 /**
- * A message: its files fetched (bounded), then handed to `onMessage`. Rejects only before the
- * host has it (a file that could not be fetched, the store down), so the update can be tried
- * again; what goes wrong in telling the user afterwards is logged, never retried.
+ * A message: its files fetched (bounded), then handed to `onMessage`, with a line naming each
+ * file not taken in and why, so neither the model nor the sender loses it silently. Rejects
+ * only before the host has it (a download that broke, the store down), so the update can be
+ * tried again; what goes wrong in telling the user afterwards is logged, never retried.
  */
 export async function takeMessage(m: Message, deps: InboundDeps): Promise<void> {
-  if (m.tooBig) {
-    await tell(
-      deps,
-      m,
-      `Sorry, I could not take that in: ${m.tooBig} (NANOCELL_MAX_ATTACHMENT_MB).`,
-    );
-    return;
-  }
   const media: InboundMedia[] = [];
+  const tooBig = [...m.tooBig];
   for (const wanted of m.files) {
     const got = await fetchFile(wanted, { ...deps.files, api: deps.api });
-    if (!got.ok) {
-      await tell(
-        deps,
-        m,
-        `Sorry, I could not take that in: ${got.reason} (NANOCELL_MAX_ATTACHMENT_MB).`,
-      );
-      return;
-    }
-    media.push(got.media);
+    if (got.ok) media.push(got.media);
+    else tooBig.push(got.reason);
   }
   const receipt = await deps.handlers.onMessage({
     channel: deps.channelName,
     chatId: m.chatId,
     sender: m.sender,
     senderName: m.senderName,
-    text: m.text,
+    text: [m.text, ...tooBig, ...m.notes].join('\n').trim(),
     ...(media.length > 0 ? { media } : {}),
   });
   if (receipt.status === 'stored') {
@@ -80,6 +67,10 @@ export async function takeMessage(m: Message, deps: InboundDeps): Promise<void> 
           'telegram receipt reaction not set',
         );
       });
+    // Only a chat the host answers learns that a file was left out, and why.
+    if (tooBig.length > 0) {
+      await tell(deps, m, `Not everything came through:\n${tooBig.join('\n')}`);
+    }
   } else if (receipt.status === 'refused') {
     await tell(deps, m, receipt.reason);
   }

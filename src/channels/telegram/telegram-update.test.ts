@@ -20,6 +20,8 @@ describe('parseUpdate', () => {
       messageId: 7,
       text: 'hello',
       files: [],
+      tooBig: [],
+      notes: [],
     });
   });
 
@@ -68,12 +70,23 @@ describe('parseUpdate', () => {
     });
   });
 
-  it('says why a file over the cap is not taken', () => {
-    const document = { file_id: 'big', file_size: 30 * MB, file_name: 'movie.mkv' };
+  it('says why a file over the cap is not taken, with its name made plain', () => {
+    const document = { file_id: 'big', file_size: 30 * MB, file_name: 'movie\u202e.mkv' };
 
     expect(parseUpdate(message({ document }), limits)).toMatchObject({
       files: [],
-      tooBig: 'movie.mkv is 30.0 MB; I take files up to 20.0 MB',
+      tooBig: ['[file not taken in: movie?.mkv (30.0 MB): it is over the 20.0 MB limit]'],
+    });
+  });
+
+  it('names a sticker or a video it does not take in', () => {
+    expect(parseUpdate(message({ sticker: { file_id: 's' } }), limits)).toMatchObject({
+      text: '',
+      notes: ['[sticker not taken in: not supported yet]'],
+    });
+    expect(parseUpdate(message({ caption: 'look', video: {} }), limits)).toMatchObject({
+      text: 'look',
+      notes: ['[video not taken in: not supported yet]'],
     });
   });
 
@@ -108,7 +121,7 @@ describe('parseUpdate', () => {
   it.each([
     ['a bot’s message', message({ text: 'hi', from: { id: 9, is_bot: true } }), /from a bot/],
     ['a message without a sender', message({ text: 'hi', from: undefined }), /without a sender/],
-    ['a sticker', message({ sticker: { file_id: 's' } }), /nothing this channel takes/],
+    ['a location', message({ location: { latitude: 1 } }), /nothing this channel takes/],
     [
       'a chat that is not an object',
       message({ text: 'hi', chat: 'nope' }),

@@ -6,6 +6,9 @@ import type { InboundMediaKind } from '../channel.js';
 const MAX_INBOUND_CHARS = 8000;
 const MAX_NAME_CHARS = 100;
 
+/** Message contents named to the host (so nothing is lost silently) but not fetched. */
+const UNTAKEN_KINDS = ['video', 'video_note', 'animation', 'sticker'] as const;
+
 const id = z.number().int().safe();
 const person = z.object({
   id,
@@ -71,8 +74,10 @@ export type TelegramInbound =
       messageId: number;
       text: string;
       files: WantedFile[];
-      /** Why a file it carries is not taken in (too big); the user is told. */
-      tooBig?: string;
+      /** A line per file over the cap (for the host's text, and told to the sender). */
+      tooBig: string[];
+      /** A line per content kind not taken in, e.g. a sticker (for the host's text only). */
+      notes: string[];
     })
   | (From & {
       kind: 'click';
@@ -122,17 +127,21 @@ function parseMessage(raw: unknown, limits: UpdateLimits): TelegramInbound {
       ? `${body.slice(0, MAX_INBOUND_CHARS)}\n[message cut at ${MAX_INBOUND_CHARS} characters]`
       : body;
   const files: WantedFile[] = [];
-  let tooBig: string | undefined;
+  const tooBig: string[] = [];
+  const notes: string[] = [];
   const want = (file: WantedFile) => {
     if (file.size !== undefined && file.size > limits.maxFileBytes) {
-      tooBig = `${file.name} is ${describeSize(file.size)}; I take files up to ${describeSize(limits.maxFileBytes)}`;
+      tooBig.push(notTakenIn(file.name, file.size, limits.maxFileBytes));
     } else files.push(file);
   };
   if (m.photo && m.photo.length > 0) {
     const cap = Math.min(limits.maxFileBytes, limits.maxImageBytes);
-    const fitting = m.photo
-      .filter((p) => p.file_size !== undefined && p.file_size <= cap)
-      .sort((a, b) => b.file_size! - a.file_size!)[0];
+    const fitting =
+      m.photo
+        .filter((p) => p.file_size !== undefined && p.file_size <= cap)
+        .sort((a, b) => b.file_size! - a.file_size!)[0] ??
+      // Sizes Telegram did not state: the largest, capped again when it is fetched.
+      m.photo.filter((p) => p.file_size === undefined).at(-1);
     if (fitting) {
       files.push({
         kind: 'image',
@@ -141,14 +150,15 @@ function parseMessage(raw: unknown, limits: UpdateLimits): TelegramInbound {
         mime: 'image/jpeg',
         size: fitting.file_size,
       });
-    } else tooBig = `the photo is over ${describeSize(cap)} in every size`;
+    } else
+      tooBig.push(`[photo not taken in: it is over the ${describeSize(cap)} limit in every size]`);
   }
   const document = m.document ?? m.audio;
   if (document) {
     want({
       kind: 'document',
       fileId: document.file_id,
-      name: document.file_name ?? 'file',
+      name: safeName(document.file_name ?? 'file'),
       mime: document.mime_type ?? 'application/octet-stream',
       size: document.file_size,
     });
@@ -162,7 +172,11 @@ function parseMessage(raw: unknown, limits: UpdateLimits): TelegramInbound {
       size: m.voice.file_size,
     });
   }
-  if (text.trim() === '' && files.length === 0 && !tooBig) {
+  for (const kind of UNTAKEN_KINDS) {
+    if (kind in (raw as object))
+      notes.push(`[${kind.replace('_', ' ')} not taken in: not supported yet]`);
+  }
+  if (text.trim() === '' && files.length === 0 && notes.length === 0 && tooBig.length === 0) {
     return { kind: 'skip', reason: 'message with nothing this channel takes in' };
   }
   return {
@@ -171,7 +185,8 @@ function parseMessage(raw: unknown, limits: UpdateLimits): TelegramInbound {
     messageId: m.message_id,
     text,
     files,
-    ...(tooBig ? { tooBig } : {}),
+    tooBig,
+    notes,
   };
 }
 
@@ -202,4 +217,15 @@ function from(chatId: number, who: z.infer<typeof person>): From {
 function problem(error: z.ZodError): string {
   const first = error.issues[0];
   return first ? `${first.path.join('.') || 'value'}: ${first.message}`.slice(0, 120) : 'invalid';
+}
+
+/** The note for a file over the cap, as the host and the sender see it. */
+export function notTakenIn(name: string, size: number | undefined, maxBytes: number): string {
+  const sized = size === undefined ? name : `${name} (${describeSize(size)})`;
+  return `[file not taken in: ${sized}: it is over the ${describeSize(maxBytes)} limit]`;
+}
+
+/** A sender's file name, for a line of text: letters, digits and a few marks, bounded. */
+function safeName(name: string): string {
+  return name.replace(/[^\p{L}\p{N} ._-]/gu, '?').slice(0, 80) || 'file';
 }
