@@ -363,6 +363,7 @@ export async function openAssistant(
       options.onRunEvent?.(ctx, event);
     },
     onReplyStored: (ctx, messageId) => previews.adopt(ctx.group.id, messageId),
+    notifyOwner: (text) => void ownerSurfaces.notify(text),
     diskFull: () => freeBytes(config.home) < FULL_BELOW_BYTES,
     onDiskFull: () => {
       if (base.spaceReserve.release())

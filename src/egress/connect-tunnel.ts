@@ -61,7 +61,13 @@ export async function openTunnel(
   Object.assign(seen, { host, port });
   const placeholders = ctx.broker.inspectHead(host, '', []);
   if (!placeholders.ok) return refuse(403, placeholders.reason);
-  const match = decideConnect(ctx.grant.policy, ctx.grant.groupName, host, port);
+  const match = decideConnect(
+    ctx.grant.policy,
+    ctx.grant.groupName,
+    host,
+    port,
+    run.identity.untrusted?.() === true,
+  );
   if (!match.ok) return refuse(403, match.reason);
   Object.assign(seen, { rule: match.label });
   const held = run.identity.guard?.({

@@ -127,6 +127,7 @@ export async function forwardHttp(
     port: explicitPort,
     method,
     path: url.pathname,
+    untrusted: run.identity.untrusted?.() === true,
   });
   if (!match.ok) return refuse(403, match.reason);
   Object.assign(seen, { port: match.port, rule: match.label });

@@ -92,6 +92,7 @@ export class ToolGate {
         tool: call.tool,
         toolClass: toolClassOf(call.tool, this.o.hostTools) ?? 'cell',
         input: call.input,
+        ...(call.guard?.label.untrusted ? { untrusted: true } : {}),
       },
       loaded.layers,
       call.mounts ?? [],

@@ -89,6 +89,8 @@ export interface GroupRunDeps {
    * channels that show partial replies. Must not throw; the stored reply is what counts.
    */
   onEvent?: (ctx: RunContext, event: TurnEvent) => void;
+  /** Tells the owner, on every surface (e.g. a memory change kept aside by the guard). */
+  notifyOwner?: (text: string) => void;
   /** The run stored its reply (a streamed preview of it becomes that message). */
   onReplyStored?: (ctx: RunContext, messageId: number) => void;
   /** The clock and timers of each run's budget (its wall time); tests move them by hand. */

@@ -39,6 +39,7 @@ describe('the egress of one run', () => {
         identity: {
           runId: expect.stringMatching(/^[0-9a-f]{16}$/),
           taskId: '7',
+          untrusted: expect.any(Function),
           guard: expect.any(Function),
         },
         limits: { maxRequests: 3 },

@@ -29,6 +29,7 @@ export function openEgressRun(deps: GroupRunDeps, ctx: RunContext): EgressRun | 
     {
       runId: crypto.randomBytes(8).toString('hex'),
       taskId: ctx.taskId?.toString(),
+      untrusted: () => deps.store.provenance.get(ctx.group.id).untrusted,
       guard: egressGuard(() => deps.store.provenance.get(ctx.group.id), {
         admin: ctx.group.isAdmin,
         extraMounts: deps.store.groups.mountRequests(ctx.group.id).length > 0,
