@@ -25,6 +25,8 @@ import { apiSignal, type ApiSignal } from './telegram-signal.js';
 const MAX_GETFILE_BYTES = 20 * 1024 * 1024;
 const CHAT_ID = /^-?[1-9]\d{0,19}$/;
 const DEFAULT_TRACKED_MESSAGES = 1000;
+/** How long start waits for Telegram to answer before it gives up. */
+const START_TIMEOUT_MS = 30_000;
 
 export interface TelegramChannelOptions {
   token: string;
@@ -45,8 +47,8 @@ export interface TelegramChannelOptions {
 
 /** Telegram did not let the bot in: the token was refused, or the API is unreachable. */
 export class TelegramStartError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(message: string) {
+    super(message);
     this.name = 'TelegramStartError';
   }
 }
@@ -105,11 +107,14 @@ export class TelegramChannel implements Channel {
     });
     bot.api.config.use(retryAfter(this.clock, this.options.maxRetryWaitMs ?? 60_000, log));
     let next: number | undefined;
+    const startSignal = apiSignal(
+      AbortSignal.any([abort.signal, AbortSignal.timeout(START_TIMEOUT_MS)]),
+    );
     try {
       // Not bot.init(): it retries an unreachable API forever; start must fail instead.
-      bot.botInfo = await bot.api.getMe(apiSignal(abort.signal));
+      bot.botInfo = await bot.api.getMe(startSignal);
       // getUpdates answers 409 while a webhook is set; pending updates are kept.
-      await bot.api.deleteWebhook({ drop_pending_updates: false }, apiSignal(abort.signal));
+      await bot.api.deleteWebhook({ drop_pending_updates: false }, startSignal);
       const saved = this.offsets.read(bot.botInfo.id);
       if (saved.ok) next = saved.next;
       else
@@ -119,7 +124,8 @@ export class TelegramChannel implements Channel {
         );
     } catch (err) {
       agent.destroy();
-      throw new TelegramStartError(startFailure(err, token, apiRoot), { cause: err });
+      // No `cause`: a network error's message holds the request URL, and the URL the token.
+      throw new TelegramStartError(startFailure(err, token, apiRoot));
     }
     const run: Running = {
       bot,
