@@ -377,6 +377,7 @@ export async function openAssistant(
       maxTokens: config.maxTokens,
       maxToolRounds: config.maxToolRounds,
       maxReplyChars: config.maxReplyChars,
+      guard: config.guard,
     },
   };
   const run = (groupId: number, job: QueueJob) =>

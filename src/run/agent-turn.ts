@@ -6,6 +6,7 @@ import { cellToolDefinitions } from '../tools/cell-tools.js';
 import type { EgressRun, GroupRunDeps, RunContext } from './run.js';
 import { toolDispatch } from './tool-dispatch.js';
 import { guardMemory } from '../guard/memory-guard.js';
+import { TRUSTED } from '../guard/provenance.js';
 import { openEgressRun, runBudgetFor, turnBudget } from './turn-budget.js';
 
 /** One agent turn of a run: the group's prompt and tools, its cell grant, its budget. */
@@ -21,7 +22,8 @@ export async function agentTurn(
     home: settings.home,
     folder: ctx.group.folder,
     groupName: ctx.group.name,
-    label: () => deps.store.provenance.get(ctx.group.id),
+    label: () =>
+      deps.settings.guard === false ? TRUSTED : deps.store.provenance.get(ctx.group.id),
     notifyOwner: (text) => deps.notifyOwner?.(text),
   });
   try {

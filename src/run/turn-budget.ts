@@ -29,11 +29,15 @@ export function openEgressRun(deps: GroupRunDeps, ctx: RunContext): EgressRun | 
     {
       runId: crypto.randomBytes(8).toString('hex'),
       taskId: ctx.taskId?.toString(),
-      untrusted: () => deps.store.provenance.get(ctx.group.id).untrusted,
-      guard: egressGuard(() => deps.store.provenance.get(ctx.group.id), {
-        admin: ctx.group.isAdmin,
-        extraMounts: deps.store.groups.mountRequests(ctx.group.id).length > 0,
-      }),
+      untrusted: () =>
+        deps.settings?.guard !== false && deps.store.provenance.get(ctx.group.id).untrusted,
+      guard:
+        deps.settings?.guard === false
+          ? undefined
+          : egressGuard(() => deps.store.provenance.get(ctx.group.id), {
+              admin: ctx.group.isAdmin,
+              extraMounts: deps.store.groups.mountRequests(ctx.group.id).length > 0,
+            }),
     },
     limit !== undefined ? { maxRequests: limit } : {},
   );
