@@ -1,7 +1,7 @@
 import { runTurn, type TurnResult } from '../agent/agent-loop.js';
 import type { ConversationMessage } from '../agent/model-provider.js';
 import { buildSystemPrompt } from '../agent/system-prompt.js';
-import { readGlobalMemory, readMemory } from '../groups/group-folder.js';
+import { readGlobalMemory, readMemory, readOwnerProfile } from '../groups/group-folder.js';
 import { cellToolDefinitions } from '../tools/cell-tools.js';
 import type { EgressRun, GroupRunDeps, RunContext } from './run.js';
 import { toolDispatch } from './tool-dispatch.js';
@@ -39,6 +39,7 @@ export async function agentTurn(
         isAdmin: ctx.group.isAdmin,
         memory: readMemory(settings.home, ctx.group.folder),
         globalMemory: readGlobalMemory(settings.home),
+        ownerProfile: readOwnerProfile(settings.home),
         sessionSummary: ctx.group.sessionSummary,
         timezone: settings.timezone,
         now: new Date(),
