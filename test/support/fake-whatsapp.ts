@@ -66,6 +66,7 @@ export class FakeWhatsApp {
   connects = 0;
   downloads = 0;
   private current: FakeWhatsAppSocket | null = null;
+  private showingQr: FakeWhatsAppSocket | null = null;
   private readonly sockets = new Set<FakeWhatsAppSocket>();
   private readonly files = new Map<string, StoredFile>();
   private readonly events: WhatsAppEvent[] = [];
@@ -85,9 +86,12 @@ export class FakeWhatsApp {
     setImmediate(() => {
       socket.emit('connection.update', { connection: 'connecting' });
       if (refusal === 'hang') return;
-      if (refusal === 'qr') return socket.emit('connection.update', { qr: '2@fakeQrRef,key==' });
+      if (refusal === 'qr') {
+        this.showingQr = socket;
+        return socket.emit('connection.update', { qr: '2@fakeQrRef,key==' });
+      }
       if (refusal) return socket.drop(refusal.code);
-      socket.emit('creds.update', { me: { id: '447700900999:3@s.whatsapp.net', name: 'nc' } });
+      socket.emit('creds.update', { me: { id: '447700900123:4@s.whatsapp.net', name: 'Owner' } });
       this.current = socket;
       socket.emit('connection.update', {
         connection: 'open',
@@ -114,6 +118,21 @@ export class FakeWhatsApp {
     if (!socket) throw new Error('FakeWhatsApp.close: no open connection');
     this.current = null;
     socket.drop(code);
+  }
+
+  /**
+   * The owner scans the QR on their phone: as with WhatsApp, the new keys arrive, then the
+   * connection closes asking for a restart (515), and the next connection opens.
+   */
+  scan(): void {
+    const socket = this.showingQr;
+    if (!socket) throw new Error('FakeWhatsApp.scan: no QR is showing');
+    this.showingQr = null;
+    socket.emit('creds.update', {
+      me: { id: '447700900123:4@s.whatsapp.net', name: 'Owner' },
+      registered: true,
+    });
+    socket.drop(DISCONNECT.restartRequired);
   }
 
   /** A person writes; returns the message id. */
