@@ -22,6 +22,7 @@ import { approvalActions } from './policy/approval-message.js';
 import { Approvals } from './policy/approvals.js';
 import { approvalReplyHandler } from './owner/approval-reply.js';
 import { OwnerNotifier } from './owner/owner-notifier.js';
+import { ownerDoorkeeper } from './owner/doorkeeper.js';
 import { PolicyChangeAudit } from './policy/policy-change-audit.js';
 import type { HostEventSink } from './control/host-events.js';
 import { ToolGate } from './policy/tool-gate.js';
@@ -363,6 +364,15 @@ export async function openAssistant(
       onRetry: (groupId, job, attempt, delayMs) =>
         log.warn({ groupId, job: job.kind, attempt, delayMs }, 'run failed; retrying'),
     },
+    doorkeeper: ownerDoorkeeper({
+      store,
+      adminGroup,
+      notifyOwner: (text, except) => void ownerSurfaces.notify(text, except),
+      reply: (groupId, channel, chatId, text) =>
+        outbox.send(groupId, channel, chatId, text, config.assistantName),
+      audit: base.audit,
+      log,
+    }),
     saveMedia: (group, media) =>
       saveInboundMedia(groupFolderPath(config.home, group.folder), media, config.media, new Date()),
     clearSession: (groupId, messageId) => {

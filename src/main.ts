@@ -10,6 +10,7 @@ import { configCli } from './cli/config.js';
 import type { CliCommand, LiveHost } from './cli/command.js';
 import { didYouMean } from './cli/did-you-mean.js';
 import { doctorCli } from './cli/doctor.js';
+import { pairCli } from './cli/pair.js';
 import { groupsCli } from './cli/groups.js';
 import { logsCli } from './cli/logs.js';
 import { policyCli } from './cli/policy.js';
@@ -39,6 +40,7 @@ const COMMANDS: readonly CliCommand[] = [
   chatCommand,
   askCommand,
   groupsCli,
+  pairCli,
   tasksCli,
   statusCli,
   doctorCli,

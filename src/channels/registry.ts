@@ -29,6 +29,8 @@ export interface KnownChannel {
   chatIdPattern: RegExp;
   /** The expected form, for messages: `telegram:<chat id, e.g. 123456789 or -1001234567890>`. */
   chatIdForm: string;
+  /** Made and reached by the host itself (terminal, web); only the owner or a link-holder writes. */
+  builtIn?: true;
   /** A direct (one-to-one) chat with `sender`: where pairing codes are accepted. */
   isDirectChat(chatId: string, sender: string): boolean;
   state(config: Config): ChannelState;
@@ -44,6 +46,7 @@ const set = (keys: readonly string[]) => `set ${keys.join(' and ')} to connect i
 export const KNOWN_CHANNELS: readonly KnownChannel[] = [
   {
     name: 'terminal',
+    builtIn: true,
     configKeys: [],
     chatIdPattern: /^[a-z0-9][a-z0-9_-]{0,62}$/,
     chatIdForm: 'terminal:<group name>',
@@ -52,6 +55,7 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
   },
   {
     name: 'web',
+    builtIn: true,
     configKeys: ['NANOCELL_WEB_PORT'],
     chatIdPattern: /^[A-Za-z0-9_-]{1,64}$/,
     chatIdForm: 'web:<chat name, e.g. family>',
@@ -84,8 +88,8 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
   {
     name: 'discord',
     configKeys: ['DISCORD_BOT_TOKEN', 'DISCORD_API_URL'],
-    chatIdPattern: /^[1-9]\d{16,19}$/,
-    chatIdForm: 'discord:<channel id, e.g. 1234567890123456789>',
+    chatIdPattern: /^(dm-)?[1-9]\d{16,19}$/,
+    chatIdForm: 'discord:<channel id, e.g. 1234567890123456789, or dm-<id> for a direct chat>',
     // A DM's channel id says nothing; the adapter marks DMs as `dm-<channel id>`.
     isDirectChat: (chatId) => chatId.startsWith('dm-'),
     state: (config) =>

@@ -22,6 +22,8 @@ export interface GroupsArgs {
 const USAGE = `usage: nanocell groups list
        nanocell groups add NAME [--chat CHANNEL:CHAT_ID] [--trigger WORD | --no-trigger]
        nanocell groups remove NAME
+       nanocell groups bind NAME --chat CHANNEL:CHAT_ID   another chat for an existing group
+       nanocell groups unbind CHANNEL:CHAT_ID   the chat is answered no more (a paired owner account in it is unpaired)
        nanocell groups mount NAME HOST_PATH [--rw] [--at NAME_IN_CELL]
        nanocell groups unmount NAME HOST_PATH
        nanocell groups link NAME      a web link to the group's chat for its members
@@ -107,6 +109,10 @@ export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: T
       );
       return 0;
     }
+    case 'bind':
+      return bindChat(base, name, args.chat, out, err);
+    case 'unbind':
+      return unbindChat(base, name, out, err);
     case 'mount':
     case 'unmount': {
       const hostPath = args.positionals[2];
@@ -165,6 +171,62 @@ export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: T
   }
 }
 
+/** `groups bind NAME --chat CH:ID`: one more chat for a group (the admin group too). */
+function bindChat(
+  base: Base,
+  name: string | undefined,
+  chatArg: string | undefined,
+  out: TextOut,
+  err: TextOut,
+): number {
+  if (!name || !chatArg)
+    return usage(err, 'groups bind needs a group NAME and --chat CHANNEL:CHAT_ID');
+  const group = base.store.groups.byName(name);
+  if (!group) return usage(err, `no group named "${name}"`, 1);
+  const address = parseChatAddress(chatArg);
+  if (!address.ok) return usage(err, `--chat: ${address.reason}`);
+  const bound = base.store.groups.forChat(address.channel, address.chatId);
+  if (bound) return usage(err, `chat ${chatArg} already belongs to group "${bound.name}"`, 1);
+  base.store.groups.bindChat(address.channel, address.chatId, group.id);
+  base.audit.append({
+    type: 'group_change',
+    group: group.name,
+    action: 'updated',
+    by: 'owner (cli)',
+    summary: `bound ${chatArg}`,
+  });
+  out.write(`${group.name} now answers ${chatArg}\n`);
+  return 0;
+}
+
+/** `groups unbind CH:ID`: the chat is a stranger again; an owner account paired there is unpaired. */
+function unbindChat(base: Base, chatArg: string | undefined, out: TextOut, err: TextOut): number {
+  if (!chatArg) return usage(err, 'groups unbind needs CHANNEL:CHAT_ID');
+  const address = parseChatAddress(chatArg);
+  if (!address.ok) return usage(err, address.reason);
+  const { store } = base;
+  const group = store.groups.forChat(address.channel, address.chatId);
+  if (!group) return usage(err, `chat ${chatArg} is not bound to any group`, 1);
+  if (address.channel === 'terminal' || (address.channel === 'web' && address.chatId === 'owner')) {
+    return usage(err, `${chatArg} is the owner's own chat and stays bound`, 1);
+  }
+  const unpaired = store.transaction(() => {
+    store.groups.unbindChat(address.channel, address.chatId);
+    return store.owners.forgetChat(address.channel, address.chatId);
+  });
+  base.audit.append({
+    type: 'group_change',
+    group: group.name,
+    action: 'updated',
+    by: 'owner (cli)',
+    summary: `unbound ${chatArg}${unpaired ? `; unpaired ${unpaired} owner account(s)` : ''}`,
+  });
+  out.write(
+    `${chatArg} is no longer answered by ${group.name}${unpaired ? `; its owner account is unpaired` : ''}\n`,
+  );
+  return 0;
+}
+
 /** `groups set NAME --model M [--provider P]`: the group's runs use that model from now on. */
 function setModel(
   base: Base,
@@ -205,7 +267,7 @@ function usage(err: TextOut, problem: string, code = 2): number {
 
 export const groupsCli: CliCommand = {
   name: 'groups',
-  summary: 'manage groups: list, add, remove, mount, unmount, link, unlink, set --model',
+  summary: 'manage groups: list, add, remove, bind, unbind, mount, unmount, link, unlink, set',
   usage: `${USAGE}\n`,
   needs: 'store',
   run(args, { base, out, err }) {

@@ -14,6 +14,7 @@ import type { ReceiveResult } from '../router/router.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { DISK_FULL_MESSAGE, isDiskFull } from '../store/disk-full.js';
 import type { CliCommand, TextOut } from './command.js';
+import { startChannels } from './start-channels.js';
 
 /** Where a running host says how to reach it (for tests and scripts). */
 export function hostFile(home: string): string {
@@ -39,10 +40,12 @@ export function webToken(home: string): string {
 }
 
 const USAGE = `usage: nanocell start [--quiet]
-  Run the assistant: the local web chat, scheduled tasks, the outbox, and the control socket
-  that \`chat\`, \`ask\`, \`status\`, \`groups\`, \`tasks\` ... use while it runs. It prints one
-  line per run finished or failed, approval asked or answered, task run and error;
-  --quiet prints only the address. Stop it with Ctrl-C or kill -TERM PID.
+  Run the assistant: the local web chat, each chat platform that is configured (Telegram,
+  Slack, Discord, WhatsApp, email: see \`nanocell doctor\`), scheduled tasks, the outbox, and
+  the control socket that \`chat\`, \`ask\`, \`status\`, \`groups\`, \`tasks\` ... use while
+  it runs. It prints one line per run finished or failed, approval asked or answered, task
+  run, channel connected or not, and error; --quiet prints only the address and channels. Stop with
+  Ctrl-C or kill -TERM PID.
 `;
 
 export function parseStartArgs(args: string[]): { quiet: boolean } | string {
@@ -188,5 +191,15 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
       `nanocell: other commands (chat, ask, status, groups, tasks ...) now go through this host. Stop with Ctrl-C (or kill -TERM ${process.pid}).\n`,
   );
   log.info({ url: web.url }, 'host started');
+
+  // Telegram, Slack, Discord, WhatsApp, email: each that is configured, each on its own.
+  const platforms = startChannels({
+    config,
+    log,
+    handlers,
+    register: (channel) => outbox.register(channel),
+    stdout: deps.stdout,
+  });
+  assistant.onShutdown(platforms.stop);
   return new Promise<never>(() => {});
 }

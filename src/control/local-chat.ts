@@ -39,6 +39,8 @@ export function localChatSurface(
             text,
           });
           if (received.status === 'refused') return { kind: 'refused', reason: received.reason };
+          // The terminal is the owner's: nothing ignores it, but say so if something does.
+          if (received.status === 'ignored') return { kind: 'refused', reason: 'ignored' };
           if (!received.run) {
             return {
               kind: 'stored',

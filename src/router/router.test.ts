@@ -79,7 +79,7 @@ describe('Router', () => {
 
     const result = router.receive(message('family-chat', 'hello'));
 
-    if (result.status !== 'stored') throw new Error(`refused: ${result.reason}`);
+    if (result.status !== 'stored') throw new Error(`not stored: ${JSON.stringify(result)}`);
     const [stored] = store.messages.pendingFor(family.id, 0);
     expect(stored).toMatchObject({
       id: result.id,
@@ -104,7 +104,7 @@ describe('Router', () => {
     };
     const router = new Router(store, async () => failure, log);
     const result = router.receive(message('family-chat', 'hello'));
-    if (result.status !== 'stored') throw new Error(`refused: ${result.reason}`);
+    if (result.status !== 'stored') throw new Error(`not stored: ${JSON.stringify(result)}`);
     await expect(result.run).resolves.toEqual(failure);
   });
 
@@ -140,7 +140,7 @@ describe('Router', () => {
       actionId: '@Andy yes please',
     });
 
-    if (result.status !== 'stored') throw new Error(`refused: ${result.reason}`);
+    if (result.status !== 'stored') throw new Error(`not stored: ${JSON.stringify(result)}`);
     expect(store.messages.pendingFor(family.id, 0)).toEqual([
       expect.objectContaining({ id: result.id, sender: 'u42', text: '@Andy yes please' }),
     ]);

@@ -8,7 +8,10 @@ import type { RunOutcome } from '../run/run.js';
 import { isTriggered } from './trigger.js';
 import { cleanSenderName } from './sender-name.js';
 
-/** A channel receipt (`stored` with the message id, or `refused`), plus the run it started. */
+/**
+ * A channel receipt (`stored` with the message id, `refused`, or `ignored`: a chat the
+ * assistant does not answer), plus the run a stored message started.
+ */
 export type ReceiveResult =
   | {
       status: 'stored';
@@ -16,7 +19,17 @@ export type ReceiveResult =
       /** The run that will answer; null when the message only adds context (no trigger). */
       run: Promise<RunOutcome> | null;
     }
-  | { status: 'refused'; reason: string };
+  | { status: 'refused'; reason: string }
+  | { status: 'ignored' };
+
+/**
+ * Decides, before a group hears a message, what the host does with one it must not simply
+ * take: a pairing code, a chat bound to no group, a stranger in the owner's admin chat.
+ * Returns null to let the message through to `group` (which is then defined).
+ */
+export interface Doorkeeper {
+  admit(message: InboundMessage, group: Group | undefined): ReceiveResult | null;
+}
 
 export interface RouterOptions {
   assistantName: string;
@@ -31,6 +44,8 @@ export interface RouterOptions {
   clearSession?: (groupId: number, messageId: number) => RunOutcome;
   /** Keeps a message's files in its group's folder (src/media); without it files are dropped. */
   saveMedia?: (group: Group, media: readonly InboundMedia[]) => SavedMedia[];
+  /** Without one, a chat bound to no group is refused and every bound chat is let through. */
+  doorkeeper?: Doorkeeper;
 }
 
 /**
@@ -55,6 +70,8 @@ export class Router {
 
   receive(message: InboundMessage): ReceiveResult {
     const group = this.store.groups.forChat(message.channel, message.chatId);
+    const decided = this.options.doorkeeper?.admit(message, group);
+    if (decided) return decided;
     if (!group) {
       this.log.warn(
         { channel: message.channel, chatId: message.chatId },

@@ -115,6 +115,14 @@ export class GroupStore {
       .run(channel, chatId, groupId);
   }
 
+  /** True when the chat was bound to a group. */
+  unbindChat(channel: string, chatId: string): boolean {
+    return (
+      this.db.prepare('DELETE FROM chats WHERE channel = ? AND chat_id = ?').run(channel, chatId)
+        .changes === 1
+    );
+  }
+
   /** Chats bound to a group, oldest binding first (the first is the group's home chat). */
   chatsOf(groupId: number): Array<{ channel: string; chatId: string }> {
     return (

@@ -5,6 +5,7 @@ import { HistorySearch } from './history-search.js';
 import { ApprovalStore } from './approvals.js';
 import { MessageStore } from './messages.js';
 import { ModelChoiceStore } from './model-choices.js';
+import { OwnerAccountStore } from './owner-accounts.js';
 import { TaskBudgetStore } from './task-budgets.js';
 import { TaskChatStore } from './task-chats.js';
 import { TaskStore } from './tasks.js';
@@ -22,6 +23,8 @@ export class Store {
   readonly approvals: ApprovalStore;
   /** Groups and tasks with their own model. */
   readonly models: ModelChoiceStore;
+  /** The owner's paired accounts on each chat platform, and pairing codes. */
+  readonly owners: OwnerAccountStore;
 
   constructor(readonly db: Db) {
     this.groups = new GroupStore(db);
@@ -33,6 +36,7 @@ export class Store {
     this.taskChats = new TaskChatStore(db);
     this.approvals = new ApprovalStore(db);
     this.models = new ModelChoiceStore(db);
+    this.owners = new OwnerAccountStore(db);
   }
 
   static open(file: string, options: OpenOptions = {}): Store {
