@@ -1,28 +1,21 @@
 import type { ConnectionState, WAMessage, WAMessageKey } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
-import { describeSize } from '../attachment.js';
 import type {
   Attachment,
   Channel,
   ChannelCapabilities,
   ChannelHandlers,
-  InboundMedia,
   OutboundMessage,
   SentMessage,
 } from '../channel.js';
 import { splitMessage } from '../discord/split-message.js';
 import { knownChannel } from '../registry.js';
-import { readMessage, type InboundFile } from './whatsapp-inbound.js';
 import { toWhatsAppMarkup } from './whatsapp-markup.js';
-import {
-  MediaTooLargeError,
-  type WhatsAppListener,
-  type WhatsAppSocket,
-} from './whatsapp-socket.js';
+import { receiveMessage, type ReceiveDeps } from './whatsapp-receive.js';
+import type { WhatsAppListener, WhatsAppSocket } from './whatsapp-socket.js';
 
 /** Kept under WhatsApp's own limit (65,536) so a long reply reads as a few messages. */
 export const WHATSAPP_MAX_CHARS = 4000;
-const STORED_REACTION = '✅';
 /** Baileys' DisconnectReason.loggedOut: the phone removed this linked device. */
 const LOGGED_OUT = 401;
 export const LOGGED_OUT_MESSAGE =
@@ -96,8 +89,17 @@ export class WhatsAppChannel implements Channel {
   private attempt = 0;
   /** Inbound messages are taken one at a time, in the order WhatsApp gave them. */
   private inbound: Promise<void> = Promise.resolve();
+  private readonly receiving: ReceiveDeps;
 
-  constructor(private readonly options: WhatsAppChannelOptions) {}
+  constructor(private readonly options: WhatsAppChannelOptions) {
+    this.receiving = {
+      channelName: this.name,
+      handlers: () => this.handlers,
+      socket: () => this.socket,
+      log: options.log,
+      maxAttachmentBytes: options.maxAttachmentBytes,
+    };
+  }
 
   status(): WhatsAppState {
     return this.current;
@@ -191,6 +193,7 @@ export class WhatsAppChannel implements Channel {
     const socket = await this.options.connect();
     const onUpsert: WhatsAppListener<'messages.upsert'> = (upsert) => this.onUpsert(upsert);
     let onUpdate: WhatsAppListener<'connection.update'> = () => undefined;
+    let closedEarly: ConnectionClosed | null = null;
     const detach = () => {
       socket.off('messages.upsert', onUpsert);
       socket.off('connection.update', onUpdate);
@@ -209,7 +212,11 @@ export class WhatsAppChannel implements Channel {
         } else if (update.connection === 'close') {
           clearTimeout(timer);
           if (this.socket === socket) this.onDrop(socket, update);
-          else reject(closed(update));
+          else {
+            // Closed before it was put to use (maybe just after it opened): a failed open.
+            closedEarly = closed(update);
+            reject(closedEarly);
+          }
         } else if (update.qr) {
           clearTimeout(timer);
           reject(new ConnectionClosed(LOGGED_OUT, 'it asks for a new link (a pairing code)'));
@@ -219,6 +226,7 @@ export class WhatsAppChannel implements Channel {
     });
     try {
       await opened;
+      if (closedEarly) throw closedEarly;
     } catch (err) {
       detach();
       await socket.end().catch((e: unknown) => {
@@ -293,97 +301,10 @@ export class WhatsAppChannel implements Channel {
     if (upsert.type !== 'notify' || !Array.isArray(upsert.messages)) return;
     for (const raw of upsert.messages.slice(0, MAX_MESSAGES_PER_UPSERT)) {
       this.inbound = this.inbound.then(() =>
-        this.take(raw as WAMessage).catch((err: unknown) => {
+        receiveMessage(raw as WAMessage, this.receiving).catch((err: unknown) => {
           this.options.log.error({ err }, 'whatsapp message not handled');
         }),
       );
-    }
-  }
-
-  private async take(raw: WAMessage): Promise<void> {
-    const handlers = this.handlers;
-    if (!handlers) return;
-    const read = readMessage(raw);
-    if (!read.ok) {
-      const worthSaying = read.skip === 'unknown type' || read.skip === 'malformed';
-      this.options.log[worthSaying ? 'info' : 'debug'](
-        { skip: read.skip, detail: read.detail },
-        'whatsapp message skipped',
-      );
-      return;
-    }
-    const media: InboundMedia[] = [];
-    if (read.file) {
-      const got = await this.download(raw, read.file, read.chatId);
-      if (!got.ok) return this.reply(read.chatId, raw, got.reason);
-      media.push(got.media);
-    }
-    let receipt;
-    try {
-      receipt = await handlers.onMessage({
-        channel: this.name,
-        chatId: read.chatId,
-        sender: read.sender,
-        senderName: read.senderName,
-        text: read.text,
-        ...(media.length > 0 ? { media } : {}),
-      });
-    } catch (err) {
-      this.options.log.error({ err, chatId: read.chatId }, 'whatsapp message not handled');
-      return this.reply(
-        read.chatId,
-        raw,
-        'Sorry, this message could not be taken in. Please send it again.',
-      );
-    }
-    if (receipt.status === 'refused') return this.reply(read.chatId, raw, receipt.reason);
-    if (receipt.status !== 'stored') return;
-    const socket = this.socket;
-    if (!socket) return;
-    try {
-      await socket.sendMessage(read.chatId, { react: { text: STORED_REACTION, key: read.key } });
-      await socket.readMessages([read.key]);
-    } catch (err) {
-      this.options.log.warn({ err, chatId: read.chatId }, 'whatsapp receipt not sent');
-    }
-  }
-
-  private async download(
-    raw: WAMessage,
-    file: InboundFile,
-    chatId: string,
-  ): Promise<{ ok: true; media: InboundMedia } | { ok: false; reason: string }> {
-    const max = this.options.maxAttachmentBytes;
-    const tooBig = (size: string) => ({
-      ok: false as const,
-      reason: `This file is ${size}; the limit is ${describeSize(max)}. Please send a smaller one.`,
-    });
-    if (file.declaredBytes !== null && file.declaredBytes > max) {
-      return tooBig(describeSize(file.declaredBytes));
-    }
-    const socket = this.socket;
-    try {
-      if (!socket) throw new Error('not connected');
-      const bytes = await socket.downloadMedia(raw, max);
-      if (bytes.length > max) return tooBig(describeSize(bytes.length));
-      return { ok: true, media: { kind: file.kind, name: file.name, mime: file.mime, bytes } };
-    } catch (err) {
-      if (err instanceof MediaTooLargeError) return tooBig(`over ${describeSize(max)}`);
-      this.options.log.warn({ err, chatId }, 'whatsapp file not downloaded');
-      return {
-        ok: false,
-        reason: 'The file could not be downloaded from WhatsApp. Please send it again.',
-      };
-    }
-  }
-
-  private async reply(chatId: string, quoted: WAMessage, text: string): Promise<void> {
-    const socket = this.socket;
-    if (!socket) return;
-    try {
-      await socket.sendMessage(chatId, { text: text.slice(0, WHATSAPP_MAX_CHARS) }, { quoted });
-    } catch (err) {
-      this.options.log.warn({ err, chatId }, 'whatsapp reply not sent');
     }
   }
 }
