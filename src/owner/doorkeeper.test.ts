@@ -43,7 +43,7 @@ describe('ownerDoorkeeper', () => {
       adminGroup: admin,
       notifyOwner: (text, except) => void notices.push({ text, ...(except ? { except } : {}) }),
       reply: (_groupId, _channel, chatId, text) => (replies.push({ chatId, text }), 1),
-      audit: { append: (e) => void audited.push(JSON.stringify(e)) },
+      audit: { append: (e) => audited.push(JSON.stringify(e)) },
       log: pino({ level: 'silent' }),
       now: () => now,
     });

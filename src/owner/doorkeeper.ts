@@ -5,7 +5,7 @@ import type { Doorkeeper, ReceiveResult } from '../router/router.js';
 import { cleanSenderName } from '../router/sender-name.js';
 import type { Group } from '../store/groups.js';
 import type { Store } from '../store/store.js';
-import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditEvent } from '../audit/audit-event.js';
 import type { ChatRef } from './home-chat.js';
 
 /** `pair CODE` (or `/pair CODE`, as a bot command), alone on the line. */
@@ -18,7 +18,7 @@ export interface DoorkeeperDeps {
   notifyOwner(text: string, except?: ChatRef): void;
   /** Answers the chat that paired (stored in the admin group, then delivered). */
   reply(groupId: number, channel: string, chatId: string, text: string): number;
-  audit: Pick<AuditLog, 'append'>;
+  audit: { append(event: AuditEvent): unknown };
   log: Logger;
   now?: () => Date;
   channels?: readonly KnownChannel[];

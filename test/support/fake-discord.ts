@@ -158,30 +158,43 @@ export class FakeDiscord {
     return id;
   }
 
-  /** A person clicks a button with `customId` on message `messageId`; returns the interaction id. */
-  click(messageId: string, customId: string, user = this.owner): string {
+  /**
+   * A person clicks a button with `customId` on message `messageId` (in the server's text
+   * channel, or in a DM channel); returns the interaction id.
+   */
+  click(
+    messageId: string,
+    customId: string,
+    user = this.owner,
+    channelId = this.textChannelId,
+  ): string {
     const id = this.snowflake();
+    const inServer = channelId === this.textChannelId;
     this.dispatch('INTERACTION_CREATE', {
       id,
       application_id: this.applicationId,
       type: 3,
       token: `interaction-token-${id}`,
       version: 1,
-      guild_id: this.guildId,
-      channel_id: this.textChannelId,
-      channel: { id: this.textChannelId, type: 0, guild_id: this.guildId, name: 'general' },
-      member: {
-        user: this.userObject(user),
-        roles: [],
-        joined_at: new Date(0).toISOString(),
-        deaf: false,
-        mute: false,
-        permissions: '0',
-        flags: 0,
-      },
+      channel_id: channelId,
+      ...(inServer
+        ? {
+            guild_id: this.guildId,
+            channel: { id: channelId, type: 0, guild_id: this.guildId, name: 'general' },
+            member: {
+              user: this.userObject(user),
+              roles: [],
+              joined_at: new Date(0).toISOString(),
+              deaf: false,
+              mute: false,
+              permissions: '0',
+              flags: 0,
+            },
+          }
+        : { channel: { id: channelId, type: 1 }, user: this.userObject(user) }),
       message: {
         id: messageId,
-        channel_id: this.textChannelId,
+        channel_id: channelId,
         author: this.botObject(),
         content: '',
         timestamp: new Date().toISOString(),
@@ -200,10 +213,10 @@ export class FakeDiscord {
       data: { custom_id: customId, component_type: 2 },
       app_permissions: '0',
       locale: 'en-US',
-      guild_locale: 'en-US',
+      ...(inServer ? { guild_locale: 'en-US' } : {}),
       entitlements: [],
       authorizing_integration_owners: {},
-      context: 0,
+      context: inServer ? 0 : 1,
     });
     return id;
   }
