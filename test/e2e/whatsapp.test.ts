@@ -57,7 +57,8 @@ describe('whatsapp end to end', () => {
   /** The host's wiring, with WhatsApp's connection going to the fake. */
   async function startAssistant(): Promise<void> {
     const config = loadConfig({ ...env, NANOCELL_LOG_LEVEL: 'silent' });
-    assistant = await openAssistant(openBase(config));
+    // As the host opens it: runs are retried, and an `ask` waits for the owner's answer.
+    assistant = await openAssistant(openBase(config), { retryRuns: true });
     const { router, outbox } = assistant;
     const whatsapp: KnownChannel = {
       ...knownChannel('whatsapp')!,
@@ -117,11 +118,51 @@ describe('whatsapp end to end', () => {
     const stranger = '15550001111@s.whatsapp.net';
 
     fake.userSays('hello?', { jid: stranger });
-    // The owner is told once; the stranger's chat gets no receipt and no answer.
+    // Ignored: no receipt, no read mark, no answer, and the model never hears of it.
     await new Promise((resolve) => setTimeout(resolve, 300));
 
     expect(fake.pending().filter((e) => e.jid === stranger)).toEqual([]);
     expect(model.requests).toEqual([]);
+  });
+
+  it('pairs the owner in a direct chat; an approval is answered by typing the reply it names', async () => {
+    fs.mkdirSync(path.join(env.NANOCELL_CONFIG_DIR!, 'policy', 'groups'), { recursive: true });
+    fs.writeFileSync(
+      path.join(env.NANOCELL_CONFIG_DIR!, 'policy', 'groups', 'family.policy'),
+      'ask write_file path="/workspace/group/plan.txt"\n',
+    );
+    const bound = await runCli(
+      ['groups', 'add', 'family', '--chat', `whatsapp:${fake.groupJid}`, '--no-trigger'],
+      env,
+    );
+    expect(bound.code, bound.stderr).toBe(0);
+    await startAssistant();
+
+    const pair = await runCli(['pair', 'whatsapp'], env);
+    expect(pair.code, pair.stderr).toBe(0);
+    const code = /pair ([A-Z2-9]{8})/.exec(pair.stdout)?.[1];
+    expect(code, pair.stdout).toBeDefined();
+    fake.userSays(`pair ${code}`);
+    const paired = await fake.next('text', (m) => m.jid === fake.ownerJid);
+    expect(paired.text).toMatch(/^Paired: /);
+
+    model.enqueue(
+      reply().tool('write_file', { path: 'plan.txt', content: 'picnic' }),
+      reply().text('The plan is written.'),
+    );
+    fake.userSays('write the plan', { jid: fake.groupJid, participant: fake.ownerJid });
+    const question = await fake.next(
+      'text',
+      (m) => m.jid === fake.ownerJid && m.text.includes('write_file'),
+    );
+    const yes = /"(yes [A-Z0-9]+)"/.exec(question.text)?.[1];
+    expect(yes, question.text).toBeDefined();
+
+    fake.userSays(yes!);
+    const answer = await fake.next('text', (m) => m.jid === fake.groupJid);
+    expect(answer.text).toBe('The plan is written.');
+    const plan = path.join(env.NANOCELL_HOME!, 'groups', 'family', 'plan.txt');
+    expect(fs.readFileSync(plan, 'utf8')).toBe('picnic');
   });
 
   it('binds only a WhatsApp jid, and doctor names the linked phone from the saved keys', async () => {
