@@ -62,7 +62,7 @@ export class FakeWhatsApp {
   readonly ownerJid = '447700900123@s.whatsapp.net';
   readonly groupJid = '120363012345678901@g.us';
   /** What the next connections do instead of opening, one each (then they open). */
-  readonly refuseNext: Array<{ code: number } | 'qr' | 'hang'> = [];
+  readonly refuseNext: Array<{ code: number; afterOpen?: boolean } | 'qr' | 'hang'> = [];
   connects = 0;
   downloads = 0;
   private current: FakeWhatsAppSocket | null = null;
@@ -90,7 +90,11 @@ export class FakeWhatsApp {
         this.showingQr = socket;
         return socket.emit('connection.update', { qr: '2@fakeQrRef,key==' });
       }
-      if (refusal) return socket.drop(refusal.code);
+      if (refusal && !refusal.afterOpen) return socket.drop(refusal.code);
+      if (refusal) {
+        socket.emit('connection.update', { connection: 'open' });
+        return socket.drop(refusal.code);
+      }
       socket.emit('creds.update', { me: { id: '447700900123:4@s.whatsapp.net', name: 'Owner' } });
       this.current = socket;
       socket.emit('connection.update', {

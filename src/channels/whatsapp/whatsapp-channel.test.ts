@@ -146,6 +146,16 @@ describe('WhatsAppChannel', () => {
       expect(channel.status()).toEqual({ state: 'connected' });
     });
 
+    it('takes a connection that closes the moment it opens as a failed try', async () => {
+      fake.refuseNext.push({ code: DISCONNECT.connectionLost, afterOpen: true });
+
+      await channel.start(host.handlers);
+
+      expect(fake.connects).toBe(2);
+      await storedReceipt(fake.userSays('still here'));
+      expect(fake.openSockets).toBe(1);
+    });
+
     it('connects no more after stop, even mid-reconnect', async () => {
       await channel.start(host.handlers);
       fake.close(DISCONNECT.connectionLost);
