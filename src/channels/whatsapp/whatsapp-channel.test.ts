@@ -156,6 +156,14 @@ describe('WhatsAppChannel', () => {
       expect(fake.openSockets).toBe(1);
     });
 
+    it('leaves nothing open when stopped while it connects', async () => {
+      const starting = channel.start(host.handlers);
+      await channel.stop();
+
+      await expect(starting).rejects.toThrow(/stopped while connecting/);
+      expect(fake.openSockets).toBe(0);
+    });
+
     it('connects no more after stop, even mid-reconnect', async () => {
       await channel.start(host.handlers);
       fake.close(DISCONNECT.connectionLost);

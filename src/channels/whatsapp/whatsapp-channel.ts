@@ -114,9 +114,16 @@ export class WhatsAppChannel implements Channel {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        this.use(await this.open(deadline - Date.now()));
+        const opened = await this.open(deadline - Date.now());
+        if (this.stopped) {
+          opened.detach();
+          await opened.socket.end();
+          throw new WhatsAppStartError('whatsapp channel stopped while connecting');
+        }
+        this.use(opened);
         break;
       } catch (err) {
+        if (err instanceof WhatsAppStartError) throw err;
         // A close that is not a log-out (WhatsApp asks for a restart after linking) is retried.
         const retry = err instanceof ConnectionClosed && err.code !== LOGGED_OUT;
         const waitMs = this.backoffMs();
