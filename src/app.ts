@@ -17,6 +17,10 @@ import { ensureGlobalFolder, ensureGroupFolder } from './groups/group-folder.js'
 import { groupQuotaFor } from './groups/group-quota.js';
 import { Sessions } from './groups/sessions.js';
 import { Outbox } from './router/outbox.js';
+import { ReplyPreviews } from './router/reply-previews.js';
+import type { Channel } from './channels/channel.js';
+import { knownChannel } from './channels/registry.js';
+import type { QueueJob } from './router/group-queue.js';
 import { AssistantHostTools, HOST_TOOL_NAMES } from './tools/host-tools.js';
 import { approvalActions } from './policy/approval-message.js';
 import { Approvals } from './policy/approvals.js';
@@ -47,6 +51,8 @@ import { Store } from './store/store.js';
 import { StoreError, type OpenOptions } from './store/database.js';
 
 export const ADMIN_GROUP = 'main';
+const UNDELIVERED = 'Could not deliver a message to';
+const outboxReportAttempts = 3;
 export { HOST_TOOL_NAMES } from './tools/host-tools.js';
 
 /** The pieces every command shares; built once from the config. */
@@ -189,7 +195,12 @@ export async function openAssistant(
   const egress = new EgressManager(
     path.join(config.home, 'run'),
     path.join(PROJECT_ROOT, 'dist', 'cells', 'egress-forwarder.js'),
-    (d) =>
+    (d) => {
+      // What comes back from the web is someone else's words: the session is labelled.
+      if (d.allowed && d.stage === 'decided') {
+        const group = store.groups.byName(d.groupName);
+        if (group) store.provenance.taint(group.id, { kind: 'web', detail: d.host });
+      }
       base.audit.append({
         type: 'egress',
         ...(d.runId !== null ? { run: d.runId } : {}),
@@ -208,7 +219,8 @@ export async function openAssistant(
         ...(d.credentials?.length ? { credentials: d.credentials } : {}),
         bytesUp: d.bytesUp,
         bytesDown: d.bytesDown,
-      }),
+      });
+    },
     log,
   );
   const owner = runtime.cellUser?.() ?? {
@@ -234,7 +246,24 @@ export async function openAssistant(
     quota?.ensure(group.folder);
     return grant(group, taskId);
   };
-  const outbox = new Outbox(store, log);
+  const previews: ReplyPreviews = new ReplyPreviews({
+    channelFor: (name): Channel | undefined => outbox.channelFor(name),
+    // The web page and the terminal show the stored reply as it is delivered.
+    streams: (name) => knownChannel(name)?.builtIn !== true,
+    log,
+  });
+  const outbox: Outbox = new Outbox(store, log, {
+    previews,
+    // Told on the owner's other channels (the failing one would not deliver it either).
+    onUndeliverable: (message, error) => {
+      if (message.text.startsWith(UNDELIVERED)) return; // never a notice about a notice
+      ownerSurfaces.notify(
+        `${UNDELIVERED} ${message.channel}:${message.chatId} after ${outboxReportAttempts} tries (${error.slice(0, 200)}). It is kept and retried; nanocell doctor checks the channel.`,
+        (chat) => chat.channel === message.channel,
+      );
+    },
+    reportAfterAttempts: outboxReportAttempts,
+  });
   const hostTools = new AssistantHostTools(
     [
       sendFileTool({
@@ -329,7 +358,12 @@ export async function openAssistant(
           }
         : {}),
     },
-    ...(options.onRunEvent ? { onEvent: options.onRunEvent } : {}),
+    onEvent: (ctx, event) => {
+      previews.onEvent(ctx, event);
+      options.onRunEvent?.(ctx, event);
+    },
+    onReplyStored: (ctx, messageId) => previews.adopt(ctx.group.id, messageId),
+    notifyOwner: (text) => void ownerSurfaces.notify(text),
     diskFull: () => freeBytes(config.home) < FULL_BELOW_BYTES,
     onDiskFull: () => {
       if (base.spaceReserve.release())
@@ -343,9 +377,12 @@ export async function openAssistant(
       maxTokens: config.maxTokens,
       maxToolRounds: config.maxToolRounds,
       maxReplyChars: config.maxReplyChars,
+      guard: config.guard,
     },
   };
-  const router = new Router(store, (groupId, job) => runGroup(runDeps, groupId, job), log, {
+  const run = (groupId: number, job: QueueJob) =>
+    runGroup(runDeps, groupId, job).finally(() => previews.end(groupId));
+  const router = new Router(store, run, log, {
     assistantName: config.assistantName,
     approvalReply: approvalReplyHandler({
       approvals,

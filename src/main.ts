@@ -11,6 +11,7 @@ import type { CliCommand, LiveHost } from './cli/command.js';
 import { didYouMean } from './cli/did-you-mean.js';
 import { doctorCli } from './cli/doctor.js';
 import { pairCli } from './cli/pair.js';
+import { memoryCli } from './cli/memory.js';
 import { groupsCli } from './cli/groups.js';
 import { logsCli } from './cli/logs.js';
 import { policyCli } from './cli/policy.js';
@@ -41,6 +42,7 @@ const COMMANDS: readonly CliCommand[] = [
   askCommand,
   groupsCli,
   pairCli,
+  memoryCli,
   tasksCli,
   statusCli,
   doctorCli,

@@ -139,6 +139,26 @@ describe('Outbox', () => {
     expect(row(id).next_attempt_at).toBe(new Date(T0 + delayMs).toISOString());
   });
 
+  it('tells once, after the third failed try, that a message is not getting through', async () => {
+    const chat = new FakeChannel('chat');
+    const reported: string[] = [];
+    const outbox = new Outbox(store, log, {
+      now,
+      baseDelayMs: 10,
+      onUndeliverable: (m, error) => void reported.push(`${m.chatId}: ${error}`),
+    });
+    outbox.register(chat);
+    chat.failures = Array.from({ length: 5 }, () => new Error('token revoked'));
+    const id = outbox.send(group.id, 'chat', 'c9', 'hello', 'Andy');
+    for (let i = 0; i < 5; i++) {
+      await outbox.flush();
+      clock += 60_000;
+    }
+    expect(reported).toEqual(['c9: token revoked']);
+    await outbox.flush();
+    expect(store.messages.byId(id)?.deliveredAt).toBeTruthy();
+  });
+
   it('keeps a message for an unregistered channel pending for a later outbox on the same store', async () => {
     const web = new FakeChannel('web');
     const first = new Outbox(store, log, { now });

@@ -4,10 +4,14 @@ import type {
   Attachment,
   Channel,
   ChannelCapabilities,
+  OutboundMessage,
   SentMessage,
 } from '../channels/channel.js';
 import { fitToChannel } from '../channels/fit-to-channel.js';
 import type { Store } from '../store/store.js';
+import type { StoredMessage } from '../store/messages.js';
+import { splitForLimit } from '../run/reply-stream.js';
+import { PREVIEW_LIMIT_CHARS, type ReplyPreview } from './reply-previews.js';
 
 /** A channel that never answers must not hold up every other message. */
 const SEND_TIMEOUT_MS = 30_000;
@@ -31,6 +35,14 @@ export interface OutboxOptions {
   typingEveryMs?: number;
   /** Calls `fn` every `everyMs` until the returned stop is called (tests drive it by hand). */
   repeat?: (fn: () => void, everyMs: number) => () => void;
+  /**
+   * Told once when a message has failed `reportAfterAttempts` times (it is still kept and
+   * retried), so the owner hears of a channel that does not deliver.
+   */
+  onUndeliverable?: (message: StoredMessage, error: string) => void;
+  reportAfterAttempts?: number;
+  /** Streamed previews of replies (src/router/reply-previews.ts), edited into the reply. */
+  previews?: { take(messageId: number): ReplyPreview | undefined };
 }
 
 function repeatWithTimer(fn: () => void, everyMs: number): () => void {
@@ -66,6 +78,9 @@ export class Outbox {
   private readonly now: () => Date;
   private readonly typingEveryMs: number;
   private readonly repeat: (fn: () => void, everyMs: number) => () => void;
+  private readonly previews: OutboxOptions['previews'];
+  private readonly onUndeliverable: OutboxOptions['onUndeliverable'];
+  private readonly reportAfterAttempts: number;
   private readonly extras = new Map<number, OutboundExtras>();
   private readonly sent = new Map<number, { channel: string; chatId: string; sent: SentMessage }>();
 
@@ -79,10 +94,18 @@ export class Outbox {
     this.now = options.now ?? (() => new Date());
     this.typingEveryMs = options.typingEveryMs ?? 4000;
     this.repeat = options.repeat ?? repeatWithTimer;
+    this.previews = options.previews;
+    this.onUndeliverable = options.onUndeliverable;
+    this.reportAfterAttempts = options.reportAfterAttempts ?? 3;
   }
 
   register(channel: Channel): void {
     this.channels.set(channel.name, channel);
+  }
+
+  /** The running channel of that name, if this process runs it. */
+  channelFor(name: string): Channel | undefined {
+    return this.channels.get(name);
   }
 
   /** What the channel of that name can show; undefined when this process does not run it. */
@@ -176,6 +199,39 @@ export class Outbox {
     if (this.timer) clearInterval(this.timer);
   }
 
+  /**
+   * A reply whose run streamed a preview: the preview's messages are edited into the reply
+   * (more text continues in new messages). A preview that failed, or a reply with buttons or
+   * files, goes out as a new message instead.
+   */
+  private async overPreview(
+    channel: Channel,
+    chatId: string,
+    fitted: OutboundMessage,
+    preview: ReplyPreview,
+  ): Promise<SentMessage> {
+    let shown: SentMessage[] = [];
+    try {
+      shown = await withTimeout(preview.finish(), SEND_TIMEOUT_MS);
+    } catch (err) {
+      this.log.debug({ channel: channel.name, err }, 'reply preview failed; sending the reply');
+    }
+    const plain = !fitted.actions?.length && !fitted.attachments?.length;
+    if (shown.length === 0 || !plain) {
+      return withTimeout(channel.send(chatId, fitted), SEND_TIMEOUT_MS);
+    }
+    const chunks = splitForLimit(fitted.text, PREVIEW_LIMIT_CHARS);
+    for (const [i, chunk] of chunks.entries()) {
+      const known = shown[i];
+      if (known) await withTimeout(channel.edit(chatId, known, chunk), SEND_TIMEOUT_MS);
+      else await withTimeout(channel.send(chatId, { text: chunk }), SEND_TIMEOUT_MS);
+    }
+    for (const extra of shown.slice(chunks.length)) {
+      await withTimeout(channel.edit(chatId, extra, '…'), SEND_TIMEOUT_MS);
+    }
+    return shown[0]!;
+  }
+
   private async deliverDue(): Promise<void> {
     const due = this.store.messages.outboxDue(this.now());
     for (const message of due) {
@@ -186,17 +242,28 @@ export class Outbox {
           text: message.text,
           ...this.extras.get(message.id),
         });
-        const sent = await withTimeout(channel.send(message.chatId, fitted), SEND_TIMEOUT_MS);
+        const preview = this.previews?.take(message.id);
+        const sent = preview
+          ? await this.overPreview(channel, message.chatId, fitted, preview)
+          : await withTimeout(channel.send(message.chatId, fitted), SEND_TIMEOUT_MS);
         this.store.messages.markDelivered(message.id, this.now());
         this.extras.delete(message.id);
         this.remember(message.id, { channel: message.channel, chatId: message.chatId, sent });
       } catch (err) {
         const delay = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** message.attempts);
+        const error = err instanceof Error ? err.message : String(err);
         this.store.messages.markDeliveryFailed(
           message.id,
-          err instanceof Error ? err.message : String(err),
+          error,
           new Date(this.now().getTime() + delay),
         );
+        if (message.attempts + 1 === this.reportAfterAttempts) {
+          try {
+            this.onUndeliverable?.(message, error);
+          } catch (reportErr) {
+            this.log.error({ err: reportErr }, 'could not report an undelivered message');
+          }
+        }
         this.log.warn(
           {
             messageId: message.id,

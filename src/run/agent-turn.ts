@@ -5,6 +5,8 @@ import { readGlobalMemory, readMemory } from '../groups/group-folder.js';
 import { cellToolDefinitions } from '../tools/cell-tools.js';
 import type { EgressRun, GroupRunDeps, RunContext } from './run.js';
 import { toolDispatch } from './tool-dispatch.js';
+import { guardMemory } from '../guard/memory-guard.js';
+import { TRUSTED } from '../guard/provenance.js';
 import { openEgressRun, runBudgetFor, turnBudget } from './turn-budget.js';
 
 /** One agent turn of a run: the group's prompt and tools, its cell grant, its budget. */
@@ -16,6 +18,14 @@ export async function agentTurn(
   const { settings } = deps;
   const budget = runBudgetFor(deps, ctx);
   let egress: EgressRun | undefined;
+  const settleMemory = guardMemory({
+    home: settings.home,
+    folder: ctx.group.folder,
+    groupName: ctx.group.name,
+    label: () =>
+      deps.settings.guard === false ? TRUSTED : deps.store.provenance.get(ctx.group.id),
+    notifyOwner: (text) => deps.notifyOwner?.(text),
+  });
   try {
     const spec = await deps.cellSpec(ctx.group, ctx.taskId);
     egress = openEgressRun(deps, ctx);
@@ -45,5 +55,10 @@ export async function agentTurn(
   } finally {
     egress?.end();
     budget.dispose();
+    try {
+      settleMemory();
+    } catch (err) {
+      deps.log.error({ group: ctx.group.name, err }, 'guard: could not keep a memory change aside');
+    }
   }
 }

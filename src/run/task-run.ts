@@ -59,6 +59,7 @@ export async function runTask(
       text: labelTaskOutput(task, reply),
     }).id;
   });
+  deps.onReplyStored?.(ctx, messageId);
   void deps.outbox.flush();
   return { ok: true, reply, messageId, toolCalls: turn.toolCalls };
 }

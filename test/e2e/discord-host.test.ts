@@ -49,6 +49,16 @@ describe('discord through the running host', () => {
     home.cleanup();
   });
 
+  /** Waits until the chat shows `text`: sent as it is, or a streamed preview edited into it. */
+  const shows = async (channelId: string, text: string) => {
+    for (;;) {
+      const seen = await fake.nextWhere(
+        (e) => (e.kind === 'message' || e.kind === 'edit') && e.channelId === channelId,
+      );
+      if ((seen.kind === 'message' || seen.kind === 'edit') && seen.content === text) return seen;
+    }
+  };
+
   const startWithDiscord = async () => {
     host = await startHost(env);
     await host.waitForLine(/discord connected/);
@@ -64,8 +74,12 @@ describe('discord through the running host', () => {
 
     const asked = fake.userSays('what is the answer?');
 
-    const answer = await fake.next('message', (m) => m.channelId === fake.textChannelId);
-    expect(answer.content).toBe('The answer is **42**.');
+    // Streamed: the tool step shows first, then the message is edited into the answer.
+    const preview = await fake.next('message', (m) => m.channelId === fake.textChannelId);
+    expect(preview.content).toMatch(/^⚙ bash/);
+    const answer = await shows(fake.textChannelId, 'The answer is **42**.');
+    expect(answer.kind).toBe('edit');
+    expect(answer.id).toBe(preview.id);
     await fake.next('reaction', (r) => r.messageId === asked);
     const toolResult = JSON.stringify(model.requests[1]!.body!.messages);
     expect(toolResult).toContain('42');
@@ -86,7 +100,7 @@ describe('discord through the running host', () => {
     expect(model.requests).toHaveLength(0);
     await fake.userSays('ping from the family', undefined, fake.textChannelId);
     model.enqueue(reply().text('pong'));
-    await fake.next('message', (m) => m.channelId === fake.textChannelId);
+    await shows(fake.textChannelId, 'pong');
     // Nothing ever went to the stranger's DM.
     const toStranger = await Promise.race([
       fake.next('message', (m) => m.channelId === STRANGER_DM).then(() => true),
@@ -132,8 +146,7 @@ describe('discord through the running host', () => {
     expect(refused.content ?? '').toMatch(/only the owner/);
 
     fake.click(question.id, approve.custom_id, fake.owner, fake.dmChannelId);
-    const answer = await fake.next('message', (m) => m.channelId === fake.textChannelId);
-    expect(answer.content).toBe('The plan is written.');
+    await shows(fake.textChannelId, 'The plan is written.');
     const plan = path.join(env.NANOCELL_HOME!, 'groups', 'family', 'plan.txt');
     expect(fs.readFileSync(plan, 'utf8')).toBe('picnic');
   });

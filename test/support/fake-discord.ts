@@ -58,6 +58,10 @@ export class FakeDiscord {
   private seq = 0;
   private identified = false;
   private readonly wss = new WebSocketServer({ noServer: true });
+  /** Attachment bytes by id, served under /attachments/ID/NAME. */
+  private readonly files = new Map<string, Buffer>();
+  /** How many attachment downloads were asked for. */
+  downloads = 0;
 
   private constructor(
     private readonly token: string,
@@ -121,7 +125,7 @@ export class FakeDiscord {
     text: string,
     user = this.owner,
     channelId = this.textChannelId,
-    files: Array<{ name: string; size: number }> = [],
+    files: Array<{ name: string; size: number; bytes?: Buffer; contentType?: string }> = [],
   ): string {
     const id = this.snowflake();
     const inServer = channelId === this.textChannelId;
@@ -142,13 +146,22 @@ export class FakeDiscord {
       mention_everyone: false,
       mentions: [],
       mention_roles: [],
-      attachments: files.map((f) => ({
-        id: this.snowflake(),
-        filename: f.name,
-        size: f.size,
-        url: `https://cdn.example/${f.name}`,
-        proxy_url: `https://cdn.example/${f.name}`,
-      })),
+      attachments: files.map((f) => {
+        const fileId = this.snowflake();
+        // Served by this fake (as Discord's CDN would) when the test gave the bytes.
+        if (f.bytes) this.files.set(fileId, f.bytes);
+        const url = f.bytes
+          ? `http://127.0.0.1:${this.port}/attachments/${fileId}/${encodeURIComponent(f.name)}`
+          : `https://cdn.example/${f.name}`;
+        return {
+          id: fileId,
+          filename: f.name,
+          size: f.size,
+          url,
+          proxy_url: url,
+          ...(f.contentType ? { content_type: f.contentType } : {}),
+        };
+      }),
       embeds: [],
       pinned: false,
       type: 0,
@@ -370,6 +383,13 @@ export class FakeDiscord {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     };
     const body = await readBody(req);
+    const file = /^\/attachments\/(\d+)\//.exec(url.pathname);
+    if (file && req.method === 'GET') {
+      this.downloads++;
+      const bytes = this.files.get(file[1]!);
+      if (!bytes) return reply(404, { message: 'Unknown attachment' });
+      return void res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(bytes);
+    }
     if (this.rateLimitNext > 0) {
       this.rateLimitNext--;
       res.writeHead(429, {

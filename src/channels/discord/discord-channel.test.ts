@@ -124,9 +124,52 @@ describe('DiscordChannel against the fake Discord', () => {
   it('names a file it does not take in, so the message is not lost silently', async () => {
     const { host } = await started();
     const next = host.nextMessage();
+    // A file somewhere else than Discord's servers is never fetched.
     fake.userSays('', fake.owner, fake.textChannelId, [{ name: 'report\u202e.pdf', size: 1234 }]);
 
-    expect((await next).text).toBe('[file not taken in: report?.pdf (1234 bytes)]');
+    expect((await next).text).toBe(
+      "[file not taken in: report?.pdf: the file is not on the platform's own servers (cdn.example)]",
+    );
+  });
+
+  it('takes in images, voice notes and documents, bounded, as media for the host', async () => {
+    const host = new Host();
+    fake = await FakeDiscord.start(TOKEN);
+    channel = new DiscordChannel({
+      token: TOKEN,
+      apiUrl: fake.apiUrl,
+      log: silent,
+      maxAttachmentBytes: 100,
+    });
+    await channel.start(host.handlers);
+    const png = Buffer.from('89504e470d0a1a0a', 'hex');
+    const next = host.nextMessage();
+    fake.userSays('look', fake.owner, fake.textChannelId, [
+      { name: 'cat.png', size: png.length, bytes: png, contentType: 'image/png' },
+      { name: 'note.ogg', size: 3, bytes: Buffer.from('ogg'), contentType: 'audio/ogg' },
+      {
+        name: 'plan.txt',
+        size: 4,
+        bytes: Buffer.from('plan'),
+        contentType: 'text/plain; charset=utf-8',
+      },
+      // Declared small, but the server sends more than the limit: cut off, not kept.
+      { name: 'liar.bin', size: 10, bytes: Buffer.alloc(500) },
+      { name: 'huge.iso', size: 10_000, bytes: Buffer.alloc(10) },
+    ]);
+
+    const message = await next;
+    expect(message.media?.map((m) => [m.kind, m.name, m.mime, m.bytes.length])).toEqual([
+      ['image', 'cat.png', 'image/png', png.length],
+      ['voice', 'note.ogg', 'audio/ogg', 3],
+      ['document', 'plan.txt', 'text/plain', 4],
+    ]);
+    expect(message.text).toBe(
+      'look\n[file not taken in: liar.bin: it is over the 1 KB limit]\n' +
+        '[file not taken in: huge.iso (10000 bytes): it is over the 1 KB limit]',
+    );
+    // The one declared too big was never downloaded.
+    expect(fake.downloads).toBe(4);
   });
 
   it('acknowledges a click at once when the host is slow, then shows its refusal to the clicker', async () => {

@@ -21,7 +21,8 @@ import {
 import { buttonRows, MAX_BUTTONS } from './discord-buttons.js';
 import { answerClick } from './discord-clicks.js';
 import { chatIdOf, inboundText, platformId } from './discord-inbound.js';
-import { splitMessage } from './split-message.js';
+import { takeAttachments } from './discord-media.js';
+import { splitMessage } from '../split-message.js';
 
 /** Discord's limit on a message's content, in characters. */
 export const DISCORD_MAX_CHARS = 2000;
@@ -44,6 +45,8 @@ export interface DiscordChannelOptions {
   trackedMessages?: number;
   /** How long a click waits for the host before it is acknowledged anyway (see answerClick). */
   answerClickWithinMs?: number;
+  /** The largest file taken in (NANOCELL_MAX_ATTACHMENT_MB); default 20 MB. */
+  maxAttachmentBytes?: number;
 }
 
 /** Discord did not let the bot in: the token was refused, or the platform is unreachable. */
@@ -223,8 +226,12 @@ export class DiscordChannel implements Channel {
       this.options.log.debug({ type: message.type }, 'discord message type ignored');
       return;
     }
-    const text = inboundText(message);
-    if (text === '') {
+    const { media, notes } = await takeAttachments(message, {
+      maxBytes: this.options.maxAttachmentBytes ?? 20 * 1024 * 1024,
+      extraHosts: this.options.apiUrl ? [new URL(this.options.apiUrl).host] : [],
+    });
+    const text = inboundText(message, notes);
+    if (text === '' && media.length === 0) {
       this.options.log.debug({ chatId: message.channelId }, 'discord message without text ignored');
       return;
     }
@@ -236,6 +243,7 @@ export class DiscordChannel implements Channel {
         sender: message.author.id,
         senderName: name.slice(0, MAX_NAME_CHARS),
         text,
+        ...(media.length > 0 ? { media } : {}),
       });
       if (receipt.status === 'stored') {
         await client.rest.put(

@@ -2,27 +2,21 @@ import type { Message } from 'discord.js';
 
 /** Discord itself caps a message at 4000 characters; more is a malformed event, cut here. */
 const MAX_INBOUND_CHARS = 8000;
-const MAX_LISTED_FILES = 10;
 /** A server channel's id, or `dm-<id>` for a direct-message channel (see the channel table). */
 const CHAT_ID = /^(dm-)?([1-9]\d{16,19})$/;
 
 /**
  * The text the host gets: the content (cut when far over Discord's own limit) and a line
- * per file, which is not taken in yet, so the sender and the model know it was not seen.
+ * per file that was not taken in (`notes`), so the sender and the model know.
  */
-export function inboundText(message: Message): string {
+export function inboundText(message: Message, notes: readonly string[] = []): string {
   const content = message.content ?? '';
   const lines = [
     content.length > MAX_INBOUND_CHARS
       ? `${content.slice(0, MAX_INBOUND_CHARS)}\n[message cut at ${MAX_INBOUND_CHARS} characters]`
       : content,
+    ...notes,
   ];
-  let listed = 0;
-  for (const file of message.attachments.values()) {
-    if (++listed > MAX_LISTED_FILES) break;
-    const name = file.name.replace(/[^\p{L}\p{N} ._-]/gu, '?').slice(0, 80);
-    lines.push(`[file not taken in: ${name} (${file.size} bytes)]`);
-  }
   return lines.join('\n').trim();
 }
 
