@@ -54,6 +54,16 @@ describe('whatsapp end to end', () => {
     home.cleanup();
   });
 
+  /** Waits until the chat shows `text`: sent as it is, or a streamed preview edited into it. */
+  const shows = async (jid: string, text: string) => {
+    for (;;) {
+      const seen = await fake.nextWhere(
+        (e) => (e.kind === 'text' || e.kind === 'edit') && e.jid === jid,
+      );
+      if ((seen.kind === 'text' || seen.kind === 'edit') && seen.text === text) return seen;
+    }
+  };
+
   /** The host's wiring, with WhatsApp's connection going to the fake. */
   async function startAssistant(): Promise<void> {
     const config = loadConfig({ ...env, NANOCELL_LOG_LEVEL: 'silent' });
@@ -103,8 +113,11 @@ describe('whatsapp end to end', () => {
     const id = fake.userSays('what is 6 times 7?');
 
     expect(await fake.next('react', (e) => e.messageId === id)).toMatchObject({ emoji: '✅' });
-    const answer = await fake.next('text');
-    expect(answer).toMatchObject({ jid: fake.ownerJid, text: '*The answer* is 42' });
+    // Streamed: the tool step shows first, then that message is edited into the answer.
+    const preview = await fake.next('text', (m) => m.jid === fake.ownerJid);
+    expect(preview.text).toMatch(/^⚙ bash/);
+    const answer = await shows(fake.ownerJid, '*The answer* is 42');
+    expect(answer).toMatchObject({ kind: 'edit', id: preview.id });
     const results = (model.requests[1]!.body!.messages!.at(-1)!.content as Block[]).filter(
       (b) => b.type === 'tool_result',
     );
@@ -159,8 +172,7 @@ describe('whatsapp end to end', () => {
     expect(yes, question.text).toBeDefined();
 
     fake.userSays(yes!);
-    const answer = await fake.next('text', (m) => m.jid === fake.groupJid);
-    expect(answer.text).toBe('The plan is written.');
+    await shows(fake.groupJid, 'The plan is written.');
     const plan = path.join(env.NANOCELL_HOME!, 'groups', 'family', 'plan.txt');
     expect(fs.readFileSync(plan, 'utf8')).toBe('picnic');
   });

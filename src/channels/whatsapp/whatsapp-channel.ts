@@ -8,7 +8,7 @@ import type {
   OutboundMessage,
   SentMessage,
 } from '../channel.js';
-import { splitMessage } from '../discord/split-message.js';
+import { splitMessage } from '../split-message.js';
 import { knownChannel } from '../registry.js';
 import { toWhatsAppMarkup } from './whatsapp-markup.js';
 import { receiveMessage, type ReceiveDeps } from './whatsapp-receive.js';
