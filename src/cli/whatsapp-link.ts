@@ -12,7 +12,10 @@ export const WHATSAPP_USAGE = `usage: nanocell whatsapp link [--phone NUMBER] [-
   --phone (your number with country code, e.g. +447700900123) it prints an 8-character code
   to type instead (Link a device → Link with phone number instead). The keys are kept in the
   owner config dir (NANOCELL_CONFIG_DIR/whatsapp, readable by you only); \`nanocell start\`
-  then connects WhatsApp. Anyone who has those keys can read and send your messages.
+  then connects WhatsApp. Anyone who has those keys can read and send its messages.
+  Link an account of the assistant's own (a spare number, or WhatsApp Business): what the
+  linked account itself sends is never taken as a message to the assistant, so you write to
+  it from your own WhatsApp.
   --timeout SECONDS   how long to wait for the phone (default 120)
 `;
 
