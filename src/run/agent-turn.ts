@@ -18,6 +18,11 @@ export async function agentTurn(
   const { settings } = deps;
   const budget = runBudgetFor(deps, ctx);
   let egress: EgressRun | undefined;
+  // A mount of files others wrote: a run that can read them has read them (src/guard).
+  for (const m of deps.store.groups.mountRequests(ctx.group.id)) {
+    if (m.untrusted)
+      deps.store.provenance.taint(ctx.group.id, { kind: 'mount', detail: m.hostPath });
+  }
   const settleMemory = guardMemory({
     home: settings.home,
     folder: ctx.group.folder,
