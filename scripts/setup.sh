@@ -470,12 +470,17 @@ if [[ $DOCKER_UP == 1 ]]; then
     [[ ${NANOCELL_REQUIRE_DOCKER:-0} == 1 ]] && die "docker cell smoke test failed"
   fi
   if command -v runsc >/dev/null 2>&1; then
+    # As cells run under gVisor: with nanocell's profile for it (runsc applies it, --oci-seccomp).
+    gvisor_profile="$(node --input-type=module -e "import('$REPO_ROOT/dist/cells/seccomp-profile.js').then((m) => process.stdout.write(m.writeSeccompProfile(process.arch, undefined, 'gvisor')))" 2>/dev/null || true)"
+    gvisor_opts=()
+    [[ -n $gvisor_profile ]] && gvisor_opts=(--security-opt "seccomp=$gvisor_profile")
     if out="$(timeout 60 docker run --rm --runtime runsc --network none --read-only --user 10001:10001 \
-      --cap-drop ALL "$CELL_IMAGE" "${UID_PROBE[@]}" 2>&1)"; then
+      --cap-drop ALL "${gvisor_opts[@]}" "$CELL_IMAGE" "${UID_PROBE[@]}" 2>&1)"; then
       say "gVisor sandbox ok (uid $out)"
     else
       warn "docker with runsc (gVisor) could not run the cell: $(tail -n 1 <<<"$out")"
     fi
+    [[ -n $gvisor_profile ]] && rm -rf "$(dirname "$gvisor_profile")"
   fi
 fi
 if command -v podman >/dev/null 2>&1; then
