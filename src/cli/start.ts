@@ -2,10 +2,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import type { Assistant } from '../app.js';
 import type { ChannelHandlers } from '../channels/channel.js';
 import { WebChannel } from '../channels/web/web-channel.js';
 import { WebLinks } from '../channels/web/web-links.js';
+import { dashboardData } from '../owner/dashboard-data.js';
 import type { DataDirLock } from '../control/data-dir-lock.js';
 import type { HostEventSink } from '../control/host-events.js';
 import { watchPolicyDir } from '../control/policy-watch.js';
@@ -138,6 +140,8 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
         text: m.text,
         createdAt: m.createdAt,
       })),
+    dashboardDir: fileURLToPath(new URL('../dashboard', import.meta.url)),
+    owner: dashboardData({ store, audit: assistant.audit, assistantName: config.assistantName }),
     status: () => ({
       pid: process.pid,
       runtime: assistant.pool.runtimeName,

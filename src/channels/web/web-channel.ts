@@ -11,7 +11,10 @@ import type {
 } from '../channel.js';
 import { json, MAX_BODY_BYTES, parseActionClick, parseMessage, readBody } from './http-io.js';
 import { MAX_UPLOAD_BODY_BYTES } from './web-upload.js';
-import { WEB_PAGE } from './page.js';
+import { DashboardFiles, PAGE_HEADERS } from './dashboard-files.js';
+import type { WebChatInfo, WebIdentity, WebMessage } from './dashboard-types.js';
+import { answerOwnerApi, isOwnerApiPath, type OwnerApi } from './owner-api.js';
+import { WRONG_LINK_PAGE } from './page.js';
 import { RecentItems } from './recent-items.js';
 import {
   allowedHosts,
@@ -22,14 +25,9 @@ import {
   resolveCredential,
   type WebCredential,
 } from './web-access.js';
+import { WebSessions } from './web-sessions.js';
 
-export interface WebMessage {
-  id: number;
-  direction: 'in' | 'out';
-  senderName: string;
-  text: string;
-  createdAt: string;
-}
+export type { WebMessage } from './dashboard-types.js';
 
 export interface WebChannelOptions {
   /** 0 picks a free port. Always bound to 127.0.0.1. */
@@ -46,6 +44,10 @@ export interface WebChannelOptions {
   status?: () => unknown;
   /** Bytes of sent files kept for download (oldest dropped first). */
   maxKeptFileBytes?: number;
+  /** The built dashboard (dist/dashboard); without it `/` says how to build it. */
+  dashboardDir?: string;
+  /** What the owner's dashboard reads and changes (groups, tasks, approvals, audit). */
+  owner?: OwnerApi;
 }
 
 const CHAT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -62,9 +64,12 @@ interface Listener {
 }
 
 /**
- * The local web chat: a page and a small JSON API on 127.0.0.1. Every request must name this
- * server in `Host`; writes must not come from another origin. The owner's token opens every
- * chat; a member link's token opens its one chat, and only its events.
+ * The local web chat and the owner's dashboard: the built page and a small JSON API on
+ * 127.0.0.1. Every request must name this server in `Host`; writes must not come from another
+ * origin. The owner's token opens every chat; a member link's token opens its one chat, and
+ * only its events. A token comes as `Authorization: Bearer`, `?token=`, or the session cookie
+ * that opening `/?token=...` in a browser sets (the address is then cleaned of it).
+ *   GET  /api/me        → who the credential is; GET /api/chats → the chats it may open
  *   POST /api/chats/:chat/messages {text, senderName?, files?} → 202 stored, 403 refused (reason);
  *        files: [{name, type, data (base64)}], at most 4, the body at most 8 MB
  *   GET  /api/chats/:chat/messages?after=ID              → messages after ID
@@ -72,6 +77,7 @@ interface Listener {
  *   GET  /api/chats/:chat/files/:id                      → a file sent there
  *   GET  /api/events    → server-sent "message", "edit" and "typing" events
  *   GET  /api/status    → the host's status (owner only)
+ *   /api/approvals, /api/groups, /api/tasks, /api/audit ... → see owner-api.ts (owner only)
  */
 export class WebChannel implements Channel {
   readonly name = 'web';
@@ -89,6 +95,8 @@ export class WebChannel implements Channel {
   /** `chat\nactionId` of buttons shown, so only those can be clicked. */
   private readonly offered = new RecentItems<true>(2000);
   private readonly files: RecentItems<{ chatId: string; attachment: Attachment }>;
+  private readonly sessions = new WebSessions();
+  private dashboard: DashboardFiles | undefined;
 
   constructor(private readonly options: WebChannelOptions) {
     this.files = new RecentItems(500, options.maxKeptFileBytes ?? 64 * 1024 * 1024);
@@ -99,6 +107,7 @@ export class WebChannel implements Channel {
   }
 
   async start(handlers: ChannelHandlers): Promise<void> {
+    this.dashboard = DashboardFiles.load(this.options.dashboardDir);
     const server = http.createServer((req, res) => {
       this.handle(req, res, handlers).catch((err: unknown) => {
         if (!res.headersSent) json(res, 500, { error: (err as Error).message });
@@ -186,33 +195,53 @@ export class WebChannel implements Channel {
     const hostProblem = checkHost(req, this.hosts);
     if (hostProblem) return json(res, 421, { error: hostProblem });
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (req.method === 'GET' && url.pathname === '/') {
-      // Never inside another site's frame (a framed Approve button is a click waiting to be
-      // stolen), and the token in the address never leaves in a Referer.
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'x-frame-options': 'DENY',
-        'content-security-policy': "frame-ancestors 'none'",
-        'referrer-policy': 'no-referrer',
-        'x-content-type-options': 'nosniff',
-      });
-      res.end(WEB_PAGE);
-      return;
+    const credentialOf = (token: string) =>
+      resolveCredential(
+        token,
+        this.options.ownerToken,
+        this.options.memberLink ?? (() => undefined),
+      );
+    const isPage = !url.pathname.startsWith('/api/');
+    if (isPage && (req.method === 'GET' || req.method === 'HEAD')) {
+      if (url.searchParams.has('token')) return this.signIn(res, url, credentialOf);
+      if (this.dashboard?.serve(url.pathname, res)) return;
+      return json(res, 404, { error: 'not found' });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const originProblem = checkOrigin(req);
       if (originProblem) return json(res, 403, { error: originProblem });
     }
-    const token = givenToken(req, url);
-    const credential = resolveCredential(
-      token,
-      this.options.ownerToken,
-      this.options.memberLink ?? (() => undefined),
-    );
-    if (!credential) return json(res, 401, { error: 'missing or wrong token' });
+    const token = givenToken(req, url) || this.sessions.tokenOf(req.headers.cookie);
+    const credential = credentialOf(token);
+    if (!credential) {
+      return json(res, 401, {
+        error:
+          'missing or wrong token: open the link nanocell printed, or send its token as a Bearer header',
+      });
+    }
+    if (req.method === 'GET' && url.pathname === '/api/me') {
+      const me: WebIdentity =
+        credential.kind === 'owner'
+          ? { kind: 'owner' }
+          : { kind: 'member', chatId: credential.chatId };
+      return json(res, 200, me);
+    }
+    if (req.method === 'GET' && url.pathname === '/api/chats') {
+      const chats: WebChatInfo[] =
+        credential.kind === 'owner'
+          ? (this.options.owner?.chats() ?? [{ chatId: 'owner', group: null, isAdmin: true }])
+          : [{ chatId: credential.chatId, group: null, isAdmin: false }];
+      return json(res, 200, { chats });
+    }
     if (req.method === 'GET' && url.pathname === '/api/status') {
       if (credential.kind !== 'owner') return json(res, 403, { error: onlyYourChat(credential) });
       return json(res, 200, this.options.status?.() ?? {});
+    }
+    if (isOwnerApiPath(url.pathname)) {
+      if (credential.kind !== 'owner' || !this.options.owner) {
+        return json(res, 403, { error: onlyYourChat(credential) });
+      }
+      return answerOwnerApi(req, res, url, this.options.owner);
     }
     if (req.method === 'GET' && url.pathname === '/api/events') {
       const open = [...this.listeners].filter((l) => l.token === token).length;
@@ -287,6 +316,35 @@ export class WebChannel implements Channel {
       actionId: click.actionId,
     });
     return answerReceipt(res, receipt);
+  }
+
+  /**
+   * `/?token=...` opened in a browser: a good token becomes a session cookie and the address
+   * loses the token (303 to the same page); a wrong one gets a page saying what to do.
+   */
+  private signIn(
+    res: http.ServerResponse,
+    url: URL,
+    credentialOf: (token: string) => WebCredential | null,
+  ): void {
+    const token = url.searchParams.get('token') ?? '';
+    if (!credentialOf(token)) {
+      res.writeHead(401, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        ...PAGE_HEADERS,
+      });
+      res.end(WRONG_LINK_PAGE);
+      return;
+    }
+    url.searchParams.delete('token');
+    res.writeHead(303, {
+      location: `${url.pathname}${url.search}`,
+      'set-cookie': this.sessions.open(token),
+      'cache-control': 'no-store',
+      ...PAGE_HEADERS,
+    });
+    res.end();
   }
 
   private serveFile(res: http.ServerResponse, chatId: string, fileId: string): void {

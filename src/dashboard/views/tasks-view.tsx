@@ -1,0 +1,72 @@
+import { useState } from 'preact/hooks';
+import { api, type TaskAction, type TaskInfo } from '../api.js';
+import { useLoaded } from './use-loaded.js';
+
+const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
+
+export function TasksView() {
+  const { data: tasks, problem, reload } = useLoaded(api.tasks);
+  const [failure, setFailure] = useState('');
+  const act = async (task: TaskInfo, action: TaskAction) => {
+    try {
+      await api.changeTask(task.id, action);
+      setFailure('');
+    } catch (err) {
+      setFailure(`Task #${task.id} not changed: ${(err as Error).message}`);
+    }
+    reload();
+  };
+  const open = (tasks ?? []).filter((t) => t.status === 'active' || t.status === 'paused');
+  return (
+    <section aria-label="Tasks" class="panel">
+      <h2>Tasks</h2>
+      {(problem || failure) && (
+        <p class="problem" role="alert">
+          {failure || problem}
+        </p>
+      )}
+      {tasks && open.length === 0 && <p class="muted">No scheduled tasks.</p>}
+      <ul class="cards">
+        {open.map((t) => (
+          <li key={t.id} class="card" aria-label={`Task #${t.id}`}>
+            <div class="card-head">
+              <strong>#{t.id}</strong>
+              <span class="muted">group {t.group}</span>
+              <span class={`tag ${t.status}`}>{t.status}</span>
+            </div>
+            <p class="prompt">{t.prompt}</p>
+            <p class="muted">
+              {t.schedule} · next run {when(t.nextRunAt)} · last run {when(t.lastRunAt)}
+            </p>
+            <div class="actions">
+              {t.status === 'active' ? (
+                <button
+                  type="button"
+                  aria-label={`Pause task #${t.id}`}
+                  onClick={() => void act(t, 'pause')}
+                >
+                  Pause
+                </button>
+              ) : (
+                <button
+                  type="button"
+                  aria-label={`Resume task #${t.id}`}
+                  onClick={() => void act(t, 'resume')}
+                >
+                  Resume
+                </button>
+              )}
+              <button
+                type="button"
+                aria-label={`Cancel task #${t.id}`}
+                onClick={() => void act(t, 'cancel')}
+              >
+                Cancel
+              </button>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
