@@ -49,6 +49,19 @@ describe('chat timeline', () => {
     expect(texts(t)).toEqual(['a', '~second reply']);
   });
 
+  it('drops a streamed reply on a later poll even when the stored reply came in an earlier one', () => {
+    let t = applyLive(emptyTimeline(), { type: 'message', chatId: 'owner', id: 'w1', text: 'Hel' });
+    const firstPoll = t.tick;
+    // The final edit arrives while the first poll is out; that poll brings the stored reply.
+    t = applyLive(t, { type: 'edit', chatId: 'owner', id: 'w1', text: 'Hello' });
+    t = mergeHistory(t, [msg(4, 'out', 'Hello')], firstPoll);
+    expect(texts(t)).toEqual(['Hello', '~Hello']);
+
+    t = mergeHistory(t, [], t.tick);
+
+    expect(texts(t)).toEqual(['Hello']);
+  });
+
   it('moves the buttons of a delivered reply onto its stored message', () => {
     const actions = [{ id: 'yes K3F9QX', label: 'Approve' }];
     let t = applyLive(emptyTimeline(), {

@@ -9,6 +9,8 @@ export interface LiveMessage {
   attachments: LiveFile[];
   /** The `tick` of the last event that changed it. */
   tick: number;
+  /** The newest stored message when it began: a reply stored after that one replaces it. */
+  afterHistoryId: number;
 }
 
 /**
@@ -50,32 +52,30 @@ export function applyLive(t: Timeline, event: LiveEvent): Timeline {
     actions: event.type === 'message' ? (event.actions ?? []) : (known?.actions ?? []),
     attachments: event.type === 'message' ? (event.attachments ?? []) : (known?.attachments ?? []),
     tick,
+    afterHistoryId: known?.afterHistoryId ?? lastHistoryId(t),
   });
   return { ...t, live, tick };
 }
 
 /**
- * Messages from a poll that started at `tickAtStart`. When it brings replies, the live
- * messages last changed before the poll started are in them: they are dropped (their
- * buttons and files move to the reply with the same text). A live message changed since
- * stays until the next poll.
+ * Messages from a poll that started at `tickAtStart`. A live message last changed before the
+ * poll started is dropped once the history holds a reply stored after it began: that reply
+ * is what it streamed (its buttons and files move to the reply with the same text). A live
+ * message changed since stays until a later poll, which may bring nothing new.
  */
 export function mergeHistory(t: Timeline, messages: WebMessage[], tickAtStart: number): Timeline {
   const history = new Map(t.history);
-  const fresh: WebMessage[] = [];
-  for (const m of messages) {
-    if (!history.has(m.id)) fresh.push(m);
-    history.set(m.id, m);
-  }
-  const replies = fresh.filter((m) => m.direction === 'out');
-  if (replies.length === 0) return { ...t, history };
+  for (const m of messages) history.set(m.id, m);
+  const replies = [...history.values()].filter((m) => m.direction === 'out');
   const live = new Map(t.live);
   const extras = new Map(t.extras);
   for (const [id, message] of t.live) {
     if (message.tick > tickAtStart) continue;
+    const after = replies.filter((m) => m.id > message.afterHistoryId);
+    if (after.length === 0) continue;
     live.delete(id);
     if (message.actions.length === 0 && message.attachments.length === 0) continue;
-    const reply = replies.find((m) => m.text === message.text && !extras.has(m.id));
+    const reply = after.find((m) => m.text === message.text && !extras.has(m.id));
     if (reply) extras.set(reply.id, { actions: message.actions, attachments: message.attachments });
   }
   return { ...t, history, live, extras };

@@ -17,6 +17,16 @@ export function makeMarkdownRenderer(window: Window & typeof globalThis): (text:
       link.setAttribute('target', '_blank');
       link.setAttribute('rel', 'noopener noreferrer');
     }
+    for (const img of fragment.querySelectorAll('img')) {
+      // Only our own files (a file the chat was sent): an image from elsewhere would tell
+      // that server what the reply said. The CSP blocks it too; this says so in the reply.
+      const src = img.getAttribute('src') ?? '';
+      if (src.startsWith('/api/chats/')) continue;
+      const note = window.document.createElement('span');
+      note.className = 'blocked-image';
+      note.textContent = `[image not loaded: ${img.getAttribute('alt') || 'from another site'}]`;
+      img.replaceWith(note);
+    }
     const box = window.document.createElement('div');
     box.append(fragment);
     return box.innerHTML;

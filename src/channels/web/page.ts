@@ -20,7 +20,7 @@ export const WRONG_LINK_PAGE = `<!doctype html>
 <h1>This link does not work</h1>
 <p>The sign-in link is wrong, or it was revoked. Nothing was opened.</p>
 <ul>
-<li>If you are the owner: open the link <code>nanocell start</code> printed (run <code>nanocell status</code> to see the address again).</li>
+<li>If you are the owner: open the link <code>nanocell start</code> printed. Its token is also in the file <code>web-token</code> in nanocell's data dir (<code>~/.nanocell</code> unless <code>NANOCELL_HOME</code> says otherwise).</li>
 <li>If someone shared a chat with you: ask them for a new link (<code>nanocell groups link NAME</code>).</li>
 </ul>
 </main>
