@@ -6,15 +6,20 @@ import type {
   ChannelCapabilities,
   ChannelHandlers,
   OutboundMessage,
-  Receipt,
   SentMessage,
 } from '../channel.js';
-import { json, MAX_BODY_BYTES, parseActionClick, parseMessage, readBody } from './http-io.js';
+import {
+  answerReceipt,
+  json,
+  MAX_BODY_BYTES,
+  parseActionClick,
+  parseMessage,
+  readBody,
+} from './http-io.js';
 import { MAX_UPLOAD_BODY_BYTES } from './web-upload.js';
-import { DashboardFiles, PAGE_HEADERS } from './dashboard-files.js';
+import { DashboardFiles } from './dashboard-files.js';
 import type { WebChatInfo, WebIdentity, WebMessage } from './dashboard-types.js';
 import { answerOwnerApi, isOwnerApiPath, type OwnerApi } from './owner-api.js';
-import { WRONG_LINK_PAGE } from './page.js';
 import { RecentItems } from './recent-items.js';
 import {
   allowedHosts,
@@ -22,9 +27,12 @@ import {
   checkOrigin,
   givenToken,
   mayUseChat,
+  onlyYourChat,
+  senderOf,
   resolveCredential,
   type WebCredential,
 } from './web-access.js';
+import { signIn } from './sign-in.js';
 import { WebSessions } from './web-sessions.js';
 
 export type { WebMessage } from './dashboard-types.js';
@@ -203,7 +211,7 @@ export class WebChannel implements Channel {
       );
     const isPage = !url.pathname.startsWith('/api/');
     if (isPage && (req.method === 'GET' || req.method === 'HEAD')) {
-      if (url.searchParams.has('token')) return this.signIn(res, url, credentialOf);
+      if (url.searchParams.has('token')) return signIn(res, url, credentialOf, this.sessions);
       if (this.dashboard?.serve(url.pathname, res)) return;
       return json(res, 404, { error: 'not found' });
     }
@@ -318,35 +326,6 @@ export class WebChannel implements Channel {
     return answerReceipt(res, receipt);
   }
 
-  /**
-   * `/?token=...` opened in a browser: a good token becomes a session cookie and the address
-   * loses the token (303 to the same page); a wrong one gets a page saying what to do.
-   */
-  private signIn(
-    res: http.ServerResponse,
-    url: URL,
-    credentialOf: (token: string) => WebCredential | null,
-  ): void {
-    const token = url.searchParams.get('token') ?? '';
-    if (!credentialOf(token)) {
-      res.writeHead(401, {
-        'content-type': 'text/html; charset=utf-8',
-        'cache-control': 'no-store',
-        ...PAGE_HEADERS,
-      });
-      res.end(WRONG_LINK_PAGE);
-      return;
-    }
-    url.searchParams.delete('token');
-    res.writeHead(303, {
-      location: `${url.pathname}${url.search}`,
-      'set-cookie': this.sessions.open(token),
-      'cache-control': 'no-store',
-      ...PAGE_HEADERS,
-    });
-    res.end();
-  }
-
   private serveFile(res: http.ServerResponse, chatId: string, fileId: string): void {
     const kept = this.files.get(fileId);
     if (!kept || kept.chatId !== chatId) {
@@ -375,26 +354,4 @@ function decodeChatId(raw: string): string | null {
     // Broken percent-encoding: a bad chat id.
   }
   return CHAT_ID.test(chatId) ? chatId : null;
-}
-
-function onlyYourChat(credential: WebCredential): string {
-  return credential.kind === 'member'
-    ? `this link opens chat "${credential.chatId}" only`
-    : 'not allowed';
-}
-
-/** The owner may speak for others in a test chat (senderName); a member is always its link. */
-function senderOf(credential: WebCredential): {
-  defaultName: string;
-  id: (senderName: string) => string;
-} {
-  if (credential.kind === 'owner') return { defaultName: 'owner', id: (name) => `web:${name}` };
-  return { defaultName: 'guest', id: () => `web-link:${credential.linkId}` };
-}
-
-function answerReceipt(res: http.ServerResponse, receipt: Receipt): void {
-  if (receipt.status === 'stored') return json(res, 202, { stored: true, id: receipt.id });
-  // Taken and dropped (a chat the assistant does not answer): acknowledged, nothing to say.
-  if (receipt.status === 'ignored') return json(res, 202, { stored: false });
-  return json(res, 403, { stored: false, error: receipt.reason });
 }
