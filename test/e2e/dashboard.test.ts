@@ -180,6 +180,25 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
     await message('assistant', 'The plan is written.').first().waitFor();
   });
 
+  it('drops an approval from the inbox when it is answered on another surface', async () => {
+    model.enqueue(
+      reply().tool('write_file', { path: 'shared/list.txt', content: 'bread' }),
+      reply().text('Not written, then.'),
+    );
+    await open('Chat');
+    await send('write the shopping list');
+    await open('Approvals');
+    const card = page.getByRole('listitem').filter({ hasText: 'shared/list.txt' });
+    await card.waitFor();
+    const code = /code ([A-Z2-9]{6})/.exec((await card.textContent()) ?? '')![1]!;
+
+    // The owner types the answer elsewhere (here: the API, as the terminal would).
+    expect((await host.post('owner', `no ${code}`)).status).toBe(202);
+
+    await card.waitFor({ state: 'detached' });
+    expect(await page.getByRole('link', { name: /Approvals\s*\d/ }).count()).toBe(0);
+  });
+
   it('lists a task with its next run, and pauses it', async () => {
     model.enqueue(
       reply().tool('schedule_task', {
@@ -188,6 +207,7 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
       }),
       reply().text('Scheduled.'),
     );
+    await open('Chat');
     await send('remind me to water the plants hourly');
     await message('assistant', 'Scheduled.').first().waitFor();
 
@@ -230,5 +250,26 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
     await page.setViewportSize({ width: 390, height: 800 });
     await page.emulateMedia({ colorScheme: 'dark' });
     await shot('chat-phone-dark');
+  });
+
+  it('shows a stopped host, and keeps a message it could not send in the box with the reason', async () => {
+    await page.setViewportSize({ width: 1100, height: 760 });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await host.stop();
+
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Connecting|Offline/ })
+      .waitFor();
+    await send('are you there?');
+
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'Not sent: the host did not answer' })
+      .waitFor();
+    expect(await page.getByRole('textbox', { name: 'Message' }).inputValue()).toBe(
+      'are you there?',
+    );
+    await shot('host-stopped');
   });
 });
