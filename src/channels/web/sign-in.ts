@@ -6,7 +6,7 @@ import type { WebSessions } from './web-sessions.js';
 
 /**
  * `/?token=...` opened in a browser: a good token becomes a session cookie and the address
- * loses the token (303 to the same page, other parameters kept), so it stays out of history,
+ * loses the token (303 to `/`, other parameters kept), so it stays out of history,
  * bookmarks and screenshots; a wrong one gets a page saying what to do, and no cookie.
  */
 export function signIn(
@@ -28,7 +28,9 @@ export function signIn(
   const clean = new URL(url);
   clean.searchParams.delete('token');
   res.writeHead(303, {
-    location: `${clean.pathname}${clean.search}`,
+    // Always to the dashboard at `/`: a path like `/.//evil.example` would make the Location
+    // `//evil.example`, another site.
+    location: `/${clean.search}`,
     'set-cookie': sessions.open(token),
     'cache-control': 'no-store',
     ...PAGE_HEADERS,

@@ -132,6 +132,13 @@ describe('WebChannel dashboard: files, sign-in, owner API', () => {
     expect(JSON.parse(me.body)).toEqual({ kind: 'owner' });
   });
 
+  it('sends a sign-in only to its own page, never to another site', async () => {
+    const res = await request(port, 'GET', `/.//evil.example/?token=${OWNER}`);
+
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/');
+  });
+
   it('shows a page saying what to do for a wrong token, and sets no cookie', async () => {
     const { res } = await signIn('not-the-token');
 
