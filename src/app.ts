@@ -195,7 +195,12 @@ export async function openAssistant(
   const egress = new EgressManager(
     path.join(config.home, 'run'),
     path.join(PROJECT_ROOT, 'dist', 'cells', 'egress-forwarder.js'),
-    (d) =>
+    (d) => {
+      // What comes back from the web is someone else's words: the session is labelled.
+      if (d.allowed && d.stage === 'decided') {
+        const group = store.groups.byName(d.groupName);
+        if (group) store.provenance.taint(group.id, { kind: 'web', detail: d.host });
+      }
       base.audit.append({
         type: 'egress',
         ...(d.runId !== null ? { run: d.runId } : {}),
@@ -214,7 +219,8 @@ export async function openAssistant(
         ...(d.credentials?.length ? { credentials: d.credentials } : {}),
         bytesUp: d.bytesUp,
         bytesDown: d.bytesDown,
-      }),
+      });
+    },
     log,
   );
   const owner = runtime.cellUser?.() ?? {
@@ -359,6 +365,7 @@ export async function openAssistant(
       options.onRunEvent?.(ctx, event);
     },
     onReplyStored: (ctx, messageId) => previews.adopt(ctx.group.id, messageId),
+    notifyOwner: (text) => void ownerSurfaces.notify(text),
     diskFull: () => freeBytes(config.home) < FULL_BELOW_BYTES,
     onDiskFull: () => {
       if (base.spaceReserve.release())
@@ -372,6 +379,7 @@ export async function openAssistant(
       maxTokens: config.maxTokens,
       maxToolRounds: config.maxToolRounds,
       maxReplyChars: config.maxReplyChars,
+      guard: config.guard,
     },
   };
   const run = (groupId: number, job: QueueJob) =>

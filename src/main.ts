@@ -11,6 +11,7 @@ import type { CliCommand, LiveHost } from './cli/command.js';
 import { didYouMean } from './cli/did-you-mean.js';
 import { doctorCli } from './cli/doctor.js';
 import { pairCli } from './cli/pair.js';
+import { memoryCli } from './cli/memory.js';
 import { groupsCli } from './cli/groups.js';
 import { logsCli } from './cli/logs.js';
 import { policyCli } from './cli/policy.js';
@@ -19,6 +20,7 @@ import { parseStartArgs, start, startCli } from './cli/start.js';
 import { statusCli } from './cli/status.js';
 import { tasksCli } from './cli/tasks.js';
 import { uninstallCli } from './cli/uninstall.js';
+import { whatsappCli } from './cli/whatsapp-link.js';
 import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from './config.js';
 import { HostGoneError } from './control/control-client.js';
 import {
@@ -40,6 +42,7 @@ const COMMANDS: readonly CliCommand[] = [
   askCommand,
   groupsCli,
   pairCli,
+  memoryCli,
   tasksCli,
   statusCli,
   doctorCli,
@@ -51,6 +54,7 @@ const COMMANDS: readonly CliCommand[] = [
   restoreCommandCli,
   serviceCli,
   uninstallCli,
+  whatsappCli,
 ];
 
 function usage(): string {

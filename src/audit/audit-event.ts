@@ -35,6 +35,8 @@ const toolCall = z.object({
   /** `not_run`: the call was denied (by a rule or by the owner) and never reached a tool. */
   outcome: z.enum(['ok', 'error', 'not_run']),
   durationMs: count,
+  /** The run's provenance label (src/guard): `trusted` or `untrusted(kind:who,...)`. */
+  label: text.optional(),
 });
 
 const approval = z.object({

@@ -73,10 +73,28 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
       config.channels.telegram.botToken
         ? { on: true, detail: `bot API at ${config.channels.telegram.apiRoot}` }
         : { on: false, detail: set(['TELEGRAM_BOT_TOKEN']) },
+    create: async (config, deps) => {
+      const { TelegramChannel } = await import('./telegram/telegram-channel.js');
+      const { botToken, apiRoot } = config.channels.telegram;
+      if (!botToken) throw new Error(set(['TELEGRAM_BOT_TOKEN']));
+      return new TelegramChannel({
+        token: botToken,
+        apiRoot,
+        home: deps.home,
+        log: deps.log,
+        maxAttachmentBytes: config.media.maxAttachmentBytes,
+      });
+    },
+    check: async (config, signal) => {
+      const { checkTelegram } = await import('./telegram/telegram-check.js');
+      const { botToken, apiRoot } = config.channels.telegram;
+      if (!botToken) return { ok: false, detail: set(['TELEGRAM_BOT_TOKEN']) };
+      return checkTelegram(botToken, apiRoot, signal);
+    },
   },
   {
     name: 'slack',
-    configKeys: ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN'],
+    configKeys: ['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN', 'SLACK_API_URL'],
     chatIdPattern: /^[CDG][A-Z0-9]{8,20}$/,
     chatIdForm: 'slack:<channel id, e.g. C0123456789>',
     isDirectChat: (chatId) => chatId.startsWith('D'),
@@ -84,6 +102,26 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
       config.channels.slack.botToken && config.channels.slack.appToken
         ? { on: true, detail: 'Socket Mode' }
         : { on: false, detail: set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']) },
+    create: async (config, deps) => {
+      const { SlackChannel } = await import('./slack/slack-channel.js');
+      const { botToken, appToken, apiUrl } = config.channels.slack;
+      if (!botToken || !appToken) throw new Error(set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']));
+      return new SlackChannel({
+        botToken,
+        appToken,
+        apiUrl,
+        log: deps.log,
+        maxAttachmentBytes: config.media.maxAttachmentBytes,
+      });
+    },
+    check: async (config, signal) => {
+      const { checkSlack } = await import('./slack/slack-check.js');
+      const { botToken, appToken, apiUrl } = config.channels.slack;
+      if (!botToken || !appToken) {
+        return { ok: false, detail: set(['SLACK_BOT_TOKEN', 'SLACK_APP_TOKEN']) };
+      }
+      return checkSlack({ botToken, appToken }, apiUrl, signal);
+    },
   },
   {
     name: 'discord',
@@ -125,6 +163,20 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
       fs.existsSync(path.join(config.channels.whatsapp.authDir, 'creds.json'))
         ? { on: true, detail: `linked device, keys in ${config.channels.whatsapp.authDir}` }
         : { on: false, detail: 'run nanocell whatsapp link and scan the code to connect it' },
+    create: async (config, deps) => {
+      const { WhatsAppChannel } = await import('./whatsapp/whatsapp-channel.js');
+      const { connectBaileys } = await import('./whatsapp/whatsapp-socket.js');
+      const { authDir } = config.channels.whatsapp;
+      return new WhatsAppChannel({
+        connect: () => connectBaileys(authDir, deps.log),
+        log: deps.log,
+        maxAttachmentBytes: config.media.maxAttachmentBytes,
+      });
+    },
+    check: async (config) => {
+      const { checkWhatsApp } = await import('./whatsapp/whatsapp-check.js');
+      return checkWhatsApp(config.channels.whatsapp.authDir);
+    },
   },
   {
     name: 'email',
@@ -148,6 +200,31 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
         ? `answers ${allowedSenders.join(', ')}`
         : 'answers nobody yet: set EMAIL_ALLOWED_SENDERS';
       return { on: true, detail: `${address} at ${new URL(imapUrl).host}; ${from}` };
+    },
+    create: async (config, deps) => {
+      const { EmailChannel } = await import('./email/email-channel.js');
+      const { imapUrl, smtpUrl, address, allowedSenders, pollSeconds } = config.channels.email;
+      if (!imapUrl || !smtpUrl || !address) {
+        throw new Error(set(['EMAIL_IMAP_URL', 'EMAIL_SMTP_URL', 'EMAIL_ADDRESS']));
+      }
+      return new EmailChannel({
+        imapUrl,
+        smtpUrl,
+        address,
+        allowedSenders,
+        pollMs: pollSeconds * 1000,
+        maxAttachmentBytes: config.media.maxAttachmentBytes,
+        home: deps.home,
+        log: deps.log,
+      });
+    },
+    check: async (config, signal) => {
+      const { checkEmail } = await import('./email/email-check.js');
+      const { imapUrl, smtpUrl } = config.channels.email;
+      if (!imapUrl || !smtpUrl) {
+        return { ok: false, detail: set(['EMAIL_IMAP_URL', 'EMAIL_SMTP_URL', 'EMAIL_ADDRESS']) };
+      }
+      return checkEmail(imapUrl, smtpUrl, signal);
     },
   },
 ];

@@ -139,6 +139,25 @@ describe('nanocell policy', () => {
       );
     });
 
+    it('applies when= rules and the guard only as in an untrusted run', () => {
+      write('groups/family.policy', 'deny bash command="curl *" when=untrusted\n');
+      const curl = { groupName: 'family', tool: 'bash', inputJson: '{"command":"curl x"}' };
+      expect(policyExplain(curl, deps)).toBe(0);
+      expect(stdout.text).toMatch(/^allow\n/);
+      stdout.text = '';
+      expect(policyExplain({ ...curl, untrusted: true }, deps)).toBe(0);
+      expect(stdout.text).toMatch(
+        /^deny\nrule: .*family\.policy:1: deny bash command="curl \*" when=untrusted/,
+      );
+      stdout.text = '';
+      // The main group may schedule tasks; in an untrusted run the guard asks the owner first.
+      const task = { groupName: 'main', tool: 'register_group', inputJson: '{"name":"x"}' };
+      expect(policyExplain({ ...task, untrusted: true }, deps)).toBe(0);
+      expect(stdout.text).toMatch(
+        /^ask\nrule: default for host tools \(allows it\), held by the guard/,
+      );
+    });
+
     it('explains a group that does not exist yet as a non-admin group', () => {
       expect(
         policyExplain({ groupName: 'newbie', tool: 'list_groups', inputJson: '{}' }, deps),

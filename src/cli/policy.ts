@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { isSinkCall } from '../guard/tool-sink.js';
 import { parseArgs } from 'node:util';
 import { decide } from '../policy/decide.js';
 import { loadPolicy } from '../policy/load-policy.js';
@@ -25,7 +26,8 @@ export interface PolicyCliDeps {
 
 export const POLICY_USAGE = `usage:
   nanocell policy check FILE
-  nanocell policy explain --group NAME --tool TOOL --input JSON [--task ID]
+  nanocell policy explain --group NAME --tool TOOL --input JSON [--task ID] [--untrusted]
+    --untrusted: as in a run that read someone else's words (when= rules, the guard)
 `;
 
 /** `nanocell policy ...`: 0 ok, 1 the policy has errors, 2 bad usage. */
@@ -41,6 +43,7 @@ export function policyCommand(args: string[], deps: PolicyCliDeps): number {
         tool: { type: 'string' },
         input: { type: 'string' },
         task: { type: 'string' },
+        untrusted: { type: 'boolean' },
       },
       allowPositionals: true,
       strict: true,
@@ -62,6 +65,7 @@ export function policyCommand(args: string[], deps: PolicyCliDeps): number {
           tool: values.tool,
           inputJson: values.input,
           taskId: values.task,
+          untrusted: values.untrusted === true,
         },
         deps,
       );
@@ -107,6 +111,8 @@ export interface ExplainArgs {
   /** The tool input as JSON text, exactly as the model would send it. */
   inputJson: string;
   taskId?: string;
+  /** Explain as in a run labelled untrusted (src/guard). */
+  untrusted?: boolean;
 }
 
 /** Prints the effect and the deciding rule (file and line) or the default that decided. */
@@ -160,13 +166,22 @@ export function policyExplain(args: ExplainArgs, deps: PolicyCliDeps): number {
       tool: args.tool,
       toolClass,
       input: input as Record<string, unknown>,
+      ...(args.untrusted ? { untrusted: true } : {}),
     },
     loaded.layers,
   );
   const rule = decision.rule
     ? `${path.join(deps.policyDir, decision.rule.source)}:${decision.rule.line}: ${decision.rule.text}`
     : `default for ${toolClass} tools`;
-  out.stdout.write(`${decision.effect}\nrule: ${rule}\nreason: ${decision.reason}\n`);
+  const held =
+    args.untrusted &&
+    decision.effect === 'allow' &&
+    isSinkCall(args.tool, input as Record<string, unknown>, []);
+  out.stdout.write(
+    held
+      ? `ask\nrule: ${rule} (allows it), held by the guard\nreason: in a run that read someone else's words this call is a sink (an outbound action), so the owner is asked\n`
+      : `${decision.effect}\nrule: ${rule}\nreason: ${decision.reason}\n`,
+  );
   return 0;
 }
 

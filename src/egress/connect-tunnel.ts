@@ -61,9 +61,23 @@ export async function openTunnel(
   Object.assign(seen, { host, port });
   const placeholders = ctx.broker.inspectHead(host, '', []);
   if (!placeholders.ok) return refuse(403, placeholders.reason);
-  const match = decideConnect(ctx.grant.policy, ctx.grant.groupName, host, port);
+  const match = decideConnect(
+    ctx.grant.policy,
+    ctx.grant.groupName,
+    host,
+    port,
+    run.identity.untrusted?.() === true,
+  );
   if (!match.ok) return refuse(403, match.reason);
   Object.assign(seen, { rule: match.label });
+  const held = run.identity.guard?.({
+    kind: 'connect',
+    method: 'CONNECT',
+    host,
+    credentialed: false,
+    grantHasCredentials: ctx.grant.credentials.length > 0,
+  });
+  if (held) return refuse(403, held);
   const target = await ctx.resolve(host);
   if (!target.ok) return refuse(target.status, target.reason);
   // Checked again and counted in one step: other requests may have started while resolving.

@@ -15,6 +15,8 @@ export interface HttpTarget {
   method: string;
   /** URL path, no query. */
   path: string;
+  /** The run read untrusted content (for `when=` rules). */
+  untrusted?: boolean;
 }
 
 export type EgressVerdict =
@@ -34,6 +36,7 @@ export type EgressVerdict =
   | { ok: false; reason: string };
 
 type Input = { domain: string; port: number; method?: string; path?: string };
+type Judge = (input: Input) => Judged;
 
 interface Judged {
   decision: Decision;
@@ -51,18 +54,19 @@ export function decideHttp(policy: PolicyLayers, groupName: string, t: HttpTarge
     };
   }
   const base = { domain: t.host, method: t.method.toUpperCase(), path: t.path };
+  const judgeAt: Judge = (input) => judge(policy, groupName, input, t.untrusted === true);
   if (t.port !== null) {
-    const judged = judge(policy, groupName, { ...base, port: t.port });
+    const judged = judgeAt({ ...base, port: t.port });
     if (judged.decision.effect !== 'allow') return refusal(judged);
     return allowed(judged, t.port, brokered(judged.rule));
   }
   // No port in the URL: the request is decided as what it will become. A brokered rule
   // (method or path) sends it on over HTTPS to 443; any other allow keeps it plain on 80.
-  const overTls = judge(policy, groupName, { ...base, port: 443 });
+  const overTls = judgeAt({ ...base, port: 443 });
   if (overTls.decision.effect === 'allow' && brokered(overTls.rule)) {
     return allowed(overTls, 443, true);
   }
-  const plain = judge(policy, groupName, { ...base, port: 80 });
+  const plain = judgeAt({ ...base, port: 80 });
   if (plain.decision.effect === 'allow' && !brokered(plain.rule)) return allowed(plain, 80, false);
   return refusal(overTls.rule && !plain.rule ? overTls : plain);
 }
@@ -77,8 +81,9 @@ export function decideConnect(
   groupName: string,
   host: string,
   port: number,
+  untrusted = false,
 ): EgressVerdict {
-  const judged = judge(policy, groupName, { domain: host, port });
+  const judged = judge(policy, groupName, { domain: host, port }, untrusted);
   if (judged.decision.effect !== 'allow') {
     const base = refusal(judged);
     const brokeredAllow = rulesFor(policy, host).some((r) => r.effect === 'allow' && brokered(r));
@@ -109,10 +114,11 @@ export function ruleLabel(rule: Pick<Rule, 'source' | 'line' | 'text'>): string 
   return `${rule.source}:${rule.line} ${rule.text}`;
 }
 
-function judge(policy: PolicyLayers, groupName: string, input: Input): Judged {
+function judge(policy: PolicyLayers, groupName: string, input: Input, untrusted = false): Judged {
   const decision = decide(
     {
       groupName,
+      ...(untrusted ? { untrusted: true } : {}),
       // Egress is never an admin-only tool; the group's role plays no part in it.
       isAdmin: false,
       adminOnly: false,

@@ -6,11 +6,16 @@
  */
 import { EgressBudgetCounter } from './egress-budget.js';
 import type { EgressBudget } from './egress-grant.js';
+import type { GuardedRequest } from '../guard/egress-guard.js';
 
 export interface EgressRunIdentity {
   runId: string;
   /** The scheduled task the run executes; absent for a message turn. */
   taskId?: string | undefined;
+  /** Whether the run has read untrusted content now (for `when=` rules). */
+  untrusted?: (() => boolean) | undefined;
+  /** The data-flow guard (src/guard/egress-guard.ts): a reason to refuse, or undefined. */
+  guard?: ((request: GuardedRequest) => string | undefined) | undefined;
 }
 
 export interface EgressRunUsage {

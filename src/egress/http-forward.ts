@@ -127,12 +127,21 @@ export async function forwardHttp(
     port: explicitPort,
     method,
     path: url.pathname,
+    untrusted: run.identity.untrusted?.() === true,
   });
   if (!match.ok) return refuse(403, match.reason);
   Object.assign(seen, { port: match.port, rule: match.label });
   if (head.injected.length > 0 && !match.tls) {
     return refuse(403, plainCredentialReason(head.injected[0]?.placeholder ?? '', host, match));
   }
+  const held = run.identity.guard?.({
+    kind: 'http',
+    method,
+    host,
+    credentialed: head.injected.length > 0,
+    grantHasCredentials: ctx.grant.credentials.length > 0,
+  });
+  if (held) return refuse(403, held);
 
   const forbidden = ctx.broker.forbiddenNeedles(host);
   const declared = req.headers['content-length'];

@@ -123,7 +123,11 @@ export class Sessions {
       if (cleared && entries.length > 0) {
         this.store.history.deleteThrough(group.id, entries.at(-1)!.id);
       }
-      if (cleared) this.store.groups.setSessionSummary(group.id, null);
+      if (cleared) {
+        this.store.groups.setSessionSummary(group.id, null);
+        // A fresh session has read nothing untrusted (src/guard).
+        this.store.provenance.clear(group.id);
+      }
       this.store.groups.advanceCursor(group.id, message.id);
       return this.store.messages.add({
         groupId: group.id,

@@ -40,7 +40,7 @@ const INVISIBLE = /[\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]/g;
  */
 export function formatApprovalRequest(
   approval: Approval,
-  options: { maxInputChars?: number } = {},
+  options: { maxInputChars?: number; why?: string } = {},
 ): string {
   const max = options.maxInputChars ?? DEFAULT_MAX_INPUT_CHARS;
   const json = JSON.stringify(approval.input, null, 2).replace(
@@ -59,6 +59,7 @@ export function formatApprovalRequest(
   const task = approval.taskId === null ? '' : ` (task ${approval.taskId})`;
   return [
     `Approval needed: group "${approval.groupName}"${task} wants to use ${approval.tool}.`,
+    ...(options.why ? [`Why you are asked: ${options.why}.`] : []),
     'Input:',
     shown,
     `Reply "yes ${approval.code}" to allow this one call, or "no ${approval.code}" to refuse it.`,

@@ -19,6 +19,7 @@ type Verdict = boolean | 'unreadable';
  */
 export function ruleMatches(rule: Rule, call: PolicyCall): boolean {
   if (rule.tool !== '*' && rule.tool !== call.tool) return false;
+  if (rule.when && (rule.when === 'untrusted') !== (call.untrusted === true)) return false;
   const strict = rule.effect !== 'allow';
   for (const [key, pattern] of Object.entries(rule.matchers) as Array<[MatcherKey, string]>) {
     const verdict = matchOne(key, pattern, call, strict);

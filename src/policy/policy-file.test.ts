@@ -171,6 +171,20 @@ describe('parsePolicy', () => {
     expect(parsed.rules).toHaveLength(1);
   });
 
+  it('reads when=untrusted and when=trusted on any tool, refusing anything else', () => {
+    const ok = parsePolicy('ask http method=POST when=untrusted\ndeny * when=untrusted\n', 'x');
+    expect(ok.errors).toEqual([]);
+    expect(ok.rules.map((r) => [r.tool, r.when])).toEqual([
+      ['http', 'untrusted'],
+      ['*', 'untrusted'],
+    ]);
+    const bad = parsePolicy('deny bash when=sometimes\nask bash when=trusted when=trusted\n', 'x');
+    expect(bad.errors.map((e) => e.message)).toEqual([
+      expect.stringContaining('when takes untrusted or trusted'),
+      expect.stringContaining('when is given twice'),
+    ]);
+  });
+
   it('reports every bad line, not only the first', () => {
     const parsed = parsePolicy('alow bash\ndeny bash\nask bash cmd=x\n', 'p');
     expect(parsed.errors.map((e) => e.line)).toEqual([1, 3]);

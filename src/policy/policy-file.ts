@@ -73,7 +73,7 @@ export function parsePolicy(
   return result;
 }
 
-type RuleBody = Pick<Rule, 'effect' | 'tool' | 'matchers'>;
+type RuleBody = Pick<Rule, 'effect' | 'tool' | 'matchers' | 'when'>;
 
 function parseRule(
   tokens: Token[],
@@ -112,17 +112,28 @@ function parseRule(
     return fail('allow * would open every tool and all network access; name the tools to allow');
   }
   const matchers: RuleBody['matchers'] = {};
+  let when: RuleBody['when'];
   for (const token of rest) {
     if (token.kind === 'word') {
       return fail(
         `expected key=value after the tool, got ${shown(token.text, ALL_KEYS, 'a bare word')}; quote a pattern with spaces, e.g. command="git *"`,
       );
     }
+    if (token.key === 'when') {
+      if (when) return fail('when is given twice; give it once (when=untrusted or when=trusted)');
+      if (token.value !== 'untrusted' && token.value !== 'trusted') {
+        return fail(
+          `when takes untrusted or trusted (a run that has or has not read someone else's words), e.g. ${effect} ${tool} when=untrusted`,
+        );
+      }
+      when = token.value;
+      continue;
+    }
     const problem = checkMatcher(tool, token.key, token.value, matchers);
     if (problem) return fail(problem);
     matchers[token.key as MatcherKey] = token.value;
   }
-  return { ok: true, rule: { effect, tool, matchers } };
+  return { ok: true, rule: { effect, tool, matchers, ...(when ? { when } : {}) } };
 }
 
 function checkMatcher(

@@ -52,6 +52,11 @@ export interface Rule extends RuleOrigin {
   tool: string;
   /** Raw matcher values as written; the tool decides how each is matched. */
   matchers: Partial<Record<MatcherKey, string>>;
+  /**
+   * `when=untrusted`: the rule applies only to a run whose session read someone else's words
+   * (src/guard); `when=trusted` only to one that did not. Absent: to every run.
+   */
+  when?: 'untrusted' | 'trusted';
 }
 
 /** One tool call (or one egress request, as tool `http`) to decide on. */
@@ -63,6 +68,8 @@ export interface PolicyCall {
   input: Record<string, unknown>;
   /** Overrides ADMIN_ONLY_TOOLS for this call (for host tools registered elsewhere). */
   adminOnly?: boolean;
+  /** The run's provenance label says untrusted (for `when=` rules); absent: trusted. */
+  untrusted?: boolean;
 }
 
 /**

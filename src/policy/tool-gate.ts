@@ -12,6 +12,7 @@ import { callFingerprint } from './fingerprint.js';
 import { loadPolicy, policySources } from './load-policy.js';
 import { PolicyChangeAudit } from './policy-change-audit.js';
 import { knownToolNames, toolClassOf, type Decision } from './rules.js';
+import { describeSources, type ProvenanceLabel } from '../guard/provenance.js';
 
 export interface GateCall {
   groupName: string;
@@ -21,6 +22,11 @@ export interface GateCall {
   input: Record<string, unknown>;
   /** The cell's mounts: path rules are judged on where a path really leads in them. */
   mounts?: readonly PathMount[] | undefined;
+  /**
+   * The data-flow guard (src/guard): the run's label and whether this call is a sink. A sink
+   * in a run that read untrusted content is asked of the owner, whatever the rules allow.
+   */
+  guard?: { label: ProvenanceLabel; sink: boolean };
 }
 
 export type GateResult =
@@ -86,11 +92,14 @@ export class ToolGate {
         tool: call.tool,
         toolClass: toolClassOf(call.tool, this.o.hostTools) ?? 'cell',
         input: call.input,
+        ...(call.guard?.label.untrusted ? { untrusted: true } : {}),
       },
       loaded.layers,
       call.mounts ?? [],
     );
-    if (decision.effect === 'allow') return { allowed: true, decision };
+    const held = call.guard?.sink && call.guard.label.untrusted ? call.guard.label : undefined;
+    const why = held && `this run read ${describeSources(held)}, and now wants to use ${call.tool}`;
+    if (decision.effect === 'allow' && !why) return { allowed: true, decision };
     if (decision.effect === 'deny') {
       return {
         allowed: false,
@@ -98,7 +107,17 @@ export class ToolGate {
         output: `Denied by the owner's policy: ${decision.reason}`,
       };
     }
-    return this.askOwner(call, decision, signal);
+    if (why)
+      this.o.log.info(
+        { group: call.groupName, tool: call.tool },
+        'guard: untrusted run, sink held',
+      );
+    return this.askOwner(
+      call,
+      decision.effect === 'ask' ? decision : { effect: 'ask', reason: `held by the guard: ${why}` },
+      signal,
+      why,
+    );
   }
 
   private auditPolicyChanges(call: GateCall): void {
@@ -122,6 +141,7 @@ export class ToolGate {
     call: GateCall,
     decision: Decision,
     signal?: AbortSignal,
+    why?: string,
   ): Promise<GateResult> {
     const { approvals, audit } = this.o;
     const fp = callFingerprint({ groupName: call.groupName, tool: call.tool, input: call.input });
@@ -161,7 +181,7 @@ export class ToolGate {
     });
     if (created) {
       audit.append({ type: 'approval', ...base, code: approval.code, status: 'asked' });
-      this.o.notifyOwner(formatApprovalRequest(approval), approval);
+      this.o.notifyOwner(formatApprovalRequest(approval, why ? { why } : {}), approval);
     }
     const expiresInMs = Math.max(0, new Date(approval.expiresAt).getTime() - Date.now());
     const waitSignal = signal

@@ -2,6 +2,7 @@ import { ModelError } from '../agent/model-provider.js';
 import type { Group } from '../store/groups.js';
 import type { StoredMessage } from '../store/messages.js';
 import { agentTurn } from './agent-turn.js';
+import { untrustedSourceOf } from '../guard/message-source.js';
 import { capHistory, capText, DEFAULT_MAX_REPLY_CHARS } from './reply-cap.js';
 import { inboundTurn } from './inbound-turn.js';
 import type { GroupRunDeps, RunContext, RunOutcome } from './run.js';
@@ -18,6 +19,11 @@ export async function runMessages(deps: GroupRunDeps, group: Group): Promise<Run
   if (!last || !pending.some((m) => m.triggered)) return { ok: true, reply: null };
 
   const startedAt = Date.now();
+  // Someone else's words in the turn: the session is labelled untrusted (src/guard).
+  for (const m of pending) {
+    const source = untrustedSourceOf(m, (channel, sender) => store.owners.isOwner(channel, sender));
+    if (source) store.provenance.taint(group.id, source);
+  }
   const ctx: RunContext = { group, channel: last.channel, chatId: last.chatId };
   const userMessage = await inboundTurn(settings.home, group, pending, deps.media);
   let history = store.history.load(group.id);

@@ -1,3 +1,4 @@
+import type { EgressRunIdentity } from '../egress/egress-run.js';
 import type { Logger } from 'pino';
 import type { ToolOutcome, TurnEvent } from '../agent/agent-loop.js';
 import type {
@@ -75,7 +76,7 @@ export interface GroupRunDeps {
   /** Opens the group's egress for one run; its requests are counted live against the run. */
   beginEgressRun?: (
     groupName: string,
-    identity: { runId: string; taskId?: string | undefined },
+    identity: EgressRunIdentity,
     limits: { maxRequests?: number },
   ) => EgressRun;
   audit?: AuditSink;
@@ -88,6 +89,8 @@ export interface GroupRunDeps {
    * channels that show partial replies. Must not throw; the stored reply is what counts.
    */
   onEvent?: (ctx: RunContext, event: TurnEvent) => void;
+  /** Tells the owner, on every surface (e.g. a memory change kept aside by the guard). */
+  notifyOwner?: (text: string) => void;
   /** The run stored its reply (a streamed preview of it becomes that message). */
   onReplyStored?: (ctx: RunContext, messageId: number) => void;
   /** The clock and timers of each run's budget (its wall time); tests move them by hand. */
@@ -105,5 +108,7 @@ export interface GroupRunDeps {
     maxToolRounds: number;
     /** NANOCELL_MAX_REPLY_CHARS: a longer reply or history text is cut with a note. */
     maxReplyChars?: number;
+    /** NANOCELL_GUARD=off: no label holds a sink (only to measure the guard). Default on. */
+    guard?: boolean;
   };
 }

@@ -3,6 +3,8 @@ import { fingerprint } from '../audit/canonical-json.js';
 import type { CellSpec } from '../cells/cell-runtime.js';
 import type { GroupRunDeps, RunContext } from './run.js';
 import { toolCall } from './tool-call.js';
+import { auditLabel, TRUSTED } from '../guard/provenance.js';
+import { isSinkCall } from '../guard/tool-sink.js';
 
 /**
  * Every tool call of a run: the policy gate first, then the host or the cell runs it
@@ -12,6 +14,8 @@ export function toolDispatch(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec
   const inner = toolCall(deps, ctx, spec);
   return async (name, input, signal) => {
     const startedAt = Date.now();
+    // Read each call: what the run took in so far (egress responses too) counts.
+    const label = deps.settings.guard === false ? TRUSTED : deps.store.provenance.get(ctx.group.id);
     const gate = deps.gate
       ? await deps.gate.check(
           {
@@ -21,6 +25,7 @@ export function toolDispatch(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec
             tool: name,
             input,
             mounts: spec.mounts,
+            guard: { label, sink: isSinkCall(name, input, spec.mounts) },
           },
           signal,
         )
@@ -40,6 +45,7 @@ export function toolDispatch(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec
       rule: rule ? `${rule.source}:${rule.line} ${rule.text}` : null,
       outcome: gate && !gate.allowed ? 'not_run' : outcome.isError ? 'error' : 'ok',
       durationMs: Date.now() - startedAt,
+      label: auditLabel(label),
     });
     return outcome;
   };

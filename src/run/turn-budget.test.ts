@@ -1,3 +1,4 @@
+import { Store } from '../store/store.js';
 import { describe, expect, it } from 'vitest';
 import type { Group } from '../store/groups.js';
 import type { EgressRun, GroupRunDeps, RunContext } from './run.js';
@@ -16,7 +17,7 @@ function fakeEgressRun(): EgressRun & { set(requests: number, overBudget: number
 const group = { id: 1, name: 'family', isAdmin: false } as Group;
 
 function deps(extra: Partial<GroupRunDeps>): GroupRunDeps {
-  return { budget: { egressRequests: 5 }, ...extra } as GroupRunDeps;
+  return { budget: { egressRequests: 5 }, store: Store.open(':memory:'), ...extra } as GroupRunDeps;
 }
 
 describe('the egress of one run', () => {
@@ -35,7 +36,12 @@ describe('the egress of one run', () => {
     expect(opened).toEqual([
       {
         groupName: 'family',
-        identity: { runId: expect.stringMatching(/^[0-9a-f]{16}$/), taskId: '7' },
+        identity: {
+          runId: expect.stringMatching(/^[0-9a-f]{16}$/),
+          taskId: '7',
+          untrusted: expect.any(Function),
+          guard: expect.any(Function),
+        },
         limits: { maxRequests: 3 },
       },
       expect.anything(),

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { TurnBudget } from '../agent/agent-loop.js';
 import type { BudgetLimits } from '../policy/budgets.js';
 import { RunBudget } from '../policy/run-budget.js';
+import { egressGuard } from '../guard/egress-guard.js';
 import type { EgressRun, GroupRunDeps, RunContext } from './run.js';
 
 /** The limits of one run: the host's, tightened by a task's own. */
@@ -25,7 +26,19 @@ export function openEgressRun(deps: GroupRunDeps, ctx: RunContext): EgressRun | 
   const limit = runLimits(deps, ctx).egressRequests;
   return deps.beginEgressRun?.(
     ctx.group.name,
-    { runId: crypto.randomBytes(8).toString('hex'), taskId: ctx.taskId?.toString() },
+    {
+      runId: crypto.randomBytes(8).toString('hex'),
+      taskId: ctx.taskId?.toString(),
+      untrusted: () =>
+        deps.settings?.guard !== false && deps.store.provenance.get(ctx.group.id).untrusted,
+      guard:
+        deps.settings?.guard === false
+          ? undefined
+          : egressGuard(() => deps.store.provenance.get(ctx.group.id), {
+              admin: ctx.group.isAdmin,
+              extraMounts: deps.store.groups.mountRequests(ctx.group.id).length > 0,
+            }),
+    },
     limit !== undefined ? { maxRequests: limit } : {},
   );
 }

@@ -6,6 +6,7 @@ import { ApprovalStore } from './approvals.js';
 import { MessageStore } from './messages.js';
 import { ModelChoiceStore } from './model-choices.js';
 import { OwnerAccountStore } from './owner-accounts.js';
+import { ProvenanceStore } from './provenance.js';
 import { TaskBudgetStore } from './task-budgets.js';
 import { TaskChatStore } from './task-chats.js';
 import { TaskStore } from './tasks.js';
@@ -25,6 +26,8 @@ export class Store {
   readonly models: ModelChoiceStore;
   /** The owner's paired accounts on each chat platform, and pairing codes. */
   readonly owners: OwnerAccountStore;
+  /** What untrusted content each group's session has read (src/guard). */
+  readonly provenance: ProvenanceStore;
 
   constructor(readonly db: Db) {
     this.groups = new GroupStore(db);
@@ -37,6 +40,7 @@ export class Store {
     this.approvals = new ApprovalStore(db);
     this.models = new ModelChoiceStore(db);
     this.owners = new OwnerAccountStore(db);
+    this.provenance = new ProvenanceStore(db);
   }
 
   static open(file: string, options: OpenOptions = {}): Store {

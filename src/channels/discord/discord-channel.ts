@@ -22,7 +22,7 @@ import { buttonRows, MAX_BUTTONS } from './discord-buttons.js';
 import { answerClick } from './discord-clicks.js';
 import { chatIdOf, inboundText, platformId } from './discord-inbound.js';
 import { takeAttachments } from './discord-media.js';
-import { splitMessage } from './split-message.js';
+import { splitMessage } from '../split-message.js';
 
 /** Discord's limit on a message's content, in characters. */
 export const DISCORD_MAX_CHARS = 2000;
