@@ -124,9 +124,7 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
           '| day | what |',
           '| --- | --- |',
           '| Sat | picnic |',
-          '',
-          '![a pixel](https://tracker.example/pixel.png)',
-          '<img src="x" onerror="alert(1)">',
+          '| Sun | rest |',
         ].join('\n'),
       ),
     );
@@ -148,13 +146,25 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
     expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
     expect(await answer.getByRole('table').getByRole('cell', { name: 'picnic' }).count()).toBe(1);
     await answer.getByRole('button', { name: 'Copy code' }).waitFor();
-    expect(await answer.locator('[onerror]').count()).toBe(0);
-    expect(await answer.locator('img').count()).toBe(0);
-    await answer.getByText('[image not loaded: a pixel]').waitFor();
     // Each message once, however the events and polls raced.
     expect(await message('owner', 'plan the weekend').count()).toBe(1);
     expect(await message('assistant', 'the plan').count()).toBe(1);
     await shot('dashboard');
+  });
+
+  it('loads no image from another site and runs no script a reply carries', async () => {
+    model.enqueue(
+      reply().text(
+        'Look: ![a pixel](https://tracker.example/pixel.png) <img src="x" onerror="alert(1)">',
+      ),
+    );
+    await send('any pictures?');
+
+    const answer = message('assistant', 'Look:');
+    await answer.first().waitFor();
+    await answer.getByText('[image not loaded: a pixel]').waitFor();
+    expect(await answer.locator('img').count()).toBe(0);
+    expect(await answer.locator('[onerror]').count()).toBe(0);
   });
 
   it('asks for an approval in the inbox; Approve lets the call run and clears it', async () => {
