@@ -30,6 +30,7 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
+  let env: Record<string, string>;
   const shot = (name: string, p: Page = page) =>
     p.screenshot({ path: path.join(SHOTS, `${name}.png`) });
   const message = (from: string, text: string) =>
@@ -50,7 +51,7 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
     model = await startFakeModelServer();
     home = tempHome();
     const configDir = path.join(home.dir, 'owner-config');
-    const env = {
+    env = {
       ANTHROPIC_API_KEY: 'x',
       ANTHROPIC_BASE_URL: model.url,
       NANOCELL_HOME: path.join(home.dir, 'data'),
@@ -109,6 +110,21 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
     await other.getByRole('heading', { name: 'This link does not work' }).waitFor();
     await shot('wrong-link', other);
     await other.close();
+  });
+
+  it('opens a member link to its one chat, with none of the owner sections', async () => {
+    const linked = await runCli(['groups', 'link', 'family'], env);
+    expect(linked.code).toBe(0);
+    const link = /(http:\/\/\S+)/.exec(linked.stdout)![1]!;
+    const guest = await browser.newContext();
+    const guestPage = await guest.newPage();
+    await guestPage.goto(link);
+
+    await guestPage.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+    expect(new URL(guestPage.url()).search).toBe('?chat=family');
+    expect(await guestPage.getByRole('combobox', { name: 'Chat' }).inputValue()).toBe('family');
+    expect(await guestPage.getByRole('navigation', { name: 'Sections' }).count()).toBe(0);
+    await guest.close();
   });
 
   it('sends with Enter, keeps Shift-Enter lines, and renders the reply as safe markdown', async () => {
