@@ -102,6 +102,42 @@ describe('dashboardData', () => {
     expect(data().verifyAudit()).toEqual({ ok: true, records: 1 });
   });
 
+  it("shows a task's latest runs, newest first, with why one failed", () => {
+    const main = store.groups.create({ name: 'main', isAdmin: true });
+    const task = store.tasks.create(
+      {
+        groupId: main.id,
+        prompt: 'check the mail',
+        schedule: { kind: 'interval', everyMs: 3_600_000 },
+        contextMode: 'isolated',
+      },
+      NOW,
+    );
+    const later = (ms: number) => new Date(NOW.getTime() + ms);
+    const run = (
+      at: number,
+      outcome: { status: 'ok' | 'error'; summary?: string; error?: string },
+    ) => {
+      const due = store.tasks.byId(task.id)!.nextRunAt!;
+      const id = store.tasks.markRunStarted(task.id, {
+        dueAt: due,
+        nextRunAt: later(at + 3_600_000),
+        now: later(at),
+      })!;
+      store.tasks.markRunFinished(id, { ...outcome, now: later(at + 2000) });
+    };
+    run(3_600_000, { status: 'ok', summary: 'no new mail' });
+    run(7_200_000, { status: 'error', error: 'model unreachable' });
+
+    const [shown] = data().tasks();
+
+    expect(shown!.runs.map((r) => [r.status, r.summary])).toEqual([
+      ['error', 'model unreachable'],
+      ['ok', 'no new mail'],
+    ]);
+    expect(shown!.runs[1]!.finishedAt).toBe(later(3_602_000).toISOString());
+  });
+
   it('reports a broken chain with where it broke', () => {
     const main = store.groups.create({ name: 'main', isAdmin: true });
     audit.append({ type: 'group_change', group: main.name, action: 'created', by: 'owner (cli)' });

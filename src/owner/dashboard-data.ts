@@ -7,6 +7,8 @@ import type { Store } from '../store/store.js';
 import type { Task } from '../store/tasks.js';
 import { changeTaskStatus } from './task-status.js';
 
+const RUNS_SHOWN = 5;
+
 export interface DashboardDataDeps {
   store: Store;
   audit: AuditSink & AuditReader;
@@ -31,6 +33,12 @@ export function dashboardData(deps: DashboardDataDeps): OwnerApi {
     status: t.status,
     nextRunAt: t.nextRunAt,
     lastRunAt: t.lastRunAt,
+    runs: store.tasks.recentRuns(t.id, RUNS_SHOWN).map((r) => ({
+      startedAt: r.startedAt,
+      finishedAt: r.finishedAt,
+      status: r.status,
+      summary: r.status === 'ok' ? r.summary : (r.error ?? r.summary),
+    })),
   });
   return {
     chats: () => {

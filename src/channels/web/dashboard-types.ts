@@ -57,6 +57,16 @@ export interface TaskInfo {
   status: 'active' | 'paused' | 'cancelled' | 'completed';
   nextRunAt: string | null;
   lastRunAt: string | null;
+  /** The latest runs, newest first. */
+  runs: TaskRunInfo[];
+}
+
+export interface TaskRunInfo {
+  startedAt: string;
+  finishedAt: string | null;
+  status: 'running' | 'ok' | 'error' | 'skipped';
+  /** The run's summary, or why it failed or was skipped. */
+  summary: string | null;
 }
 
 /** GET /api/audit?limit=N: the newest records, oldest first. */

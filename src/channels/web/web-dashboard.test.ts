@@ -42,6 +42,7 @@ function ownerData(changes: Array<[number, TaskAction]>): OwnerApi {
               status: 'paused',
               nextRunAt: null,
               lastRunAt: null,
+              runs: [],
             },
           }
         : { ok: false, reason: `no task #${id}` };

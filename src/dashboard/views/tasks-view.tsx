@@ -3,6 +3,8 @@ import { api, type TaskAction, type TaskInfo } from '../api.js';
 import { useLoaded } from './use-loaded.js';
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
+const seconds = (from: string, to: string) =>
+  `${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(1)} s`;
 
 export function TasksView() {
   const { data: tasks, problem, reload } = useLoaded(api.tasks);
@@ -38,6 +40,20 @@ export function TasksView() {
             <p class="muted">
               {t.schedule} · next run {when(t.nextRunAt)} · last run {when(t.lastRunAt)}
             </p>
+            {t.runs.length > 0 && (
+              <details class="runs">
+                <summary>Last runs</summary>
+                <ul>
+                  {t.runs.map((r) => (
+                    <li key={r.startedAt}>
+                      <span class={`tag ${r.status}`}>{r.status}</span> {when(r.startedAt)}
+                      {r.finishedAt && ` · ${seconds(r.startedAt, r.finishedAt)}`}
+                      {r.summary && <span class="muted"> · {r.summary}</span>}
+                    </li>
+                  ))}
+                </ul>
+              </details>
+            )}
             <div class="actions">
               {t.status === 'active' ? (
                 <button
