@@ -178,6 +178,7 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
 
     const answer = message('assistant', 'Look:');
     await answer.first().waitFor();
+    await page.getByText('writing…').waitFor({ state: 'detached' });
     await answer.getByText('[image not loaded: a pixel]').waitFor();
     expect(await answer.locator('img').count()).toBe(0);
     expect(await answer.locator('[onerror]').count()).toBe(0);

@@ -56,6 +56,11 @@ export function ChatView(props: {
         try {
           const messages = await api.messages(chatId, lastHistoryId(current.current));
           current.current = mergeHistory(current.current, messages, tickAtStart);
+          // A stored reply and nothing streaming: the run is done (a longer one signals again).
+          if (messages.some((m) => m.direction === 'out') && current.current.live.size === 0) {
+            clearTimeout(workingTimer.current);
+            setWorking(false);
+          }
           setTimeline(current.current);
           setProblem('');
         } catch (err) {
@@ -76,13 +81,12 @@ export function ChatView(props: {
     return props.subscribe(
       (event) => {
         if (event.chatId !== chatId) return;
-        clearTimeout(workingTimer.current);
         if (event.type === 'typing') {
+          clearTimeout(workingTimer.current);
           setWorking(true);
           workingTimer.current = setTimeout(() => setWorking(false), WORKING_FOR_MS);
           return;
         }
-        if (event.type === 'message') setWorking(false);
         current.current = applyLive(current.current, event);
         setTimeline(current.current);
         void poll();
@@ -92,10 +96,13 @@ export function ChatView(props: {
   }, [chatId, poll]);
 
   const shown = shownMessages(timeline);
+  /** Follow new messages only while the reader is at the bottom, not while reading back. */
+  const atBottom = useRef(true);
   useEffect(() => {
     const box = log.current;
-    if (box) box.scrollTop = box.scrollHeight;
+    if (box && atBottom.current) box.scrollTop = box.scrollHeight;
   }, [shown.length, shown.at(-1)?.text]);
+  useEffect(() => () => clearTimeout(workingTimer.current), []);
 
   const send = async (text: string): Promise<string | null> => {
     try {
@@ -136,7 +143,17 @@ export function ChatView(props: {
         </label>
         {chat?.group && <span class="muted">group {chat.group}</span>}
       </div>
-      <div class="log" role="log" aria-label="Messages" ref={log}>
+      <div
+        class="log"
+        role="log"
+        aria-label="Messages"
+        tabIndex={0}
+        ref={log}
+        onScroll={(e) => {
+          const box = e.currentTarget;
+          atBottom.current = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
+        }}
+      >
         {shown.length === 0 && <p class="muted empty">No messages yet. Say hello.</p>}
         {shown.map((m) => (
           <MessageItem
