@@ -63,8 +63,8 @@ export function App({ renderMarkdown }: { renderMarkdown: (text: string) => stri
     const close = openLiveEvents({
       onEvent: (event) => {
         for (const l of listeners.current) l(event);
-        // An approval is asked, or answered (here or on another surface), in a message.
-        if (event.type !== 'typing') refreshApprovals();
+        // An approval is asked, or answered (here or on another surface), in a new message.
+        if (event.type === 'message') refreshApprovals();
       },
       onState: (state) => {
         setConnection(state);
