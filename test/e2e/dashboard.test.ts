@@ -299,4 +299,14 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
     );
     await shot('host-stopped');
   });
+
+  it('keeps the owner signed in when the host starts again', async () => {
+    host = await startHost(env);
+
+    await page.goto(host.url);
+
+    await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+    await page.getByRole('navigation', { name: 'Sections' }).waitFor();
+    expect(await page.getByRole('heading', { name: 'Sign in to nanocell' }).count()).toBe(0);
+  });
 });

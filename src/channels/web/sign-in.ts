@@ -16,7 +16,8 @@ export function signIn(
   sessions: WebSessions,
 ): void {
   const token = url.searchParams.get('token') ?? '';
-  if (!credentialOf(token)) {
+  const credential = credentialOf(token);
+  if (!credential) {
     res.writeHead(401, {
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
@@ -31,7 +32,7 @@ export function signIn(
     // Always to the dashboard at `/`: a path like `/.//evil.example` would make the Location
     // `//evil.example`, another site.
     location: `/${clean.search}`,
-    'set-cookie': sessions.open(token),
+    'set-cookie': sessions.open(token, credential.kind),
     'cache-control': 'no-store',
     ...PAGE_HEADERS,
   });

@@ -103,11 +103,12 @@ export class WebChannel implements Channel {
   /** `chat\nactionId` of buttons shown, so only those can be clicked. */
   private readonly offered = new RecentItems<true>(2000);
   private readonly files: RecentItems<{ chatId: string; attachment: Attachment }>;
-  private readonly sessions = new WebSessions();
+  private readonly sessions: WebSessions;
   private dashboard: DashboardFiles | undefined;
 
   constructor(private readonly options: WebChannelOptions) {
     this.files = new RecentItems(500, options.maxKeptFileBytes ?? 64 * 1024 * 1024);
+    this.sessions = new WebSessions({ ownerToken: options.ownerToken });
   }
 
   get url(): string {

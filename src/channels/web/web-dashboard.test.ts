@@ -126,7 +126,7 @@ describe('WebChannel dashboard: files, sign-in, owner API', () => {
     expect(res.headers.location).toBe('/?chat=owner');
     const setCookie = String(res.headers['set-cookie']);
     expect(setCookie).toMatch(
-      /^nanocell_session=[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\//,
+      /^nanocell_session=o\.\d+\.[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\//,
     );
     expect(setCookie).not.toContain(OWNER);
     const me = await request(port, 'GET', '/api/me', { cookie });
