@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Assistant } from '../app.js';
 import type { ChannelHandlers } from '../channels/channel.js';
 import { WebChannel } from '../channels/web/web-channel.js';
+import type { HostStatusInfo } from '../channels/web/dashboard-types.js';
 import { WebLinks } from '../channels/web/web-links.js';
 import { dashboardData } from '../owner/dashboard-data.js';
 import type { DataDirLock } from '../control/data-dir-lock.js';
@@ -142,7 +143,7 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
       })),
     dashboardDir: fileURLToPath(new URL('../dashboard', import.meta.url)),
     owner: dashboardData({ store, audit: assistant.audit, assistantName: config.assistantName }),
-    status: () => ({
+    status: (): HostStatusInfo => ({
       pid: process.pid,
       runtime: assistant.pool.runtimeName,
       liveCells: assistant.pool.liveCount(),

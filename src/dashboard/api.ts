@@ -2,6 +2,7 @@ import type {
   AuditEntry,
   AuditVerdict,
   GroupInfo,
+  HostStatusInfo,
   PendingApprovalInfo,
   TaskAction,
   TaskInfo,
@@ -71,6 +72,7 @@ export const api = {
     call<{ stored: boolean }>('POST', `${chatPath(chatId)}/actions`, { actionId }),
   approvals: async () =>
     (await call<{ approvals: PendingApprovalInfo[] }>('GET', '/api/approvals')).approvals,
+  status: () => call<HostStatusInfo>('GET', '/api/status'),
   groups: async () => (await call<{ groups: GroupInfo[] }>('GET', '/api/groups')).groups,
   tasks: async () => (await call<{ tasks: TaskInfo[] }>('GET', '/api/tasks')).tasks,
   changeTask: (id: number, action: TaskAction) =>

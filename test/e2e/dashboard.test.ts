@@ -248,11 +248,16 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
     await shot('tasks');
   });
 
-  it('shows groups and their chats', async () => {
+  it('shows the host (cells, runs) and the groups with their chats', async () => {
     await open('Groups');
     const family = page.getByRole('row').filter({ hasText: 'family' });
     await family.waitFor();
     expect(await family.textContent()).toContain('web:family');
+    const facts = page.getByRole('definition');
+    await facts.first().waitFor();
+    expect(await page.getByLabel('Host').textContent()).toMatch(
+      /Cells\S+, \d+ live.*Runs\d+ running/,
+    );
     await shot('groups');
   });
 

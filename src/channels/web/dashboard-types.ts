@@ -34,6 +34,18 @@ export interface PendingApprovalInfo {
   expiresAt: string;
 }
 
+/** GET /api/status (owner only): what the host is doing now. */
+export interface HostStatusInfo {
+  pid: number;
+  /** The cell runtime (bwrap, docker, ...). */
+  runtime: string;
+  liveCells: number;
+  queue: { running: number; waiting: number };
+  /** Ids of the groups with a run going. */
+  busyGroups: number[];
+  outboxPending: number;
+}
+
 /** GET /api/groups */
 export interface GroupInfo {
   name: string;

@@ -18,7 +18,7 @@ import {
 } from './http-io.js';
 import { MAX_UPLOAD_BODY_BYTES } from './web-upload.js';
 import { DashboardFiles } from './dashboard-files.js';
-import type { WebChatInfo, WebIdentity, WebMessage } from './dashboard-types.js';
+import type { HostStatusInfo, WebChatInfo, WebIdentity, WebMessage } from './dashboard-types.js';
 import { answerOwnerApi, isOwnerApiPath, type OwnerApi } from './owner-api.js';
 import { RecentItems } from './recent-items.js';
 import {
@@ -49,7 +49,7 @@ export interface WebChannelOptions {
   /** Messages of a chat after `afterId` that the page may show (inbound, and delivered replies). */
   history: (chatId: string, afterId: number) => WebMessage[];
   /** Status document for GET /api/status (owner only). */
-  status?: () => unknown;
+  status?: () => HostStatusInfo | Record<string, unknown>;
   /** Bytes of sent files kept for download (oldest dropped first). */
   maxKeptFileBytes?: number;
   /** The built dashboard (dist/dashboard); without it `/` says how to build it. */

@@ -3,12 +3,38 @@ import { useLoaded } from './use-loaded.js';
 
 export function GroupsView() {
   const { data: groups, problem } = useLoaded(api.groups);
+  const { data: host, problem: hostProblem } = useLoaded(api.status);
   return (
     <section aria-label="Groups" class="panel">
+      <h2>Host</h2>
+      {host && (
+        <dl class="facts" aria-label="Host">
+          <div>
+            <dt>Cells</dt>
+            <dd>
+              {host.runtime}, {host.liveCells} live
+            </dd>
+          </div>
+          <div>
+            <dt>Runs</dt>
+            <dd>
+              {host.queue.running} running, {host.queue.waiting} waiting
+            </dd>
+          </div>
+          <div>
+            <dt>Outbox</dt>
+            <dd>{host.outboxPending} to deliver</dd>
+          </div>
+          <div>
+            <dt>Process</dt>
+            <dd>pid {host.pid}</dd>
+          </div>
+        </dl>
+      )}
       <h2>Groups</h2>
-      {problem && (
+      {(problem || hostProblem) && (
         <p class="problem" role="alert">
-          {problem}
+          {problem || hostProblem}
         </p>
       )}
       <div class="table-wrap">
