@@ -226,7 +226,7 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
     expect(await page.getByRole('link', { name: /Approvals\s*\d/ }).count()).toBe(0);
   });
 
-  it('lists a task with its next run, and pauses it', async () => {
+  it('lists a task with its next run, pauses it, and cancels it on a second click', async () => {
     model.enqueue(
       reply().tool('schedule_task', {
         prompt: 'water the plants',
@@ -246,6 +246,9 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
     await task.getByRole('button', { name: /^Resume task #\d+$/ }).waitFor();
     expect(await task.textContent()).toContain('paused');
     await shot('tasks');
+    await task.getByRole('button', { name: /^Cancel task #\d+$/ }).click();
+    await task.getByRole('button', { name: /^Really cancel task #\d+$/ }).click();
+    await page.getByText('No scheduled tasks.').waitFor();
   });
 
   it('shows the host (cells, runs) and the groups with their chats', async () => {

@@ -9,6 +9,7 @@ const seconds = (from: string, to: string) =>
 export function TasksView() {
   const { data: tasks, problem, reload } = useLoaded(api.tasks);
   const [failure, setFailure] = useState('');
+  const [confirming, setConfirming] = useState<number | null>(null);
   const act = async (task: TaskInfo, action: TaskAction) => {
     try {
       await api.changeTask(task.id, action);
@@ -72,13 +73,26 @@ export function TasksView() {
                   Resume
                 </button>
               )}
-              <button
-                type="button"
-                aria-label={`Cancel task #${t.id}`}
-                onClick={() => void act(t, 'cancel')}
-              >
-                Cancel
-              </button>
+              {/* Cancelling cannot be undone: it takes a second click. */}
+              {confirming === t.id ? (
+                <button
+                  type="button"
+                  class="danger"
+                  aria-label={`Really cancel task #${t.id}`}
+                  onClick={() => void act(t, 'cancel')}
+                  onBlur={() => setConfirming(null)}
+                >
+                  Really cancel?
+                </button>
+              ) : (
+                <button
+                  type="button"
+                  aria-label={`Cancel task #${t.id}`}
+                  onClick={() => setConfirming(t.id)}
+                >
+                  Cancel
+                </button>
+              )}
             </div>
           </li>
         ))}
