@@ -166,6 +166,10 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
     expect(await message('owner', 'plan the weekend').count()).toBe(1);
     expect(await message('assistant', 'the plan').count()).toBe(1);
     await shot('dashboard');
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: host.url });
+    await answer.getByRole('button', { name: 'Copy code' }).click();
+    await answer.getByRole('button', { name: 'Copy code' }).filter({ hasText: 'Copied' }).waitFor();
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe('echo "pack the basket"\n');
   });
 
   it('loads no image from another site and runs no script a reply carries', async () => {
