@@ -20,7 +20,10 @@ export const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** Headers of every page we serve: not framed, the address never sent in a Referer. */
+/**
+ * Headers of every page we serve: never inside another site's frame (a framed Approve button
+ * is a click waiting to be stolen), and the address never leaves in a Referer.
+ */
 export const PAGE_HEADERS = {
   'content-security-policy': DASHBOARD_CSP,
   'x-frame-options': 'DENY',
