@@ -15,8 +15,12 @@ export function ApprovalsView(props: {
   const answer = async (code: string, yes: boolean) => {
     setBusy(code);
     try {
-      await api.send(props.ownerChat, `${yes ? 'yes' : 'no'} ${code}`);
-      setProblem('');
+      const receipt = await api.send(props.ownerChat, `${yes ? 'yes' : 'no'} ${code}`);
+      setProblem(
+        receipt.stored
+          ? ''
+          : `Not answered: the web chat "${props.ownerChat}" is not the admin group's; bind it with nanocell groups bind main --chat web:owner, or answer in your terminal`,
+      );
     } catch (err) {
       setProblem(`Not answered: ${(err as Error).message}`);
     } finally {
