@@ -248,8 +248,10 @@ export async function openAssistant(
   };
   const previews: ReplyPreviews = new ReplyPreviews({
     channelFor: (name): Channel | undefined => outbox.channelFor(name),
-    // The web page and the terminal show the stored reply as it is delivered.
-    streams: (name) => knownChannel(name)?.builtIn !== true,
+    // The terminal shows the stored reply as it is delivered; the dashboard streams (unless
+    // NANOCELL_WEB_STREAM=off, for scripts that read the event stream as whole replies).
+    streams: (name) =>
+      name === 'web' ? base.config.webStream : knownChannel(name)?.builtIn !== true,
     log,
   });
   const outbox: Outbox = new Outbox(store, log, {

@@ -107,6 +107,7 @@ const envSchema = z.object({
       message: 'use a base URL like https://chat.example.org (scheme and host, no path)',
     })
     .optional(),
+  NANOCELL_WEB_STREAM: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   NANOCELL_CONFIG_DIR: z.string().min(1).optional(),
   NANOCELL_SCHEDULER_TICK_MS: positiveInt(10_000),
   NANOCELL_BUDGET_TOOL_CALLS: positiveInt(100),
@@ -253,6 +254,8 @@ export interface Config {
   webPort: number;
   /** The web chat's public base URL (a reverse proxy's name), answered besides loopback. */
   webPublicUrl?: string;
+  /** Replies stream into the web chat (previews edited in place) as on the chat platforms. */
+  webStream: boolean;
   /** The owner's config dir (policy, mount allowlist): never mounted into a cell. */
   configDir: string;
   missedRuns: 'run-once' | 'skip';
@@ -396,6 +399,7 @@ export function loadConfig(
     historyBudgetTokens: e.NANOCELL_HISTORY_BUDGET_TOKENS,
     webPort: e.NANOCELL_WEB_PORT,
     ...(e.NANOCELL_WEB_PUBLIC_URL ? { webPublicUrl: e.NANOCELL_WEB_PUBLIC_URL } : {}),
+    webStream: e.NANOCELL_WEB_STREAM === 'on',
     configDir,
     missedRuns: e.NANOCELL_MISSED_RUNS,
     schedulerTickMs: e.NANOCELL_SCHEDULER_TICK_MS,
