@@ -40,6 +40,8 @@ export type TurnEvent =
 export interface TurnInput {
   provider: ModelProvider;
   system: string;
+  /** What holds for this turn only (the time); see ModelRequest.context. */
+  context?: string;
   /** The conversation so far, ending with the new user message. */
   messages: ConversationMessage[];
   tools: ToolDefinition[];
@@ -53,6 +55,11 @@ export interface TurnInput {
   budget?: TurnBudget;
   /** Told each event as it happens. Must not throw. */
   onEvent?: (event: TurnEvent) => void;
+  /**
+   * Told each model response's tokens as it arrives, before anything else is done with it,
+   * so a turn that fails later still counts what it used. Must not throw.
+   */
+  onUsage?: (response: ModelResponse) => void;
 }
 
 export interface TurnResult {
@@ -91,6 +98,7 @@ async function loop(input: TurnInput, signal: AbortSignal | undefined): Promise<
   for (let round = 0; ; round++) {
     if (round === 0) input.onFirstRequest?.();
     const response = await ask(input, { ...requestOf(input), messages: conversation }, signal);
+    input.onUsage?.(response);
     addUsage(result.usage, response.usage);
     spend(
       input.budget?.charge('modelTokens', response.usage.inputTokens + response.usage.outputTokens),
@@ -155,6 +163,7 @@ async function runTools(
 function requestOf(input: TurnInput): ModelRequest {
   return {
     system: input.system,
+    ...(input.context ? { context: input.context } : {}),
     messages: input.messages,
     tools: input.tools,
     maxTokens: input.maxTokens,

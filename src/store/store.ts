@@ -10,6 +10,7 @@ import { ProvenanceStore } from './provenance.js';
 import { TaskBudgetStore } from './task-budgets.js';
 import { TaskChatStore } from './task-chats.js';
 import { TaskStore } from './tasks.js';
+import { UsageStore } from './usage.js';
 
 /** Everything the host keeps, in one SQLite file. */
 export class Store {
@@ -28,6 +29,8 @@ export class Store {
   readonly owners: OwnerAccountStore;
   /** What untrusted content each group's session has read (src/guard). */
   readonly provenance: ProvenanceStore;
+  /** Every model request's tokens (`nanocell usage`, group budgets). */
+  readonly usage: UsageStore;
 
   constructor(readonly db: Db) {
     this.groups = new GroupStore(db);
@@ -41,6 +44,7 @@ export class Store {
     this.models = new ModelChoiceStore(db);
     this.owners = new OwnerAccountStore(db);
     this.provenance = new ProvenanceStore(db);
+    this.usage = new UsageStore(db);
   }
 
   static open(file: string, options: OpenOptions = {}): Store {
