@@ -136,7 +136,13 @@ export function modelProvider(config: Config, choice: ModelChoice, log: Logger):
     const limits = { timeoutMs: config.modelTimeoutMs, maxRetries: config.modelMaxRetries };
     return choice.provider === 'openai'
       ? new OpenAIProvider({ ...config.openai, model, ...limits })
-      : new AnthropicProvider({ apiKey: config.apiKey, baseUrl: config.baseUrl, model, ...limits });
+      : new AnthropicProvider({
+          apiKey: config.apiKey,
+          baseUrl: config.baseUrl,
+          model,
+          promptCache: config.promptCache,
+          ...limits,
+        });
   };
   const primary = make(choice.model);
   const fallback = config.fallbackModel;
