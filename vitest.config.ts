@@ -26,7 +26,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['test/e2e/**/*.test.ts'],
+          include: ['test/e2e/**/*.test.ts', 'bench/injection/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Real cells and the real host process: one file at a time keeps docker and

@@ -383,6 +383,7 @@ export async function openAssistant(
       maxTokens: config.maxTokens,
       maxToolRounds: config.maxToolRounds,
       maxReplyChars: config.maxReplyChars,
+      guard: config.guard,
     },
   };
   const run = (groupId: number, job: QueueJob) =>

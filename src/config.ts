@@ -87,6 +87,11 @@ const envSchema = z.object({
     .max(16 * 1024 * 1024)
     .optional(),
   NANOCELL_CELL_IDLE_MS: positiveInt(120_000),
+  NANOCELL_GUARD: z
+    .enum(['on', 'off'], {
+      message: 'must be "on" or "off" (off only to measure what the guard stops: bench/injection)',
+    })
+    .default('on'),
   NANOCELL_CELL_REUSE: z
     .enum(['run', 'group'], { message: 'must be "run" (a fresh cell per run) or "group"' })
     .default('run'),
@@ -238,6 +243,8 @@ export interface Config {
   cellIdleMs: number;
   /** `run`: a fresh cell for every run (a spare is started ahead); `group`: reused while warm. */
   cellReuse: 'run' | 'group';
+  /** NANOCELL_GUARD: the data-flow guard (src/guard); off only to measure it. */
+  guard: boolean;
   cellImage: string;
   maxLiveCells: number;
   maxConcurrentRuns: number;
@@ -382,6 +389,7 @@ export function loadConfig(
     groupQuotaMb: e.NANOCELL_GROUP_QUOTA_MB,
     cellIdleMs: e.NANOCELL_CELL_IDLE_MS,
     cellReuse: e.NANOCELL_CELL_REUSE,
+    guard: e.NANOCELL_GUARD === 'on',
     cellImage: e.NANOCELL_CELL_IMAGE ?? builtCellImage(readFile),
     maxLiveCells: e.NANOCELL_MAX_LIVE_CELLS,
     maxConcurrentRuns: e.NANOCELL_MAX_CONCURRENT_RUNS,

@@ -20,6 +20,7 @@ import { parseStartArgs, start, startCli } from './cli/start.js';
 import { statusCli } from './cli/status.js';
 import { tasksCli } from './cli/tasks.js';
 import { uninstallCli } from './cli/uninstall.js';
+import { whatsappCli } from './cli/whatsapp-link.js';
 import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from './config.js';
 import { HostGoneError } from './control/control-client.js';
 import {
@@ -53,6 +54,7 @@ const COMMANDS: readonly CliCommand[] = [
   restoreCommandCli,
   serviceCli,
   uninstallCli,
+  whatsappCli,
 ];
 
 function usage(): string {

@@ -1,5 +1,5 @@
 import { GLOBAL_MOUNT_PATH, GROUP_MOUNT_PATH } from '../tools/cell-tools.js';
-import { MEMORY_FILE } from '../groups/group-folder.js';
+import { MEMORY_FILE, USER_FILE } from '../groups/group-folder.js';
 
 export interface SystemPromptInput {
   assistantName: string;
@@ -7,6 +7,8 @@ export interface SystemPromptInput {
   isAdmin: boolean;
   memory: { text: string; note?: string };
   globalMemory?: { text: string; note?: string };
+  /** The owner's USER.md (global folder): about the owner, for every group. */
+  ownerProfile?: { text: string; note?: string };
   sessionSummary?: string | null;
 }
 
@@ -42,6 +44,14 @@ export function buildSystemPrompt(p: SystemPromptInput): string {
           `<global-memory file="${GLOBAL_MOUNT_PATH}/${MEMORY_FILE}"${p.isAdmin ? '' : ' read-only="true"'}>`,
           p.globalMemory.text.trim(),
           '</global-memory>',
+        ]
+      : []),
+    ...(p.ownerProfile && p.ownerProfile.text.trim()
+      ? [
+          '',
+          `<about-the-owner file="${GLOBAL_MOUNT_PATH}/${USER_FILE}" written-by="the owner">`,
+          p.ownerProfile.text.trim(),
+          '</about-the-owner>',
         ]
       : []),
     ...(p.sessionSummary

@@ -163,6 +163,20 @@ export const KNOWN_CHANNELS: readonly KnownChannel[] = [
       fs.existsSync(path.join(config.channels.whatsapp.authDir, 'creds.json'))
         ? { on: true, detail: `linked device, keys in ${config.channels.whatsapp.authDir}` }
         : { on: false, detail: 'run nanocell whatsapp link and scan the code to connect it' },
+    create: async (config, deps) => {
+      const { WhatsAppChannel } = await import('./whatsapp/whatsapp-channel.js');
+      const { connectBaileys } = await import('./whatsapp/whatsapp-socket.js');
+      const { authDir } = config.channels.whatsapp;
+      return new WhatsAppChannel({
+        connect: () => connectBaileys(authDir, deps.log),
+        log: deps.log,
+        maxAttachmentBytes: config.media.maxAttachmentBytes,
+      });
+    },
+    check: async (config) => {
+      const { checkWhatsApp } = await import('./whatsapp/whatsapp-check.js');
+      return checkWhatsApp(config.channels.whatsapp.authDir);
+    },
   },
   {
     name: 'email',

@@ -11,6 +11,7 @@ import type { CliCommand, TextOut } from './command.js';
 export interface GroupsArgs {
   positionals: string[];
   rw?: boolean | undefined;
+  untrusted?: boolean | undefined;
   at?: string | undefined;
   chat?: string | undefined;
   trigger?: string | undefined;
@@ -24,7 +25,7 @@ const USAGE = `usage: nanocell groups list
        nanocell groups remove NAME
        nanocell groups bind NAME --chat CHANNEL:CHAT_ID   another chat for an existing group
        nanocell groups unbind CHANNEL:CHAT_ID   the chat is answered no more (a paired owner account in it is unpaired)
-       nanocell groups mount NAME HOST_PATH [--rw] [--at NAME_IN_CELL]
+       nanocell groups mount NAME HOST_PATH [--rw] [--at NAME_IN_CELL] [--untrusted]
        nanocell groups unmount NAME HOST_PATH
        nanocell groups link NAME      a web link to the group's chat for its members
        nanocell groups unlink NAME    revoke every web link of the group
@@ -137,6 +138,7 @@ export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: T
         hostPath,
         readOnly: !args.rw,
         ...(args.at ? { containerPath: `/workspace/extra/${args.at}` } : {}),
+        ...(args.untrusted ? { untrusted: true } : {}),
       };
       const checked = checkGroupMounts(config, group, [request]);
       if ('error' in checked) return usage(err, checked.error, 1);
@@ -149,10 +151,10 @@ export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: T
         group: group.name,
         action: 'updated',
         by: 'owner (cli)',
-        summary: `mount ${mount.hostPath} at ${mount.cellPath} ${mount.readOnly ? 'ro' : 'rw'}`,
+        summary: `mount ${mount.hostPath} at ${mount.cellPath} ${mount.readOnly ? 'ro' : 'rw'}${args.untrusted ? ' untrusted' : ''}`,
       });
       out.write(
-        `${name}: ${mount.hostPath} at ${mount.cellPath} (${mount.readOnly ? 'read-only' : 'read-write'}) from its next cell on\n`,
+        `${name}: ${mount.hostPath} at ${mount.cellPath} (${mount.readOnly ? 'read-only' : 'read-write'}${args.untrusted ? ', untrusted: a run that can read it is labelled untrusted' : ''}) from its next cell on\n`,
       );
       return 0;
     }
@@ -280,6 +282,7 @@ export const groupsCli: CliCommand = {
           trigger: { type: 'string' },
           'no-trigger': { type: 'boolean' },
           rw: { type: 'boolean' },
+          untrusted: { type: 'boolean' },
           at: { type: 'string' },
           model: { type: 'string' },
           provider: { type: 'string' },
@@ -298,6 +301,7 @@ export const groupsCli: CliCommand = {
         trigger: values.trigger,
         noTrigger: values['no-trigger'],
         rw: values.rw,
+        untrusted: values.untrusted,
         at: values.at,
         model: values.model,
         provider: values.provider,

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EgressGrant } from './egress-grant.js';
+import { egressGuard } from '../guard/egress-guard.js';
+import { taint, TRUSTED } from '../guard/provenance.js';
 import {
   egressPolicy,
   fakeResolver,
@@ -96,6 +98,33 @@ describe('EgressProxy runs: budgets and identity per run', () => {
     expect([await status(p), await status(p)]).toEqual([200, 200]);
     expect(second.usage()).toMatchObject({ requests: 2, overBudget: 0 });
     expect(p.run.usage()).toMatchObject({ requests: 2, overBudget: 1 });
+  });
+
+  it('holds what an untrusted run could send out, and applies when=untrusted rules', async () => {
+    const p = await proxyWith({
+      policy: egressPolicy(
+        `allow http domain="*.example.test" port=${upstream.port},${echo.port}\n` +
+          'deny http domain="www.example.test" when=untrusted',
+      ),
+    });
+    p.run.end();
+    let label = TRUSTED;
+    p.proxy.beginRun({
+      runId: 'run-guarded',
+      untrusted: () => label.untrusted,
+      guard: egressGuard(() => label, { admin: false, extraMounts: false }),
+    });
+    const post = () => sendRaw({ path: p.socketPath }, httpRequest('POST', api(), {}, 'secrets'));
+    expect((await post()).status).toBe(200);
+    expect(await status(p, api('www.example.test'))).toBe(200);
+
+    label = taint(TRUSTED, { kind: 'email', detail: 'bob@example.com' });
+    const held = await post();
+    expect(held.status).toBe(403);
+    expect(held.body).toContain('held by the guard: this run read an email from bob@example.com');
+    expect(await status(p)).toBe(200); // reading is still allowed
+    expect(await status(p, api('www.example.test'))).toBe(403); // the owner's when= rule
+    expect(upstream.seen.filter((r) => r.method === 'POST')).toHaveLength(1);
   });
 
   it('lets nothing out between runs: what a run leaves behind cannot spend the next', async () => {

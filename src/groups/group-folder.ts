@@ -5,6 +5,8 @@ import { SafeDir, UnsafeFolderError } from '../fs/safe-dir.js';
 import { GROUP_NAME_PATTERN } from '../store/groups.js';
 
 export const MEMORY_FILE = 'MEMORY.md';
+/** In the global folder: what the owner tells every group about themself. */
+export const USER_FILE = 'USER.md';
 const MAX_MEMORY_BYTES = 64 * 1024;
 
 /** NANOCELL_HOME/groups/<folder>: the only host directory a group's cell may write. */
@@ -115,7 +117,12 @@ export function readGlobalMemory(home: string): { text: string; note?: string } 
   return readSafely(globalFolderPath(home));
 }
 
-function readSafely(dir: string): { text: string; note?: string } {
+/** The owner's USER.md in the global folder (absent: empty), read like a memory file. */
+export function readOwnerProfile(home: string): { text: string; note?: string } {
+  return readSafely(globalFolderPath(home), USER_FILE);
+}
+
+function readSafely(dir: string, file = MEMORY_FILE): { text: string; note?: string } {
   let opened: SafeDir;
   try {
     opened = SafeDir.open(dir);
@@ -125,7 +132,7 @@ function readSafely(dir: string): { text: string; note?: string } {
     throw err;
   }
   try {
-    const r = opened.readFile(MEMORY_FILE, MAX_MEMORY_BYTES);
+    const r = opened.readFile(file, MAX_MEMORY_BYTES);
     if (!r.ok) {
       if (r.code === 'ENOENT') return { text: '' };
       return { text: '', note: `${r.reason}; ignored` };
@@ -134,7 +141,7 @@ function readSafely(dir: string): { text: string; note?: string } {
     return r.truncated
       ? {
           text,
-          note: `${MEMORY_FILE} is larger than ${MAX_MEMORY_BYTES} bytes; only the start is shown`,
+          note: `${file} is larger than ${MAX_MEMORY_BYTES} bytes; only the start is shown`,
         }
       : { text };
   } finally {

@@ -2,11 +2,12 @@ import crypto from 'node:crypto';
 import { runTurn, type TurnResult } from '../agent/agent-loop.js';
 import type { ConversationMessage, ModelProvider, ModelResponse } from '../agent/model-provider.js';
 import { buildSystemPrompt, buildTurnContext } from '../agent/system-prompt.js';
-import { readGlobalMemory, readMemory } from '../groups/group-folder.js';
+import { readGlobalMemory, readMemory, readOwnerProfile } from '../groups/group-folder.js';
 import { cellToolDefinitions } from '../tools/cell-tools.js';
 import type { EgressRun, GroupRunDeps, RunContext } from './run.js';
 import { toolDispatch } from './tool-dispatch.js';
 import { guardMemory } from '../guard/memory-guard.js';
+import { TRUSTED } from '../guard/provenance.js';
 import { openEgressRun, runBudgetFor, turnBudget } from './turn-budget.js';
 
 /** One agent turn of a run: the group's prompt and tools, its cell grant, its budget. */
@@ -21,11 +22,17 @@ export async function agentTurn(
   const runId = crypto.randomBytes(8).toString('hex');
   const provider = deps.providerFor?.(ctx.group, ctx.taskId) ?? deps.provider;
   let egress: EgressRun | undefined;
+  // A mount of files others wrote: a run that can read them has read them (src/guard).
+  for (const m of deps.store.groups.mountRequests(ctx.group.id)) {
+    if (m.untrusted)
+      deps.store.provenance.taint(ctx.group.id, { kind: 'mount', detail: m.hostPath });
+  }
   const settleMemory = guardMemory({
     home: settings.home,
     folder: ctx.group.folder,
     groupName: ctx.group.name,
-    label: () => deps.store.provenance.get(ctx.group.id),
+    label: () =>
+      deps.settings.guard === false ? TRUSTED : deps.store.provenance.get(ctx.group.id),
     notifyOwner: (text) => deps.notifyOwner?.(text),
   });
   try {
@@ -42,6 +49,7 @@ export async function agentTurn(
         isAdmin: ctx.group.isAdmin,
         memory: readMemory(settings.home, ctx.group.folder),
         globalMemory: readGlobalMemory(settings.home),
+        ownerProfile: readOwnerProfile(settings.home),
         sessionSummary: ctx.group.sessionSummary,
       }),
       context: buildTurnContext({ timezone: settings.timezone, now: new Date() }),

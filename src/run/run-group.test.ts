@@ -125,6 +125,22 @@ describe('a run, with a fake model, a fake cell runtime and the real store', () 
     f = undefined;
   });
 
+  it('labels the session untrusted when the group has a mount the owner marked untrusted', async () => {
+    f = new RunFixture([reply().text('ok')]);
+    f.store.groups.addMountRequest(f.group.id, {
+      hostPath: '/srv/downloads',
+      readOnly: true,
+      untrusted: true,
+    });
+    f.inbound('and now?');
+    await runGroup(f.deps(), f.group.id);
+    // (Alice, a web link user here, is someone else too.)
+    expect(f.store.provenance.get(f.group.id).sources).toContainEqual({
+      kind: 'mount',
+      detail: '/srv/downloads',
+    });
+  });
+
   it('stores the reply, the history and the advanced cursor together', async () => {
     f = new RunFixture([reply().text('Hello Alice.')]);
     const last = f.inbound('hi there');

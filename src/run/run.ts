@@ -108,5 +108,7 @@ export interface GroupRunDeps {
     maxToolRounds: number;
     /** NANOCELL_MAX_REPLY_CHARS: a longer reply or history text is cut with a note. */
     maxReplyChars?: number;
+    /** NANOCELL_GUARD=off: no label holds a sink (only to measure the guard). Default on. */
+    guard?: boolean;
   };
 }

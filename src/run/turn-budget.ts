@@ -32,11 +32,15 @@ export function openEgressRun(
     {
       runId,
       taskId: ctx.taskId?.toString(),
-      untrusted: () => deps.store.provenance.get(ctx.group.id).untrusted,
-      guard: egressGuard(() => deps.store.provenance.get(ctx.group.id), {
-        admin: ctx.group.isAdmin,
-        extraMounts: deps.store.groups.mountRequests(ctx.group.id).length > 0,
-      }),
+      untrusted: () =>
+        deps.settings?.guard !== false && deps.store.provenance.get(ctx.group.id).untrusted,
+      guard:
+        deps.settings?.guard === false
+          ? undefined
+          : egressGuard(() => deps.store.provenance.get(ctx.group.id), {
+              admin: ctx.group.isAdmin,
+              extraMounts: deps.store.groups.mountRequests(ctx.group.id).length > 0,
+            }),
     },
     limit !== undefined ? { maxRequests: limit } : {},
   );

@@ -149,40 +149,44 @@ export class GroupStore {
   /** Extra mounts the owner asked for; validated against the allowlist at each cell start. */
   mountRequests(
     groupId: number,
-  ): Array<{ hostPath: string; containerPath?: string; readOnly: boolean }> {
+  ): Array<{ hostPath: string; containerPath?: string; readOnly: boolean; untrusted: boolean }> {
     return (
       this.db
         .prepare(
-          'SELECT host_path, container_path, read_only FROM group_mounts WHERE group_id = ? ORDER BY id',
+          'SELECT host_path, container_path, read_only, untrusted FROM group_mounts WHERE group_id = ? ORDER BY id',
         )
         .all(groupId) as Array<{
         host_path: string;
         container_path: string | null;
         read_only: number;
+        untrusted: number;
       }>
     ).map((r) => ({
       hostPath: r.host_path,
       ...(r.container_path ? { containerPath: r.container_path } : {}),
       readOnly: r.read_only === 1,
+      untrusted: r.untrusted === 1,
     }));
   }
 
   addMountRequest(
     groupId: number,
-    m: { hostPath: string; containerPath?: string; readOnly: boolean },
+    m: { hostPath: string; containerPath?: string; readOnly: boolean; untrusted?: boolean },
   ): void {
     this.db
       .prepare(
-        `INSERT INTO group_mounts (group_id, host_path, container_path, read_only, created_at)
-         VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO group_mounts (group_id, host_path, container_path, read_only, untrusted, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (group_id, host_path) DO UPDATE SET
-           container_path = excluded.container_path, read_only = excluded.read_only`,
+           container_path = excluded.container_path, read_only = excluded.read_only,
+           untrusted = excluded.untrusted`,
       )
       .run(
         groupId,
         m.hostPath,
         m.containerPath ?? null,
         m.readOnly ? 1 : 0,
+        m.untrusted ? 1 : 0,
         new Date().toISOString(),
       );
   }

@@ -60,6 +60,14 @@ export const hostToolSpecs = {
     }),
     true,
   ),
+  search_history: spec(
+    'search_history',
+    "Search this group's past conversations, archived ones included, for words (all must match; end a word with * for a prefix). Returns the matching passages with their dates. Use it to recall what was said or decided before.",
+    z.object({
+      query: z.string().trim().min(1, 'must not be empty').max(500),
+      limit: z.number().int().min(1).max(20).optional(),
+    }),
+  ),
   list_groups: spec(
     'list_groups',
     'Admin only. List every group with its chats and trigger.',

@@ -249,9 +249,30 @@ describe('AssistantHostTools with the task tools', () => {
       },
     );
 
+    it("search_history finds the group's own past only, and labels the session", async () => {
+      const said = (text: string) => [
+        { role: 'user' as const, content: [{ type: 'text' as const, text }] },
+      ];
+      store.history.append(f.family.id, said('the picnic is at the lake'));
+      store.history.append(f.club.id, said('the club picnic password is swordfish'));
+
+      const found = await run(f.family, 'search_history', { query: 'picnic' });
+      expect(found.isError).toBe(false);
+      expect(found.output).toContain('[picnic] is at the lake');
+      expect(found.output).not.toContain('swordfish');
+      expect(store.provenance.get(f.family.id).untrusted).toBe(true);
+      const none = await run(f.family, 'search_history', { query: 'swordfish' });
+      expect(none.output).toMatch(/^Nothing in this group's past conversations matches/);
+    });
+
     it('covers every host tool', () => {
       // send_file takes no group: it reads only the caller's own folder (send-file-tool.test.ts).
-      const covered = new Set([...refusals.map((r) => r.tool), 'list_tasks', 'send_file']);
+      const covered = new Set([
+        ...refusals.map((r) => r.tool),
+        'list_tasks',
+        'send_file',
+        'search_history',
+      ]);
       expect([...covered].sort()).toEqual([...HOST_TOOL_NAMES].sort());
     });
 
@@ -437,6 +458,16 @@ describe('AssistantHostTools with the task tools', () => {
         what: 'a chat bound elsewhere',
         input: { name: 'new', chat: 'web:club-chat' },
         refusal: /already belongs to group "club"/,
+      },
+      {
+        what: 'a channel nanocell does not know',
+        input: { name: 'new', chat: 'telegarm:123' },
+        refusal: /unknown channel "telegarm"; known channels: .*telegram/,
+      },
+      {
+        what: 'a chat id not in its platform form',
+        input: { name: 'new', chat: 'telegram:@family' },
+        refusal: /expected telegram:<chat id/,
       },
     ])('register_group is refused for $what, and nothing changes', async ({ input, refusal }) => {
       const before = snapshot();

@@ -9,6 +9,7 @@ import type { Group } from '../store/groups.js';
 import type { Store } from '../store/store.js';
 import type { AuditSink } from '../audit/audit-event.js';
 import { hostToolSpecs } from './host-tool-specs.js';
+import { parseChatAddress } from '../channels/registry.js';
 import { parseToolInput, toolDefinition, type ToolSpec } from './tool-spec.js';
 
 export { HOST_TOOL_NAMES } from './host-tool-specs.js';
@@ -113,10 +114,30 @@ function groupTools(deps: GroupToolDeps): HostTool[] {
       );
       return ok(`Message ${id} queued for ${target.group.name}.`);
     }),
+    hostTool(hostToolSpecs.search_history, (ctx, input) => {
+      // Scoped by the run's own group, never by anything the model says.
+      const hits = store.historySearch.search(ctx.group.id, input.query, input.limit ?? 8);
+      if (hits.length === 0)
+        return ok(`Nothing in this group's past conversations matches "${input.query}".`);
+      // Past sessions may hold other people's words: what comes back counts as read (src/guard).
+      store.provenance.taint(ctx.group.id, {
+        kind: 'host-tool',
+        detail: 'past conversations (search_history)',
+      });
+      return ok(
+        hits
+          .map(
+            (h) =>
+              `${h.createdAt.slice(0, 16).replace('T', ' ')} ${h.role}${h.where === 'archive' ? ' (archived)' : ''}: ${h.snippet}`,
+          )
+          .join('\n'),
+      );
+    }),
     hostTool(hostToolSpecs.register_group, (ctx, input) => {
       const { name, chat } = input;
-      const sep = chat.indexOf(':');
-      const [channel, chatId] = [chat.slice(0, sep), chat.slice(sep + 1)];
+      const address = parseChatAddress(chat);
+      if (!address.ok) return fail(address.reason);
+      const { channel, chatId } = address;
       if (store.groups.byName(name)) return fail(`A group named "${name}" already exists.`);
       const bound = store.groups.forChat(channel, chatId);
       if (bound) return fail(`Chat ${chat} already belongs to group "${bound.name}".`);
