@@ -89,7 +89,7 @@ function recordUsage(
       ...(ctx.taskId !== undefined ? { taskId: ctx.taskId } : {}),
       provider: provider.name,
       model: response.model ?? 'unknown',
-      at: new Date(),
+      at: deps.clock?.() ?? new Date(),
     });
   } catch (err) {
     // Counting must not cost the reply; the log says which run went uncounted.

@@ -21,7 +21,7 @@ function deps(extra: Partial<GroupRunDeps>): GroupRunDeps {
 }
 
 describe('the egress of one run', () => {
-  it('opens egress under the run\'s id with the task and its tighter request limit', () => {
+  it("opens egress under the run's id with the task and its tighter request limit", () => {
     const opened: unknown[] = [];
     const d = deps({
       taskBudget: () => ({ egressRequests: 3 }),

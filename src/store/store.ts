@@ -1,4 +1,5 @@
 import { openDatabase, type Db, type OpenOptions } from './database.js';
+import { GroupBudgetStore } from './group-budgets.js';
 import { GroupStore } from './groups.js';
 import { HistoryStore } from './history.js';
 import { HistorySearch } from './history-search.js';
@@ -31,6 +32,8 @@ export class Store {
   readonly provenance: ProvenanceStore;
   /** Every model request's tokens (`nanocell usage`, group budgets). */
   readonly usage: UsageStore;
+  /** Each group's daily model budget. */
+  readonly groupBudgets: GroupBudgetStore;
 
   constructor(readonly db: Db) {
     this.groups = new GroupStore(db);
@@ -45,6 +48,7 @@ export class Store {
     this.owners = new OwnerAccountStore(db);
     this.provenance = new ProvenanceStore(db);
     this.usage = new UsageStore(db);
+    this.groupBudgets = new GroupBudgetStore(db);
   }
 
   static open(file: string, options: OpenOptions = {}): Store {
