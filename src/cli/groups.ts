@@ -4,11 +4,12 @@ import { ensureGroupFolder } from '../groups/group-folder.js';
 import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { checkGroupMounts } from '../groups/group-mounts.js';
 import { linkCommand } from './groups-link.js';
+import { describeBudget, parseBudgetArgs, setBudget, type BudgetArgs } from './groups-budget.js';
 import { checkModelChoice, type ModelChoice } from '../store/model-choices.js';
 import { parseChatAddress } from '../channels/registry.js';
 import type { CliCommand, TextOut } from './command.js';
 
-export interface GroupsArgs {
+export interface GroupsArgs extends BudgetArgs {
   positionals: string[];
   rw?: boolean | undefined;
   untrusted?: boolean | undefined;
@@ -29,7 +30,8 @@ const USAGE = `usage: nanocell groups list
        nanocell groups unmount NAME HOST_PATH
        nanocell groups link NAME      a web link to the group's chat for its members
        nanocell groups unlink NAME    revoke every web link of the group
-       nanocell groups set NAME --model MODEL [--provider anthropic|openai]   (--model default: back to NANOCELL_MODEL)`;
+       nanocell groups set NAME --model MODEL [--provider anthropic|openai]   (--model default: back to NANOCELL_MODEL)
+       nanocell groups set NAME [--budget-tokens N|none] [--budget-usd X|none]   a daily limit (UTC); over it runs pause`;
 
 /** `groups list|add|remove`: the owner manages groups from the terminal. */
 export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: TextOut): number {
@@ -49,7 +51,7 @@ export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: T
         // The trigger and chat ids may come from the model (register_group): one line, escaped.
         const shown = (text: string) => escapeForTerminal(text, { singleLine: true });
         out.write(
-          `${g.name}\t${shown(trig(g))}\tchats: ${shown(chats.join(', ') || '-')}\tactive tasks: ${tasks}\n`,
+          `${g.name}\t${shown(trig(g))}\tchats: ${shown(chats.join(', ') || '-')}\tactive tasks: ${tasks}\t${describeBudget(store.groupBudgets.get(g.id))}\n`,
         );
       }
       return 0;
@@ -166,8 +168,20 @@ export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: T
       out.write(result.text);
       return 0;
     }
-    case 'set':
-      return setModel(base, name, args, out, err);
+    case 'set': {
+      const budget = parseBudgetArgs(args);
+      if (!budget.ok) return usage(err, budget.problem);
+      const hasBudget = Object.keys(budget.change).length > 0;
+      if (!hasBudget || args.model) {
+        const code = setModel(base, name, args, out, err);
+        if (code !== 0 || !hasBudget) return code;
+      }
+      const group = name ? store.groups.byName(name) : undefined;
+      if (!group)
+        return usage(err, name ? `no group named "${name}"` : 'groups set needs a NAME', 1);
+      out.write(setBudget(base, group, budget.change));
+      return 0;
+    }
     default:
       return usage(err, sub ? `unknown groups command "${sub}"` : 'groups needs a command');
   }
@@ -286,6 +300,8 @@ export const groupsCli: CliCommand = {
           at: { type: 'string' },
           model: { type: 'string' },
           provider: { type: 'string' },
+          'budget-tokens': { type: 'string' },
+          'budget-usd': { type: 'string' },
         },
         allowPositionals: true,
       });
@@ -305,6 +321,8 @@ export const groupsCli: CliCommand = {
         at: values.at,
         model: values.model,
         provider: values.provider,
+        budgetTokens: values['budget-tokens'],
+        budgetUsd: values['budget-usd'],
       },
       out,
       err,
