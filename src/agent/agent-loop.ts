@@ -100,9 +100,8 @@ async function loop(input: TurnInput, signal: AbortSignal | undefined): Promise<
     const response = await ask(input, { ...requestOf(input), messages: conversation }, signal);
     input.onUsage?.(response);
     addUsage(result.usage, response.usage);
-    spend(
-      input.budget?.charge('modelTokens', response.usage.inputTokens + response.usage.outputTokens),
-    );
+    // Every token the request moved, cached ones too: caching must not loosen a run's budget.
+    spend(input.budget?.charge('modelTokens', tokensOf(response.usage)));
     push({ role: 'assistant', content: response.content });
     const uses = response.content.filter((b): b is ToolUse => b.type === 'tool_use');
     if (uses.length === 0) return { ...result, text: textOf(response.content) };
@@ -181,6 +180,10 @@ function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | un
 
 export function emptyUsage(): ModelUsage {
   return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+}
+
+function tokensOf(u: ModelUsage): number {
+  return u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens;
 }
 
 function addUsage(total: ModelUsage, more: ModelUsage): void {
