@@ -264,7 +264,7 @@ export function promptCacheFigure(result, plan) {
   const method = `In process: the compiled AnthropicProvider and agent loop, ${plan.turns} owner turns in the admin group (about 40 words each; about 60-word answers; the time in each turn's context a minute apart) with the host's real system prompt (a 120-word memory) and every cell and host tool definition, against a fake Messages API that counts usage with test/support/prompt-cache.mjs: a request reads from the cache the longest prefix an earlier one marked, writes what is new up to its last cache_control, and pays the rest as input; prefixes under ${MIN_CACHE_TOKENS_NOTE} tokens are not cached, as for Sonnet. Tokens are estimated as JSON length / 4, so they are the fake's, not a tokenizer's. Caching on: the default; off: NANOCELL_PROMPT_CACHE=off. Billed input counts a cache write as ${CACHE_WRITE_FACTOR}× and a read as ${CACHE_READ_FACTOR}× an input token (Anthropic's prices).`;
   if (result.error) {
     return {
-      id: 9,
+      id: 10,
       title: 'Prompt caching',
       unit: 'tokens',
       target: '-',
@@ -281,7 +281,7 @@ export function promptCacheFigure(result, plan) {
   const saving = 1 - sum(on, billed) / sum(off, billed);
   const prompt = (u) => u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens;
   return {
-    id: 9,
+    id: 10,
     title: `Prompt caching: input tokens billed per turn over a ${plan.turns}-turn conversation`,
     unit: 'tokens',
     target: 'fewer input tokens billed with caching than without (issue 12)',

@@ -8,6 +8,7 @@ import { MessageStore } from './messages.js';
 import { ModelChoiceStore } from './model-choices.js';
 import { OwnerAccountStore } from './owner-accounts.js';
 import { ProvenanceStore } from './provenance.js';
+import { TurnJournalStore } from './turn-journal.js';
 import { TaskBudgetStore } from './task-budgets.js';
 import { TaskChatStore } from './task-chats.js';
 import { TaskStore } from './tasks.js';
@@ -34,6 +35,8 @@ export class Store {
   readonly usage: UsageStore;
   /** Each group's daily model budget. */
   readonly groupBudgets: GroupBudgetStore;
+  /** Each group's running message turn, so a crash does not repeat what it did. */
+  readonly turns: TurnJournalStore;
 
   constructor(readonly db: Db) {
     this.groups = new GroupStore(db);
@@ -49,6 +52,7 @@ export class Store {
     this.provenance = new ProvenanceStore(db);
     this.usage = new UsageStore(db);
     this.groupBudgets = new GroupBudgetStore(db);
+    this.turns = new TurnJournalStore(db);
   }
 
   static open(file: string, options: OpenOptions = {}): Store {
