@@ -4,8 +4,8 @@ import { ensureGroupFolder } from '../groups/group-folder.js';
 import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { checkGroupMounts } from '../groups/group-mounts.js';
 import { linkCommand } from './groups-link.js';
-import { describeBudget, parseBudgetArgs, setBudget, type BudgetArgs } from './groups-budget.js';
-import { checkModelChoice, type ModelChoice } from '../store/model-choices.js';
+import { describeBudget, type BudgetArgs } from './groups-budget.js';
+import { groupsSet } from './groups-set.js';
 import { parseChatAddress } from '../channels/registry.js';
 import type { CliCommand, TextOut } from './command.js';
 
@@ -168,20 +168,8 @@ export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: T
       out.write(result.text);
       return 0;
     }
-    case 'set': {
-      const budget = parseBudgetArgs(args);
-      if (!budget.ok) return usage(err, budget.problem);
-      const hasBudget = Object.keys(budget.change).length > 0;
-      if (!hasBudget || args.model) {
-        const code = setModel(base, name, args, out, err);
-        if (code !== 0 || !hasBudget) return code;
-      }
-      const group = name ? store.groups.byName(name) : undefined;
-      if (!group)
-        return usage(err, name ? `no group named "${name}"` : 'groups set needs a NAME', 1);
-      out.write(setBudget(base, group, budget.change));
-      return 0;
-    }
+    case 'set':
+      return groupsSet(base, name, args, out, (problem, code) => usage(err, problem, code));
     default:
       return usage(err, sub ? `unknown groups command "${sub}"` : 'groups needs a command');
   }
@@ -240,39 +228,6 @@ function unbindChat(base: Base, chatArg: string | undefined, out: TextOut, err: 
   out.write(
     `${chatArg} is no longer answered by ${group.name}${unpaired ? `; its owner account is unpaired` : ''}\n`,
   );
-  return 0;
-}
-
-/** `groups set NAME --model M [--provider P]`: the group's runs use that model from now on. */
-function setModel(
-  base: Base,
-  name: string | undefined,
-  args: GroupsArgs,
-  out: TextOut,
-  err: TextOut,
-): number {
-  if (!name || !args.model) return usage(err, 'groups set needs a group NAME and --model MODEL');
-  const group = base.store.groups.byName(name);
-  if (!group) return usage(err, `no group named "${name}"`, 1);
-  const { config } = base;
-  const choice =
-    args.model === 'default'
-      ? undefined
-      : { provider: args.provider ?? config.provider, model: args.model };
-  const problem = choice && checkModelChoice(choice);
-  if (problem) return usage(err, problem, 1);
-  base.store.models.setForGroup(group.id, choice as ModelChoice | undefined);
-  const shown = choice
-    ? `${choice.provider} ${choice.model}`
-    : `the configured model (${config.provider} ${config.model})`;
-  base.audit.append({
-    type: 'group_change',
-    group: group.name,
-    action: 'updated',
-    by: 'owner (cli)',
-    summary: `model ${shown}`,
-  });
-  out.write(`${group.name}: runs use ${shown} from its next run on\n`);
   return 0;
 }
 
