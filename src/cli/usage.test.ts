@@ -72,7 +72,7 @@ describe('nanocell usage and group budgets, on a real store', () => {
     const r = usage({});
     expect(r.code).toBe(0);
     expect(r.err).toBe('');
-    expect(r.out).toContain('model usage since 2026-11-26T12:00:00Z');
+    expect(r.out).toContain('model usage since 2026-11-26 12:00 UTC');
     expect(r.out).toMatch(/^main\s+1\s+1,000\s+100\s+9,000\s+0\s+90\.0%\s+\$0\.0072$/m);
     expect(r.out).toMatch(/^family\s+1\s+2,000\s+100\s+0\s+0\s+0\.0%\s+\$0\.0025$/m);
     expect(r.out).toMatch(/^total\s+2\s+3,000\s+200/m);

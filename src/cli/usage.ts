@@ -51,7 +51,7 @@ export function usageCommand(
   const label = (key: string) =>
     escapeForTerminal(by === 'group' ? groupName(key) : key, { singleLine: true });
   const totals = store.usage.totals(by, since.since, groupId);
-  const scope = `since ${since.since.toISOString().replace('.000Z', 'Z')}${args.group ? `, group ${escapeForTerminal(args.group, { singleLine: true })}` : ''}`;
+  const scope = `since ${since.since.toISOString().slice(0, 16).replace('T', ' ')} UTC${args.group ? `, group ${escapeForTerminal(args.group, { singleLine: true })}` : ''}`;
   if (totals.length === 0) {
     out.write(`no model requests ${scope}\n`);
     return 0;
