@@ -56,6 +56,9 @@ const envSchema = z.object({
     .default('https://api.openai.com/v1'),
   NANOCELL_MODEL: z.string().min(1, 'is empty').optional(),
   NANOCELL_FALLBACK_MODEL: z.string().min(1, 'is empty').optional(),
+  NANOCELL_PROMPT_CACHE: z
+    .enum(['on', 'off'], { message: 'must be "on" (cache the prompt\'s start) or "off"' })
+    .default('on'),
   NANOCELL_ASSISTANT_NAME: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'must be one word of letters, digits, - or _')
@@ -221,6 +224,8 @@ export interface Config {
   model: string;
   /** Tried when the model fails with a retryable error after its retries; same provider. */
   fallbackModel: string | undefined;
+  /** Mark the system prompt, tools and older history for the model API's prompt cache. */
+  promptCache: boolean;
   assistantName: string;
   /** Data dir: database, group folders, logs. */
   home: string;
@@ -375,6 +380,7 @@ export function loadConfig(
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL.replace(/\/+$/, '') },
     model: e.NANOCELL_MODEL ?? DEFAULT_ANTHROPIC_MODEL,
     fallbackModel: e.NANOCELL_FALLBACK_MODEL,
+    promptCache: e.NANOCELL_PROMPT_CACHE === 'on',
     assistantName: e.NANOCELL_ASSISTANT_NAME,
     home,
     runtime: e.NANOCELL_RUNTIME,
