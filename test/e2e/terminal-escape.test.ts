@@ -47,7 +47,9 @@ describe('untrusted text printed at the terminal', () => {
         })
         .tool('register_group', {
           name: 'family',
-          chat: `web:fam\u001b]0;owned\u0007\tadmin\u009b2J`,
+          // A chat id with controls is refused now (register_group checks the address); the
+          // trigger still carries them into the list.
+          chat: 'web:fam',
           trigger: '@A\u001b[2J\u202e',
         }),
       reply().text(hostile),
@@ -66,9 +68,7 @@ describe('untrusted text printed at the terminal', () => {
 
     const groups = await runCli(['groups', 'list'], env);
     expect(groups.code, groups.stderr).toBe(0);
-    expect(groups.stdout).toContain(
-      'trigger @A\\x1b[2J\\u202e\tchats: web:fam\\x1b]0;owned\\x07\\tadmin\\x9b2J\t',
-    );
+    expect(groups.stdout).toContain('trigger @A\\x1b[2J\\u202e\tchats: web:fam\t');
     expect(controlsIn(groups.stdout)).not.toMatch(TERMINAL_CONTROL);
     expect(groups.stdout.trim().split('\n')).toHaveLength(2);
 
