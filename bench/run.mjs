@@ -24,7 +24,9 @@ import {
   toModelFigure,
   turnFigure,
   freshCellFigure,
+  imageSizeFigure,
 } from './build-figures.mjs';
+import { imageSizes } from './image-figures.mjs';
 import { benchCellSpec, coldStart, toolRoundTrip } from './cell-figures.mjs';
 import { Cleanup } from './cleanup.mjs';
 import { startFakeModel } from './fake-model.mjs';
@@ -105,7 +107,7 @@ async function main() {
   });
   const plan = values.quick ? QUICK : FULL;
   const wanted = new Set(
-    (values.figures ?? '1,2,3,4,5,6,7,8').split(',').map((s) => Number(s.trim())),
+    (values.figures ?? '1,2,3,4,5,6,7,8,9').split(',').map((s) => Number(s.trim())),
   );
   const startedAt = new Date();
   const t0 = performance.now();
@@ -227,6 +229,17 @@ async function main() {
         result = { error: err };
       }
       figures.push(schedulerFigure(result, plan.scheduler));
+    }
+
+    if (wanted.has(9)) {
+      say('figure 9 (cell image size)');
+      let result;
+      try {
+        result = { rows: await imageSizes(config) };
+      } catch (err) {
+        result = { error: err };
+      }
+      figures.push(imageSizeFigure(result));
     }
 
     figures.sort((a, b) => a.id - b.id);
