@@ -132,8 +132,11 @@ function noEgress(ctx: RunContext, url: URL): string {
 
 function refusal(ctx: RunContext, url: URL, r: ProxyFetchResult & { ok: false }): string {
   if (!r.refused) return `web_fetch ${url.href} failed: ${r.reason}`;
+  const rule = `\`${ruleFor(url)}\` in policy/groups/${ctx.group.name}.policy`;
   const hint = /no allow http rule covers it/.test(r.reason)
-    ? ` The owner can allow it with the rule \`${ruleFor(url)}\` in policy/groups/${ctx.group.name}.policy.`
-    : '';
+    ? ` The owner can allow it with the rule ${rule}.`
+    : /held by the guard/.test(r.reason) && /tunnel/.test(r.reason)
+      ? ` A GET rule lets the proxy read the request, so a page can still be read after untrusted content: ${rule}.`
+      : '';
   return `web_fetch ${url.href} was refused by the egress proxy: ${r.reason}.${hint}`;
 }
