@@ -255,7 +255,7 @@ export function freshCellFigure(measured, plan) {
 
 export function imageSizeFigure(measured) {
   return {
-    id: 9,
+    id: 10,
     title: 'Cell image size',
     unit: 'MiB',
     target:
