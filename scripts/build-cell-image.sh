@@ -21,6 +21,13 @@
 #   --force        rebuild the rootfs and re-import the image even if up to date
 #   --quiet        print only warnings and errors
 #
+# Per-group packages: each file NANOCELL_CONFIG_DIR/cell-packages/GROUP (default
+# ~/.config/nanocell/cell-packages/GROUP) lists Debian packages, one a line (# comments).
+# Their files, copied from the host's installed packages with the libraries they need,
+# are merged over the base into build/cell-groups/GROUP/rootfs (that group's bwrap root)
+# and imported as nanocell-cell:<hash>-GROUP; build/cell-groups.json tells nanocell which
+# group runs which. A package not installed on the host is refused: apt-get install it.
+#
 # The same rootfs serves every sandbox: bubblewrap binds it read-only as "/",
 # docker, podman and gVisor run the imported image. Users with a registry can build
 # the equivalent image from src/cells/image/Dockerfile instead.
@@ -28,7 +35,8 @@ set -euo pipefail
 
 SCRIPT_PATH="$(readlink -f -- "${BASH_SOURCE[0]}")"
 REPO_ROOT="$(cd -- "$(dirname -- "$SCRIPT_PATH")/.." && pwd -P)"
-BUILD_DIR="$REPO_ROOT/build"
+# NANOCELL_CELL_BUILD_DIR: build elsewhere (the tests do); nanocell reads <checkout>/build
+BUILD_DIR="${NANOCELL_CELL_BUILD_DIR:-$REPO_ROOT/build}"
 ROOTFS="$BUILD_DIR/cell-rootfs"
 STAMP="$BUILD_DIR/cell-rootfs.stamp"
 IMAGE_REPO="nanocell-cell"
