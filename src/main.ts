@@ -19,6 +19,7 @@ import { serviceCli } from './cli/service.js';
 import { parseStartArgs, start, startCli } from './cli/start.js';
 import { statusCli } from './cli/status.js';
 import { tasksCli } from './cli/tasks.js';
+import { usageCli } from './cli/usage.js';
 import { uninstallCli } from './cli/uninstall.js';
 import { whatsappCli } from './cli/whatsapp-link.js';
 import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from './config.js';
@@ -44,6 +45,7 @@ const COMMANDS: readonly CliCommand[] = [
   pairCli,
   memoryCli,
   tasksCli,
+  usageCli,
   statusCli,
   doctorCli,
   auditCli,
