@@ -308,6 +308,8 @@ export function promptCacheFigure(result, plan) {
         note: `turn 1 reads ${on[0].cacheReadTokens} and writes ${on[0].cacheWriteTokens}; turn ${plan.turns} reads ${on.at(-1).cacheReadTokens} and writes ${on.at(-1).cacheWriteTokens}`,
       }),
     ],
+  };
+}
 
 export function imageSizeFigure(measured) {
   return {
