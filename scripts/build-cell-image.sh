@@ -586,6 +586,26 @@ import_group_images() {
       --message "nanocell cell $VERSION for group $group" - "$ref" >/dev/null ||
       die "$engine import of $ref failed"
   done
+  for group in "${GROUP_NAMES[@]}"; do
+    # this checkout's claim on the group's image, as for the base (cell-image-tags.sh)
+    "$engine" tag "$prefix$IMAGE_REPO:${GROUP_VERSION[$group]}" "$CLAIM-$group" || die "$engine tag failed"
+    drop_unclaimed_group_versions "$engine" "$group"
+  done
+}
+
+# drop_unclaimed_group_versions ENGINE GROUP: older <hash>-GROUP images no checkout claims
+drop_unclaimed_group_versions() {
+  local engine="$1" group="$2" tag id claimed
+  claimed="$("$engine" images "$IMAGE_REPO" --format '{{.Tag}} {{.ID}}' 2>/dev/null |
+    awk -v g="$group" '$1 ~ /^co-[0-9a-f]+-/ && substr($1, index($1, "-") + 1) ~ ("^[0-9a-f]+-" g "$") { print $2 }' | sort -u || true)"
+  while read -r tag id; do
+    [[ $tag == *"-$group" && ${tag%-"$group"} =~ ^[0-9a-f]{12}$ && $tag != "${GROUP_VERSION[$group]}" ]] || continue
+    if grep -qxF -- "$id" <<<"$claimed"; then
+      say "$engine: kept $IMAGE_REPO:$tag (another checkout on this machine uses it)"
+      continue
+    fi
+    "$engine" rmi "$IMAGE_REPO:$tag" >/dev/null 2>&1 && say "$engine: removed old image $IMAGE_REPO:$tag" || true
+  done < <("$engine" images "$IMAGE_REPO" --format '{{.Tag}} {{.ID}}' 2>/dev/null || true)
 }
 
 # import_image ENGINE and the version tags (scripts/cell-image-tags.sh)
