@@ -310,3 +310,25 @@ export function promptCacheFigure(result, plan) {
     ],
   };
 }
+
+export function imageSizeFigure(measured) {
+  return {
+    id: 11,
+    title: 'Cell image size',
+    unit: 'MiB',
+    target:
+      'small: python3, jq, git, curl, sqlite3, rg and the usual shell tools beside node, no package manager',
+    method:
+      "`du -sk build/cell-rootfs` (hard links counted once); `<engine> image inspect --format {{.Size}}` of this checkout's image; a group's layer as what `du` adds for its rootfs after the base (its files are hard links to the base's but for the layer). Baseline: the node binary the cell carries for its tool server.",
+    rows: measured.error
+      ? [errorRow('cell image', measured.error)]
+      : measured.rows.map((r) =>
+          row({
+            label: r.label,
+            value: r.value,
+            baselineLabel: r.baseline ? 'node binary' : undefined,
+            baseline: r.baseline,
+          }),
+        ),
+  };
+}

@@ -25,8 +25,10 @@ import {
   toModelFigure,
   turnFigure,
   freshCellFigure,
+  imageSizeFigure,
   promptCacheFigure,
 } from './build-figures.mjs';
+import { imageSizes } from './image-figures.mjs';
 import { conversationUsage } from './prompt-cache-figures.mjs';
 import { benchCellSpec, coldStart, toolRoundTrip } from './cell-figures.mjs';
 import { Cleanup } from './cleanup.mjs';
@@ -113,7 +115,7 @@ async function main() {
   });
   const plan = values.quick ? QUICK : FULL;
   const wanted = new Set(
-    (values.figures ?? '1,2,3,4,5,6,7,8,9,10').split(',').map((s) => Number(s.trim())),
+    (values.figures ?? '1,2,3,4,5,6,7,8,9,10,11').split(',').map((s) => Number(s.trim())),
   );
   const startedAt = new Date();
   const t0 = performance.now();
@@ -276,6 +278,17 @@ async function main() {
         result = { error: err };
       }
       figures.push(promptCacheFigure(result, plan.promptCache));
+    }
+
+    if (wanted.has(11)) {
+      say('figure 11 (cell image size)');
+      let result;
+      try {
+        result = { rows: await imageSizes(config) };
+      } catch (err) {
+        result = { error: err };
+      }
+      figures.push(imageSizeFigure(result));
     }
 
     figures.sort((a, b) => a.id - b.id);

@@ -21,6 +21,13 @@
 #   --force        rebuild the rootfs and re-import the image even if up to date
 #   --quiet        print only warnings and errors
 #
+# Per-group packages: each file NANOCELL_CONFIG_DIR/cell-packages/GROUP (default
+# ~/.config/nanocell/cell-packages/GROUP) lists Debian packages, one a line (# comments).
+# Their files, copied from the host's installed packages with the libraries they need,
+# are merged over the base into build/cell-groups/GROUP/rootfs (that group's bwrap root)
+# and imported as nanocell-cell:<hash>-GROUP; build/cell-groups.json tells nanocell which
+# group runs which. A package not installed on the host is refused: apt-get install it.
+#
 # The same rootfs serves every sandbox: bubblewrap binds it read-only as "/",
 # docker, podman and gVisor run the imported image. Users with a registry can build
 # the equivalent image from src/cells/image/Dockerfile instead.
@@ -28,7 +35,8 @@ set -euo pipefail
 
 SCRIPT_PATH="$(readlink -f -- "${BASH_SOURCE[0]}")"
 REPO_ROOT="$(cd -- "$(dirname -- "$SCRIPT_PATH")/.." && pwd -P)"
-BUILD_DIR="$REPO_ROOT/build"
+# NANOCELL_CELL_BUILD_DIR: build elsewhere (the tests do); nanocell reads <checkout>/build
+BUILD_DIR="${NANOCELL_CELL_BUILD_DIR:-$REPO_ROOT/build}"
 ROOTFS="$BUILD_DIR/cell-rootfs"
 STAMP="$BUILD_DIR/cell-rootfs.stamp"
 IMAGE_REPO="nanocell-cell"
@@ -82,6 +90,16 @@ declare -A NEED_PKG=(
   [git]=/usr/bin/git
   [curl]=/usr/bin/curl
   [ca-certificates]=/etc/ssl/certs/ca-certificates.crt
+  [python3]=/usr/bin/python3
+  [jq]=/usr/bin/jq
+  [sqlite3]=/usr/bin/sqlite3
+  [ripgrep]=/usr/bin/rg
+  [unzip]=/usr/bin/unzip
+  [zip]=/usr/bin/zip
+  [file]=/usr/bin/file
+  [less]=/usr/bin/less
+  [gawk]=/usr/bin/gawk
+  [xz-utils]=/usr/bin/xz
 )
 
 command -v dpkg >/dev/null 2>&1 || die "dpkg not found: this script builds the cell rootfs from a Debian/Ubuntu host's packages"
@@ -171,21 +189,22 @@ add_path() {
   fi
 }
 
-# add_tree DIR [exclude-basename...]: a whole directory, preserving empty dirs
+# add_tree DIR [exclude-name-pattern...]: a whole directory, preserving empty dirs; an
+# excluded name leaves out that file or that whole subdirectory
 add_tree() {
-  local dir="$1" p base x
+  local dir="$1" p x prune=()
   shift
   [[ -d $dir ]] || die "missing input directory: $dir"
   dir="$(readlink -f -- "$dir")"
+  for x in "$@"; do prune+=(${prune[@]:+-o} -name "$x"); done
+  ((${#prune[@]})) || prune=(-false)
   while IFS= read -r -d '' p; do
-    base="${p##*/}"
-    for x in "$@"; do [[ $base == "$x" ]] && continue 2; done
     if [[ -d $p && ! -L $p ]]; then
       ENTRY[$p]="D"
     else
       add_path "$p"
     fi
-  done < <(find "$dir" -print0)
+  done < <(find "$dir" \( "${prune[@]}" \) -prune -o -print0)
 }
 
 # every shared library (and the dynamic loader) of the collected ELF files,
@@ -223,9 +242,9 @@ done < <(pkg_bins procps)
 add_path /bin/bash
 add_path /bin/dash
 ENTRY[/usr/bin/sh]="L dash"
-awk_real="$(readlink -f -- "$(command -v awk)")"
-add_path "$awk_real"
-ENTRY[/usr/bin/awk]="L $(basename -- "$awk_real")"
+# awk is gawk (what most scripts expect)
+add_path /usr/bin/gawk
+ENTRY[/usr/bin/awk]="L gawk"
 which_real="$(readlink -f -- /usr/bin/which)"
 add_path "$which_real"
 ENTRY[/usr/bin/which]="L $(basename -- "$which_real")"
@@ -236,6 +255,28 @@ add_tree /usr/lib/git-core git-daemon git-http-backend git-http-push git-http-fe
   git-imap-send git-shell scalar git-instaweb
 add_tree /usr/share/git-core/templates
 add_path /etc/ssl/certs/ca-certificates.crt
+# OpenSSL's default paths (python's ssl, git over https) point here
+ENTRY[/usr/lib/ssl/cert.pem]="L ../../../etc/ssl/certs/ca-certificates.crt"
+ENTRY[/usr/lib/ssl/certs]="L ../../../etc/ssl/certs"
+# The everyday tools an agent reaches for
+for f in /usr/bin/jq /usr/bin/sqlite3 /usr/bin/rg /usr/bin/unzip /usr/bin/zip /usr/bin/file \
+  /usr/bin/less /usr/bin/lesspipe; do
+  add_path "$f"
+done
+while read -r f; do
+  [[ -e $f || -L $f ]] && add_path "$f"
+done < <(pkg_bins xz-utils)
+add_path /usr/lib/file/magic.mgc
+ENTRY[/usr/share/misc/magic.mgc]="L ../../lib/file/magic.mgc"
+# python3 with its standard library, minus test suites, bytecode caches, the GUI
+# toolkits and the bundled pip wheels
+py_real="$(readlink -f -- /usr/bin/python3)"
+py_name="${py_real##*/}"
+add_path "$py_real"
+ENTRY[/usr/bin/python3]="L $py_name"
+ENTRY[/usr/bin/python]="L $py_name"
+add_tree "/usr/lib/$py_name" test tests idle_test __pycache__ idlelib tkinter turtledemo \
+  ensurepip "config-*" EXTERNALLY-MANAGED "*.pyc"
 add_path "$NODE_BIN" /usr/bin/node
 # Small extras that keep things working: the C.UTF-8 locale and terminfo
 # (bash line editing, top, watch).
@@ -342,9 +383,10 @@ EOF
 [init]
 	defaultBranch = main
 EOF
-  cat >"$TMP_ROOT/etc/nanocell-cell" <<EOF
+  cat >"$TMP_ROOT/etc/os-release" <<EOF
 NAME="nanocell cell"
 ID=nanocell-cell
+ID_LIKE=debian
 VERSION_ID=$VERSION
 PRETTY_NAME="nanocell cell $VERSION"
 BUILD_HASH=$HASH
@@ -352,6 +394,7 @@ BUILT_FROM="host binaries ($(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAM
 NODE_VERSION=$NODE_VERSION
 CELL_UID=$CELL_UID
 EOF
+  ln -s os-release "$TMP_ROOT/etc/nanocell-cell"
   if [[ $(id -u) == 0 ]]; then
     chown -R 0:0 "$TMP_ROOT"
     chown "$CELL_UID:$CELL_GID" "$TMP_ROOT/home/cell"
@@ -365,8 +408,8 @@ EOF
     bwrap --unshare-all --die-with-parent --ro-bind "$TMP_ROOT" / --proc /proc --dev /dev \
       --tmpfs /tmp /bin/sh -c 'true' >/dev/null 2>&1; then
     bwrap --unshare-all --die-with-parent --ro-bind "$TMP_ROOT" / --proc /proc --dev /dev --tmpfs /tmp \
-      --setenv PATH /usr/bin:/bin /bin/bash -c 'node -e 0 && git --version && curl --version && ps -p 1 && awk "BEGIN{}" && which ls' \
-      >/dev/null 2>&1 || die "sanity check failed inside the new rootfs (node/git/curl/ps/awk/which)"
+      --setenv PATH /usr/bin:/bin /bin/bash -c 'node -e 0 && git --version && curl --version && ps -p 1 && awk "BEGIN{}" && which ls && python3 -c "import ssl, sqlite3, json, zlib" && jq --version && sqlite3 --version && rg --version && file /bin/sh && xz --version && unzip -v && zip -v' \
+      >/dev/null 2>&1 || die "sanity check failed inside the new rootfs (node/git/curl/ps/awk/which/python3/jq/sqlite3/rg/file/xz/unzip/zip)"
     say "sanity check passed (bwrap)"
   else
     # fall back to the dynamic loader with the rootfs libraries only
@@ -380,6 +423,121 @@ EOF
   printf 'version=%s\nhash=%s\nnode=%s\n' "$VERSION" "$HASH" "$NODE_VERSION" >"$STAMP"
   say "rootfs ready: $ROOTFS ($(du -sh "$ROOTFS" | cut -f1))"
 fi
+
+# ---------------------------------------------------------------------------
+# 4b. Per-group layers: the packages the owner lists in
+#     NANOCELL_CONFIG_DIR/cell-packages/GROUP, copied from the host's installed
+#     packages (dpkg -L, plus the shared libraries they need) on top of the base into
+#     build/cell-groups/GROUP/rootfs (hard links to the base's files: cheap), which is
+#     that group's bwrap root and what its docker/podman image is imported from.
+#     bubblewrap 0.8 (Debian 12) has no --overlay-src, hence a merged tree.
+# ---------------------------------------------------------------------------
+# shellcheck source=scripts/cell-packages.sh
+source "$REPO_ROOT/scripts/cell-packages.sh"
+CONFIG_DIR="${NANOCELL_CONFIG_DIR:-$HOME/.config/nanocell}"
+PACKAGES_DIR="$CONFIG_DIR/cell-packages"
+GROUPS_DIR="$BUILD_DIR/cell-groups"
+GROUPS_MANIFEST="$BUILD_DIR/cell-groups.json"
+GROUP_NAMES=()
+declare -A GROUP_VERSION=()
+
+# add_package_path PATH: a file from a package; links to directories stay links
+add_package_path() {
+  local c
+  canon "$1"
+  c="$CANON"
+  [[ -z ${ENTRY[$c]:-} ]] || return 0
+  if [[ -L $c ]]; then
+    [[ -e $c ]] || return 0 # dangling in the host's own install: nothing to copy
+    if [[ -d $c ]]; then
+      ENTRY[$c]="L $(readlink -- "$c")"
+      return 0
+    fi
+  fi
+  add_path "$c"
+}
+
+build_group_layer() {
+  local group="$1" f k manifest hash version dest kind src dir tmp
+  local -a layer=()
+  ELF_TOP=()
+  while IFS= read -r f; do add_package_path "$f"; done < <(cell_package_files "${CELL_PACKAGES[@]}")
+  add_all_libs
+  for k in "${!ENTRY[@]}"; do [[ -n ${BASE_ENTRY[$k]+x} ]] || layer+=("$k"); done
+  manifest="$(for k in "${layer[@]}"; do printf '%s %s\n' "$k" "${ENTRY[$k]}"; done | sort)"
+  hash="$({
+    printf '%s\n%s\n' "$HASH" "$manifest"
+    awk '$2 == "F" { print $3 }' <<<"$manifest" | sort -u | tr '\n' '\0' | xargs -0 -r sha256sum --
+  } | sha256sum | cut -c1-12)"
+  version="$hash-$group"
+  GROUP_NAMES+=("$group")
+  GROUP_VERSION[$group]="$version"
+  dir="$GROUPS_DIR/$group"
+  if [[ $FORCE == 0 && -x $dir/rootfs/usr/bin/node && "$(cat "$dir/version" 2>/dev/null || true)" == "$version" ]]; then
+    say "group $group: layer up to date (${CELL_PACKAGES[*]})"
+  else
+    say "group $group: building its layer (${#layer[@]} files from ${CELL_PACKAGES[*]})"
+    mkdir -p "$GROUPS_DIR"
+    tmp="$(mktemp -d "$GROUPS_DIR/.$group.tmp.XXXXXX")"
+    trap 'rm -rf -- "$tmp"' EXIT
+    cp -al -- "$ROOTFS" "$tmp/rootfs"
+    # new inodes for every layer file (--remove-destination): a hard-linked base file is
+    # never written through
+    while read -r dest kind src; do
+      [[ -n $dest ]] || continue
+      mkdir -p -- "$tmp/rootfs$(dirname -- "$dest")"
+      case "$kind" in
+        D) mkdir -p -- "$tmp/rootfs$dest" ;;
+        F) cp -p --remove-destination -- "$src" "$tmp/rootfs$dest" ;;
+        L) rm -rf -- "$tmp/rootfs$dest" && ln -s -- "$src" "$tmp/rootfs$dest" ;;
+      esac
+    done <<<"$manifest"
+    printf 'CELL_PACKAGES="%s"\n' "${CELL_PACKAGES[*]}" >"$tmp/rootfs/etc/nanocell-cell-packages"
+    printf '%s\n' "$version" >"$tmp/version"
+    rm -rf -- "$dir"
+    mv -- "$tmp" "$dir"
+    trap - EXIT
+    say "group $group: rootfs ready: $dir/rootfs"
+  fi
+  for k in "${layer[@]}"; do unset "ENTRY[$k]"; done
+}
+
+declare -A BASE_ENTRY=()
+for k in "${!ENTRY[@]}"; do BASE_ENTRY[$k]="${ENTRY[$k]}"; done
+if [[ -d $PACKAGES_DIR ]]; then
+  for file in "$PACKAGES_DIR"/*; do
+    [[ -e $file || -L $file ]] || continue
+    group="${file##*/}"
+    [[ $group =~ $CELL_GROUP_NAME_RE ]] ||
+      die "$file: the file name must be a group's name (lowercase letters, digits, - and _; at most 63)"
+    read_cell_packages "$file"
+    if ((${#CELL_PACKAGES[@]} == 0)); then
+      say "group $group: no packages listed; it runs the base image"
+      continue
+    fi
+    check_cell_packages_installed "$group" "${CELL_PACKAGES[@]}"
+    build_group_layer "$group"
+  done
+fi
+# layers of groups no longer listed go
+if [[ -d $GROUPS_DIR ]]; then
+  for dir in "$GROUPS_DIR"/*; do
+    [[ -d $dir ]] || continue
+    [[ -n ${GROUP_VERSION[${dir##*/}]+x} ]] || rm -rf -- "$dir"
+  done
+fi
+[[ $REPO_ROOT != *[\"\\]* ]] || die "the checkout path must not contain \" or \\: $REPO_ROOT"
+# src/config.ts reads this: each listed group's rootfs (bwrap) and image (docker, podman)
+{
+  printf '{"groups":{'
+  sep=""
+  for group in "${GROUP_NAMES[@]}"; do
+    printf '%s"%s":{"rootfs":"%s","image":"%s:%s"}' "$sep" "$group" "$GROUPS_DIR/$group/rootfs" \
+      "$IMAGE_REPO" "${GROUP_VERSION[$group]}"
+    sep=","
+  done
+  printf '}}\n'
+} >"$GROUPS_MANIFEST"
 
 # ---------------------------------------------------------------------------
 # 5. Images for docker and podman (each only when it answers): the same rootfs,
@@ -403,10 +561,51 @@ IMPORT_CHANGES=(
   --change 'CMD ["/bin/bash"]'
 )
 
+# rootfs_tar [DIR]: the base rootfs, or a group's, as a tar stream
 rootfs_tar() {
   local tar_owner=()
   [[ $(id -u) == 0 ]] || tar_owner=(--owner=0 --group=0)
-  tar -C "$ROOTFS" --numeric-owner "${tar_owner[@]}" -c .
+  tar -C "${1:-$ROOTFS}" --numeric-owner "${tar_owner[@]}" -c .
+}
+
+# import_group_images ENGINE: each group's image, imported from its merged rootfs
+import_group_images() {
+  local engine="$1" group ref quiet=() prefix=""
+  if [[ $engine == podman ]]; then
+    prefix="localhost/"
+    quiet=(--quiet)
+  fi
+  for group in "${GROUP_NAMES[@]}"; do
+    ref="$IMAGE_REPO:${GROUP_VERSION[$group]}"
+    if [[ $FORCE == 0 ]] && "$engine" image inspect "$prefix$ref" >/dev/null 2>&1; then
+      say "$engine: group image up to date: $ref"
+      continue
+    fi
+    say "importing $ref into $engine"
+    rootfs_tar "$GROUPS_DIR/$group/rootfs" | timeout 600 "$engine" import "${quiet[@]}" "${IMPORT_CHANGES[@]}" \
+      --message "nanocell cell $VERSION for group $group" - "$ref" >/dev/null ||
+      die "$engine import of $ref failed"
+  done
+  for group in "${GROUP_NAMES[@]}"; do
+    # this checkout's claim on the group's image, as for the base (cell-image-tags.sh)
+    "$engine" tag "$prefix$IMAGE_REPO:${GROUP_VERSION[$group]}" "$CLAIM-$group" || die "$engine tag failed"
+    drop_unclaimed_group_versions "$engine" "$group"
+  done
+}
+
+# drop_unclaimed_group_versions ENGINE GROUP: older <hash>-GROUP images no checkout claims
+drop_unclaimed_group_versions() {
+  local engine="$1" group="$2" tag id claimed
+  claimed="$("$engine" images "$IMAGE_REPO" --format '{{.Tag}} {{.ID}}' 2>/dev/null |
+    awk -v g="$group" '$1 ~ /^co-[0-9a-f]+-/ && substr($1, index($1, "-") + 1) ~ ("^[0-9a-f]+-" g "$") { print $2 }' | sort -u || true)"
+  while read -r tag id; do
+    [[ $tag == *"-$group" && ${tag%-"$group"} =~ ^[0-9a-f]{12}$ && $tag != "${GROUP_VERSION[$group]}" ]] || continue
+    if grep -qxF -- "$id" <<<"$claimed"; then
+      say "$engine: kept $IMAGE_REPO:$tag (another checkout on this machine uses it)"
+      continue
+    fi
+    "$engine" rmi "$IMAGE_REPO:$tag" >/dev/null 2>&1 && say "$engine: removed old image $IMAGE_REPO:$tag" || true
+  done < <("$engine" images "$IMAGE_REPO" --format '{{.Tag}} {{.ID}}' 2>/dev/null || true)
 }
 
 # import_image ENGINE and the version tags (scripts/cell-image-tags.sh)
@@ -419,6 +618,7 @@ elif ! timeout 20 docker info >/dev/null 2>&1; then
   say "docker daemon not reachable: skipping its image (bwrap cells still work)"
 else
   import_image docker
+  import_group_images docker
 fi
 
 if ! command -v podman >/dev/null 2>&1; then
@@ -427,6 +627,7 @@ elif ! timeout 60 podman info >/dev/null 2>&1; then
   warn "podman is installed but \`podman info\` fails: skipping its image"
 else
   import_image podman
+  import_group_images podman
 fi
 
 # nanocell's default NANOCELL_CELL_IMAGE (src/config.ts reads this file)

@@ -136,6 +136,8 @@ say "node $NODE_VERSION, npm $(npm --version 2>/dev/null)"
 # ---------------------------------------------------------------------------
 step "system packages"
 PKGS=(bubblewrap python3 make g++ git curl procps iproute2 ca-certificates util-linux)
+# What scripts/build-cell-image.sh copies into the cell image (from these host packages)
+PKGS+=(jq sqlite3 ripgrep unzip zip file less gawk xz-utils coreutils findutils grep sed tar gzip)
 [[ ${NANOCELL_NO_DOCKER:-0} == 1 ]] || PKGS+=(docker.io)
 # podman runs cells with runc (crun fails on cgroup v1 hosts), --init needs catatonit and
 # rootless podman (a non-root owner) needs uidmap's newuidmap/newgidmap

@@ -36,6 +36,7 @@ import { runGroup } from './run/run-group.js';
 import type { GroupRunDeps } from './run/run.js';
 import { Router } from './router/router.js';
 import { sendFileTool } from './tools/send-file-tool.js';
+import { webFetchTool } from './tools/web-fetch-tool.js';
 import { saveInboundMedia } from './media/save-inbound-media.js';
 import { CommandTranscriber } from './media/transcriber.js';
 import { groupFolderPath } from './groups/group-folder.js';
@@ -281,6 +282,7 @@ export async function openAssistant(
         assistantName: config.assistantName,
         maxBytes: config.media.maxAttachmentBytes,
       }),
+      webFetchTool({ store, egressFor: (groupName) => egress.route(groupName) }),
       ...taskTools({
         store,
         timezone: config.timezone,

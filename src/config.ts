@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { parseGroupCellImages } from './cells/group-cell-images.js';
 import { MAX_CONFIG_FILE_BYTES, parseConfigFile, type ConfigFileEntry } from './config-file.js';
 
 /** The repository root: where `dist/`, `build/cell-rootfs` and the tool server live. */
@@ -270,6 +271,11 @@ export interface Config {
   approvalTtlMs: number;
   /** Root filesystem that bwrap cells see as `/` (built by scripts/build-cell-image.sh). */
   cellRootfs: string;
+  /**
+   * Groups with their own cell (the packages the owner listed in cell-packages/GROUP), from
+   * build/cell-groups.json; only where the base rootfs or image is the built default.
+   */
+  cellGroupImages: Record<string, { rootfs?: string; image?: string }>;
   /** The tool server script, mounted read-only into every cell. */
   toolServerPath: string;
   logLevel: string;
@@ -341,6 +347,11 @@ export function loadConfig(
     );
   }
   const e = parsed.data;
+  const groupImages = parseGroupCellImages(
+    readFile(BUILT_GROUP_IMAGES_FILE),
+    BUILT_GROUP_IMAGES_FILE,
+  );
+  if (!groupImages.ok) throw new ConfigError([groupImages.problem]);
   if (e.NANOCELL_PROVIDER === 'openai' && e.NANOCELL_MODEL === undefined) {
     throw new ConfigError([
       "NANOCELL_MODEL: must be set with NANOCELL_PROVIDER=openai (the server's model name, e.g. llama3.2 on Ollama or gpt-4.1 on OpenAI)",
@@ -418,6 +429,16 @@ export function loadConfig(
     approvalTtlMs: e.NANOCELL_APPROVAL_TTL_MS,
     cellRootfs: path.resolve(
       e.NANOCELL_CELL_ROOTFS ?? path.join(PROJECT_ROOT, 'build', 'cell-rootfs'),
+    ),
+    // A group's own cell is built on this checkout's base: not on a configured other one.
+    cellGroupImages: Object.fromEntries(
+      Object.entries(groupImages.groups).map(([name, g]) => [
+        name,
+        {
+          ...(e.NANOCELL_CELL_ROOTFS === undefined ? { rootfs: g.rootfs } : {}),
+          ...(e.NANOCELL_CELL_IMAGE === undefined ? { image: g.image } : {}),
+        },
+      ]),
     ),
     toolServerPath: path.join(PROJECT_ROOT, 'dist', 'cells', 'tool-server.js'),
     logLevel: e.NANOCELL_LOG_LEVEL,
@@ -608,6 +629,8 @@ function defaultOf(key: string): string | undefined {
 
 /** Written by scripts/build-cell-image.sh: the image tag (a content hash) it built. */
 export const BUILT_IMAGE_FILE = path.join(PROJECT_ROOT, 'build', 'cell-image.tag');
+/** Written by scripts/build-cell-image.sh: each group's own rootfs and image, if any. */
+export const BUILT_GROUP_IMAGES_FILE = path.join(PROJECT_ROOT, 'build', 'cell-groups.json');
 
 /**
  * The cell image when none is configured: the versioned tag this checkout built, so two

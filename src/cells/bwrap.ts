@@ -144,6 +144,12 @@ export class BwrapRuntime implements CellRuntime {
     if (!fs.existsSync(`${this.options.rootfs}/usr/bin/node`)) {
       throw new RuntimeUnavailableError((await this.status()).detail);
     }
+    const rootfs = spec.rootfs ?? this.options.rootfs;
+    if (!fs.existsSync(`${rootfs}/usr/bin/node`)) {
+      throw new RuntimeUnavailableError(
+        `group ${spec.groupName}'s cell root filesystem is missing at ${rootfs}: run scripts/build-cell-image.sh`,
+      );
+    }
     const user = this.cellUser();
     for (const m of spec.mounts) {
       if (!m.readOnly) ensureOwner(m.hostPath, user.hostOwnerUid, user.hostOwnerGid);
@@ -162,7 +168,7 @@ export class BwrapRuntime implements CellRuntime {
     let child: ChildProcess | undefined;
     let startErr = '';
     try {
-      sources = openSources(spec, this.options.rootfs);
+      sources = openSources(spec, rootfs);
       const args = this.sandboxArgs(spec, user, sources.length, cgroup);
       const [file, ...pre] = [...limits.wrapper, this.bwrap];
       child = spawn(file!, [...pre, ...args, '--', ...TOOL_SERVER_IN_OWN_PID_NAMESPACE], {

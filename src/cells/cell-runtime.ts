@@ -35,6 +35,12 @@ export interface CellSpec {
   toolServerPath: string;
   limits: CellLimits;
   network: CellNetwork;
+  /**
+   * The group's own root filesystem (bwrap) and image (docker, podman), built with the
+   * packages its owner listed; the runtime's base when absent. Never from a cell or a model.
+   */
+  rootfs?: string;
+  image?: string;
 }
 
 /** A tool call as a caller makes it; limits left out come from the cell's spec. */

@@ -128,7 +128,7 @@ export class DockerRuntime implements CellRuntime {
     const name = cellName(spec.groupName, crypto.randomBytes(3).toString('hex'));
     const args = containerRunArgs({
       name,
-      image: this.options.image,
+      image: spec.image ?? this.options.image,
       installId: this.options.installId,
       user,
       spec,

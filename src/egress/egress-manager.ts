@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { sha256Hex, canonicalJson } from '../audit/canonical-json.js';
+import type { PolicyLayers } from '../policy/rules.js';
 import type { EgressBudget, EgressDecision, EgressGrant } from './egress-grant.js';
 import { noEgressRun, type EgressRunHandle, type EgressRunIdentity } from './egress-run.js';
 import type { EgressSetup } from './grant-from-policy.js';
@@ -15,6 +16,14 @@ interface Live {
   proxy: EgressProxy;
   socketPath: string;
   env: Record<string, string>;
+  policy: PolicyLayers;
+}
+
+/** A group's live proxy as a host tool reaches it (web_fetch). */
+export interface EgressRoute {
+  socketPath: string;
+  /** The rules the proxy decides by: for choosing how to ask, never instead of asking. */
+  policy: PolicyLayers;
 }
 
 /** Where the group's run folder (socket and forwarder) appears in its cell, read-only. */
@@ -83,7 +92,7 @@ export class EgressManager {
       http_proxy: CELL_PROXY_URL,
       https_proxy: CELL_PROXY_URL,
     };
-    this.live.set(groupName, { key, proxy, socketPath, env });
+    this.live.set(groupName, { key, proxy, socketPath, env, policy: setup.grant.policy });
     const rules = setup.grant.policy.defaults.length + setup.grant.policy.group.length;
     this.log.info({ group: groupName, rules }, 'egress proxy listening');
     return { socketPath, dir, env, changed: current !== undefined };
@@ -100,6 +109,12 @@ export class EgressManager {
   ): EgressRunHandle {
     const current = this.live.get(groupName);
     return current ? current.proxy.beginRun(identity, limits) : noEgressRun(identity.runId);
+  }
+
+  /** The group's proxy for a host tool; undefined when its policy grants no egress. */
+  route(groupName: string): EgressRoute | undefined {
+    const current = this.live.get(groupName);
+    return current ? { socketPath: current.socketPath, policy: current.policy } : undefined;
   }
 
   async close(groupName: string): Promise<void> {

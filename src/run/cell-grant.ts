@@ -94,6 +94,7 @@ export function cellSpecFor(config: Config, store: Store, log: Logger, group: Gr
       maxOutputBytes: config.maxOutputBytes,
     },
     network: { mode: 'none' },
+    ...config.cellGroupImages[group.name],
   };
 }
 

@@ -13,6 +13,7 @@ import type { Task } from '../store/tasks.js';
 import { AssistantHostTools, HOST_TOOL_NAMES } from './host-tools.js';
 import { sendFileTool } from './send-file-tool.js';
 import { taskTools } from './task-tools.js';
+import { webFetchTool } from './web-fetch-tool.js';
 
 const log = pino({ level: 'silent' });
 const NOW = new Date('2026-03-01T10:00:00.000Z');
@@ -88,6 +89,8 @@ describe('AssistantHostTools with the task tools', () => {
           now: () => NOW,
           limits: { perGroup: 50, perRun: 10 },
         }),
+        // No group here has egress: web_fetch through a real proxy is in web-fetch-tool.test.ts.
+        webFetchTool({ store, egressFor: () => undefined }),
       ],
       { store, outbox, home: home.dir, assistantName: 'Andy' },
     );
@@ -272,6 +275,8 @@ describe('AssistantHostTools with the task tools', () => {
         'list_tasks',
         'send_file',
         'search_history',
+        // web_fetch takes no group: it goes out through the caller's own proxy only.
+        'web_fetch',
       ]);
       expect([...covered].sort()).toEqual([...HOST_TOOL_NAMES].sort());
     });

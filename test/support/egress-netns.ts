@@ -134,6 +134,11 @@ export async function startEgressNetns(names: string[]): Promise<EgressNetns> {
     const http = require('http'); const https = require('https'); const fs = require('fs');
     const handler = (port) => (req, res) => {
       fs.appendFileSync(${JSON.stringify(upstreamLog)}, JSON.stringify({ port, method: req.method, url: req.url, host: req.headers.host, auth: req.headers.authorization || null }) + '\\n');
+      // A page in Latin-1 with markup around its text, for web_fetch.
+      if (req.url === '/article.html') {
+        res.setHeader('content-type', 'text/html; charset=iso-8859-1');
+        return res.end(Buffer.from('<html><head><title>Caf\\xe9 notes</title><script>steal()</script></head><body><h1>Upstream ' + port + '</h1><p>Cr\\xe8me &amp; caf\\xe9</p></body></html>', 'latin1'));
+      }
       res.end('upstream ' + port + ' answered ' + req.method + ' ' + req.url + '; you sent ' + (req.headers.authorization || 'nothing'));
     };
     const tls = { key: fs.readFileSync(${JSON.stringify(key)}), cert: fs.readFileSync(${JSON.stringify(cert)}) };
