@@ -1,16 +1,8 @@
 import { knownChannel, type KnownChannel } from '../channels/registry.js';
 import { pairCli } from '../cli/pair.js';
-import { ConfigError, isSecretSetting, settingDefault } from '../config.js';
-import { platformNames } from './setup-flags.js';
+import { ConfigError, isSecretSetting } from '../config.js';
+import { platformNames, requiredChannelKeys } from './setup-flags.js';
 import { tell, warnIfOverridden, type StepContext, type StepResult } from './setup-context.js';
-
-/** The settings a platform cannot go without (those with a default, like API roots, are kept). */
-export function requiredChannelKeys(channel: KnownChannel): string[] {
-  return channel.configKeys.filter((key) => {
-    const fallback = settingDefault(key);
-    return fallback === undefined || fallback === '';
-  });
-}
 
 /**
  * Step 3: each chosen platform's credentials (asked masked, or from the environment variables

@@ -4,7 +4,7 @@ import { groupStep, policyStep } from './group-policy-steps.js';
 import { modelStep } from './model-step.js';
 import { runtimeStep } from './runtime-step.js';
 import { tell, type SetupDeps, type StepContext, type StepResult } from './setup-context.js';
-import { missingFlags, type SetupFlags } from './setup-flags.js';
+import { missingFlags, unsetEnvironment, type SetupFlags } from './setup-flags.js';
 import { SetupCancelled } from './setup-prompts.js';
 
 const STEPS: ReadonlyArray<{ name: string; run: (ctx: StepContext) => Promise<StepResult> }> = [
@@ -29,6 +29,11 @@ export async function runSetup(flags: SetupFlags, deps: SetupDeps): Promise<numb
       );
       return 2;
     }
+  }
+  const unset = unsetEnvironment(flags, deps.env);
+  if (unset.length) {
+    for (const problem of unset) deps.err.write(`nanocell setup: ${problem}\n`);
+    return 2;
   }
   const draft = new ConfigDraft(deps.configText ?? '', {
     write: (text) => deps.writeConfigFile(deps.configFile, text),

@@ -51,9 +51,12 @@ export function tell(
     ctx.out.write(`${kind === 'success' ? 'ok  ' : kind === 'warn' ? 'note' : '    '} ${text}\n`);
 }
 
-/** Says so when the environment overrides what setup writes to the file. */
+/** Says so when the environment overrides what setup wrote to the file with another value. */
 export function warnIfOverridden(ctx: StepContext, keys: string[]): void {
-  const overridden = keys.filter((k) => ctx.env(k) !== undefined);
+  const overridden = keys.filter((k) => {
+    const value = ctx.env(k);
+    return value !== undefined && value !== ctx.draft.get(k);
+  });
   if (overridden.length) {
     tell(
       ctx,

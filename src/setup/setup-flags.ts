@@ -1,6 +1,11 @@
 import { parseArgs } from 'node:util';
-import { KNOWN_CHANNELS, parseChatAddress } from '../channels/registry.js';
-import { checkSetting, PROVIDERS, type ProviderName } from '../config.js';
+import {
+  KNOWN_CHANNELS,
+  knownChannel,
+  parseChatAddress,
+  type KnownChannel,
+} from '../channels/registry.js';
+import { checkSetting, PROVIDERS, settingDefault, type ProviderName } from '../config.js';
 import { GROUP_NAME_PATTERN } from '../store/groups.js';
 import { POLICY_TEMPLATES, type PolicyTemplate } from './policy-templates.js';
 
@@ -137,4 +142,37 @@ export function missingFlags(flags: SetupFlags): string[] {
     missing.push('--group NAME [--chat CHANNEL:ID] (or --no-group)');
   if (!flags.policy) missing.push(`--policy ${POLICY_TEMPLATES.join('|')}`);
   return missing;
+}
+
+/** The settings a platform cannot go without (those with a default, like API roots, may stay unset). */
+export function requiredChannelKeys(channel: KnownChannel): string[] {
+  return channel.configKeys.filter((key) => {
+    const fallback = settingDefault(key);
+    return fallback === undefined || fallback === '';
+  });
+}
+
+/**
+ * The environment variables the flags take values from but that are not set (`--api-key-env
+ * VAR`, each `--channel NAME`'s credentials): found before any step changes anything.
+ */
+export function unsetEnvironment(
+  flags: SetupFlags,
+  env: (name: string) => string | undefined,
+): string[] {
+  const problems: string[] = [];
+  if (flags.apiKeyEnv && !env(flags.apiKeyEnv)) {
+    problems.push(
+      `--api-key-env ${flags.apiKeyEnv}: that environment variable is not set (export ${flags.apiKeyEnv}=... first)`,
+    );
+  }
+  for (const name of flags.channels) {
+    const unset = requiredChannelKeys(knownChannel(name)!).filter((key) => !env(key));
+    if (unset.length) {
+      problems.push(
+        `--channel ${name} takes its credentials from the environment: set ${unset.join(', ')}`,
+      );
+    }
+  }
+  return problems;
 }

@@ -1,0 +1,138 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { BwrapRuntime } from '../../src/cells/bwrap.js';
+import { loadConfig } from '../../src/config.js';
+import { startFakeOpenAIServer, type FakeOpenAIServer } from '../support/fake-openai-server.js';
+import { runCli } from '../support/run-cli.js';
+import { shouldRun } from '../support/runtimes.js';
+import { tempHome } from '../support/temp-home.js';
+
+const KEY = 'sk-setup-e2e-0123456789abcdef';
+const bwrapWorks = await shouldRun(new BwrapRuntime({ rootfs: loadConfig({}).cellRootfs }));
+
+describe('./nanocell setup with flags (no terminal)', () => {
+  let model: FakeOpenAIServer;
+  const homes: Array<{ cleanup: () => void }> = [];
+  beforeAll(async () => {
+    model = await startFakeOpenAIServer();
+  });
+  afterAll(() => model.close());
+  afterEach(() => {
+    model.reset();
+    homes.splice(0).forEach((h) => h.cleanup());
+  });
+
+  function dirs() {
+    const data = tempHome();
+    const config = tempHome('nanocell-config-');
+    homes.push(data, config);
+    return {
+      env: { NANOCELL_HOME: data.dir, NANOCELL_CONFIG_DIR: config.dir },
+      configDir: config.dir,
+    };
+  }
+
+  const flags = (url: string) => [
+    'setup',
+    '--provider',
+    'openai',
+    '--base-url',
+    url,
+    '--model',
+    'fake-model',
+    '--api-key-env',
+    'MY_MODEL_KEY',
+    '--runtime',
+    'bwrap',
+    '--group',
+    'family',
+    '--chat',
+    'telegram:123456789',
+    '--policy',
+    'ask-network',
+    '--yes',
+  ];
+
+  it.runIf(bwrapWorks)(
+    'writes the config file, the policy and the group, and doctor is happy with what it wrote',
+    async () => {
+      const { env, configDir } = dirs();
+      model.requireApiKey(KEY);
+      const r = await runCli(flags(model.url), { ...env, MY_MODEL_KEY: KEY });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('ok   model: openai fake-model');
+      expect(r.stdout).toContain('next: ./nanocell start');
+      expect(`${r.stdout}${r.stderr}`).not.toContain(KEY);
+
+      const file = path.join(configDir, 'config');
+      const text = fs.readFileSync(file, 'utf8');
+      expect(text).toContain('NANOCELL_PROVIDER=openai\n');
+      expect(text).toContain(`OPENAI_BASE_URL=${model.url}\n`);
+      expect(text).toContain('NANOCELL_MODEL=fake-model\n');
+      expect(text).toContain(`OPENAI_API_KEY=${KEY}\n`);
+      expect(text).toContain('NANOCELL_RUNTIME=bwrap\n');
+      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+
+      const policy = path.join(configDir, 'policy', 'default.policy');
+      expect(fs.readFileSync(policy, 'utf8')).toContain('allow http domain="*" method=GET,HEAD');
+      const check = await runCli(['policy', 'check', policy], env);
+      expect(check.code).toBe(0);
+
+      const groups = await runCli(['groups', 'list'], env);
+      expect(groups.stdout).toMatch(/^family\t.*chats: .*telegram:123456789/m);
+
+      // Only the data and config dirs in the environment: everything else from the file.
+      const doctor = await runCli(['doctor'], env);
+      expect(doctor.stdout).toMatch(/^ok {3}model: openai fake-model at http/m);
+      expect(doctor.stdout).toMatch(/^ok {3}runtime bwrap: .*\[selected\]$/m);
+      expect(doctor.code).toBe(0);
+      expect(doctor.stdout).not.toContain(KEY);
+
+      // Run again: nothing to do twice, the group is kept.
+      const again = await runCli(flags(model.url), { ...env, MY_MODEL_KEY: KEY });
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain('group family exists and answers telegram:123456789');
+    },
+  );
+
+  it('without a terminal names every missing flag, exits 2 and writes nothing', async () => {
+    const { env, configDir } = dirs();
+    const r = await runCli(['setup', '--provider', 'openai'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no terminal to ask on');
+    for (const flag of ['--model NAME', '--runtime', '--group NAME', '--policy']) {
+      expect(r.stderr).toContain(flag);
+    }
+    expect(fs.existsSync(path.join(configDir, 'config'))).toBe(false);
+  });
+
+  it('a key the server refuses fails the model step (exit 1); the key is never printed or written', async () => {
+    const { env, configDir } = dirs();
+    model.requireApiKey('sk-the-right-one');
+    const args = flags(model.url).map((a) => (a === 'bwrap' ? 'auto' : a));
+    const r = await runCli(args, { ...env, MY_MODEL_KEY: KEY });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/model check failed: openai fake-model: .*/);
+    expect(r.stderr).toContain('nothing was written');
+    expect(`${r.stdout}${r.stderr}`).not.toContain(KEY);
+    expect(fs.existsSync(path.join(configDir, 'config'))).toBe(false);
+    expect(fs.existsSync(path.join(configDir, 'policy', 'default.policy'))).toBe(false);
+  });
+
+  it('refuses an --api-key-env variable that is not set, and a malformed chat address', async () => {
+    const { env } = dirs();
+    const unset = await runCli(flags(model.url), env);
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain(
+      '--api-key-env MY_MODEL_KEY: that environment variable is not set',
+    );
+    const bad = await runCli(
+      flags(model.url).map((a) => (a === 'telegram:123456789' ? 'telegram:abc' : a)),
+      { ...env, MY_MODEL_KEY: KEY },
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--chat: "abc" is not a telegram chat id');
+  });
+});
