@@ -36,6 +36,7 @@ import { resultsMarkdown, writeResults } from './report.mjs';
 import { tempDir } from './temp-dir.mjs';
 import { hostTurns } from './turn-figures.mjs';
 import { freshCellTurns } from './fresh-cell-figures.mjs';
+import { hostLoad, loadFigure } from './load-figures.mjs';
 
 const QUICK = {
   coldReps: 3,
@@ -51,6 +52,7 @@ const QUICK = {
   router: { groups: 100, messages: 5000, rounds: 3 },
   scheduler: { sizes: [100, 1000, 10_000], due: 10, ticks: 30 },
   fresh: { turns: 6, gapMs: 1500 },
+  load: { sizes: [20], perGroup: 2 },
 };
 const FULL = {
   coldReps: 15,
@@ -66,6 +68,7 @@ const FULL = {
   router: { groups: 100, messages: 20_000, rounds: 7 },
   scheduler: { sizes: [100, 1000, 10_000], due: 10, ticks: 300 },
   fresh: { turns: 12, gapMs: 1500 },
+  load: { sizes: [20, 100], perGroup: 3 },
 };
 
 const CELL_UID = 10001;
@@ -105,7 +108,7 @@ async function main() {
   });
   const plan = values.quick ? QUICK : FULL;
   const wanted = new Set(
-    (values.figures ?? '1,2,3,4,5,6,7,8').split(',').map((s) => Number(s.trim())),
+    (values.figures ?? '1,2,3,4,5,6,7,8,9').split(',').map((s) => Number(s.trim())),
   );
   const startedAt = new Date();
   const t0 = performance.now();
@@ -161,6 +164,32 @@ async function main() {
     }
     if (wanted.has(2)) figures.push(roundTripFigure(roundTrips));
 
+    if (wanted.has(9)) {
+      const model = await startFakeModel();
+      cleanup.add('fake model (load)', () => model.close());
+      // One runtime: the first that works (bwrap where it does), as a user's host would pick.
+      const runtime = available[0];
+      const measured = [];
+      for (const groups of plan.load.sizes) {
+        say(`figure 9: load, ${groups} groups`);
+        try {
+          if (!runtime) throw new Error('no runtime is available');
+          measured.push({
+            groups,
+            result: await hostLoad(
+              runtime,
+              { ...ctx, model },
+              { groups, perGroup: plan.load.perGroup },
+            ),
+          });
+        } catch (err) {
+          measured.push({ groups, error: err });
+        }
+      }
+      figures.push(
+        loadFigure(measured, { runtime: runtime?.name ?? '-', perGroup: plan.load.perGroup }),
+      );
+    }
     if (wanted.has(3) || wanted.has(4) || wanted.has(5) || wanted.has(8)) {
       const model = await startFakeModel();
       cleanup.add('fake model', () => model.close());

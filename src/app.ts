@@ -393,6 +393,12 @@ export async function openAssistant(
     }),
     queue: {
       maxConcurrent: config.maxConcurrentRuns,
+      slotLeaseMs: config.runSlotLeaseMs,
+      onLeaseExpired: (groupId) =>
+        log.warn(
+          { groupId },
+          'run held its slot past NANOCELL_RUN_SLOT_LEASE_MS; the next group goes',
+        ),
       retry: {
         maxAttempts: options.retryRuns ? config.runMaxAttempts : 1,
         baseDelayMs: config.runRetryBaseMs,

@@ -96,6 +96,7 @@ const envSchema = z.object({
   NANOCELL_CELL_IMAGE: z.string().min(1).optional(),
   NANOCELL_MAX_LIVE_CELLS: positiveInt(4),
   NANOCELL_MAX_CONCURRENT_RUNS: positiveInt(3),
+  NANOCELL_RUN_SLOT_LEASE_MS: positiveInt(120_000),
   NANOCELL_RUN_MAX_ATTEMPTS: positiveInt(4),
   NANOCELL_RUN_RETRY_BASE_MS: positiveInt(2000),
   NANOCELL_HISTORY_BUDGET_TOKENS: positiveInt(40_000),
@@ -242,6 +243,8 @@ export interface Config {
   guard: boolean;
   cellImage: string;
   maxLiveCells: number;
+  /** NANOCELL_RUN_SLOT_LEASE_MS: a run holding its slot longer lets a waiting group go. */
+  runSlotLeaseMs: number;
   maxConcurrentRuns: number;
   runMaxAttempts: number;
   runRetryBaseMs: number;
@@ -387,6 +390,7 @@ export function loadConfig(
     cellImage: e.NANOCELL_CELL_IMAGE ?? builtCellImage(readFile),
     maxLiveCells: e.NANOCELL_MAX_LIVE_CELLS,
     maxConcurrentRuns: e.NANOCELL_MAX_CONCURRENT_RUNS,
+    runSlotLeaseMs: e.NANOCELL_RUN_SLOT_LEASE_MS,
     runMaxAttempts: e.NANOCELL_RUN_MAX_ATTEMPTS,
     runRetryBaseMs: e.NANOCELL_RUN_RETRY_BASE_MS,
     historyBudgetTokens: e.NANOCELL_HISTORY_BUDGET_TOKENS,

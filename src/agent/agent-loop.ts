@@ -22,6 +22,8 @@ export type ToolExecutor = (
   name: string,
   input: Record<string, unknown>,
   signal?: AbortSignal,
+  /** The model's id for the call (unique in the turn): an idempotency key for its effects. */
+  callId?: string,
 ) => Promise<ToolOutcome>;
 
 /** What a turn's budget must offer the loop (a RunBudget does). */
@@ -53,6 +55,22 @@ export interface TurnInput {
   budget?: TurnBudget;
   /** Told each event as it happens. Must not throw. */
   onEvent?: (event: TurnEvent) => void;
+  /**
+   * Where a turn a crash cut off was (src/run/turn-journal.ts): its steps are taken as done,
+   * the last round's finished calls keep their results, and `interrupted` answers the call
+   * that was running (whose outcome is unknown) instead of running it again.
+   */
+  resume?: {
+    steps: ConversationMessage[];
+    results: ContentBlock[];
+    inFlight: string | null;
+  };
+  interrupted?: (name: string) => ToolOutcome | undefined;
+  /** Told each message the turn adds and each tool result, as they happen (to journal them). */
+  journal?: {
+    step(message: ConversationMessage): void;
+    result(result: ContentBlock): void;
+  };
 }
 
 export interface TurnResult {
@@ -87,9 +105,26 @@ async function loop(input: TurnInput, signal: AbortSignal | undefined): Promise<
   const push = (message: ConversationMessage) => {
     conversation.push(message);
     result.added.push(message);
+    input.journal?.step(message);
   };
-  for (let round = 0; ; round++) {
-    if (round === 0) input.onFirstRequest?.();
+  let round = 0;
+  if (input.resume) {
+    for (const m of input.resume.steps) {
+      conversation.push(m);
+      result.added.push(m);
+    }
+    round = input.resume.steps.filter((m) => m.role === 'assistant').length;
+    const last = input.resume.steps.at(-1);
+    if (last?.role === 'assistant') {
+      const uses = last.content.filter((b): b is ToolUse => b.type === 'tool_use');
+      // The answer was in before the crash: the turn is over.
+      if (uses.length === 0) return { ...result, text: textOf(last.content) };
+      const overRounds = round - 1 >= input.maxToolRounds;
+      push({ role: 'user', content: await runTools(input, uses, overRounds, result, signal) });
+    }
+  }
+  for (let first = true; ; round++, first = false) {
+    if (first) input.onFirstRequest?.();
     const response = await ask(input, { ...requestOf(input), messages: conversation }, signal);
     addUsage(result.usage, response.usage);
     spend(
@@ -131,6 +166,25 @@ async function runTools(
 ): Promise<ContentBlock[]> {
   const results: ContentBlock[] = [];
   for (const use of uses) {
+    const done = input.resume?.results.find(
+      (r) => r.type === 'tool_result' && r.tool_use_id === use.id,
+    );
+    if (done) {
+      results.push(done);
+      continue;
+    }
+    const cut = input.resume?.inFlight === use.id ? input.interrupted?.(use.name) : undefined;
+    if (cut) {
+      const block: ContentBlock = {
+        type: 'tool_result',
+        tool_use_id: use.id,
+        content: cut.output,
+        ...(cut.isError ? { is_error: true } : {}),
+      };
+      input.journal?.result(block);
+      results.push(block);
+      continue;
+    }
     spend(input.budget?.charge('toolCalls', 1));
     result.toolCalls++;
     input.onEvent?.({ type: 'tool_start', id: use.id, name: use.name });
@@ -139,15 +193,17 @@ async function runTools(
           output: `Tool call refused: this turn reached its limit of ${input.maxToolRounds} tool rounds. Answer with what you have.`,
           isError: true,
         }
-      : await input.executeTool(use.name, use.input, signal);
+      : await input.executeTool(use.name, use.input, signal, use.id);
     signal?.throwIfAborted();
     input.onEvent?.({ type: 'tool_end', id: use.id, name: use.name, isError: outcome.isError });
-    results.push({
+    const block: ContentBlock = {
       type: 'tool_result',
       tool_use_id: use.id,
       content: outcome.output,
       ...(outcome.isError ? { is_error: true } : {}),
-    });
+    };
+    input.journal?.result(block);
+    results.push(block);
   }
   return results;
 }

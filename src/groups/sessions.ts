@@ -129,6 +129,7 @@ export class Sessions {
         this.store.provenance.clear(group.id);
       }
       this.store.groups.advanceCursor(group.id, message.id);
+      this.store.turns.finish(group.id);
       return this.store.messages.add({
         groupId: group.id,
         channel: message.channel,

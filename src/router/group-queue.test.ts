@@ -230,4 +230,41 @@ describe('GroupQueue limits and retries', () => {
     await expect(queue.enqueue(1)).resolves.toBe('transient');
     expect(calls).toBe(3);
   });
+
+  it('lets a waiting group go when a run holds its slot past the lease, within an overtime cap', async () => {
+    const releases = new Map<number, () => void>();
+    const started: number[] = [];
+    const expired: number[] = [];
+    const queue = new GroupQueue<string>(
+      (groupId) =>
+        new Promise<string>((resolve) => {
+          started.push(groupId);
+          releases.set(groupId, () => resolve(`done ${groupId}`));
+        }),
+      { maxConcurrent: 1, slotLeaseMs: 20, onLeaseExpired: (g) => void expired.push(g) },
+    );
+    const stuck = queue.enqueue(1);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = queue.enqueue(2);
+    const third = queue.enqueue(3);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(started).toEqual([1]);
+
+    // Past the lease: group 1 gives up its slot to group 2, and goes on.
+    await expect.poll(() => started).toEqual([1, 2]);
+    expect(expired).toEqual([1]);
+    expect(queue.stats().running).toBe(2);
+    // One run in overtime at most (the cap): group 3 waits, even once group 2's lease is up.
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(started).toEqual([1, 2]);
+
+    releases.get(1)!();
+    await expect(stuck).resolves.toBe('done 1');
+    await expect.poll(() => started).toEqual([1, 2, 3]);
+    releases.get(2)!();
+    releases.get(3)!();
+    await expect(second).resolves.toBe('done 2');
+    await expect(third).resolves.toBe('done 3');
+    expect(queue.stats()).toEqual({ running: 0, waiting: 0 });
+  });
 });

@@ -8,6 +8,14 @@ export interface QueueOptions<T> {
   retry?: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
   /** Called when a run is going to be retried, with the attempt that failed. */
   onRetry?: (groupId: number, job: QueueJob, attempt: number, delayMs: number) => void;
+  /**
+   * A run that has held its slot this long (a hung model, a long tool) gives the slot up to
+   * the next waiting group and goes on outside the cap; at most `maxConcurrent` runs more may
+   * go on that way, so a handful of stuck groups cannot starve every other one.
+   */
+  slotLeaseMs?: number;
+  /** Told when a run gives up its slot that way. */
+  onLeaseExpired?: (groupId: number, job: QueueJob) => void;
 }
 
 interface Waiter<T> {
@@ -36,6 +44,10 @@ export class GroupQueue<T> {
   /** Groups with pending work, in the order they became ready. */
   private readonly ready: number[] = [];
   private active = 0;
+  /** Runs past their slot lease, going on outside the cap. */
+  private overtime = 0;
+  /** Runs past their lease that still hold a slot: each gives it up when a group waits. */
+  private readonly expired = new Set<() => void>();
   private readonly maxConcurrent: number;
 
   constructor(
@@ -74,7 +86,7 @@ export class GroupQueue<T> {
   stats(): { running: number; waiting: number } {
     let waiting = 0;
     for (const s of this.groups.values()) waiting += s.pending.length;
-    return { running: this.active, waiting };
+    return { running: this.active + this.overtime, waiting };
   }
 
   private state(groupId: number): GroupState<T> {
@@ -86,11 +98,22 @@ export class GroupQueue<T> {
     return state;
   }
 
+  private hasWaiting(): boolean {
+    return this.ready.some((id) => !this.state(id).busy && this.state(id).pending.length > 0);
+  }
+
   private markReady(groupId: number): void {
     if (!this.ready.includes(groupId)) this.ready.push(groupId);
   }
 
   private pump(): void {
+    // A run past its lease gives its slot to a waiting group (within the overtime allowance).
+    for (const giveUp of this.expired) {
+      if (this.active < this.maxConcurrent || this.overtime >= this.maxConcurrent) break;
+      if (!this.hasWaiting()) break;
+      this.expired.delete(giveUp);
+      giveUp();
+    }
     for (let i = 0; i < this.ready.length && this.active < this.maxConcurrent;) {
       const groupId = this.ready[i]!;
       const state = this.state(groupId);
@@ -108,8 +131,30 @@ export class GroupQueue<T> {
   private start(groupId: number, state: GroupState<T>, waiter: Waiter<T>): void {
     state.busy = true;
     this.active++;
-    const finish = () => {
+    let leased = false;
+    const lease = this.options.slotLeaseMs;
+    const timer =
+      lease === undefined
+        ? undefined
+        : setTimeout(() => {
+            this.expired.add(giveUp);
+            this.pump();
+          }, lease);
+    timer?.unref();
+    const giveUp = () => {
+      leased = true;
       this.active--;
+      this.overtime++;
+      this.options.onLeaseExpired?.(groupId, waiter.job);
+    };
+    const release = () => {
+      clearTimeout(timer);
+      this.expired.delete(giveUp);
+      if (leased) this.overtime--;
+      else this.active--;
+    };
+    const finish = () => {
+      release();
       state.busy = false;
       if (state.pending.length > 0) this.markReady(groupId);
       else if (this.groups.get(groupId) === state) this.groups.delete(groupId);
@@ -122,7 +167,7 @@ export class GroupQueue<T> {
           const delayMs = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (waiter.attempt - 1));
           this.options.onRetry?.(groupId, waiter.job, waiter.attempt, delayMs);
           // Free the global slot while waiting, but keep the group busy so order holds.
-          this.active--;
+          release();
           this.pump();
           setTimeout(() => {
             waiter.attempt++;

@@ -1,5 +1,5 @@
 import { runTurn, type TurnResult } from '../agent/agent-loop.js';
-import type { ConversationMessage } from '../agent/model-provider.js';
+import type { ContentBlock, ConversationMessage } from '../agent/model-provider.js';
 import { buildSystemPrompt } from '../agent/system-prompt.js';
 import { readGlobalMemory, readMemory, readOwnerProfile } from '../groups/group-folder.js';
 import { cellToolDefinitions } from '../tools/cell-tools.js';
@@ -7,6 +7,9 @@ import type { EgressRun, GroupRunDeps, RunContext } from './run.js';
 import { toolDispatch } from './tool-dispatch.js';
 import { guardMemory } from '../guard/memory-guard.js';
 import { TRUSTED } from '../guard/provenance.js';
+import { isCellTool } from '../tools/cell-tools.js';
+import type { TurnProgress } from '../store/turn-journal.js';
+import type { ToolOutcome } from '../agent/agent-loop.js';
 import { openEgressRun, runBudgetFor, turnBudget } from './turn-budget.js';
 
 /** One agent turn of a run: the group's prompt and tools, its cell grant, its budget. */
@@ -14,6 +17,7 @@ export async function agentTurn(
   deps: GroupRunDeps,
   ctx: RunContext,
   messages: ConversationMessage[],
+  resume?: TurnProgress,
 ): Promise<TurnResult> {
   const { settings } = deps;
   const budget = runBudgetFor(deps, ctx);
@@ -54,6 +58,8 @@ export async function agentTurn(
       maxTokens: settings.maxTokens,
       maxToolRounds: settings.maxToolRounds,
       executeTool: toolDispatch(deps, ctx, spec),
+      ...(resume ? { resume, interrupted: interruptedCall } : {}),
+      ...(ctx.turnKey !== undefined ? { journal: journalOf(deps, ctx.group.id) } : {}),
       // The cell starts while the first model request is in flight (after it has left: the
       // synchronous part of a cell start must not delay the request).
       onFirstRequest: () => setImmediate(() => deps.pool.warm(spec)),
@@ -67,4 +73,26 @@ export async function agentTurn(
       deps.log.error({ group: ctx.group.name, err }, 'guard: could not keep a memory change aside');
     }
   }
+}
+
+/** The turn's steps, written as they happen. */
+function journalOf(deps: GroupRunDeps, groupId: number) {
+  return {
+    step: (message: ConversationMessage) => deps.store.turns.step(groupId, message),
+    result: (result: ContentBlock) => deps.store.turns.result(groupId, result),
+  };
+}
+
+/**
+ * A call that was running when the host went down: a command in the cell may or may not have
+ * taken effect, so the model is told instead of it running twice. A host tool runs again: its
+ * effect is kept by an idempotency key (tool-call.ts), so it is done once either way.
+ */
+function interruptedCall(name: string): ToolOutcome | undefined {
+  if (!isCellTool(name)) return undefined;
+  return {
+    output:
+      'The host restarted while this call was running, so its outcome is unknown: it may or may not have taken effect. Check (for example, look at the files) before doing it again.',
+    isError: true,
+  };
 }

@@ -24,7 +24,16 @@ export async function runMessages(deps: GroupRunDeps, group: Group): Promise<Run
     const source = untrustedSourceOf(m, (channel, sender) => store.owners.isOwner(channel, sender));
     if (source) store.provenance.taint(group.id, source);
   }
-  const ctx: RunContext = { group, channel: last.channel, chatId: last.chatId };
+  // The turn is known by its first message: one that folded in more messages is the same turn.
+  const turnKey = `m:${pending[0]!.id}`;
+  const ctx: RunContext = { group, channel: last.channel, chatId: last.chatId, turnKey };
+  const resume = store.turns.open(group.id, turnKey);
+  if (resume) {
+    deps.log.warn(
+      { group: group.name, steps: resume.steps.length },
+      'resuming a turn a restart interrupted, from its last recorded step',
+    );
+  }
   const userMessage = await inboundTurn(settings.home, group, pending, deps.media);
   let history = store.history.load(group.id);
   if (deps.compact) {
@@ -34,7 +43,7 @@ export async function runMessages(deps: GroupRunDeps, group: Group): Promise<Run
   const fresh = store.groups.byId(group.id) ?? group;
   let turn;
   try {
-    turn = await agentTurn(deps, { ...ctx, group: fresh }, [...history, userMessage]);
+    turn = await agentTurn(deps, { ...ctx, group: fresh }, [...history, userMessage], resume);
   } catch (err) {
     if (err instanceof ModelError && err.kind === 'bad_request') {
       return setAside(deps, group, pending, err);
@@ -55,6 +64,7 @@ export async function runMessages(deps: GroupRunDeps, group: Group): Promise<Run
       text: reply,
     }).id;
     store.groups.advanceCursor(group.id, last.id);
+    store.turns.finish(group.id);
     return id;
   });
   deps.onReplyStored?.(ctx, messageId);
@@ -100,6 +110,7 @@ function setAside(
       text: note,
     });
     deps.store.groups.advanceCursor(group.id, last.id);
+    deps.store.turns.finish(group.id);
   });
   void deps.outbox.flush();
   deps.log.warn(

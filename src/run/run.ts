@@ -29,6 +29,8 @@ export interface RunContext {
   channel: string;
   chatId: string;
   taskId?: number;
+  /** A message turn's key in the turn journal (src/store/turn-journal.ts); tasks have none. */
+  turnKey?: string;
 }
 
 /** Host tools offered to a group's model and run on the host. */

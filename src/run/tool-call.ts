@@ -2,12 +2,24 @@ import type { ToolExecutor } from '../agent/agent-loop.js';
 import { RuntimeUnavailableError, type CellSpec } from '../cells/cell-runtime.js';
 import { isCellTool, validateCellToolInput } from '../tools/cell-tools.js';
 import type { GroupRunDeps, RunContext } from './run.js';
+import { effectKey } from '../store/turn-journal.js';
 
 /** A tool call the gate allowed: a host tool runs on the host, a cell tool in the group's cell. */
 export function toolCall(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): ToolExecutor {
-  return async (name, input, signal) => {
+  return async (name, input, signal, callId) => {
+    // A host tool's effect happens once per call, even when a resumed turn asks again.
+    const key =
+      callId !== undefined && ctx.turnKey !== undefined
+        ? effectKey(ctx.group.id, ctx.turnKey, callId)
+        : undefined;
+    const done = key ? deps.store.turns.effect(key) : undefined;
+    if (done) return done;
     const host = deps.hostTools?.execute(ctx, name, input);
-    if (host) return host;
+    if (host) {
+      const outcome = await host;
+      if (key) deps.store.turns.recordEffect(key, outcome, new Date());
+      return outcome;
+    }
     if (!isCellTool(name)) return { output: `unknown tool: ${name}`, isError: true };
     const valid = validateCellToolInput(name, input);
     if (!valid.ok) return { output: valid.error, isError: true };

@@ -12,7 +12,7 @@ import { isSinkCall } from '../guard/tool-sink.js';
  */
 export function toolDispatch(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): ToolExecutor {
   const inner = toolCall(deps, ctx, spec);
-  return async (name, input, signal) => {
+  return async (name, input, signal, callId) => {
     const startedAt = Date.now();
     // Read each call: what the run took in so far (egress responses too) counts.
     const label = deps.settings.guard === false ? TRUSTED : deps.store.provenance.get(ctx.group.id);
@@ -30,10 +30,14 @@ export function toolDispatch(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec
           signal,
         )
       : undefined;
-    const outcome =
-      gate && !gate.allowed
-        ? { output: gate.output, isError: true }
-        : await inner(name, input, signal);
+    const allowed = !gate || gate.allowed;
+    // Running now: a crash from here on leaves its outcome unknown (src/run/agent-turn.ts).
+    if (allowed && callId !== undefined && ctx.turnKey !== undefined) {
+      deps.store.turns.started(ctx.group.id, callId);
+    }
+    const outcome = !allowed
+      ? { output: gate.output, isError: true }
+      : await inner(name, input, signal, callId);
     const rule = gate?.decision.rule;
     deps.audit?.append({
       type: 'tool_call',

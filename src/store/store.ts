@@ -7,6 +7,7 @@ import { MessageStore } from './messages.js';
 import { ModelChoiceStore } from './model-choices.js';
 import { OwnerAccountStore } from './owner-accounts.js';
 import { ProvenanceStore } from './provenance.js';
+import { TurnJournalStore } from './turn-journal.js';
 import { TaskBudgetStore } from './task-budgets.js';
 import { TaskChatStore } from './task-chats.js';
 import { TaskStore } from './tasks.js';
@@ -28,6 +29,8 @@ export class Store {
   readonly owners: OwnerAccountStore;
   /** What untrusted content each group's session has read (src/guard). */
   readonly provenance: ProvenanceStore;
+  /** Each group's running message turn, so a crash does not repeat what it did. */
+  readonly turns: TurnJournalStore;
 
   constructor(readonly db: Db) {
     this.groups = new GroupStore(db);
@@ -41,6 +44,7 @@ export class Store {
     this.models = new ModelChoiceStore(db);
     this.owners = new OwnerAccountStore(db);
     this.provenance = new ProvenanceStore(db);
+    this.turns = new TurnJournalStore(db);
   }
 
   static open(file: string, options: OpenOptions = {}): Store {
