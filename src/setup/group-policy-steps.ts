@@ -84,6 +84,10 @@ export async function policyStep(ctx: StepContext): Promise<StepResult> {
   const file = path.join(base.config.configDir, 'policy', 'default.policy');
   const text = POLICY_TEMPLATE_INFO[template].text;
   const current = readIfRegularFile(file);
+  if (typeof current === 'object') {
+    tell(ctx, 'error', current.problem);
+    return 1;
+  }
   if (current === text) {
     tell(ctx, 'info', `policy: ${file} already holds the ${template} template`);
     return undefined;
@@ -109,8 +113,8 @@ export async function policyStep(ctx: StepContext): Promise<StepResult> {
   return undefined;
 }
 
-/** The file's text; undefined when absent. A symlink or other non-file is refused. */
-function readIfRegularFile(file: string): string | undefined {
+/** The file's text; undefined when absent. A symlink or other non-file is refused, not followed. */
+function readIfRegularFile(file: string): string | undefined | { problem: string } {
   let stat;
   try {
     stat = fs.lstatSync(file);
@@ -119,7 +123,9 @@ function readIfRegularFile(file: string): string | undefined {
     throw err;
   }
   if (!stat.isFile() || stat.size > 1024 * 1024) {
-    throw new Error(`${file} is not a regular file under 1 MiB; move it away and run setup again`);
+    return {
+      problem: `${file} is not a regular file under 1 MiB; move it away and run setup again`,
+    };
   }
   return fs.readFileSync(file, 'utf8');
 }

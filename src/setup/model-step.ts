@@ -65,7 +65,6 @@ export async function modelStep(ctx: StepContext): Promise<StepResult> {
     if (model !== undefined) put('NANOCELL_MODEL', model);
 
     const key = await apiKey(ctx, provider, keys.key);
-    if (typeof key === 'number') return key;
     if (key !== undefined) put(keys.key, key);
 
     if (problems.length) {
@@ -107,20 +106,10 @@ async function apiKey(
   ctx: StepContext,
   provider: ProviderName,
   setting: string,
-): Promise<string | number | undefined> {
+): Promise<string | undefined> {
   const { flags, prompts, draft } = ctx;
-  if (flags.apiKeyEnv) {
-    const value = ctx.env(flags.apiKeyEnv);
-    if (!value) {
-      tell(
-        ctx,
-        'error',
-        `--api-key-env ${flags.apiKeyEnv}: that environment variable is not set (export ${flags.apiKeyEnv}=... first)`,
-      );
-      return 2;
-    }
-    return value;
-  }
+  // Set: unsetEnvironment checked it before the first step.
+  if (flags.apiKeyEnv) return ctx.env(flags.apiKeyEnv);
   if (!prompts) return undefined;
   const kept = draft.get(setting) !== undefined;
   const optional = provider === 'openai';
