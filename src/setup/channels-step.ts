@@ -54,7 +54,9 @@ async function connect(ctx: StepContext, channel: KnownChannel): Promise<StepRes
   }
   for (;;) {
     const missing: string[] = [];
-    for (const key of keys) {
+    // Asked: what the platform cannot go without. From the environment: every one of its
+    // settings that is set there (a self-hosted API root too), and the required ones must be.
+    for (const key of prompts ? keys : channel.configKeys) {
       if (prompts) {
         const kept = draft.get(key) !== undefined;
         const ask = isSecretSetting(key) ? prompts.secret.bind(prompts) : undefined;
@@ -66,7 +68,7 @@ async function connect(ctx: StepContext, channel: KnownChannel): Promise<StepRes
       }
       const value = ctx.env(key);
       if (value === undefined) {
-        missing.push(key);
+        if (keys.includes(key)) missing.push(key);
         continue;
       }
       const problem = draft.set(key, value);

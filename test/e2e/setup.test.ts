@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BwrapRuntime } from '../../src/cells/bwrap.js';
 import { loadConfig } from '../../src/config.js';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../support/fake-openai-server.js';
+import { FakeTelegram } from '../support/fake-telegram.js';
 import { runCli } from '../support/run-cli.js';
 import { shouldRun } from '../support/runtimes.js';
 import { tempHome } from '../support/temp-home.js';
@@ -134,5 +135,64 @@ describe('./nanocell setup with flags (no terminal)', () => {
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--chat: "abc" is not a telegram chat id');
+  });
+
+  it('--channel takes the platform credentials from the environment, checks them, and --pair prints a code', async () => {
+    const { env, configDir } = dirs();
+    const token = '5151:setup-e2e-token-abcdefghijkl';
+    model.requireApiKey(KEY);
+    const telegram = await FakeTelegram.start(token);
+    try {
+      const args = [
+        ...flags(model.url).map((a) => (a === 'bwrap' ? 'auto' : a)),
+        '--channel',
+        'telegram',
+        '--pair',
+        'telegram',
+      ];
+      const r = await runCli(args, {
+        ...env,
+        MY_MODEL_KEY: KEY,
+        TELEGRAM_BOT_TOKEN: token,
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+      });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain('ok   telegram: token accepted (bot @');
+      expect(r.stdout).toMatch(/^ {4}pair [A-Z0-9]{6,}$/m);
+      expect(r.stdout).not.toContain('telegram is off here');
+      expect(`${r.stdout}${r.stderr}`).not.toContain(token);
+      const text = fs.readFileSync(path.join(configDir, 'config'), 'utf8');
+      expect(text).toContain(`TELEGRAM_BOT_TOKEN=${token}\n`);
+      expect(text).toContain(`TELEGRAM_API_ROOT=${telegram.apiRoot}\n`);
+
+      // A token Telegram refuses stops at the channels step; it is not written.
+      const refused = await runCli(args, {
+        ...env,
+        MY_MODEL_KEY: KEY,
+        TELEGRAM_BOT_TOKEN: '5151:wrong-token-abcdefghijklmnop',
+        TELEGRAM_API_ROOT: telegram.apiRoot,
+      });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(
+        'telegram check failed: Telegram refused TELEGRAM_BOT_TOKEN',
+      );
+      expect(fs.readFileSync(path.join(configDir, 'config'), 'utf8')).toBe(text);
+    } finally {
+      await telegram.stop();
+    }
+  });
+
+  it('--channel without its credentials in the environment exits 2 before any step', async () => {
+    const { env, configDir } = dirs();
+    const r = await runCli([...flags(model.url), '--channel', 'slack'], {
+      ...env,
+      MY_MODEL_KEY: KEY,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      '--channel slack takes its credentials from the environment: set SLACK_BOT_TOKEN, SLACK_APP_TOKEN',
+    );
+    expect(fs.existsSync(path.join(configDir, 'config'))).toBe(false);
   });
 });
