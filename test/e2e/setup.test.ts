@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -5,7 +6,7 @@ import { BwrapRuntime } from '../../src/cells/bwrap.js';
 import { loadConfig } from '../../src/config.js';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../support/fake-openai-server.js';
 import { FakeTelegram } from '../support/fake-telegram.js';
-import { runCli } from '../support/run-cli.js';
+import { CLI, cliEnv, REPO_ROOT, runCli } from '../support/run-cli.js';
 import { shouldRun } from '../support/runtimes.js';
 import { tempHome } from '../support/temp-home.js';
 
@@ -194,5 +195,72 @@ describe('./nanocell setup with flags (no terminal)', () => {
       '--channel slack takes its credentials from the environment: set SLACK_BOT_TOKEN, SLACK_APP_TOKEN',
     );
     expect(fs.existsSync(path.join(configDir, 'config'))).toBe(false);
+  });
+});
+
+describe('./nanocell setup in a real terminal (a pty made by script(1))', () => {
+  const hasScript = fs.existsSync('/usr/bin/script');
+  it.runIf(hasScript)('asks what the flags left open, reading keystrokes in raw mode', async () => {
+    const model = await startFakeOpenAIServer();
+    const data = tempHome();
+    const config = tempHome('nanocell-config-');
+    try {
+      // The command is fixed text; paths and the URL reach it through the environment. A pty
+      // made by script(1) without a terminal on its stdin is 0 columns wide: give it a size.
+      const command =
+        'stty cols 100 rows 40 && exec "$SETUP_CLI" setup --provider openai --base-url "$SETUP_URL" --model fake-model --runtime auto --policy none';
+      const child = spawn('script', ['-qfec', command, '/dev/null'], {
+        cwd: REPO_ROOT,
+        env: cliEnv({
+          NANOCELL_HOME: data.dir,
+          NANOCELL_CONFIG_DIR: config.dir,
+          SETUP_CLI: CLI,
+          SETUP_URL: model.url,
+          TERM: 'xterm',
+        }),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let raw = '';
+      let screen = '';
+      let seen = 0;
+      const changed: Array<() => void> = [];
+      child.stdout.on('data', (c: Buffer) => {
+        raw += c.toString();
+        // Stripped as a whole: an escape sequence may be split across chunks.
+        // eslint-disable-next-line no-control-regex
+        screen = raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+        changed.splice(0).forEach((f) => f());
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const waitFor = async (text: string) => {
+        const deadline = Date.now() + 60_000;
+        while (screen.indexOf(text, seen) === -1) {
+          if (Date.now() > deadline) throw new Error(`"${text}" never shown:\n${screen}`);
+          await new Promise<void>((r) => {
+            changed.push(r);
+            setTimeout(r, 1000);
+          });
+        }
+        seen = screen.indexOf(text, seen) + text.length;
+      };
+      await waitFor('API key');
+      child.stdin.write('sk-typed-in-a-pty-0123\r');
+      await waitFor('Connect chat platforms?');
+      child.stdin.write('\r');
+      await waitFor('Add a first group');
+      child.stdin.write('n');
+      await waitFor('next: ./nanocell start');
+      child.stdin.end();
+      expect(await exited).toBe(0);
+      expect(screen).not.toContain('sk-typed-in-a-pty-0123');
+      const text = fs.readFileSync(path.join(config.dir, 'config'), 'utf8');
+      expect(text).toContain('OPENAI_API_KEY=sk-typed-in-a-pty-0123\n');
+      expect(text).toContain('NANOCELL_RUNTIME=auto\n');
+      expect(fs.existsSync(path.join(config.dir, 'policy', 'default.policy'))).toBe(true);
+    } finally {
+      await model.close();
+      data.cleanup();
+      config.cleanup();
+    }
   });
 });
