@@ -50,6 +50,13 @@ export const setupCli: CliCommand = {
       ctx.err.write(`nanocell setup: ${flags}\n${SETUP_USAGE}`);
       return 2;
     }
+    if (ctx.live && (flags.apiKeyEnv || flags.channels.length)) {
+      // The host runs this command for us, in its own process: it cannot see this shell's variables.
+      ctx.err.write(
+        'nanocell setup: the host is running, and --api-key-env and --channel read the environment of this shell, which the host cannot see; stop the host first, or set the values with nanocell config set\n',
+      );
+      return 2;
+    }
     // Asked only in the user's own terminal: a host running this for a client has no stdin.
     const interactive = !flags.yes && ctx.live === undefined && isTty(ctx.stdin) && isTty(ctx.out);
     const file = configFilePath();

@@ -6,6 +6,7 @@ import { BwrapRuntime } from '../../src/cells/bwrap.js';
 import { loadConfig } from '../../src/config.js';
 import { startFakeOpenAIServer, type FakeOpenAIServer } from '../support/fake-openai-server.js';
 import { FakeTelegram } from '../support/fake-telegram.js';
+import { startHost } from '../support/host-process.js';
 import { CLI, cliEnv, REPO_ROOT, runCli } from '../support/run-cli.js';
 import { shouldRun } from '../support/runtimes.js';
 import { tempHome } from '../support/temp-home.js';
@@ -196,6 +197,62 @@ describe('./nanocell setup with flags (no terminal)', () => {
     );
     expect(fs.existsSync(path.join(configDir, 'config'))).toBe(false);
   });
+});
+
+describe('./nanocell setup while the host runs', () => {
+  it.runIf(bwrapWorks)(
+    'runs in the host (no terminal there), adds the group to its store and says to restart it',
+    async () => {
+      const model = await startFakeOpenAIServer();
+      const data = tempHome();
+      const config = tempHome('nanocell-config-');
+      const env = { NANOCELL_HOME: data.dir, NANOCELL_CONFIG_DIR: config.dir };
+      const host = await startHost({
+        ...env,
+        NANOCELL_PROVIDER: 'openai',
+        OPENAI_BASE_URL: model.url,
+        NANOCELL_MODEL: 'fake-model',
+        NANOCELL_RUNTIME: 'bwrap',
+      });
+      try {
+        const r = await runCli(
+          [
+            'setup',
+            '--provider',
+            'openai',
+            '--base-url',
+            model.url,
+            '--model',
+            'fake-model',
+            '--runtime',
+            'bwrap',
+            '--group',
+            'family',
+            '--policy',
+            'read-only',
+          ],
+          env,
+        );
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(r.stdout).toContain('next: the host is running with the old settings; restart it');
+        const groups = await runCli(['groups', 'list'], env);
+        expect(groups.stdout).toMatch(/^family\t/m);
+        // The host's environment is not this shell's: flags that read it are refused.
+        const keyed = await runCli(
+          ['setup', '--provider', 'openai', '--model', 'm', '--api-key-env', 'MY_MODEL_KEY'],
+          { ...env, MY_MODEL_KEY: KEY },
+        );
+        expect(keyed.code).toBe(2);
+        expect(keyed.stderr).toContain('the host is running, and --api-key-env and --channel read');
+      } finally {
+        await host.stop();
+        await model.close();
+        data.cleanup();
+        config.cleanup();
+      }
+    },
+  );
 });
 
 describe('./nanocell setup in a real terminal (a pty made by script(1))', () => {
