@@ -2,10 +2,11 @@ import { modelProvider } from '../app.js';
 import { ConfigError, type ProviderName } from '../config.js';
 import { tell, warnIfOverridden, type StepContext, type StepResult } from './setup-context.js';
 
-const DEFAULTS: Record<ProviderName, { baseUrl: string; model: string | undefined }> = {
-  anthropic: { baseUrl: 'https://api.anthropic.com', model: 'claude-sonnet-5-5' },
-  openai: { baseUrl: 'https://api.openai.com/v1', model: undefined },
+const DEFAULTS: Record<ProviderName, { model: string | undefined }> = {
+  anthropic: { model: 'claude-sonnet-5-5' },
+  openai: { model: undefined },
 };
+const OPENAI_DEFAULT_URL = 'https://api.openai.com/v1';
 
 const KEYS: Record<ProviderName, { key: string; baseUrl: string }> = {
   anthropic: { key: 'ANTHROPIC_API_KEY', baseUrl: 'ANTHROPIC_BASE_URL' },
@@ -46,18 +47,20 @@ export async function modelStep(ctx: StepContext): Promise<StepResult> {
       flags.baseUrl ??
       (prompts && provider === 'openai'
         ? await prompts.text('Base URL of the server', {
-            initial: draft.get(keys.baseUrl) ?? DEFAULTS.openai.baseUrl,
+            initial: draft.get(keys.baseUrl) ?? OPENAI_DEFAULT_URL,
             check: (v) => draft.check(keys.baseUrl, v),
           })
         : undefined);
     if (baseUrl !== undefined) put(keys.baseUrl, baseUrl);
 
-    const defaultModel = DEFAULTS[provider].model;
+    // The file's model is kept for the same provider; another provider's name would not work.
+    const defaultModel =
+      (current === provider ? draft.get('NANOCELL_MODEL') : undefined) ?? DEFAULTS[provider].model;
     const model =
       flags.model ??
       (prompts
         ? await prompts.text('Model name', {
-            initial: draft.get('NANOCELL_MODEL') ?? defaultModel ?? '',
+            initial: defaultModel ?? '',
             ...(provider === 'openai' ? { placeholder: 'e.g. llama3.2 or gpt-4.1' } : {}),
             check: (v) => draft.check('NANOCELL_MODEL', v),
           })

@@ -77,7 +77,11 @@ describe('nanocell setup, interactive (clack prompts driven by keystrokes)', () 
     dirs.splice(0).forEach((d) => d.cleanup());
   });
 
-  function wizard(flags: SetupFlags, configText?: string) {
+  function wizard(
+    flags: SetupFlags,
+    configText?: string,
+    options: { interactive?: boolean; env?: Record<string, string> } = {},
+  ) {
     const home = tempHome();
     const owner = tempHome('nanocell-config-');
     dirs.push(home, owner);
@@ -93,9 +97,9 @@ describe('nanocell setup, interactive (clack prompts driven by keystrokes)', () 
       configText,
       writeConfigFile,
       configWith: (text) => loadConfig(env, (f) => (f === file ? text : configFileReader(f))),
-      env: () => undefined,
+      env: (name) => options.env?.[name],
       surveyRuntimes: () => Promise.resolve(VERDICTS),
-      prompts: clackPrompts(input, screen),
+      prompts: options.interactive === false ? undefined : clackPrompts(input, screen),
       out: screen,
       err: screen,
       hostRunning: false,
@@ -190,5 +194,49 @@ describe('nanocell setup, interactive (clack prompts driven by keystrokes)', () 
     expect(w.screen.text).not.toContain('Which model API?');
     expect(w.screen.text).not.toContain('Add a first group');
     expect(fs.readFileSync(w.file, 'utf8')).not.toContain('OPENAI_API_KEY');
+  });
+
+  it('run again from flags, keeps the model the file names for the same provider only', async () => {
+    const args = ['--api-key-env', 'K', '--no-check', '--runtime', 'auto', '--no-group'];
+    const same = wizard(
+      parseSetupFlags(['--provider', 'anthropic', ...args, '--policy', 'none']) as SetupFlags,
+      'NANOCELL_PROVIDER=anthropic\nNANOCELL_MODEL=claude-opus-9\n',
+      { interactive: false, env: { K: 'sk-ant-kept-model-test' } },
+    );
+    expect(await same.done).toBe(0);
+    expect(fs.readFileSync(same.file, 'utf8')).toContain('NANOCELL_MODEL=claude-opus-9\n');
+
+    const other = wizard(
+      parseSetupFlags(['--provider', 'anthropic', ...args, '--policy', 'none']) as SetupFlags,
+      'NANOCELL_PROVIDER=openai\nNANOCELL_MODEL=llama3.2\n',
+      { interactive: false, env: { K: 'sk-ant-kept-model-test' } },
+    );
+    expect(await other.done).toBe(0);
+    expect(fs.readFileSync(other.file, 'utf8')).toContain('NANOCELL_MODEL=claude-sonnet-5-5\n');
+    expect(other.screen.text).not.toContain('sk-ant-kept-model-test');
+  });
+
+  it('keeps a default.policy the owner edited unless told to replace it', async () => {
+    const flags = (extra: string[]) =>
+      parseSetupFlags([
+        '--provider',
+        'openai',
+        '--model',
+        'm',
+        '--no-check',
+        '--runtime',
+        'auto',
+        '--no-group',
+        '--policy',
+        'read-only',
+        ...extra,
+      ]) as SetupFlags;
+    const first = wizard(flags([]), undefined, { interactive: false });
+    const policy = path.join(first.owner, 'policy', 'default.policy');
+    fs.mkdirSync(path.dirname(policy), { recursive: true });
+    fs.writeFileSync(policy, 'deny bash command="rm *"\n');
+    expect(await first.done).toBe(0);
+    expect(first.screen.text).toContain('(pass --yes to replace it)');
+    expect(fs.readFileSync(policy, 'utf8')).toBe('deny bash command="rm *"\n');
   });
 });
