@@ -98,6 +98,13 @@ describe('deploy/Dockerfile', () => {
     expect(text).toMatch(/exec node "\$app\/dist\/main\.js" "\$@"/);
   });
 
+  it('carries what the host reads from the checkout at run time', () => {
+    const copies = final.filter((s) => s.op === 'COPY').map((s) => s.args);
+    expect(copies).toContain('src/store/migrations ./src/store/migrations');
+    expect(copies).toContain('--from=build /opt/nanocell/node_modules ./node_modules');
+    expect(copies).toContain('--from=build /opt/nanocell/dist ./dist.image');
+  });
+
   it('copies only files that exist in the repository', () => {
     for (const s of steps.filter((x) => x.op === 'COPY' && !x.args.startsWith('--from'))) {
       const sources = s.args.split(/\s+/).slice(0, -1);
