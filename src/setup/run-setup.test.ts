@@ -239,4 +239,33 @@ describe('nanocell setup, interactive (clack prompts driven by keystrokes)', () 
     expect(first.screen.text).toContain('(pass --yes to replace it)');
     expect(fs.readFileSync(policy, 'utf8')).toBe('deny bash command="rm *"\n');
   });
+
+  it('a refused key is said, asked again, and only the accepted one is saved', async () => {
+    model.requireApiKey(KEY);
+    const w = wizard(
+      parseSetupFlags([
+        '--provider',
+        'openai',
+        '--model',
+        'fake-model',
+        '--base-url',
+        model.url,
+      ]) as SetupFlags,
+    );
+    await w.screen.waitFor('API key');
+    w.input.write('sk-wrong-key-000' + KEYS.enter);
+    await w.screen.waitFor('model check failed');
+    await w.screen.waitFor('The model did not answer as expected.');
+    w.input.write(KEYS.enter); // Change the answers and try again
+    await w.screen.waitFor('API key');
+    w.input.write(KEY + KEYS.enter);
+    await w.screen.waitFor('Which runtime isolates the cells?');
+    w.input.write(KEYS.ctrlC); // stop here: the model step is saved already
+    expect(await w.done).toBe(1);
+    const text = fs.readFileSync(w.file, 'utf8');
+    expect(text).toContain(`OPENAI_API_KEY=${KEY}\n`);
+    expect(text).not.toContain('sk-wrong-key-000');
+    expect(text).not.toContain('NANOCELL_RUNTIME');
+    expect(w.screen.text).not.toContain('sk-wrong-key-000');
+  });
 });
