@@ -1,4 +1,5 @@
 import { errorRow, row } from './report.mjs';
+import { summarize } from './stats.mjs';
 
 /** The design's aims, from issue 6. */
 export const TARGETS = {
@@ -250,5 +251,62 @@ export function freshCellFigure(measured, plan) {
         meets: (_v, ratio) => (ratio === null ? null : ratio <= TARGETS.freshCellRatio),
       }),
     ]),
+  };
+}
+
+const MIN_CACHE_TOKENS_NOTE = '1,024';
+
+/** Input tokens billed at Sonnet's cache prices, as multiples of the input price. */
+const CACHE_WRITE_FACTOR = 1.25;
+const CACHE_READ_FACTOR = 0.1;
+
+export function promptCacheFigure(result, plan) {
+  const method = `In process: the compiled AnthropicProvider and agent loop, ${plan.turns} owner turns in the admin group (about 40 words each; about 60-word answers; the time in each turn's context a minute apart) with the host's real system prompt (a 120-word memory) and every cell and host tool definition, against a fake Messages API that counts usage with test/support/prompt-cache.mjs: a request reads from the cache the longest prefix an earlier one marked, writes what is new up to its last cache_control, and pays the rest as input; prefixes under ${MIN_CACHE_TOKENS_NOTE} tokens are not cached, as for Sonnet. Tokens are estimated as JSON length / 4, so they are the fake's, not a tokenizer's. Caching on: the default; off: NANOCELL_PROMPT_CACHE=off. Billed input counts a cache write as ${CACHE_WRITE_FACTOR}× and a read as ${CACHE_READ_FACTOR}× an input token (Anthropic's prices).`;
+  if (result.error) {
+    return {
+      id: 10,
+      title: 'Prompt caching',
+      unit: 'tokens',
+      target: '-',
+      method,
+      rows: [errorRow('prompt cache', result.error)],
+    };
+  }
+  const billed = (u) =>
+    u.inputTokens + CACHE_WRITE_FACTOR * u.cacheWriteTokens + CACHE_READ_FACTOR * u.cacheReadTokens;
+  const full = (u) => u.inputTokens + u.cacheWriteTokens;
+  const sum = (list, f) => list.reduce((n, u) => n + f(u), 0);
+  const on = result.on;
+  const off = result.off;
+  const saving = 1 - sum(on, billed) / sum(off, billed);
+  const prompt = (u) => u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens;
+  return {
+    id: 10,
+    title: `Prompt caching: input tokens billed per turn over a ${plan.turns}-turn conversation`,
+    unit: 'tokens',
+    target: 'fewer input tokens billed with caching than without (issue 12)',
+    method,
+    rows: [
+      row({
+        label: 'billed input per turn, caching on (input + 1.25×write + 0.1×read)',
+        value: summarize(on.map(billed)),
+        baselineLabel: 'caching off (NANOCELL_PROMPT_CACHE=off)',
+        baseline: summarize(off.map(billed)),
+        target: '< caching off',
+        meets: (_v, r) => (r === null ? null : r < 1),
+        note: `whole conversation: ${Math.round(sum(on, billed)).toLocaleString('en-US')} billed with caching, ${Math.round(sum(off, billed)).toLocaleString('en-US')} without: ${(saving * 100).toFixed(1)}% saved; the prompt is the same size both ways (${sum(on, prompt).toLocaleString('en-US')} vs ${sum(off, prompt).toLocaleString('en-US')} tokens)`,
+      }),
+      row({
+        label: 'input at full price per turn, caching on (input + cache write)',
+        value: summarize(on.map(full)),
+        baselineLabel: 'caching off',
+        baseline: summarize(off.map(full)),
+      }),
+      row({
+        label: 'cache read per turn, caching on',
+        value: summarize(on.map((u) => u.cacheReadTokens)),
+        note: `turn 1 reads ${on[0].cacheReadTokens} and writes ${on[0].cacheWriteTokens}; turn ${plan.turns} reads ${on.at(-1).cacheReadTokens} and writes ${on.at(-1).cacheWriteTokens}`,
+      }),
+    ],
   };
 }

@@ -142,7 +142,8 @@ export function streamEvents(message) {
           ...message,
           content: [],
           stop_reason: null,
-          usage: { input_tokens: message.usage.input_tokens, output_tokens: 1 },
+          // Like the API: the prompt's counts (cache read and write too) come at the start.
+          usage: { ...message.usage, output_tokens: 1 },
         },
       },
     ],

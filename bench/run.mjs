@@ -3,7 +3,8 @@
  * Measures the compiled code in dist/, each figure beside its baseline in the same run, prints
  * a table and writes bench/results/latest.md and latest.json.
  *
- * Options: --quick (few repetitions, ~4 minutes), --figures=1,2,... (only those figures).
+ * Options: --quick (few repetitions, ~4 minutes), --figures=1,2,... (only those figures;
+ * --figures=10, prompt caching, takes a few seconds and needs no cell runtime).
  */
 import process from 'node:process';
 import crypto from 'node:crypto';
@@ -24,7 +25,9 @@ import {
   toModelFigure,
   turnFigure,
   freshCellFigure,
+  promptCacheFigure,
 } from './build-figures.mjs';
+import { conversationUsage } from './prompt-cache-figures.mjs';
 import { benchCellSpec, coldStart, toolRoundTrip } from './cell-figures.mjs';
 import { Cleanup } from './cleanup.mjs';
 import { startFakeModel } from './fake-model.mjs';
@@ -53,6 +56,7 @@ const QUICK = {
   scheduler: { sizes: [100, 1000, 10_000], due: 10, ticks: 30 },
   fresh: { turns: 6, gapMs: 1500 },
   load: { sizes: [20], perGroup: 2 },
+  promptCache: { turns: 20 },
 };
 const FULL = {
   coldReps: 15,
@@ -69,6 +73,7 @@ const FULL = {
   scheduler: { sizes: [100, 1000, 10_000], due: 10, ticks: 300 },
   fresh: { turns: 12, gapMs: 1500 },
   load: { sizes: [20, 100], perGroup: 3 },
+  promptCache: { turns: 20 },
 };
 
 const CELL_UID = 10001;
@@ -108,7 +113,7 @@ async function main() {
   });
   const plan = values.quick ? QUICK : FULL;
   const wanted = new Set(
-    (values.figures ?? '1,2,3,4,5,6,7,8,9').split(',').map((s) => Number(s.trim())),
+    (values.figures ?? '1,2,3,4,5,6,7,8,9,10').split(',').map((s) => Number(s.trim())),
   );
   const startedAt = new Date();
   const t0 = performance.now();
@@ -256,6 +261,21 @@ async function main() {
         result = { error: err };
       }
       figures.push(schedulerFigure(result, plan.scheduler));
+    }
+
+    if (wanted.has(10)) {
+      say('figure 10 (prompt caching)');
+      let result;
+      try {
+        const { turns } = plan.promptCache;
+        result = {
+          on: await conversationUsage({ turns, promptCache: true }),
+          off: await conversationUsage({ turns, promptCache: false }),
+        };
+      } catch (err) {
+        result = { error: err };
+      }
+      figures.push(promptCacheFigure(result, plan.promptCache));
     }
 
     figures.sort((a, b) => a.id - b.id);

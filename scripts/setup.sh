@@ -250,7 +250,8 @@ daemon_json_has() {
 write_daemon_json() {
   local want='{}'
   if command -v runsc >/dev/null 2>&1; then
-    want="{\"runtimes\":{\"runsc\":{\"path\":\"$(command -v runsc)\",\"runtimeArgs\":[\"--network=none\"]}}}"
+    # --oci-seccomp: runsc applies the container's seccomp profile (nanocell's) inside the sandbox.
+    want="{\"runtimes\":{\"runsc\":{\"path\":\"$(command -v runsc)\",\"runtimeArgs\":[\"--network=none\",\"--oci-seccomp\"]}}}"
   fi
   mkdir -p /etc/docker
   node - /etc/docker/daemon.json "$want" <<'EOF'
@@ -274,6 +275,9 @@ const merge = (dst, src) => {
     if (!(k in dst)) {
       dst[k] = v;
       changed = true;
+    } else if (k === "runtimeArgs" && Array.isArray(v) && Array.isArray(dst[k])) {
+      // An older setup's runsc entry gets the flags it lacks; the owner's own stay.
+      for (const arg of v) if (!dst[k].includes(arg)) (dst[k].push(arg), (changed = true));
     } else if (v && typeof v === "object" && !Array.isArray(v) && dst[k] && typeof dst[k] === "object") {
       merge(dst[k], v);
     }
@@ -384,7 +388,7 @@ ensure_docker() {
 # runtimes on SIGHUP (no restart, running containers stay up).
 ensure_gvisor() {
   command -v runsc >/dev/null 2>&1 || return 0
-  if docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"'; then
+  if docker info --format '{{json .Runtimes}}' 2>/dev/null | grep '"runsc"' | grep -q -- '--oci-seccomp'; then
     say "gVisor runtime runsc registered with docker"
     return 0
   fi
@@ -466,12 +470,17 @@ if [[ $DOCKER_UP == 1 ]]; then
     [[ ${NANOCELL_REQUIRE_DOCKER:-0} == 1 ]] && die "docker cell smoke test failed"
   fi
   if command -v runsc >/dev/null 2>&1; then
+    # As cells run under gVisor: with nanocell's profile for it (runsc applies it, --oci-seccomp).
+    gvisor_profile="$(node --input-type=module -e "import('$REPO_ROOT/dist/cells/seccomp-profile.js').then((m) => process.stdout.write(m.writeSeccompProfile(process.arch, undefined, 'gvisor')))" 2>/dev/null || true)"
+    gvisor_opts=()
+    [[ -n $gvisor_profile ]] && gvisor_opts=(--security-opt "seccomp=$gvisor_profile")
     if out="$(timeout 60 docker run --rm --runtime runsc --network none --read-only --user 10001:10001 \
-      --cap-drop ALL "$CELL_IMAGE" "${UID_PROBE[@]}" 2>&1)"; then
+      --cap-drop ALL "${gvisor_opts[@]}" "$CELL_IMAGE" "${UID_PROBE[@]}" 2>&1)"; then
       say "gVisor sandbox ok (uid $out)"
     else
       warn "docker with runsc (gVisor) could not run the cell: $(tail -n 1 <<<"$out")"
     fi
+    [[ -n $gvisor_profile ]] && rm -rf "$(dirname "$gvisor_profile")"
   fi
 fi
 if command -v podman >/dev/null 2>&1; then

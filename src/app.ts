@@ -48,6 +48,7 @@ import {
   freeBytes,
 } from './store/disk-full.js';
 import { Store } from './store/store.js';
+import { readPriceFile } from './usage/price-file.js';
 import { StoreError, type OpenOptions } from './store/database.js';
 
 export const ADMIN_GROUP = 'main';
@@ -136,7 +137,13 @@ export function modelProvider(config: Config, choice: ModelChoice, log: Logger):
     const limits = { timeoutMs: config.modelTimeoutMs, maxRetries: config.modelMaxRetries };
     return choice.provider === 'openai'
       ? new OpenAIProvider({ ...config.openai, model, ...limits })
-      : new AnthropicProvider({ apiKey: config.apiKey, baseUrl: config.baseUrl, model, ...limits });
+      : new AnthropicProvider({
+          apiKey: config.apiKey,
+          baseUrl: config.baseUrl,
+          model,
+          promptCache: config.promptCache,
+          ...limits,
+        });
   };
   const primary = make(choice.model);
   const fallback = config.fallbackModel;
@@ -248,8 +255,10 @@ export async function openAssistant(
   };
   const previews: ReplyPreviews = new ReplyPreviews({
     channelFor: (name): Channel | undefined => outbox.channelFor(name),
-    // The web page and the terminal show the stored reply as it is delivered.
-    streams: (name) => knownChannel(name)?.builtIn !== true,
+    // The terminal shows the stored reply as it is delivered; the dashboard streams (unless
+    // NANOCELL_WEB_STREAM=off, for scripts that read the event stream as whole replies).
+    streams: (name) =>
+      name === 'web' ? base.config.webStream : knownChannel(name)?.builtIn !== true,
     log,
   });
   const outbox: Outbox = new Outbox(store, log, {
@@ -364,6 +373,11 @@ export async function openAssistant(
     },
     onReplyStored: (ctx, messageId) => previews.adopt(ctx.group.id, messageId),
     notifyOwner: (text) => void ownerSurfaces.notify(text),
+    prices: () => {
+      const { table, problem } = readPriceFile(config.configDir);
+      if (problem) log.warn({ problem }, 'prices: using the defaults');
+      return table;
+    },
     diskFull: () => freeBytes(config.home) < FULL_BELOW_BYTES,
     onDiskFull: () => {
       if (base.spaceReserve.release())

@@ -56,6 +56,9 @@ const envSchema = z.object({
     .default('https://api.openai.com/v1'),
   NANOCELL_MODEL: z.string().min(1, 'is empty').optional(),
   NANOCELL_FALLBACK_MODEL: z.string().min(1, 'is empty').optional(),
+  NANOCELL_PROMPT_CACHE: z
+    .enum(['on', 'off'], { message: 'must be "on" (cache the prompt\'s start) or "off"' })
+    .default('on'),
   NANOCELL_ASSISTANT_NAME: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9_-]{0,31}$/, 'must be one word of letters, digits, - or _')
@@ -107,6 +110,7 @@ const envSchema = z.object({
       message: 'use a base URL like https://chat.example.org (scheme and host, no path)',
     })
     .optional(),
+  NANOCELL_WEB_STREAM: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
   NANOCELL_CONFIG_DIR: z.string().min(1).optional(),
   NANOCELL_SCHEDULER_TICK_MS: positiveInt(10_000),
   NANOCELL_BUDGET_TOOL_CALLS: positiveInt(100),
@@ -220,6 +224,8 @@ export interface Config {
   model: string;
   /** Tried when the model fails with a retryable error after its retries; same provider. */
   fallbackModel: string | undefined;
+  /** Mark the system prompt, tools and older history for the model API's prompt cache. */
+  promptCache: boolean;
   assistantName: string;
   /** Data dir: database, group folders, logs. */
   home: string;
@@ -253,6 +259,8 @@ export interface Config {
   webPort: number;
   /** The web chat's public base URL (a reverse proxy's name), answered besides loopback. */
   webPublicUrl?: string;
+  /** Replies stream into the web chat (previews edited in place) as on the chat platforms. */
+  webStream: boolean;
   /** The owner's config dir (policy, mount allowlist): never mounted into a cell. */
   configDir: string;
   missedRuns: 'run-once' | 'skip';
@@ -372,6 +380,7 @@ export function loadConfig(
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL.replace(/\/+$/, '') },
     model: e.NANOCELL_MODEL ?? DEFAULT_ANTHROPIC_MODEL,
     fallbackModel: e.NANOCELL_FALLBACK_MODEL,
+    promptCache: e.NANOCELL_PROMPT_CACHE === 'on',
     assistantName: e.NANOCELL_ASSISTANT_NAME,
     home,
     runtime: e.NANOCELL_RUNTIME,
@@ -396,6 +405,7 @@ export function loadConfig(
     historyBudgetTokens: e.NANOCELL_HISTORY_BUDGET_TOKENS,
     webPort: e.NANOCELL_WEB_PORT,
     ...(e.NANOCELL_WEB_PUBLIC_URL ? { webPublicUrl: e.NANOCELL_WEB_PUBLIC_URL } : {}),
+    webStream: e.NANOCELL_WEB_STREAM === 'on',
     configDir,
     missedRuns: e.NANOCELL_MISSED_RUNS,
     schedulerTickMs: e.NANOCELL_SCHEDULER_TICK_MS,

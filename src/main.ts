@@ -20,6 +20,7 @@ import { setupCli } from './cli/setup.js';
 import { parseStartArgs, start, startCli } from './cli/start.js';
 import { statusCli } from './cli/status.js';
 import { tasksCli } from './cli/tasks.js';
+import { usageCli } from './cli/usage.js';
 import { uninstallCli } from './cli/uninstall.js';
 import { whatsappCli } from './cli/whatsapp-link.js';
 import { ConfigError, loadConfig, PROJECT_ROOT, type Config } from './config.js';
@@ -46,6 +47,7 @@ const COMMANDS: readonly CliCommand[] = [
   pairCli,
   memoryCli,
   tasksCli,
+  usageCli,
   statusCli,
   doctorCli,
   auditCli,

@@ -124,7 +124,8 @@ describe('agent loop and Anthropic provider against the fake model server', () =
         model: 'claude-test',
         max_tokens: 256,
         stream: true,
-        system: 'You are a test.',
+        // The system prompt is a cache breakpoint (src/agent/anthropic-prompt.ts).
+        system: [{ type: 'text', text: 'You are a test.', cache_control: { type: 'ephemeral' } }],
       });
       expect(body?.tools?.map((t) => t.name)).toEqual(['bash']);
     });
@@ -142,7 +143,12 @@ describe('agent loop and Anthropic provider against the fake model server', () =
 
       expect(executor.calls).toEqual([{ name: 'bash', input: { command: 'ls' } }]);
       expect(toolResults(server.requests[1])).toEqual([
-        { type: 'tool_result', tool_use_id: 'toolu_a', content: 'notes.txt' },
+        {
+          type: 'tool_result',
+          tool_use_id: 'toolu_a',
+          content: 'notes.txt',
+          cache_control: { type: 'ephemeral' },
+        },
       ]);
       expect(result.text).toBe('You have one file.');
       expect(result.toolCalls).toBe(1);
@@ -167,7 +173,13 @@ describe('agent loop and Anthropic provider against the fake model server', () =
       const executor = fakeExecutor(() => ({ output: '\n[exit code 1]', isError: true }));
       const result = await turn(executor.execute);
       expect(toolResults(server.requests[1])).toEqual([
-        { type: 'tool_result', tool_use_id: 'toolu_f', content: '\n[exit code 1]', is_error: true },
+        {
+          type: 'tool_result',
+          tool_use_id: 'toolu_f',
+          content: '\n[exit code 1]',
+          is_error: true,
+          cache_control: { type: 'ephemeral' },
+        },
       ]);
       expect(result.text).toBe('It failed.');
     });
@@ -264,6 +276,37 @@ describe('agent loop and Anthropic provider against the fake model server', () =
       server.enqueue(reply().tool('bash', { command: 'x' }), httpError(401));
       const err = await modelError(turn(fakeExecutor().execute));
       expect(err.kind).toBe('auth');
+    });
+
+    it('tells onUsage each response as it arrives, so a turn that fails later still counts', async () => {
+      server.enqueue(
+        reply()
+          .tool('bash', { command: 'x' })
+          .usage({ input_tokens: 30, output_tokens: 4, cache_read_input_tokens: 500 }),
+        httpError(401),
+      );
+      const seen: unknown[] = [];
+      await modelError(
+        runTurn({
+          provider: provider(),
+          system: 'You are a test.',
+          messages: request.messages,
+          tools,
+          executeTool: fakeExecutor().execute,
+          maxTokens: 256,
+          maxToolRounds: 10,
+          onUsage: (response) => seen.push({ model: response.model, ...response.usage }),
+        }),
+      );
+      expect(seen).toEqual([
+        {
+          model: 'claude-test',
+          inputTokens: 30,
+          outputTokens: 4,
+          cacheReadTokens: 500,
+          cacheWriteTokens: 0,
+        },
+      ]);
     });
 
     it("stops a hung model request when the turn's wall time is up, with the budget's reason", async () => {

@@ -42,6 +42,8 @@ export type TurnEvent =
 export interface TurnInput {
   provider: ModelProvider;
   system: string;
+  /** What holds for this turn only (the time); see ModelRequest.context. */
+  context?: string;
   /** The conversation so far, ending with the new user message. */
   messages: ConversationMessage[];
   tools: ToolDefinition[];
@@ -55,6 +57,11 @@ export interface TurnInput {
   budget?: TurnBudget;
   /** Told each event as it happens. Must not throw. */
   onEvent?: (event: TurnEvent) => void;
+  /**
+   * Told each model response's tokens as it arrives, before anything else is done with it,
+   * so a turn that fails later still counts what it used. Must not throw.
+   */
+  onUsage?: (response: ModelResponse) => void;
   /**
    * Where a turn a crash cut off was (src/run/turn-journal.ts): its steps are taken as done,
    * the last round's finished calls keep their results, and `interrupted` answers the call
@@ -126,10 +133,10 @@ async function loop(input: TurnInput, signal: AbortSignal | undefined): Promise<
   for (let first = true; ; round++, first = false) {
     if (first) input.onFirstRequest?.();
     const response = await ask(input, { ...requestOf(input), messages: conversation }, signal);
+    input.onUsage?.(response);
     addUsage(result.usage, response.usage);
-    spend(
-      input.budget?.charge('modelTokens', response.usage.inputTokens + response.usage.outputTokens),
-    );
+    // Every token the request moved, cached ones too: caching must not loosen a run's budget.
+    spend(input.budget?.charge('modelTokens', tokensOf(response.usage)));
     push({ role: 'assistant', content: response.content });
     const uses = response.content.filter((b): b is ToolUse => b.type === 'tool_use');
     if (uses.length === 0) return { ...result, text: textOf(response.content) };
@@ -211,6 +218,7 @@ async function runTools(
 function requestOf(input: TurnInput): ModelRequest {
   return {
     system: input.system,
+    ...(input.context ? { context: input.context } : {}),
     messages: input.messages,
     tools: input.tools,
     maxTokens: input.maxTokens,
@@ -228,6 +236,10 @@ function anySignal(...signals: Array<AbortSignal | undefined>): AbortSignal | un
 
 export function emptyUsage(): ModelUsage {
   return { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+}
+
+function tokensOf(u: ModelUsage): number {
+  return u.inputTokens + u.outputTokens + u.cacheReadTokens + u.cacheWriteTokens;
 }
 
 function addUsage(total: ModelUsage, more: ModelUsage): void {

@@ -1,4 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import { anthropicPrompt } from './anthropic-prompt.js';
 import {
   ModelError,
   type ContentBlock,
@@ -14,6 +15,8 @@ export interface AnthropicOptions {
   model: string;
   timeoutMs: number;
   maxRetries: number;
+  /** Mark the prompt for Anthropic's prompt cache (NANOCELL_PROMPT_CACHE); on unless false. */
+  promptCache?: boolean;
 }
 
 /**
@@ -35,21 +38,17 @@ export class AnthropicProvider implements ModelProvider {
     const client = await this.requireClient();
     const sdk = await this.loadSdk();
     try {
+      const prompt = anthropicPrompt(request, this.options.promptCache !== false);
       const stream = client.messages.stream(
-        {
-          model: this.options.model,
-          max_tokens: request.maxTokens,
-          system: request.system,
-          messages: request.messages as Anthropic.MessageParam[],
-          tools: request.tools as Anthropic.Tool[],
-        },
+        { model: this.options.model, max_tokens: request.maxTokens, ...prompt },
         { signal },
       );
       for await (const event of stream) {
         const out = toEvent(event, stream.currentMessage);
         if (out) yield out;
       }
-      yield { type: 'done', response: toResponse(await stream.finalMessage()) };
+      const response = toResponse(await stream.finalMessage());
+      yield { type: 'done', response: { ...response, model: this.options.model } };
     } catch (cause) {
       throw toModelError(sdk, cause, this.options, signal);
     }
@@ -123,12 +122,17 @@ function toResponse(message: Anthropic.Message): ModelResponse {
     content: message.content.flatMap(toBlock),
     stopReason: toStopReason(message.stop_reason),
     usage: {
-      inputTokens: message.usage.input_tokens,
-      outputTokens: message.usage.output_tokens,
-      cacheReadTokens: message.usage.cache_read_input_tokens ?? 0,
-      cacheWriteTokens: message.usage.cache_creation_input_tokens ?? 0,
+      inputTokens: count(message.usage?.input_tokens),
+      outputTokens: count(message.usage?.output_tokens),
+      cacheReadTokens: count(message.usage?.cache_read_input_tokens),
+      cacheWriteTokens: count(message.usage?.cache_creation_input_tokens),
     },
   };
+}
+
+/** A token count from the API (untrusted): a whole number ≥ 0, else 0. */
+function count(n: unknown): number {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
 }
 
 function toBlock(block: Anthropic.ContentBlock): ContentBlock[] {

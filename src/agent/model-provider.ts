@@ -27,6 +27,11 @@ export interface ToolDefinition {
 
 export interface ModelRequest {
   system: string;
+  /**
+   * What holds for this turn only (the current time). Kept out of `system` so the prompt's
+   * start stays the same from turn to turn and can be cached; each provider places it.
+   */
+  context?: string;
   messages: ConversationMessage[];
   tools: ToolDefinition[];
   maxTokens: number;
@@ -44,6 +49,8 @@ export interface ModelResponse {
   content: ContentBlock[];
   stopReason: 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence' | 'other';
   usage: ModelUsage;
+  /** The model that answered, as configured (a fallback's own name when it answered). */
+  model?: string;
 }
 
 /**

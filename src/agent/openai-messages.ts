@@ -18,7 +18,8 @@ type ChunkToolCall = OpenAI.Chat.Completions.ChatCompletionChunk.Choice.Delta.To
  * turn's images become `image_url` parts (data URLs) of its user message.
  */
 export function toChatMessages(request: ModelRequest): ChatMessage[] {
-  const out: ChatMessage[] = [{ role: 'system', content: request.system }];
+  const system = request.context ? `${request.system}\n\n${request.context}` : request.system;
+  const out: ChatMessage[] = [{ role: 'system', content: system }];
   for (const message of request.messages) {
     const text = message.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n\n');
     if (message.role === 'assistant') {

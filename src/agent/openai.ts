@@ -58,7 +58,7 @@ export class OpenAIProvider implements ModelProvider {
           yield { type: 'tool_call', id: block.id, name: block.name, input: block.input };
         }
       }
-      yield { type: 'done', response };
+      yield { type: 'done', response: { ...response, model: this.options.model } };
     } catch (cause) {
       throw toModelError(sdk, cause, this.options, signal);
     }

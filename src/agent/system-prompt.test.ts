@@ -8,7 +8,19 @@ import {
   readOwnerProfile,
   USER_FILE,
 } from '../groups/group-folder.js';
-import { buildSystemPrompt } from './system-prompt.js';
+import { buildSystemPrompt, buildTurnContext } from './system-prompt.js';
+
+describe('the time', () => {
+  it('is in the turn context, not the system prompt, which stays the same from turn to turn', () => {
+    const input = { assistantName: 'Andy', groupName: 'g', isAdmin: false, memory: { text: '' } };
+    expect(buildSystemPrompt(input)).not.toMatch(/\d\d:\d\d/);
+    expect(
+      buildTurnContext({ timezone: 'Europe/London', now: new Date('2026-07-01T10:05:00Z') }),
+    ).toBe(
+      '<context>The current time is Wednesday, 1 July 2026 at 11:05:00 BST (timezone Europe/London).</context>',
+    );
+  });
+});
 
 describe("the owner's USER.md", () => {
   const homes: string[] = [];
@@ -28,8 +40,6 @@ describe("the owner's USER.md", () => {
       isAdmin: false,
       memory: { text: '' },
       ownerProfile,
-      timezone: 'UTC',
-      now: new Date('2026-12-03T10:00:00Z'),
     });
 
   it('is read from the global folder into every prompt, marked as written by the owner', () => {

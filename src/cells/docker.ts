@@ -56,6 +56,11 @@ export class DockerRuntime implements CellRuntime {
   }
 
   /** Flags this engine adds to `docker run`, and how it differs in limits and tmpfs. */
+  /** Who serves the cell's syscalls behind our seccomp profile (gVisor overrides it). */
+  protected seccompKernel(): 'host' | 'gvisor' {
+    return 'host';
+  }
+
   protected engineOptions(
     _spec: CellSpec,
   ): Pick<ContainerRunOptions, 'engineArgs' | 'hostPidsLimit' | 'tmpfsOwnerOptions'> {
@@ -127,7 +132,11 @@ export class DockerRuntime implements CellRuntime {
       installId: this.options.installId,
       user,
       spec,
-      seccompProfile: (this.seccompProfile ??= writeSeccompProfile()),
+      seccompProfile: (this.seccompProfile ??= writeSeccompProfile(
+        process.arch,
+        undefined,
+        this.seccompKernel(),
+      )),
       ...this.engineOptions(spec),
     });
     const child = spawn(this.docker, args, { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -12,7 +12,7 @@ const GVISOR_HOST_PIDS_BASE = 256;
 const GVISOR_HOST_PIDS_PER_PROCESS = 16;
 
 const SETUP_HINT =
-  'scripts/setup.sh installs it (`apt-get install -y runsc`), declares it in /etc/docker/daemon.json as {"runtimes":{"runsc":{"path":"/usr/bin/runsc","runtimeArgs":["--network=none"]}}} and reloads dockerd (`kill -HUP $(cat /var/run/docker.pid)`)';
+  'scripts/setup.sh installs it (`apt-get install -y runsc`), declares it in /etc/docker/daemon.json as {"runtimes":{"runsc":{"path":"/usr/bin/runsc","runtimeArgs":["--network=none","--oci-seccomp"]}}} and reloads dockerd (`kill -HUP $(cat /var/run/docker.pid)`)';
 
 /**
  * Docker with gVisor's `runsc` as the OCI runtime: the cell's syscalls are served by gVisor's
@@ -42,6 +42,10 @@ export class GvisorRuntime extends DockerRuntime {
       engineArgs: ['--runtime', this.runtime, '--ulimit', `nproc=${pids}:${pids}`],
       hostPidsLimit: GVISOR_HOST_PIDS_BASE + GVISOR_HOST_PIDS_PER_PROCESS * pids,
     };
+  }
+
+  protected override seccompKernel(): 'gvisor' {
+    return 'gvisor';
   }
 
   protected override checkDaemon(info: DaemonInfo): string | undefined {

@@ -61,6 +61,14 @@ describe('buildSeccompProfile: the container profile from bwrap’s table', () =
       expect(verdict(profile, 'clone', flag | 0x11)).toBe(EPERM);
   });
 
+  it("leaves clone3 to gVisor's kernel there, and keeps every other refusal", () => {
+    const gvisor = buildSeccompProfile('x64', 'gvisor');
+    expect(verdict(profile, 'clone3', 0)).toBe(ENOSYS);
+    expect(verdict(gvisor, 'clone3', 0)).toBe('allow');
+    expect(verdict(gvisor, 'clone', 0x10000000 | 0x11)).toBe(EPERM);
+    expect(gvisor.syscalls.length).toBe(profile.syscalls.length - 1);
+  });
+
   it('names the native architecture only, so other ABIs get nothing', () => {
     expect(profile.architectures).toEqual(['SCMP_ARCH_X86_64']);
     expect(buildSeccompProfile('arm64').architectures).toEqual(['SCMP_ARCH_AARCH64']);

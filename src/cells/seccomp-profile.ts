@@ -69,11 +69,22 @@ function refusedFamilies(): ProfileArg[][] {
   return args;
 }
 
-export function buildSeccompProfile(arch: SeccompArch): SeccompProfile {
+/**
+ * `kernel`: who serves the cell's syscalls behind the profile. For gVisor (runsc with
+ * --oci-seccomp) clone3 is left to gVisor's kernel: refusing it with ENOSYS there makes the
+ * cell's libc fail to start threads (node aborts) instead of falling back to clone, and a
+ * namespace made inside gVisor is gVisor's own, never the host's.
+ */
+export function buildSeccompProfile(
+  arch: SeccompArch,
+  kernel: 'host' | 'gvisor' = 'host',
+): SeccompProfile {
   const syscalls: ProfileRule[] = [
     { names: deniedSyscalls(arch), action: 'SCMP_ACT_ERRNO', errnoRet: EPERM },
     // As in bwrap's filter: libc falls back to clone, whose flags can be checked.
-    { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS },
+    ...(kernel === 'host'
+      ? [{ names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: ENOSYS } as ProfileRule]
+      : []),
     ...bits(CLONE_NAMESPACE_FLAGS).map((flag): ProfileRule => ({
       names: ['clone'],
       action: 'SCMP_ACT_ERRNO',
@@ -98,12 +109,13 @@ export function buildSeccompProfile(arch: SeccompArch): SeccompProfile {
 export function writeSeccompProfile(
   nodeArch: string = process.arch,
   tmpDir: string = os.tmpdir(),
+  kernel: 'host' | 'gvisor' = 'host',
 ): string {
   const arch = seccompArch(nodeArch);
   if (!arch) throw new SeccompUnsupportedError(nodeArch);
   const dir = fs.mkdtempSync(path.join(tmpDir, 'nanocell-seccomp-'));
   const file = path.join(dir, 'seccomp.json');
-  fs.writeFileSync(file, JSON.stringify(buildSeccompProfile(arch), null, 1), {
+  fs.writeFileSync(file, JSON.stringify(buildSeccompProfile(arch, kernel), null, 1), {
     mode: 0o644,
     flag: 'wx',
   });

@@ -4,11 +4,12 @@ import { ensureGroupFolder } from '../groups/group-folder.js';
 import { escapeForTerminal } from '../channels/terminal-escape.js';
 import { checkGroupMounts } from '../groups/group-mounts.js';
 import { linkCommand } from './groups-link.js';
-import { checkModelChoice, type ModelChoice } from '../store/model-choices.js';
+import { describeBudget, type BudgetArgs } from './groups-budget.js';
+import { groupsSet } from './groups-set.js';
 import { parseChatAddress } from '../channels/registry.js';
 import type { CliCommand, TextOut } from './command.js';
 
-export interface GroupsArgs {
+export interface GroupsArgs extends BudgetArgs {
   positionals: string[];
   rw?: boolean | undefined;
   untrusted?: boolean | undefined;
@@ -29,7 +30,8 @@ const USAGE = `usage: nanocell groups list
        nanocell groups unmount NAME HOST_PATH
        nanocell groups link NAME      a web link to the group's chat for its members
        nanocell groups unlink NAME    revoke every web link of the group
-       nanocell groups set NAME --model MODEL [--provider anthropic|openai]   (--model default: back to NANOCELL_MODEL)`;
+       nanocell groups set NAME --model MODEL [--provider anthropic|openai]   (--model default: back to NANOCELL_MODEL)
+       nanocell groups set NAME [--budget-tokens N|none] [--budget-usd X|none]   a daily limit (UTC); over it runs pause`;
 
 /** `groups list|add|remove`: the owner manages groups from the terminal. */
 export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: TextOut): number {
@@ -49,7 +51,7 @@ export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: T
         // The trigger and chat ids may come from the model (register_group): one line, escaped.
         const shown = (text: string) => escapeForTerminal(text, { singleLine: true });
         out.write(
-          `${g.name}\t${shown(trig(g))}\tchats: ${shown(chats.join(', ') || '-')}\tactive tasks: ${tasks}\n`,
+          `${g.name}\t${shown(trig(g))}\tchats: ${shown(chats.join(', ') || '-')}\tactive tasks: ${tasks}\t${describeBudget(store.groupBudgets.get(g.id))}\n`,
         );
       }
       return 0;
@@ -167,7 +169,7 @@ export function groupsCommand(base: Base, args: GroupsArgs, out: TextOut, err: T
       return 0;
     }
     case 'set':
-      return setModel(base, name, args, out, err);
+      return groupsSet(base, name, args, out, (problem, code) => usage(err, problem, code));
     default:
       return usage(err, sub ? `unknown groups command "${sub}"` : 'groups needs a command');
   }
@@ -229,39 +231,6 @@ function unbindChat(base: Base, chatArg: string | undefined, out: TextOut, err: 
   return 0;
 }
 
-/** `groups set NAME --model M [--provider P]`: the group's runs use that model from now on. */
-function setModel(
-  base: Base,
-  name: string | undefined,
-  args: GroupsArgs,
-  out: TextOut,
-  err: TextOut,
-): number {
-  if (!name || !args.model) return usage(err, 'groups set needs a group NAME and --model MODEL');
-  const group = base.store.groups.byName(name);
-  if (!group) return usage(err, `no group named "${name}"`, 1);
-  const { config } = base;
-  const choice =
-    args.model === 'default'
-      ? undefined
-      : { provider: args.provider ?? config.provider, model: args.model };
-  const problem = choice && checkModelChoice(choice);
-  if (problem) return usage(err, problem, 1);
-  base.store.models.setForGroup(group.id, choice as ModelChoice | undefined);
-  const shown = choice
-    ? `${choice.provider} ${choice.model}`
-    : `the configured model (${config.provider} ${config.model})`;
-  base.audit.append({
-    type: 'group_change',
-    group: group.name,
-    action: 'updated',
-    by: 'owner (cli)',
-    summary: `model ${shown}`,
-  });
-  out.write(`${group.name}: runs use ${shown} from its next run on\n`);
-  return 0;
-}
-
 function usage(err: TextOut, problem: string, code = 2): number {
   err.write(`nanocell: ${problem}\n${code === 2 ? `${USAGE}\n` : ''}`);
   return code;
@@ -286,6 +255,8 @@ export const groupsCli: CliCommand = {
           at: { type: 'string' },
           model: { type: 'string' },
           provider: { type: 'string' },
+          'budget-tokens': { type: 'string' },
+          'budget-usd': { type: 'string' },
         },
         allowPositionals: true,
       });
@@ -305,6 +276,8 @@ export const groupsCli: CliCommand = {
         at: values.at,
         model: values.model,
         provider: values.provider,
+        budgetTokens: values['budget-tokens'],
+        budgetUsd: values['budget-usd'],
       },
       out,
       err,

@@ -158,6 +158,21 @@ describe('nanocell policy', () => {
       );
     });
 
+    it("judges a path rule on where the group's own link leads, as the gate does", () => {
+      write('groups/family.policy', 'deny read_file path="/workspace/group/private/**"\n');
+      const folder = path.join(dir, 'groups-home', 'family');
+      fs.mkdirSync(path.join(folder, 'private'), { recursive: true });
+      fs.symlinkSync('private', path.join(folder, 'innocent'));
+      const withMounts = {
+        ...deps,
+        mountsFor: () => [{ hostPath: folder, cellPath: '/workspace/group' }],
+      };
+      const call = { groupName: 'family', tool: 'read_file', inputJson: '{"path":"innocent/x"}' };
+      expect(policyExplain(call, withMounts)).toBe(0);
+      expect(stdout.text).toMatch(/^deny\n/);
+      expect(stdout.text).toContain('innocent/x leads to /workspace/group/private/x');
+    });
+
     it('explains a group that does not exist yet as a non-admin group', () => {
       expect(
         policyExplain({ groupName: 'newbie', tool: 'list_groups', inputJson: '{}' }, deps),

@@ -1,8 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isSinkCall } from '../guard/tool-sink.js';
+import { decideOnResolvedPath } from '../policy/path-decision.js';
+import type { PathMount } from '../fs/resolve-cell-path.js';
+import { globalFolderPath, groupFolderPath } from '../groups/group-folder.js';
+import { GLOBAL_MOUNT_PATH, GROUP_MOUNT_PATH } from '../tools/cell-tools.js';
 import { parseArgs } from 'node:util';
-import { decide } from '../policy/decide.js';
 import { loadPolicy } from '../policy/load-policy.js';
 import { parsePolicy } from '../policy/policy-file.js';
 import { knownToolNames, toolClassOf } from '../policy/rules.js';
@@ -21,6 +24,11 @@ export interface PolicyCliDeps {
   hostTools: readonly string[];
   /** The group's role; undefined when no such group exists (yet). */
   lookupGroup: (name: string) => { isAdmin: boolean } | undefined;
+  /**
+   * The group's folders as its cell sees them: a path rule is judged on where a path really
+   * leads (the agent's own links followed inside the folder), as the gate judges it.
+   */
+  mountsFor?: (groupName: string) => readonly PathMount[];
   out: CliStreams;
 }
 
@@ -159,7 +167,7 @@ export function policyExplain(args: ExplainArgs, deps: PolicyCliDeps): number {
   if (!group) {
     out.stdout.write(`(no group "${args.groupName}" yet; explained as a non-admin group)\n`);
   }
-  const decision = decide(
+  const decision = decideOnResolvedPath(
     {
       groupName: args.groupName,
       isAdmin: group?.isAdmin ?? false,
@@ -169,6 +177,7 @@ export function policyExplain(args: ExplainArgs, deps: PolicyCliDeps): number {
       ...(args.untrusted ? { untrusted: true } : {}),
     },
     loaded.layers,
+    (group && deps.mountsFor?.(args.groupName)) ?? [],
   );
   const rule = decision.rule
     ? `${path.join(deps.policyDir, decision.rule.source)}:${decision.rule.line}: ${decision.rule.text}`
@@ -195,6 +204,14 @@ export const policyCli: CliCommand = {
       policyDir: path.join(base.config.configDir, 'policy'),
       hostTools: HOST_TOOL_NAMES,
       lookupGroup: (name) => base.store.groups.byName(name),
+      mountsFor: (name) => {
+        const group = base.store.groups.byName(name);
+        if (!group) return [];
+        return [
+          { hostPath: groupFolderPath(base.config.home, group.folder), cellPath: GROUP_MOUNT_PATH },
+          { hostPath: globalFolderPath(base.config.home), cellPath: GLOBAL_MOUNT_PATH },
+        ];
+      },
       out: { stdout: out, stderr: err },
     }),
 };

@@ -2,10 +2,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import type { Assistant } from '../app.js';
 import type { ChannelHandlers } from '../channels/channel.js';
 import { WebChannel } from '../channels/web/web-channel.js';
+import type { HostStatusInfo } from '../channels/web/dashboard-types.js';
 import { WebLinks } from '../channels/web/web-links.js';
+import { dashboardData } from '../owner/dashboard-data.js';
 import type { DataDirLock } from '../control/data-dir-lock.js';
 import type { HostEventSink } from '../control/host-events.js';
 import { watchPolicyDir } from '../control/policy-watch.js';
@@ -138,7 +141,9 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
         text: m.text,
         createdAt: m.createdAt,
       })),
-    status: () => ({
+    dashboardDir: fileURLToPath(new URL('../dashboard', import.meta.url)),
+    owner: dashboardData({ store, audit: assistant.audit, assistantName: config.assistantName }),
+    status: (): HostStatusInfo => ({
       pid: process.pid,
       runtime: assistant.pool.runtimeName,
       liveCells: assistant.pool.liveCount(),

@@ -4,6 +4,7 @@ import { escapeForTerminal } from '../channels/terminal-escape.js';
 import type { CliCommand, TextOut } from './command.js';
 import { checkModelChoice, type ModelChoice } from '../store/model-choices.js';
 import { describeTask } from '../tools/task-tools.js';
+import { changeTaskStatus } from '../owner/task-status.js';
 
 const USAGE = `usage: nanocell tasks list [--group NAME]
        nanocell tasks pause|resume|cancel ID
@@ -35,22 +36,12 @@ export function tasksCommand(
     for (const t of tasks) out.write(`${shown(describeTask(t, groupName(t.groupId)))}\n`);
     return 0;
   }
-  const status = { pause: 'paused', resume: 'active', cancel: 'cancelled' } as const;
   if (sub === 'pause' || sub === 'resume' || sub === 'cancel') {
     const id = Number(idText);
     if (!Number.isInteger(id) || id <= 0)
       return fail(err, `tasks ${sub} needs a task ID (a number), e.g. tasks ${sub} 3`);
-    const task = store.tasks.byId(id);
-    if (!task) return fail(err, `no task #${id}`, 1);
-    const change = store.tasks.setStatus(id, status[sub]);
+    const change = changeTaskStatus(base, id, sub, 'owner (cli)');
     if (!change.ok) return fail(err, change.reason, 1);
-    base.audit.append({
-      type: 'task_change',
-      group: groupName(task.groupId),
-      task: String(id),
-      action: sub === 'pause' ? 'paused' : sub === 'resume' ? 'resumed' : 'removed',
-      by: 'owner (cli)',
-    });
     out.write(`${shown(describeTask(change.task, groupName(change.task.groupId)))}\n`);
     return 0;
   }

@@ -236,6 +236,10 @@ describe('Sessions', () => {
       expect(files).toHaveLength(1);
       expect(files[0]).toMatch(/-compacted-\d+\.jsonl$/);
       expect(archivedLines(files[0]!)).toEqual(before.slice(0, 4));
+      // The summary request counts in the group's usage like a run's.
+      expect(store.usage.totals('group', new Date(0), group.id)).toMatchObject([
+        { key: String(group.id), requests: 1 },
+      ]);
     });
 
     it('hands the previous summary to the model and replaces it with the new one', async () => {

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   complete,
@@ -85,6 +86,19 @@ export class Sessions {
       tools: [],
       maxTokens: this.options.maxTokens,
     });
+    // A summary is a model request of the group's too: counted like a run's (`nanocell usage`).
+    try {
+      this.store.usage.record({
+        ...response.usage,
+        runId: `compact-${crypto.randomBytes(6).toString('hex')}`,
+        groupId: group.id,
+        provider: this.provider.name,
+        model: response.model ?? 'unknown',
+        at: new Date(),
+      });
+    } catch (err) {
+      this.log.error({ group: group.name, err }, 'usage: could not record a model request');
+    }
     const summary = response.content
       .filter((b): b is Extract<ContentBlock, { type: 'text' }> => b.type === 'text')
       .map((b) => b.text)

@@ -86,6 +86,18 @@ describe('OutcomeReport and OwnerNotifier', () => {
     ]);
   });
 
+  it("tells a task paused by its group's daily budget to its chat only (the owner heard once already)", () => {
+    const t = task(familyId, 'dinner');
+    store.taskChats.set(t.id, { channel: 'terminal', chatId: 'family' });
+    report.taskRun(t.id, familyId, {
+      ok: false,
+      kind: 'group_budget',
+      error: 'Group family used 1,200 of its 1,000 tokens today; runs are paused.',
+      retryable: false,
+    });
+    expect(sent.map((s) => s.to)).toEqual(['terminal:family']);
+  });
+
   it('tells a message run that finally failed to the chat it answers, and the owner an event', () => {
     report.messageRun(
       familyId,

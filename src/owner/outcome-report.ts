@@ -69,6 +69,8 @@ export class OutcomeReport {
     events({ type: 'task_ran', group: name, taskId, ok: false, error: outcome.error });
     const text = label(`failed: ${outcome.error}`);
     if (chat) outbox.send(groupId, chat.channel, chat.chatId, text, assistantName);
+    // A paused group's owner was told already, once for the day (src/run/group-budget-gate.ts).
+    if (outcome.kind === 'group_budget') return;
     owner.notify(group?.isAdmin ? text : `${name}: ${text}`, chat);
   }
 }

@@ -1,6 +1,12 @@
+import crypto from 'node:crypto';
 import { runTurn, type TurnResult } from '../agent/agent-loop.js';
-import type { ContentBlock, ConversationMessage } from '../agent/model-provider.js';
-import { buildSystemPrompt } from '../agent/system-prompt.js';
+import type {
+  ContentBlock,
+  ConversationMessage,
+  ModelProvider,
+  ModelResponse,
+} from '../agent/model-provider.js';
+import { buildSystemPrompt, buildTurnContext } from '../agent/system-prompt.js';
 import { readGlobalMemory, readMemory, readOwnerProfile } from '../groups/group-folder.js';
 import { cellToolDefinitions } from '../tools/cell-tools.js';
 import type { EgressRun, GroupRunDeps, RunContext } from './run.js';
@@ -21,6 +27,9 @@ export async function agentTurn(
 ): Promise<TurnResult> {
   const { settings } = deps;
   const budget = runBudgetFor(deps, ctx);
+  // One id for the run's egress (audit) and its model usage.
+  const runId = crypto.randomBytes(8).toString('hex');
+  const provider = deps.providerFor?.(ctx.group, ctx.taskId) ?? deps.provider;
   let egress: EgressRun | undefined;
   // A mount of files others wrote: a run that can read them has read them (src/guard).
   for (const m of deps.store.groups.mountRequests(ctx.group.id)) {
@@ -37,11 +46,12 @@ export async function agentTurn(
   });
   try {
     const spec = await deps.cellSpec(ctx.group, ctx.taskId);
-    egress = openEgressRun(deps, ctx);
+    egress = openEgressRun(deps, ctx, runId);
     return await runTurn({
       budget: turnBudget(budget, egress),
       onEvent: (event) => deps.onEvent?.(ctx, event),
-      provider: deps.providerFor?.(ctx.group, ctx.taskId) ?? deps.provider,
+      onUsage: (response) => recordUsage(deps, ctx, runId, provider, response),
+      provider,
       system: buildSystemPrompt({
         assistantName: settings.assistantName,
         groupName: ctx.group.name,
@@ -50,9 +60,8 @@ export async function agentTurn(
         globalMemory: readGlobalMemory(settings.home),
         ownerProfile: readOwnerProfile(settings.home),
         sessionSummary: ctx.group.sessionSummary,
-        timezone: settings.timezone,
-        now: new Date(),
       }),
+      context: buildTurnContext({ timezone: settings.timezone, now: new Date() }),
       messages,
       tools: [...cellToolDefinitions, ...(deps.hostTools?.definitions(ctx.group) ?? [])],
       maxTokens: settings.maxTokens,
@@ -72,6 +81,33 @@ export async function agentTurn(
     } catch (err) {
       deps.log.error({ group: ctx.group.name, err }, 'guard: could not keep a memory change aside');
     }
+  }
+}
+
+/** Each model response's tokens, stored as it arrives (a run that fails later still counts). */
+function recordUsage(
+  deps: GroupRunDeps,
+  ctx: RunContext,
+  runId: string,
+  provider: ModelProvider,
+  response: ModelResponse,
+): void {
+  try {
+    deps.store.usage.record({
+      ...response.usage,
+      runId,
+      groupId: ctx.group.id,
+      ...(ctx.taskId !== undefined ? { taskId: ctx.taskId } : {}),
+      provider: provider.name,
+      model: response.model ?? 'unknown',
+      at: deps.clock?.() ?? new Date(),
+    });
+  } catch (err) {
+    // Counting must not cost the reply; the log says which run went uncounted.
+    deps.log.error(
+      { group: ctx.group.name, runId, err },
+      'usage: could not record a model request',
+    );
   }
 }
 

@@ -429,3 +429,92 @@ describe('a run, with a fake model, a fake cell runtime and the real store', () 
     );
   });
 });
+
+describe("a group's daily budget, with the real store", () => {
+  let f: RunFixture | undefined;
+  afterEach(async () => {
+    await f?.close();
+    f = undefined;
+  });
+  const day1 = new Date('2026-12-03T09:00:00Z');
+  const day2 = new Date('2026-12-04T00:00:01Z');
+
+  it("records each model request's tokens under the run, group and model, also when the run fails later", async () => {
+    f = new RunFixture([
+      reply().tool('bash', { command: 'ls' }).usage({ input_tokens: 100, output_tokens: 10 }),
+      new ModelError('server', 'The model API failed (HTTP 500).'),
+    ]);
+    f.inbound('hi');
+    const outcome = await runGroup(f.deps({ clock: () => day1 }), f.group.id);
+    expect(outcome).toMatchObject({ ok: false, kind: 'model_server' });
+    expect(f.store.usage.totals('group', day1, f.group.id)).toEqual([
+      {
+        key: String(f.group.id),
+        model: 'fake-model',
+        requests: 1,
+        inputTokens: 100,
+        outputTokens: 10,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+      },
+    ]);
+  });
+
+  it('does not start a run over the token budget: the messages stay, the owner is told once a day, and the run resumes the next day', async () => {
+    f = new RunFixture([
+      reply().text('first').usage({ input_tokens: 900, output_tokens: 200 }),
+      reply().text('answer to both'),
+    ]);
+    f.store.groupBudgets.set(f.group.id, { tokens: 1000 });
+    const told: string[] = [];
+    let now = day1;
+    const deps = f.deps({ clock: () => now, notifyOwner: (text) => void told.push(text) });
+    f.inbound('one');
+    expect(await runGroup(deps, f.group.id)).toMatchObject({ ok: true, reply: 'first' });
+
+    const kept = f.inbound('two');
+    const before = f.cursor();
+    const paused = await runGroup(deps, f.group.id);
+    expect(paused).toMatchObject({ ok: false, kind: 'group_budget', retryable: false });
+    if (paused.ok) throw new Error('ran');
+    expect(paused.error).toContain('used 1,100 of its 1,000 tokens today');
+    expect(f.cursor()).toBe(before);
+    f.inbound('three');
+    await runGroup(deps, f.group.id);
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain('Group family used 1,100');
+    expect(f.provider.requests).toHaveLength(1);
+
+    now = day2;
+    const resumed = await runGroup(deps, f.group.id);
+    expect(resumed).toMatchObject({ ok: true, reply: 'answer to both' });
+    const asked = JSON.stringify(f.provider.requests.at(-1)?.messages.at(-1));
+    expect(asked).toContain('two');
+    expect(asked).toContain('three');
+    expect(f.cursor()).toBeGreaterThan(kept);
+  });
+
+  it('runs again at once when the budget is raised, and tells the owner again if it is passed again', async () => {
+    f = new RunFixture([
+      reply().text('first').usage({ input_tokens: 500, output_tokens: 100 }),
+      reply().text('second').usage({ input_tokens: 500, output_tokens: 100 }),
+    ]);
+    f.store.groupBudgets.set(f.group.id, { tokens: 500 });
+    const told: string[] = [];
+    const deps = f.deps({ clock: () => day1, notifyOwner: (text) => void told.push(text) });
+    f.inbound('one');
+    await runGroup(deps, f.group.id);
+    f.inbound('two');
+    expect(await runGroup(deps, f.group.id)).toMatchObject({ kind: 'group_budget' });
+    f.store.groupBudgets.set(f.group.id, { tokens: 5000 });
+    expect(await runGroup(deps, f.group.id)).toMatchObject({ ok: true, reply: 'second' });
+    f.store.groupBudgets.set(f.group.id, { tokens: null, usd: 0.001 });
+    f.inbound('three');
+    const overUsd = await runGroup(deps, f.group.id);
+    expect(overUsd).toMatchObject({ ok: false, kind: 'group_budget' });
+    if (overUsd.ok) throw new Error('ran');
+    // 1,000 input and 200 output tokens of an unknown model at the "*" price: $0.006.
+    expect(overUsd.error).toContain('spent about $0.0060 of its $0.0010');
+    expect(told).toHaveLength(2);
+  });
+});

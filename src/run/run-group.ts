@@ -3,6 +3,7 @@ import { ModelError } from '../agent/model-provider.js';
 import type { QueueJob } from '../router/group-queue.js';
 import { DISK_FULL_MESSAGE, isDiskFull } from '../store/disk-full.js';
 import type { Group } from '../store/groups.js';
+import { groupBudgetGate } from './group-budget-gate.js';
 import { runMessages } from './message-run.js';
 import type { GroupRunDeps, RunOutcome } from './run.js';
 import { runTask } from './task-run.js';
@@ -33,6 +34,8 @@ export async function runGroup(
       deps.log.error({ group: group.name }, 'run not started: data disk full');
       return { ok: false, kind: 'disk_full', error: DISK_FULL_MESSAGE, retryable: true };
     }
+    const paused = groupBudgetGate(deps, group);
+    if (paused) return paused;
     return job.kind === 'messages'
       ? await runMessages(deps, group)
       : await runTask(deps, group, job.taskId);

@@ -16,6 +16,7 @@ import type { ToolGate } from '../policy/tool-gate.js';
 import type { Outbox } from '../router/outbox.js';
 import type { Group } from '../store/groups.js';
 import type { Store } from '../store/store.js';
+import type { PriceTable } from '../usage/prices.js';
 
 export type RunOutcome =
   | { ok: true; reply: string; messageId: number; toolCalls: number }
@@ -91,6 +92,10 @@ export interface GroupRunDeps {
    * channels that show partial replies. Must not throw; the stored reply is what counts.
    */
   onEvent?: (ctx: RunContext, event: TurnEvent) => void;
+  /** The wall clock of usage records and of the budget's day (UTC); tests set it. */
+  clock?: () => Date;
+  /** The price table (the owner's prices.json over the defaults), for USD budgets. */
+  prices?: () => PriceTable;
   /** Tells the owner, on every surface (e.g. a memory change kept aside by the guard). */
   notifyOwner?: (text: string) => void;
   /** The run stored its reply (a streamed preview of it becomes that message). */

@@ -21,7 +21,7 @@ function deps(extra: Partial<GroupRunDeps>): GroupRunDeps {
 }
 
 describe('the egress of one run', () => {
-  it('opens egress under a fresh run id with the task and its tighter request limit', () => {
+  it("opens egress under the run's id with the task and its tighter request limit", () => {
     const opened: unknown[] = [];
     const d = deps({
       taskBudget: () => ({ egressRequests: 3 }),
@@ -31,13 +31,13 @@ describe('the egress of one run', () => {
       },
     });
     const ctx: RunContext = { group, channel: 'web', chatId: 'c', taskId: 7 };
-    openEgressRun(d, ctx);
-    openEgressRun(d, ctx);
+    openEgressRun(d, ctx, '00112233aabbccdd');
+    openEgressRun(d, ctx, '44556677eeff0011');
     expect(opened).toEqual([
       {
         groupName: 'family',
         identity: {
-          runId: expect.stringMatching(/^[0-9a-f]{16}$/),
+          runId: '00112233aabbccdd',
           taskId: '7',
           untrusted: expect.any(Function),
           guard: expect.any(Function),

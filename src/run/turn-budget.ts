@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import type { TurnBudget } from '../agent/agent-loop.js';
 import type { BudgetLimits } from '../policy/budgets.js';
 import { RunBudget } from '../policy/run-budget.js';
@@ -18,16 +17,20 @@ export function runBudgetFor(deps: GroupRunDeps, ctx: RunContext): RunBudget {
 }
 
 /**
- * Opens the group's egress for this run, under a fresh run id: the proxy counts the run's
+ * Opens the group's egress for this run, under its run id: the proxy counts the run's
  * requests and refuses past its limit at once, inside a tool call, and audits each under the
  * run and task. The caller ends it when the turn is over.
  */
-export function openEgressRun(deps: GroupRunDeps, ctx: RunContext): EgressRun | undefined {
+export function openEgressRun(
+  deps: GroupRunDeps,
+  ctx: RunContext,
+  runId: string,
+): EgressRun | undefined {
   const limit = runLimits(deps, ctx).egressRequests;
   return deps.beginEgressRun?.(
     ctx.group.name,
     {
-      runId: crypto.randomBytes(8).toString('hex'),
+      runId,
       taskId: ctx.taskId?.toString(),
       untrusted: () =>
         deps.settings?.guard !== false && deps.store.provenance.get(ctx.group.id).untrusted,

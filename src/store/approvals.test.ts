@@ -48,6 +48,19 @@ describe('ApprovalStore', () => {
     expect(approvals.answer('AAAAAA', 'approved', '2025-03-01T12:09:59.999Z')).toBeUndefined();
   });
 
+  it('lists the pending, unexpired approvals oldest first: not answered or expired ones', () => {
+    approvals.insert(approval('AAAAAA'));
+    approvals.insert(approval('BBBBBB', { fingerprint: 'fp-2' }));
+    approvals.insert(
+      approval('CCCCCC', { fingerprint: 'fp-3', expiresAt: '2025-03-01T12:01:00.000Z' }),
+    );
+    approvals.answer('AAAAAA', 'denied', '2025-03-01T12:01:00.000Z');
+
+    const pending = approvals.pending('2025-03-01T12:02:00.000Z');
+
+    expect(pending.map((a) => [a.code, a.input])).toEqual([['BBBBBB', { command: 'ls' }]]);
+  });
+
   it('forgets expired approvals on request', () => {
     approvals.insert(approval('AAAAAA'));
     approvals.insert(approval('BBBBBB', { expiresAt: '2025-03-02T00:00:00.000Z' }));

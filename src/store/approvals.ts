@@ -112,6 +112,18 @@ export class ApprovalStore {
     return row && toApproval(row);
   }
 
+  /** Every question still waiting for the owner, oldest first (the dashboard's inbox). */
+  pending(now: string, limit = 200): Approval[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM approvals WHERE status = 'pending' AND expires_at > ?
+           ORDER BY id LIMIT ?`,
+        )
+        .all(now, limit) as ApprovalRow[]
+    ).map(toApproval);
+  }
+
   /** Records the owner's answer; undefined unless the approval is pending and unexpired. */
   answer(code: string, status: 'approved' | 'denied', now: string): Approval | undefined {
     const row = this.db

@@ -1,4 +1,5 @@
 import { openDatabase, type Db, type OpenOptions } from './database.js';
+import { GroupBudgetStore } from './group-budgets.js';
 import { GroupStore } from './groups.js';
 import { HistoryStore } from './history.js';
 import { HistorySearch } from './history-search.js';
@@ -11,6 +12,7 @@ import { TurnJournalStore } from './turn-journal.js';
 import { TaskBudgetStore } from './task-budgets.js';
 import { TaskChatStore } from './task-chats.js';
 import { TaskStore } from './tasks.js';
+import { UsageStore } from './usage.js';
 
 /** Everything the host keeps, in one SQLite file. */
 export class Store {
@@ -29,6 +31,10 @@ export class Store {
   readonly owners: OwnerAccountStore;
   /** What untrusted content each group's session has read (src/guard). */
   readonly provenance: ProvenanceStore;
+  /** Every model request's tokens (`nanocell usage`, group budgets). */
+  readonly usage: UsageStore;
+  /** Each group's daily model budget. */
+  readonly groupBudgets: GroupBudgetStore;
   /** Each group's running message turn, so a crash does not repeat what it did. */
   readonly turns: TurnJournalStore;
 
@@ -44,6 +50,8 @@ export class Store {
     this.models = new ModelChoiceStore(db);
     this.owners = new OwnerAccountStore(db);
     this.provenance = new ProvenanceStore(db);
+    this.usage = new UsageStore(db);
+    this.groupBudgets = new GroupBudgetStore(db);
     this.turns = new TurnJournalStore(db);
   }
 

@@ -1,4 +1,5 @@
 import type { ModelUsage } from '../agent/model-provider.js';
+import { formatUsd } from './prices.js';
 
 /** A group's daily limit; a kind left out is unlimited. */
 export interface GroupDayBudget {
@@ -35,7 +36,7 @@ export function decideGroupBudget(
   if (budget.usd !== undefined && usdToday >= budget.usd) {
     return {
       run: false,
-      message: `Group ${group} spent about $${usdToday.toFixed(2)} of its $${budget.usd.toFixed(2)} today; runs are paused. ${how}`,
+      message: `Group ${group} spent about ${formatUsd(usdToday)} of its ${formatUsd(budget.usd)} today; runs are paused. ${how}`,
     };
   }
   return { run: true };

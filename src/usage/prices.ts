@@ -88,3 +88,9 @@ export function cacheHitRate(usage: ModelUsage): number {
   const prompt = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;
   return prompt === 0 ? 0 : usage.cacheReadTokens / prompt;
 }
+
+/** Dollars for people: cents from a cent up, two significant digits below (a local model's). */
+export function formatUsd(usd: number): string {
+  if (usd === 0 || usd >= 0.01) return `$${usd.toFixed(2)}`;
+  return `$${usd.toPrecision(2)}`;
+}

@@ -6,4 +6,5 @@ modelProviderContract('anthropic', {
   startServer: () => startFakeModelServer(),
   newProvider: (o) => new AnthropicProvider({ ...o, model: 'fake-model' }),
   requiresApiKey: true,
+  reportsCacheWrites: true,
 });

@@ -30,6 +30,8 @@ export interface ProviderHarness {
   newProvider(options: ProviderOptions): ModelProvider;
   /** Whether the provider refuses to run without an API key (local servers may need none). */
   requiresApiKey: boolean;
+  /** Whether the API reports tokens written to its prompt cache (OpenAI reports reads only). */
+  reportsCacheWrites: boolean;
 }
 
 const KEY = 'contract-key';
@@ -130,6 +132,28 @@ export function modelProviderContract(name: string, harness: ProviderHarness): v
         cacheReadTokens: 0,
         cacheWriteTokens: 0,
       });
+    });
+
+    it('reports the prompt cache tokens the API counts, apart from the uncached input', async () => {
+      server.enqueue(
+        reply().text('ok').usage({
+          input_tokens: 40,
+          output_tokens: 5,
+          cache_read_input_tokens: 900,
+          cache_creation_input_tokens: 60,
+        }),
+      );
+      const { events, error } = await drain(provider());
+      expect(error).toBeUndefined();
+      const done = events.at(-1);
+      if (done?.type !== 'done') throw new Error('no done event');
+      expect(done.response.usage).toEqual({
+        inputTokens: 40,
+        outputTokens: 5,
+        cacheReadTokens: 900,
+        cacheWriteTokens: harness.reportsCacheWrites ? 60 : 0,
+      });
+      expect(done.response.model).toBe('fake-model');
     });
 
     it('sends the system prompt, the conversation and the tools', async () => {

@@ -6,4 +6,5 @@ modelProviderContract('openai', {
   startServer: () => startFakeOpenAIServer(),
   newProvider: (o) => new OpenAIProvider({ ...o, model: 'fake-model' }),
   requiresApiKey: false,
+  reportsCacheWrites: false,
 });

@@ -133,10 +133,14 @@ for (const rt of runtimesUnderTest()) {
         model.enqueue(reply().text('ok'));
         const result = await runCli(['ask', 'use the file tools'], env);
         expect(result.code).toBe(0);
-        const content = model.requests[1]!.body!.messages!.at(-1)!.content as unknown as Array<{
+        const last = model.requests[1]!.body!.messages!.at(-1)!.content as unknown as Array<{
+          type: string;
           content: string;
           is_error?: boolean;
         }>;
+        // The tool results, then the turn's context (the time) after them.
+        expect(last.at(-1)?.type).toBe('text');
+        const content = last.filter((b) => b.type === 'tool_result');
         expect(content).toHaveLength(7);
         const [write, edit, read, grep, list, evil, exit3] = content;
         expect(write!.is_error).toBeUndefined();

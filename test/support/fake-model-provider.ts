@@ -60,9 +60,10 @@ export class FakeModelProvider implements ModelProvider {
         usage: {
           inputTokens: message.usage.input_tokens,
           outputTokens: message.usage.output_tokens,
-          cacheReadTokens: 0,
-          cacheWriteTokens: 0,
+          cacheReadTokens: message.usage.cache_read_input_tokens ?? 0,
+          cacheWriteTokens: message.usage.cache_creation_input_tokens ?? 0,
         },
+        model: 'fake-model',
       },
     };
   }

@@ -6,6 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { PromptCache, type CacheUsage } from './prompt-cache.mjs';
 
 export type ContentBlock =
   | { type: 'text'; text: string }
@@ -43,11 +44,18 @@ export interface RecordedRequest {
 
 const newId = (prefix: string): string => prefix + randomBytes(12).toString('hex');
 
+interface UsageOverride {
+  input_tokens?: number;
+  output_tokens?: number;
+  cache_read_input_tokens?: number;
+  cache_creation_input_tokens?: number;
+}
+
 export class ReplyBuilder {
   readonly kind = 'reply' as const;
   readonly blocks: ContentBlock[] = [];
   private stopOverride: StopReason | undefined;
-  private usageOverride: { input_tokens?: number; output_tokens?: number } = {};
+  private usageOverride: UsageOverride = {};
 
   text(text: string): this {
     this.blocks.push({ type: 'text', text });
@@ -65,8 +73,8 @@ export class ReplyBuilder {
     return this;
   }
 
-  /** Override the estimated token counts. */
-  usage(usage: { input_tokens?: number; output_tokens?: number }): this {
+  /** Override the estimated token counts (and the prompt cache's, when given). */
+  usage(usage: UsageOverride): this {
     this.usageOverride = { ...this.usageOverride, ...usage };
     return this;
   }
@@ -78,7 +86,8 @@ export class ReplyBuilder {
     );
   }
 
-  toMessage(req: RecordedRequest) {
+  /** `cached`: the prompt cache's count for a request that marked cache breakpoints. */
+  toMessage(req: RecordedRequest, cached?: CacheUsage) {
     const estimate = (v: unknown): number =>
       Math.max(1, Math.ceil(JSON.stringify(v ?? '').length / 4));
     return {
@@ -90,8 +99,20 @@ export class ReplyBuilder {
       stop_reason: this.stopReason,
       stop_sequence: null,
       usage: {
-        input_tokens: this.usageOverride.input_tokens ?? estimate(req.body),
+        input_tokens: this.usageOverride.input_tokens ?? cached?.input_tokens ?? estimate(req.body),
         output_tokens: this.usageOverride.output_tokens ?? estimate(this.blocks),
+        ...(cached && this.usageOverride.input_tokens === undefined
+          ? {
+              cache_read_input_tokens: cached.cache_read_input_tokens,
+              cache_creation_input_tokens: cached.cache_creation_input_tokens,
+            }
+          : {}),
+        ...(this.usageOverride.cache_read_input_tokens !== undefined
+          ? { cache_read_input_tokens: this.usageOverride.cache_read_input_tokens }
+          : {}),
+        ...(this.usageOverride.cache_creation_input_tokens !== undefined
+          ? { cache_creation_input_tokens: this.usageOverride.cache_creation_input_tokens }
+          : {}),
       },
     };
   }
@@ -260,7 +281,7 @@ function sendStream(res: ServerResponse, msg: ReturnType<ReplyBuilder['toMessage
       content: [],
       stop_reason: null,
       stop_sequence: null,
-      usage: { input_tokens: msg.usage.input_tokens, output_tokens: 1 },
+      usage: { ...msg.usage, output_tokens: 1 },
     },
   });
   msg.content.forEach((block, index) => {
@@ -288,8 +309,16 @@ function sendStream(res: ServerResponse, msg: ReturnType<ReplyBuilder['toMessage
   res.end();
 }
 
-export async function startFakeModelServer(opts: { port?: number } = {}): Promise<FakeModelServer> {
+/**
+ * `minCacheTokens`: the shortest prefix the prompt cache keeps (see prompt-cache.mjs). A request
+ * that marks `cache_control` is answered with cache_read/cache_creation tokens the way the real
+ * API counts them; one without marks pays every prompt token as input.
+ */
+export async function startFakeModelServer(
+  opts: { port?: number; minCacheTokens?: number } = {},
+): Promise<FakeModelServer> {
   const requests: RecordedRequest[] = [];
+  const cache = new PromptCache({ minTokens: opts.minCacheTokens ?? 0 });
   const queue: ScriptItem[] = [];
   const waiters = new Set<Waiter>();
   const sockets = new Set<Socket>();
@@ -362,7 +391,9 @@ export async function startFakeModelServer(opts: { port?: number } = {}): Promis
       const message = step.message ?? `fake model server: scripted HTTP ${step.status}`;
       return sendError(res, step.status, message, step.headers);
     }
-    const msg = step.toMessage(rec);
+    const cached = cache.account(body);
+    const marked = raw.includes('"cache_control"');
+    const msg = step.toMessage(rec, marked ? cached : undefined);
     if (body.stream === true) sendStream(res, msg);
     else sendJson(res, 200, msg);
   };
@@ -400,6 +431,7 @@ export async function startFakeModelServer(opts: { port?: number } = {}): Promis
     requireApiKey: (key) => void (apiKey = key),
     reset: () => {
       requests.length = 0;
+      cache.clear();
       queue.length = 0;
     },
     waitForRequests(n, timeoutMs = 5000) {

@@ -81,7 +81,12 @@ interface Completion {
   text: string;
   calls: Array<{ id: string; name: string; arguments: string }>;
   finish: string;
-  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  usage: {
+    prompt_tokens: number;
+    completion_tokens: number;
+    total_tokens: number;
+    prompt_tokens_details?: { cached_tokens: number };
+  };
 }
 
 function toCompletion(step: ReplyBuilder, req: RecordedRequest): Completion {
@@ -91,6 +96,9 @@ function toCompletion(step: ReplyBuilder, req: RecordedRequest): Completion {
     b.type === 'tool_use' ? [{ id: b.id, name: b.name, arguments: JSON.stringify(b.input) }] : [],
   );
   const { input_tokens, output_tokens } = message.usage;
+  // OpenAI counts cached prompt tokens inside prompt_tokens, and never reports cache writes.
+  const cached = (message.usage as { cache_read_input_tokens?: number }).cache_read_input_tokens;
+  const prompt = input_tokens + (cached ?? 0);
   return {
     id: newId('chatcmpl-'),
     model: message.model,
@@ -99,9 +107,10 @@ function toCompletion(step: ReplyBuilder, req: RecordedRequest): Completion {
     calls,
     finish: FINISH[step.stopReason] ?? 'stop',
     usage: {
-      prompt_tokens: input_tokens,
+      prompt_tokens: prompt,
       completion_tokens: output_tokens,
-      total_tokens: input_tokens + output_tokens,
+      total_tokens: prompt + output_tokens,
+      ...(cached !== undefined ? { prompt_tokens_details: { cached_tokens: cached } } : {}),
     },
   };
 }

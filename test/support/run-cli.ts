@@ -15,6 +15,8 @@ export function cliEnv(env: Record<string, string>): Record<string, string> {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? '/root',
     NANOCELL_LOG_LEVEL: 'debug',
+    // The tests read the web event stream as whole replies; the dashboard's test streams.
+    NANOCELL_WEB_STREAM: 'off',
     ...env,
   };
   if (full.NANOCELL_HOME && full.NANOCELL_CONFIG_DIR === undefined) {

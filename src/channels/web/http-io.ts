@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { InboundMedia } from '../channel.js';
+import type { InboundMedia, Receipt } from '../channel.js';
 import { parseUploads } from './web-upload.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -100,4 +100,12 @@ export function parseActionClick(
   const name = parseSenderName(senderName, defaultSender);
   if (!name.ok) return name;
   return { ok: true, actionId, senderName: name.senderName };
+}
+
+/** 202 stored (or taken and dropped), 403 refused with the reason written for the sender. */
+export function answerReceipt(res: http.ServerResponse, receipt: Receipt): void {
+  if (receipt.status === 'stored') return json(res, 202, { stored: true, id: receipt.id });
+  // Taken and dropped (a chat the assistant does not answer): acknowledged, nothing to say.
+  if (receipt.status === 'ignored') return json(res, 202, { stored: false });
+  return json(res, 403, { stored: false, error: receipt.reason });
 }

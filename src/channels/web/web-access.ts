@@ -78,3 +78,18 @@ export function resolveCredential(
   const link = memberLink(token);
   return link ? { kind: 'member', linkId: link.id, chatId: link.chatId } : null;
 }
+
+export function onlyYourChat(credential: WebCredential): string {
+  return credential.kind === 'member'
+    ? `this link opens chat "${credential.chatId}" only`
+    : 'not allowed';
+}
+
+/** The owner may speak for others in a test chat (senderName); a member is always its link. */
+export function senderOf(credential: WebCredential): {
+  defaultName: string;
+  id: (senderName: string) => string;
+} {
+  if (credential.kind === 'owner') return { defaultName: 'owner', id: (name) => `web:${name}` };
+  return { defaultName: 'guest', id: () => `web-link:${credential.linkId}` };
+}

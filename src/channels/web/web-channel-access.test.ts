@@ -2,6 +2,7 @@ import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openEvents, request } from '../../../test/support/web-client.js';
 import type { InboundAction, InboundMessage, Receipt } from '../channel.js';
+import { DASHBOARD_CSP } from './dashboard-files.js';
 import { WebChannel } from './web-channel.js';
 
 const OWNER = 'owner-token-0123456789';
@@ -203,7 +204,7 @@ describe('WebChannel credentials, receipts and files', () => {
     expect(page.status).toBe(200);
     expect(page.headers).toMatchObject({
       'x-frame-options': 'DENY',
-      'content-security-policy': "frame-ancestors 'none'",
+      'content-security-policy': DASHBOARD_CSP,
       'referrer-policy': 'no-referrer',
     });
   });

@@ -163,7 +163,10 @@ describe('WebChannel', () => {
       const res = await request(port, 'GET', path, headers);
 
       expect(res.status).toBe(401);
-      expect(JSON.parse(res.body)).toEqual({ error: 'missing or wrong token' });
+      expect(JSON.parse(res.body)).toEqual({
+        error:
+          'missing or wrong token: open the link nanocell printed, or send its token as a Bearer header',
+      });
       expect(historyCalls).toEqual([]);
     });
 

@@ -6,12 +6,20 @@ import type {
   ChannelCapabilities,
   ChannelHandlers,
   OutboundMessage,
-  Receipt,
   SentMessage,
 } from '../channel.js';
-import { json, MAX_BODY_BYTES, parseActionClick, parseMessage, readBody } from './http-io.js';
+import {
+  answerReceipt,
+  json,
+  MAX_BODY_BYTES,
+  parseActionClick,
+  parseMessage,
+  readBody,
+} from './http-io.js';
 import { MAX_UPLOAD_BODY_BYTES } from './web-upload.js';
-import { WEB_PAGE } from './page.js';
+import { DashboardFiles } from './dashboard-files.js';
+import type { HostStatusInfo, WebChatInfo, WebIdentity, WebMessage } from './dashboard-types.js';
+import { answerOwnerApi, isOwnerApiPath, type OwnerApi } from './owner-api.js';
 import { RecentItems } from './recent-items.js';
 import {
   allowedHosts,
@@ -19,17 +27,15 @@ import {
   checkOrigin,
   givenToken,
   mayUseChat,
+  onlyYourChat,
+  senderOf,
   resolveCredential,
   type WebCredential,
 } from './web-access.js';
+import { signIn } from './sign-in.js';
+import { WebSessions } from './web-sessions.js';
 
-export interface WebMessage {
-  id: number;
-  direction: 'in' | 'out';
-  senderName: string;
-  text: string;
-  createdAt: string;
-}
+export type { WebMessage } from './dashboard-types.js';
 
 export interface WebChannelOptions {
   /** 0 picks a free port. Always bound to 127.0.0.1. */
@@ -43,9 +49,13 @@ export interface WebChannelOptions {
   /** Messages of a chat after `afterId` that the page may show (inbound, and delivered replies). */
   history: (chatId: string, afterId: number) => WebMessage[];
   /** Status document for GET /api/status (owner only). */
-  status?: () => unknown;
+  status?: () => HostStatusInfo | Record<string, unknown>;
   /** Bytes of sent files kept for download (oldest dropped first). */
   maxKeptFileBytes?: number;
+  /** The built dashboard (dist/dashboard); without it `/` says how to build it. */
+  dashboardDir?: string;
+  /** What the owner's dashboard reads and changes (groups, tasks, approvals, audit). */
+  owner?: OwnerApi;
 }
 
 const CHAT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -62,9 +72,12 @@ interface Listener {
 }
 
 /**
- * The local web chat: a page and a small JSON API on 127.0.0.1. Every request must name this
- * server in `Host`; writes must not come from another origin. The owner's token opens every
- * chat; a member link's token opens its one chat, and only its events.
+ * The local web chat and the owner's dashboard: the built page and a small JSON API on
+ * 127.0.0.1. Every request must name this server in `Host`; writes must not come from another
+ * origin. The owner's token opens every chat; a member link's token opens its one chat, and
+ * only its events. A token comes as `Authorization: Bearer`, `?token=`, or the session cookie
+ * that opening `/?token=...` in a browser sets (the address is then cleaned of it).
+ *   GET  /api/me        → who the credential is; GET /api/chats → the chats it may open
  *   POST /api/chats/:chat/messages {text, senderName?, files?} → 202 stored, 403 refused (reason);
  *        files: [{name, type, data (base64)}], at most 4, the body at most 8 MB
  *   GET  /api/chats/:chat/messages?after=ID              → messages after ID
@@ -72,6 +85,7 @@ interface Listener {
  *   GET  /api/chats/:chat/files/:id                      → a file sent there
  *   GET  /api/events    → server-sent "message", "edit" and "typing" events
  *   GET  /api/status    → the host's status (owner only)
+ *   /api/approvals, /api/groups, /api/tasks, /api/audit ... → see owner-api.ts (owner only)
  */
 export class WebChannel implements Channel {
   readonly name = 'web';
@@ -89,9 +103,12 @@ export class WebChannel implements Channel {
   /** `chat\nactionId` of buttons shown, so only those can be clicked. */
   private readonly offered = new RecentItems<true>(2000);
   private readonly files: RecentItems<{ chatId: string; attachment: Attachment }>;
+  private readonly sessions: WebSessions;
+  private dashboard: DashboardFiles | undefined;
 
   constructor(private readonly options: WebChannelOptions) {
     this.files = new RecentItems(500, options.maxKeptFileBytes ?? 64 * 1024 * 1024);
+    this.sessions = new WebSessions({ ownerToken: options.ownerToken });
   }
 
   get url(): string {
@@ -99,6 +116,7 @@ export class WebChannel implements Channel {
   }
 
   async start(handlers: ChannelHandlers): Promise<void> {
+    this.dashboard = DashboardFiles.load(this.options.dashboardDir);
     const server = http.createServer((req, res) => {
       this.handle(req, res, handlers).catch((err: unknown) => {
         if (!res.headersSent) json(res, 500, { error: (err as Error).message });
@@ -186,33 +204,53 @@ export class WebChannel implements Channel {
     const hostProblem = checkHost(req, this.hosts);
     if (hostProblem) return json(res, 421, { error: hostProblem });
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (req.method === 'GET' && url.pathname === '/') {
-      // Never inside another site's frame (a framed Approve button is a click waiting to be
-      // stolen), and the token in the address never leaves in a Referer.
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'x-frame-options': 'DENY',
-        'content-security-policy': "frame-ancestors 'none'",
-        'referrer-policy': 'no-referrer',
-        'x-content-type-options': 'nosniff',
-      });
-      res.end(WEB_PAGE);
-      return;
+    const credentialOf = (token: string) =>
+      resolveCredential(
+        token,
+        this.options.ownerToken,
+        this.options.memberLink ?? (() => undefined),
+      );
+    const isPage = !url.pathname.startsWith('/api/');
+    if (isPage && (req.method === 'GET' || req.method === 'HEAD')) {
+      if (url.searchParams.has('token')) return signIn(res, url, credentialOf, this.sessions);
+      if (this.dashboard?.serve(url.pathname, res)) return;
+      return json(res, 404, { error: 'not found' });
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       const originProblem = checkOrigin(req);
       if (originProblem) return json(res, 403, { error: originProblem });
     }
-    const token = givenToken(req, url);
-    const credential = resolveCredential(
-      token,
-      this.options.ownerToken,
-      this.options.memberLink ?? (() => undefined),
-    );
-    if (!credential) return json(res, 401, { error: 'missing or wrong token' });
+    const token = givenToken(req, url) || this.sessions.tokenOf(req.headers.cookie);
+    const credential = credentialOf(token);
+    if (!credential) {
+      return json(res, 401, {
+        error:
+          'missing or wrong token: open the link nanocell printed, or send its token as a Bearer header',
+      });
+    }
+    if (req.method === 'GET' && url.pathname === '/api/me') {
+      const me: WebIdentity =
+        credential.kind === 'owner'
+          ? { kind: 'owner' }
+          : { kind: 'member', chatId: credential.chatId };
+      return json(res, 200, me);
+    }
+    if (req.method === 'GET' && url.pathname === '/api/chats') {
+      const chats: WebChatInfo[] =
+        credential.kind === 'owner'
+          ? (this.options.owner?.chats() ?? [{ chatId: 'owner', group: null, isAdmin: true }])
+          : [{ chatId: credential.chatId, group: null, isAdmin: false }];
+      return json(res, 200, { chats });
+    }
     if (req.method === 'GET' && url.pathname === '/api/status') {
       if (credential.kind !== 'owner') return json(res, 403, { error: onlyYourChat(credential) });
       return json(res, 200, this.options.status?.() ?? {});
+    }
+    if (isOwnerApiPath(url.pathname)) {
+      if (credential.kind !== 'owner' || !this.options.owner) {
+        return json(res, 403, { error: onlyYourChat(credential) });
+      }
+      return answerOwnerApi(req, res, url, this.options.owner);
     }
     if (req.method === 'GET' && url.pathname === '/api/events') {
       const open = [...this.listeners].filter((l) => l.token === token).length;
@@ -317,26 +355,4 @@ function decodeChatId(raw: string): string | null {
     // Broken percent-encoding: a bad chat id.
   }
   return CHAT_ID.test(chatId) ? chatId : null;
-}
-
-function onlyYourChat(credential: WebCredential): string {
-  return credential.kind === 'member'
-    ? `this link opens chat "${credential.chatId}" only`
-    : 'not allowed';
-}
-
-/** The owner may speak for others in a test chat (senderName); a member is always its link. */
-function senderOf(credential: WebCredential): {
-  defaultName: string;
-  id: (senderName: string) => string;
-} {
-  if (credential.kind === 'owner') return { defaultName: 'owner', id: (name) => `web:${name}` };
-  return { defaultName: 'guest', id: () => `web-link:${credential.linkId}` };
-}
-
-function answerReceipt(res: http.ServerResponse, receipt: Receipt): void {
-  if (receipt.status === 'stored') return json(res, 202, { stored: true, id: receipt.id });
-  // Taken and dropped (a chat the assistant does not answer): acknowledged, nothing to say.
-  if (receipt.status === 'ignored') return json(res, 202, { stored: false });
-  return json(res, 403, { stored: false, error: receipt.reason });
 }

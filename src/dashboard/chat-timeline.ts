@@ -1,0 +1,120 @@
+import type { WebMessage } from './api.js';
+import type { LiveAction, LiveEvent, LiveFile } from './live-events.js';
+
+/** A reply as the event stream shows it: streamed (edited in place) until the history has it. */
+export interface LiveMessage {
+  id: string;
+  text: string;
+  actions: LiveAction[];
+  attachments: LiveFile[];
+  /** The `tick` of the last event that changed it. */
+  tick: number;
+  /** The newest stored message when it began: a reply stored after that one replaces it. */
+  afterHistoryId: number;
+}
+
+/**
+ * One chat as the page shows it: the stored history (by its numeric id) and the replies
+ * still streaming (by the channel's id). Each message is kept once, by its id, whatever
+ * order polls and events arrive in. Pure: every function returns a new timeline.
+ */
+export interface Timeline {
+  history: ReadonlyMap<number, WebMessage>;
+  live: ReadonlyMap<string, LiveMessage>;
+  /** Buttons and files of delivered replies, by history id (the history has only text). */
+  extras: ReadonlyMap<number, Pick<LiveMessage, 'actions' | 'attachments'>>;
+  /** Counts events, so a poll can tell which live messages it has caught up with. */
+  tick: number;
+}
+
+export const emptyTimeline = (): Timeline => ({
+  history: new Map(),
+  live: new Map(),
+  extras: new Map(),
+  tick: 0,
+});
+
+export function lastHistoryId(t: Timeline): number {
+  let last = 0;
+  for (const id of t.history.keys()) last = Math.max(last, id);
+  return last;
+}
+
+/** A message or edit from the event stream (of this chat); typing changes nothing here. */
+export function applyLive(t: Timeline, event: LiveEvent): Timeline {
+  if (event.type === 'typing') return t;
+  const tick = t.tick + 1;
+  const live = new Map(t.live);
+  const known = live.get(event.id);
+  live.set(event.id, {
+    id: event.id,
+    text: event.text,
+    actions: event.type === 'message' ? (event.actions ?? []) : (known?.actions ?? []),
+    attachments: event.type === 'message' ? (event.attachments ?? []) : (known?.attachments ?? []),
+    tick,
+    afterHistoryId: known?.afterHistoryId ?? lastHistoryId(t),
+  });
+  return { ...t, live, tick };
+}
+
+/**
+ * Messages from a poll that started at `tickAtStart`. A live message last changed before the
+ * poll started is dropped once the history holds a reply stored after it began: that reply
+ * is what it streamed (its buttons and files move to the reply with the same text). A live
+ * message changed since stays until a later poll, which may bring nothing new.
+ */
+export function mergeHistory(t: Timeline, messages: WebMessage[], tickAtStart: number): Timeline {
+  const history = new Map(t.history);
+  for (const m of messages) history.set(m.id, m);
+  const replies = [...history.values()].filter((m) => m.direction === 'out');
+  const live = new Map(t.live);
+  const extras = new Map(t.extras);
+  for (const [id, message] of t.live) {
+    if (message.tick > tickAtStart) continue;
+    const after = replies.filter((m) => m.id > message.afterHistoryId);
+    if (after.length === 0) continue;
+    live.delete(id);
+    if (message.actions.length === 0 && message.attachments.length === 0) continue;
+    const reply = after.find((m) => m.text === message.text && !extras.has(m.id));
+    if (reply) extras.set(reply.id, { actions: message.actions, attachments: message.attachments });
+  }
+  return { ...t, history, live, extras };
+}
+
+export interface ShownMessage {
+  key: string;
+  direction: 'in' | 'out';
+  senderName: string;
+  text: string;
+  createdAt: string | null;
+  streaming: boolean;
+  actions: LiveAction[];
+  attachments: LiveFile[];
+}
+
+/** History in id order, then the replies still streaming in the order they began. */
+export function shownMessages(t: Timeline): ShownMessage[] {
+  const stored = [...t.history.values()]
+    .sort((a, b) => a.id - b.id)
+    .map((m) => ({
+      key: `h${m.id}`,
+      direction: m.direction,
+      senderName: m.senderName,
+      text: m.text,
+      createdAt: m.createdAt,
+      streaming: false,
+      actions: t.extras.get(m.id)?.actions ?? [],
+      attachments: t.extras.get(m.id)?.attachments ?? [],
+    }));
+  const streaming = [...t.live.values()].map((m) => ({
+    key: `l${m.id}`,
+    direction: 'out' as const,
+    senderName: '',
+    text: m.text,
+    createdAt: null,
+    streaming: true,
+    actions: m.actions,
+    attachments: m.attachments,
+  }));
+  return [...stored, ...streaming];
+}

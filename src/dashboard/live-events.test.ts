@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { parseLiveEvent } from './live-events.js';
+
+describe('parseLiveEvent', () => {
+  it.each([
+    ['message', '{"chatId":"owner","id":"w1","text":"hi"}', true],
+    ['edit', '{"chatId":"owner","id":"w1","text":"hi there"}', true],
+    ['typing', '{"chatId":"owner"}', true],
+    ['message', 'not json', false],
+    ['message', '{"chatId":"owner","id":"w1"}', false],
+    ['shutdown', '{"chatId":"owner"}', false],
+    ['message', `{"chatId":"${'x'.repeat(65)}","id":"w1","text":"hi"}`, false],
+    [
+      'message',
+      '{"chatId":"owner","id":"w1","text":"f","attachments":[{"id":"a","name":"x","mime":"text/plain","size":1,"url":"https://evil.example/x"}]}',
+      false,
+    ],
+  ])('%s %s → taken: %s', (type, data, taken) => {
+    expect(parseLiveEvent(type, data) !== undefined).toBe(taken);
+  });
+
+  it('keeps the event type the stream named, not one the data claims', () => {
+    expect(
+      parseLiveEvent('typing', '{"type":"message","chatId":"owner","id":"w","text":"x"}'),
+    ).toEqual({ type: 'typing', chatId: 'owner' });
+  });
+});
