@@ -539,6 +539,17 @@ function readTextFile(file: string): string | undefined {
   }
 }
 
+/**
+ * One environment variable the owner named on the command line (`setup --api-key-env VAR`),
+ * so a secret reaches the config file without appearing in the process list.
+ */
+export function environmentValue(
+  name: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  return env[name];
+}
+
 /** Every setting the environment (and so the config file) takes, in schema order. */
 export const SETTING_KEYS: readonly string[] = Object.keys(envSchema.shape);
 
@@ -619,6 +630,11 @@ export function checkSetting(key: string, value: string): string | undefined {
   if (!schema) return `${key} is not a nanocell setting; see README.md (Configuration)`;
   const result = schema.safeParse(value);
   return result.success ? undefined : `${key}: ${result.error.issues[0]?.message ?? 'is invalid'}`;
+}
+
+/** A setting's default as text (`setup` asks only for what has none); undefined when it has none. */
+export function settingDefault(key: string): string | undefined {
+  return defaultOf(key);
 }
 
 function defaultOf(key: string): string | undefined {

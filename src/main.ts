@@ -16,6 +16,7 @@ import { groupsCli } from './cli/groups.js';
 import { logsCli } from './cli/logs.js';
 import { policyCli } from './cli/policy.js';
 import { serviceCli } from './cli/service.js';
+import { setupCli } from './cli/setup.js';
 import { parseStartArgs, start, startCli } from './cli/start.js';
 import { statusCli } from './cli/status.js';
 import { tasksCli } from './cli/tasks.js';
@@ -38,6 +39,7 @@ import { QuotaError } from './groups/group-quota.js';
 import { StoreError } from './store/database.js';
 
 const COMMANDS: readonly CliCommand[] = [
+  setupCli,
   startCli,
   chatCommand,
   askCommand,
@@ -159,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
   if (command.needs === 'store') {
     const base = openBase(config);
     try {
-      return await command.run(rest, { base, out: stdout, err: stderr });
+      return await command.run(rest, { base, out: stdout, err: stderr, stdin: process.stdin });
     } finally {
       base.close();
       await lock.release();

@@ -24,6 +24,8 @@ export interface StoreCommandContext {
   err: TextOut;
   /** Set when the command runs inside the process that owns the data dir. */
   live?: LiveHost;
+  /** The terminal's input, when the command runs in the user's own process (`setup` asks). */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** For commands that need only the settings (no store, no lock): logs, backup, restore. */

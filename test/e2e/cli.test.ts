@@ -4,7 +4,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/run-cli.js';
 import { tempHome } from '../support/temp-home.js';
 
-const COMMANDS = ['start', 'chat', 'ask', 'groups', 'tasks', 'status', 'doctor', 'audit', 'policy'];
+const COMMANDS = [
+  'setup',
+  'start',
+  'chat',
+  'ask',
+  'groups',
+  'tasks',
+  'status',
+  'doctor',
+  'audit',
+  'policy',
+];
 
 /** The command table, through the real CLI: help, version, mistypes, audited changes. */
 describe('./nanocell commands', () => {
