@@ -7,7 +7,10 @@ function draft(text: string) {
   const d = new ConfigDraft(text, {
     write: (t) => writes.push(t),
     configWith: (t) =>
-      loadConfig({ NANOCELL_HOME: '/tmp/h', NANOCELL_CONFIG_DIR: '/tmp/c' }, () => t),
+      // The draft's text is the config file; every other file (the build's) is absent.
+      loadConfig({ NANOCELL_HOME: '/tmp/h', NANOCELL_CONFIG_DIR: '/tmp/c' }, (file) =>
+        file === '/tmp/c/config' ? t : undefined,
+      ),
   });
   return { d, writes };
 }
