@@ -24,6 +24,8 @@ export function hostEnv({ home, configDir, modelUrl, runtime, extra = {} }) {
     NANOCELL_CONFIG_DIR: configDir,
     NANOCELL_RUNTIME: runtime,
     NANOCELL_WEB_PORT: '0',
+    // Whole replies on the event stream: a streamed preview is not the turn's answer.
+    NANOCELL_WEB_STREAM: 'off',
     ...extra,
   };
 }
