@@ -3,11 +3,19 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { runTimed } from './commands.mjs';
+import { writeSeccompProfile } from '../dist/cells/seccomp-profile.js';
 
 /** The uid a root host gives its cells (src/cells/cell-user.ts): baselines run as it too. */
 const ROOT_HOST_CELL_ID = 10001;
 const TOOL_SERVER_CELL_PATH = '/opt/nanocell/tool-server.mjs';
 const FIRST_FD = 3;
+
+let gvisorProfileFile;
+/** nanocell's seccomp profile for gVisor, written once per benchmark process. */
+function gvisorProfile() {
+  gvisorProfileFile ??= writeSeccompProfile(process.arch, undefined, 'gvisor');
+  return gvisorProfileFile;
+}
 
 /**
  * The bare engine command of each container runtime, with the flags the issue names: what
@@ -18,7 +26,12 @@ export function bareEngine(runtimeName) {
     case 'docker':
       return { engine: 'docker', runFlags: [] };
     case 'gvisor':
-      return { engine: 'docker', runFlags: ['--runtime=runsc'] };
+      // runsc runs with --oci-seccomp (setup.sh): docker's default profile refuses clone3,
+      // which gVisor's libc cannot fall back from, so the bare run gets the profile too.
+      return {
+        engine: 'docker',
+        runFlags: ['--runtime=runsc', '--security-opt', `seccomp=${gvisorProfile()}`],
+      };
     case 'podman':
       return {
         engine: 'podman',

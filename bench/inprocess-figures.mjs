@@ -71,7 +71,8 @@ export async function routerThroughput(ctx) {
         for (let g = 0; g < groups && i < messages; g++, i++) {
           if (mode === 'router') {
             const res = router.receive(inbound(g, i));
-            if (!res.accepted) throw new Error(`router refused a message: ${res.reason}`);
+            if (res.status !== 'stored')
+              throw new Error(`router did not store a message: ${JSON.stringify(res)}`);
             if (res.run) runs.push(res.run);
           } else {
             store.messages.add({

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { PRICE_FILE, readPriceFile } from '../usage/price-file.js';
 import type { Base } from '../app.js';
 import { surveyRuntimes } from '../cells/select-runtime.js';
 import { schemaVersion } from '../store/database.js';
@@ -42,6 +44,16 @@ export async function doctor(base: Base, out: TextOut): Promise<number> {
     after.push([false, 'runtime', `none usable for NANOCELL_RUNTIME=${config.runtime}`]);
   }
   after.push(...(await channelLines(config)));
+  const prices = readPriceFile(config.configDir);
+  const priceFile = path.join(config.configDir, PRICE_FILE);
+  after.push([
+    prices.problem === undefined,
+    'prices',
+    prices.problem ??
+      (fs.existsSync(priceFile)
+        ? `${priceFile} (${Object.keys(prices.table).length} models priced)`
+        : `the defaults (${PRICE_FILE} in ${config.configDir} overrides them)`),
+  ]);
   const write = (rows: typeof lines) => {
     for (const [ok, what, detail] of rows)
       out.write(`${ok ? 'ok  ' : 'FAIL'} ${what}: ${detail}\n`);

@@ -18,6 +18,10 @@ import { Scheduler } from '../scheduler/scheduler.js';
 import { DISK_FULL_MESSAGE, isDiskFull } from '../store/disk-full.js';
 import type { CliCommand, TextOut } from './command.js';
 import { startChannels } from './start-channels.js';
+import { budgetAllowsNow } from '../run/group-budget-gate.js';
+import { readPriceFile } from '../usage/price-file.js';
+import type { RunOutcome } from '../run/run.js';
+import type { ChatRef } from '../owner/home-chat.js';
 
 /** Where a running host says how to reach it (for tests and scripts). */
 export function hostFile(home: string): string {
@@ -96,6 +100,13 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
     events: deps.events,
   });
 
+  // Groups whose daily budget paused a run: answered by the sweep below once it allows them.
+  const paused = new Set<number>();
+  const reported = (groupId: number, chat: ChatRef | undefined, outcome: RunOutcome) => {
+    if (!outcome.ok && outcome.kind === 'group_budget') paused.add(groupId);
+    report.messageRun(groupId, chat, outcome);
+  };
+
   /** A receipt for the channel; a run it started is reported, with a working indicator meanwhile. */
   const answer = (
     received: ReceiveResult,
@@ -105,7 +116,7 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
     if (received.status === 'stored' && received.run && group) {
       const chat = { channel: from.channel, chatId: from.chatId };
       outbox.working(chat.channel, chat.chatId, received.run);
-      void received.run.then((outcome) => report.messageRun(group.id, chat, outcome));
+      void received.run.then((outcome) => reported(group.id, chat, outcome));
     }
     return received;
   };
@@ -183,8 +194,29 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
   outbox.start(1000);
   for (const groupId of store.messages.groupsWithPendingWork()) {
     log.info({ groupId }, 'resuming work left by the last run');
-    void router.resume(groupId).then((outcome) => report.messageRun(groupId, undefined, outcome));
+    void router.resume(groupId).then((outcome) => reported(groupId, undefined, outcome));
   }
+
+  // The messages a paused group kept are answered once a new UTC day or a raised budget lets
+  // it run, without waiting for its next message.
+  const prices = () => readPriceFile(config.configDir).table;
+  const sweep = setInterval(() => {
+    const busy = new Set(router.busyGroups());
+    for (const groupId of [...paused]) {
+      const group = store.groups.byId(groupId);
+      if (!group) {
+        paused.delete(groupId);
+        continue;
+      }
+      if (busy.has(groupId) || !budgetAllowsNow(store, group, prices, new Date())) continue;
+      paused.delete(groupId);
+      log.info({ group: group.name }, 'budget allows the group again: answering its kept messages');
+      void router.resume(groupId).then((outcome) => reported(groupId, undefined, outcome));
+    }
+    // As often as the scheduler ticks: a query per paused group, none when none is paused.
+  }, config.schedulerTickMs);
+  sweep.unref();
+  assistant.onShutdown(() => clearInterval(sweep));
 
   const info: HostInfo = { pid: process.pid, url: web.url, startedAt: new Date().toISOString() };
   fs.writeFileSync(hostFile(config.home), `${JSON.stringify(info)}\n`, { mode: 0o600 });

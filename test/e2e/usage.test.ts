@@ -2,6 +2,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/store/store.js';
 import { reply, startFakeModelServer, type FakeModelServer } from '../support/fake-model-server.js';
+import { startHost } from '../support/host-process.js';
 import { runCli } from '../support/run-cli.js';
 import { runtimesUnderTest, shouldRun } from '../support/runtimes.js';
 import { tempHome } from '../support/temp-home.js';
@@ -107,6 +108,34 @@ describe.skipIf(!(await shouldRun(bwrap.make())))(
       expect(resumed.stdout.trim()).toBe('answering two, three and four');
       const sent = JSON.stringify(model.requests.at(-1)?.body?.messages?.at(-1));
       for (const word of ['two', 'three', 'four']) expect(sent).toContain(word);
+    });
+
+    it("answers a paused group's kept message by itself once the budget is raised, on the running host", async () => {
+      expect(
+        (await runCli(['groups', 'add', 'family', '--chat', 'web:family', '--no-trigger'], env))
+          .code,
+      ).toBe(0);
+      expect((await runCli(['groups', 'set', 'family', '--budget-tokens', '100'], env)).code).toBe(
+        0,
+      );
+      const host = await startHost({ ...env, NANOCELL_SCHEDULER_TICK_MS: '200' });
+      try {
+        const events = await host.subscribe();
+        model.enqueue(reply().text('first answer'));
+        await host.post('family', 'one');
+        expect(await events.next('family')).toBe('first answer');
+        await host.post('family', 'two');
+        expect(await events.next('family')).toMatch(/runs are paused/);
+
+        model.enqueue(reply().text('answering two'));
+        const raised = await runCli(['groups', 'set', 'family', '--budget-tokens', '1000000'], env);
+        expect(raised.code, raised.stderr).toBe(0);
+        // No new message: the host's sweep runs the group again.
+        expect(await events.next('family', 10_000)).toBe('answering two');
+        events.close();
+      } finally {
+        await host.stop();
+      }
     });
   },
 );
