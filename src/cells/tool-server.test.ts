@@ -197,7 +197,8 @@ describe('tool server', () => {
       );
       expect(res.ok).toBe(true);
       expect(Date.now() - startedAt).toBeLessThan(10_000);
-      expect(isRunning(Number(res.output.trim()))).toBe(false);
+      // Killed with the call: on a loaded machine the signal may take a moment to land.
+      await expect.poll(() => isRunning(Number(res.output.trim())), { timeout: 2000 }).toBe(false);
     });
 
     it('caps the output and says how much was dropped', async () => {
