@@ -11,6 +11,7 @@ import type { CliCommand, LiveHost } from './cli/command.js';
 import { didYouMean } from './cli/did-you-mean.js';
 import { doctorCli } from './cli/doctor.js';
 import { pairCli } from './cli/pair.js';
+import { RunEventRelay } from './control/run-event-relay.js';
 import { memoryCli } from './cli/memory.js';
 import { groupsCli } from './cli/groups.js';
 import { logsCli } from './cli/logs.js';
@@ -171,11 +172,15 @@ async function main(argv: string[]): Promise<number> {
   const opened = await openOwner(config, lock, false);
   if (typeof opened === 'number') return opened;
   try {
-    return await command.run(rest, localChatSurface(opened.assistant, opened.hub), {
-      stdin: process.stdin,
-      stdout,
-      stderr,
-    });
+    return await command.run(
+      rest,
+      localChatSurface(opened.assistant, opened.hub, undefined, opened.runs),
+      {
+        stdin: process.stdin,
+        stdout,
+        stderr,
+      },
+    );
   } finally {
     await opened.stop();
   }
@@ -217,7 +222,10 @@ async function openOwner(
   lock: DataDirLock,
   isHost: boolean,
   events?: HostEvents,
-): Promise<{ assistant: Assistant; hub: TerminalHub; stop: () => Promise<void> } | number> {
+): Promise<
+  | { assistant: Assistant; hub: TerminalHub; runs: RunEventRelay; stop: () => Promise<void> }
+  | number
+> {
   const base = openBase(config);
   if (base.config.provider === 'anthropic' && !base.config.apiKey) {
     process.stderr.write(
@@ -227,11 +235,14 @@ async function openOwner(
     await lock.release();
     return 1;
   }
+  // What runs write as they go, for the terminal chats that stream it.
+  const runs = new RunEventRelay();
   let assistant: Assistant;
   try {
     assistant = await openAssistant(base, {
       retryRuns: isHost,
       ...(events ? { events: events.emit } : {}),
+      onRunEvent: (ctx, event) => runs.emit(ctx, event),
     });
   } catch (err) {
     base.close();
@@ -253,7 +264,7 @@ async function openOwner(
       }
       return command.run(args, { base: assistant, out, err, live: liveHost(assistant, lock) });
     },
-    chat: localChatSurface(assistant, hub, events?.emit),
+    chat: localChatSurface(assistant, hub, events?.emit, runs),
     ...(events ? { onError: (message: string) => events.emit({ type: 'error', message }) } : {}),
   };
   let control: ControlServer | undefined;
@@ -278,7 +289,7 @@ async function openOwner(
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  return { assistant, hub, stop };
+  return { assistant, hub, runs, stop };
 }
 
 /** Holders that keep the data dir until someone stops them (unknown counts as long-lived). */

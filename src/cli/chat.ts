@@ -32,11 +32,47 @@ async function chat(args: string[], surface: ChatSurface, io: ChatCommandIo): Pr
   }
   let group = parsed.group ?? '';
   let name = 'assistant';
-  const opened = await surface.open(parsed.group, (chatId, text) => {
-    // What the model or a chat member wrote cannot drive the terminal (escape sequences).
-    const from = chatId === group ? '' : `[${escapeForTerminal(chatId, { singleLine: true })}] `;
-    io.stdout.write(`${from}${name}: ${escapeForTerminal(text)}\n`);
-  });
+  // The reply as it is written: shown as it comes, then completed by the whole reply.
+  // `answer` is what was streamed since the last tool step: the start of the final answer.
+  let streamed = false;
+  let answer: string | undefined;
+  const opened = await surface.open(
+    parsed.group,
+    (chatId, text) => {
+      if (chatId === group && streamed) {
+        const shown = answer;
+        streamed = false;
+        answer = undefined;
+        // The stream showed the start of this very reply: only the rest is missing.
+        if (shown !== undefined && text.startsWith(shown)) {
+          io.stdout.write(`${escapeForTerminal(text.slice(shown.length))}\n`);
+          return;
+        }
+        if (shown !== undefined) io.stdout.write('\n');
+      }
+      // What the model or a chat member wrote cannot drive the terminal (escape sequences).
+      const from = chatId === group ? '' : `[${escapeForTerminal(chatId, { singleLine: true })}] `;
+      io.stdout.write(`${from}${name}: ${escapeForTerminal(text)}\n`);
+    },
+    (chatId, text) => {
+      if (chatId !== group || text === '') return;
+      if (text.startsWith('\n⚙ ') && text.endsWith('\n')) {
+        // A tool step: on a answer of its own; the answer after it starts a new answer.
+        io.stdout.write(escapeForTerminal(answer === undefined ? text.slice(1) : text));
+        streamed = true;
+        answer = undefined;
+        return;
+      }
+      if (answer === undefined) {
+        io.stdout.write(`${name}: `);
+        answer = '';
+      }
+      streamed = true;
+      answer += text;
+      io.stdout.write(escapeForTerminal(text));
+    },
+  );
+
   if (!opened.ok) {
     io.stderr.write(`nanocell: ${escapeForTerminal(opened.error)}\n`);
     return 2;
@@ -63,6 +99,12 @@ async function chat(args: string[], surface: ChatSurface, io: ChatCommandIo): Pr
           endedBy ??= (err as Error).message;
           return undefined;
         });
+        if (streamed) {
+          // A reply that streamed but never came whole (the run failed): end its line.
+          if (answer !== undefined) io.stdout.write('\n');
+          streamed = false;
+          answer = undefined;
+        }
         if (!result) break;
         if (result.kind === 'refused') {
           io.stderr.write(`nanocell: ${escapeForTerminal(result.reason)}\n`);

@@ -5,6 +5,9 @@ export type { SayResult } from './protocol.js';
 /** Shows a message the assistant sent to a chat this session sees. */
 export type ChatSink = (chatId: string, text: string) => void;
 
+/** Shows a reply as it is written: each piece of text, before the whole reply reaches the sink. */
+export type ChatStream = (chatId: string, text: string) => void;
+
 /** A terminal chat opened on a group, in this process or in the host over the socket. */
 export interface ChatSession {
   readonly groupName: string;
@@ -25,5 +28,5 @@ export type OpenResult = { ok: true; session: ChatSession } | { ok: false; error
  * are results; a reject means the surface itself is gone (the host stopped).
  */
 export interface ChatSurface {
-  open(groupName: string | undefined, sink: ChatSink): Promise<OpenResult>;
+  open(groupName: string | undefined, sink: ChatSink, stream?: ChatStream): Promise<OpenResult>;
 }

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { ChatSink, ChatSurface, OpenResult } from './chat-session.js';
+import type { ChatSink, ChatStream, ChatSurface, OpenResult } from './chat-session.js';
 import type { TextOut } from './control-server.js';
 import {
   controlSocketPath,
@@ -25,6 +25,7 @@ export class ControlClient {
   private gone: Error | undefined;
   private closing = false;
   private sink: ChatSink | undefined;
+  private stream: ChatStream | undefined;
   private readonly goneSignal: Promise<string>;
   private onGone: (why: string) => void = () => {};
 
@@ -43,6 +44,7 @@ export class ControlClient {
           return this.fail(new HostGoneError('the host sent a line that is not JSON'));
         }
         if (frame.type === 'message') this.sink?.(frame.chatId, frame.text);
+        else if (frame.type === 'delta') this.stream?.(frame.chatId, frame.text);
         else {
           this.frames.push(frame);
           this.wake();
@@ -89,8 +91,9 @@ export class ControlClient {
   /** The host's terminal chats, through this connection (one chat per connection). */
   chatSurface(): ChatSurface {
     return {
-      open: async (groupName, sink): Promise<OpenResult> => {
+      open: async (groupName, sink, stream): Promise<OpenResult> => {
         this.sink = sink;
+        this.stream = stream;
         this.request({ type: 'chat', ...(groupName !== undefined ? { group: groupName } : {}) });
         const frame = await this.next();
         if (frame.type === 'error') return { ok: false, error: frame.message };

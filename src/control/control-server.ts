@@ -160,8 +160,10 @@ export class ControlServer {
       case 'chat': {
         if (current())
           return send({ type: 'error', message: 'this connection already has a chat' });
-        const opened = await handlers.chat.open(request.group, (chatId, text) =>
-          send({ type: 'message', chatId, text }),
+        const opened = await handlers.chat.open(
+          request.group,
+          (chatId, text) => send({ type: 'message', chatId, text }),
+          (chatId, text) => send({ type: 'delta', chatId, text }),
         );
         if (!opened.ok) return send({ type: 'error', message: opened.error });
         attach(opened.session);

@@ -55,6 +55,12 @@ export const frameSchema = z.discriminatedUnion('type', [
     assistant: z.string().max(100),
   }),
   z.object({ type: z.literal('message'), chatId: z.string().max(200), text: z.string() }),
+  /** A piece of a reply as it is written (the whole reply follows as a `message`). */
+  z.object({
+    type: z.literal('delta'),
+    chatId: z.string().max(200),
+    text: z.string().max(MAX_TEXT),
+  }),
   z.object({
     type: z.literal('said'),
     id: z.number().int().nonnegative(),
