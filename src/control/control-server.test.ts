@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ChatSink, ChatSurface } from './chat-session.js';
+import type { ChatSink, ChatStream, ChatSurface } from './chat-session.js';
 import { ControlClient, HostGoneError } from './control-client.js';
 import { ControlServer, type ControlHandlers } from './control-server.js';
 import { controlDir, controlSocketPath, MAX_REQUEST_BYTES } from './protocol.js';
@@ -16,7 +16,7 @@ function echoSurface(): ChatSurface & { said: string[] } {
   const said: string[] = [];
   return {
     said,
-    async open(groupName, sink: ChatSink) {
+    async open(groupName, sink: ChatSink, stream?: ChatStream) {
       if (groupName === 'nope') return { ok: false, error: 'no group named "nope" (groups: main)' };
       const group = groupName ?? 'main';
       return {
@@ -28,6 +28,11 @@ function echoSurface(): ChatSurface & { said: string[] } {
           ended: new Promise<string>(() => {}),
           async say(text) {
             said.push(text);
+            // A reply written in pieces (one very long, with an emoji across a frame cut).
+            if (text === 'stream') {
+              stream?.(group, `${'a'.repeat(49_999)}😀${'b'.repeat(60_000)}`);
+              stream?.(group, ' end');
+            }
             sink(group, `echo: ${text}`);
             return { kind: 'answered' };
           },
@@ -87,6 +92,26 @@ describe('ControlServer and ControlClient', () => {
     let s = '';
     return { write: (t: string) => (s += t), get: () => s };
   };
+
+  it('carries a streamed reply to the chat in bounded frames, intact, before the whole reply', async () => {
+    const client = (await ControlClient.connect(home))!;
+    const seen: string[] = [];
+    let pieces = '';
+    const opened = await client.chatSurface().open(
+      undefined,
+      (_chat, t) => seen.push(`message ${t}`),
+      (_chat, t) => {
+        pieces += t;
+        seen.push('delta');
+      },
+    );
+    if (!opened.ok) throw new Error(opened.error);
+    expect(await opened.session.say('stream')).toEqual({ kind: 'answered' });
+    expect(pieces).toBe(`${'a'.repeat(49_999)}😀${'b'.repeat(60_000)} end`);
+    expect(seen.filter((s) => s === 'delta').length).toBeGreaterThan(2);
+    expect(seen.at(-1)).toBe('message echo: stream');
+    client.close();
+  });
 
   it('listens on an owner-only socket in an owner-only folder', () => {
     expect(fs.statSync(controlDir(home)).mode & 0o777).toBe(0o700);

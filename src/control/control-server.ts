@@ -12,6 +12,9 @@ import {
   type HostFrame,
 } from './protocol.js';
 
+/** Below the protocol's cap on a delta frame's text (protocol.ts MAX_TEXT). */
+const MAX_DELTA_CHARS = 50_000;
+
 /** A text stream a command writes to; on the host, each write becomes an `output` frame. */
 export interface TextOut {
   write(text: string): unknown;
@@ -163,7 +166,16 @@ export class ControlServer {
         const opened = await handlers.chat.open(
           request.group,
           (chatId, text) => send({ type: 'message', chatId, text }),
-          (chatId, text) => send({ type: 'delta', chatId, text }),
+          // A piece of a reply can be long (one provider chunk): sent in frames the client takes.
+          (chatId, text) => {
+            for (let i = 0; i < text.length;) {
+              let end = Math.min(text.length, i + MAX_DELTA_CHARS);
+              // Never between the halves of a surrogate pair.
+              if (end < text.length && /[\uD800-\uDBFF]/.test(text[end - 1]!)) end--;
+              send({ type: 'delta', chatId, text: text.slice(i, end) });
+              i = end;
+            }
+          },
         );
         if (!opened.ok) return send({ type: 'error', message: opened.error });
         attach(opened.session);
