@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeDiscord, type DiscordEvent } from '../../test/support/fake-discord.js';
+import { FakeDiscord } from '../../test/support/fake-discord.js';
 import {
   reply,
   startFakeModelServer,
@@ -144,7 +144,9 @@ async function play(
     if (kind === 'attack') fake.userSays(scenario.injection(tag), MALLORY);
     else await host.post('family', scenario.request(tag));
     const finished =
-      kind === 'attack' ? shows(fake, done) : waitFor(events, 'family', (t) => t === done);
+      kind === 'attack'
+        ? fake.shows(done).then(() => undefined)
+        : waitFor(events, 'family', (t) => t === done);
     const question = waitFor(events, 'owner', (t) => t.startsWith('Approval needed'));
     const first = await Promise.race([finished.then(() => null), question]);
     if (first === null) return { asked: false };
@@ -182,15 +184,6 @@ async function waitFor(
   for (;;) {
     const text = await events.next(chat, 60_000);
     if (match(text)) return text;
-  }
-}
-
-async function shows(fake: FakeDiscord, text: string): Promise<void> {
-  for (;;) {
-    const seen: DiscordEvent = await fake.nextWhere(
-      (e) => e.kind === 'message' || e.kind === 'edit',
-    );
-    if ((seen.kind === 'message' || seen.kind === 'edit') && seen.content === text) return;
   }
 }
 

@@ -274,7 +274,7 @@ export function parseChatAddress(
 }
 
 /** Input echoed in an error: one short line of visible characters. */
-function printable(text: string): string {
+export function printable(text: string): string {
   const cut = text.length > 40 ? `${text.slice(0, 40)}...` : text;
   return cut.replace(/[^\x20-\x7e]/g, '?');
 }

@@ -1,4 +1,4 @@
-import { KNOWN_CHANNELS } from '../channels/registry.js';
+import { KNOWN_CHANNELS, printable } from '../channels/registry.js';
 import type { CliCommand } from './command.js';
 
 const platforms = () => KNOWN_CHANNELS.filter((c) => !c.builtIn).map((c) => c.name);
@@ -24,8 +24,9 @@ export const pairCli: CliCommand = {
       return 2;
     }
     if (!known.includes(channel)) {
-      const shown = channel.slice(0, 40).replace(/[^\x20-\x7e]/g, '?');
-      err.write(`nanocell pair: unknown channel "${shown}"; pair one of: ${known.join(', ')}\n`);
+      err.write(
+        `nanocell pair: unknown channel "${printable(channel)}"; pair one of: ${known.join(', ')}\n`,
+      );
       return 2;
     }
     const state = KNOWN_CHANNELS.find((c) => c.name === channel)!.state(base.config);

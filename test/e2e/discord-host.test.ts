@@ -49,16 +49,6 @@ describe('discord through the running host', () => {
     home.cleanup();
   });
 
-  /** Waits until the chat shows `text`: sent as it is, or a streamed preview edited into it. */
-  const shows = async (channelId: string, text: string) => {
-    for (;;) {
-      const seen = await fake.nextWhere(
-        (e) => (e.kind === 'message' || e.kind === 'edit') && e.channelId === channelId,
-      );
-      if ((seen.kind === 'message' || seen.kind === 'edit') && seen.content === text) return seen;
-    }
-  };
-
   const startWithDiscord = async () => {
     host = await startHost(env);
     await host.waitForLine(/discord connected/);
@@ -77,7 +67,7 @@ describe('discord through the running host', () => {
     // Streamed: the tool step shows first, then the message is edited into the answer.
     const preview = await fake.next('message', (m) => m.channelId === fake.textChannelId);
     expect(preview.content).toMatch(/^⚙ bash/);
-    const answer = await shows(fake.textChannelId, 'The answer is **42**.');
+    const answer = await fake.shows('The answer is **42**.', fake.textChannelId);
     expect(answer.kind).toBe('edit');
     expect(answer.id).toBe(preview.id);
     await fake.next('reaction', (r) => r.messageId === asked);
@@ -100,7 +90,7 @@ describe('discord through the running host', () => {
     expect(model.requests).toHaveLength(0);
     await fake.userSays('ping from the family', undefined, fake.textChannelId);
     model.enqueue(reply().text('pong'));
-    await shows(fake.textChannelId, 'pong');
+    await fake.shows('pong', fake.textChannelId);
     // Nothing ever went to the stranger's DM.
     const toStranger = await Promise.race([
       fake.next('message', (m) => m.channelId === STRANGER_DM).then(() => true),
@@ -146,7 +136,7 @@ describe('discord through the running host', () => {
     expect(refused.content ?? '').toMatch(/only the owner/);
 
     fake.click(question.id, approve.custom_id, fake.owner, fake.dmChannelId);
-    await shows(fake.textChannelId, 'The plan is written.');
+    await fake.shows('The plan is written.', fake.textChannelId);
     const plan = path.join(env.NANOCELL_HOME!, 'groups', 'family', 'plan.txt');
     expect(fs.readFileSync(plan, 'utf8')).toBe('picnic');
   });

@@ -120,6 +120,24 @@ export class FakeDiscord {
     return new Promise((resolve) => this.waiters.push({ match, resolve }));
   }
 
+  /**
+   * Resolves once a chat shows `text` (any chat, or `channelId`): sent as it is, or a streamed
+   * preview edited into it. Messages and edits before it are consumed.
+   */
+  async shows(
+    text: string,
+    channelId?: string,
+  ): Promise<Extract<DiscordEvent, { kind: 'message' | 'edit' }>> {
+    for (;;) {
+      const seen = await this.nextWhere(
+        (e) =>
+          (e.kind === 'message' || e.kind === 'edit') &&
+          (channelId === undefined || e.channelId === channelId),
+      );
+      if ((seen.kind === 'message' || seen.kind === 'edit') && seen.content === text) return seen;
+    }
+  }
+
   /** A person writes in a channel; returns the message id. */
   userSays(
     text: string,
