@@ -55,9 +55,12 @@ export const TOOL_SERVER_CELL_PATH = '/opt/nanocell/tool-server.mjs';
  * that runs the tool server without one (or a test fake on the host) must never pass it.
  */
 export const TOOL_SERVER_IN_OWN_PID_NAMESPACE = [
-  '/usr/bin/node',
-  TOOL_SERVER_CELL_PATH,
-  '--own-pid-namespace',
+  '/bin/bash',
+  '-c',
+  // The file-size cap (RLIMIT_FSIZE, soft and hard) is set once, here, for the whole cell:
+  // no process in it can raise it again, and each bash call is then one process (issue 17).
+  'n=$((${NANOCELL_MAX_FILE_BYTES:-1073741824} / 1024)); ulimit -f $((n > 0 ? n : 1)) && ' +
+    `exec /usr/bin/node ${TOOL_SERVER_CELL_PATH} --own-pid-namespace`,
 ] as const;
 
 /** A running cell. `call` never rejects: a dead cell, a timeout or a bad path is a response. */

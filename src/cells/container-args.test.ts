@@ -69,12 +69,10 @@ describe('containerRunArgs', () => {
       'type=bind,source=/data/groups/family,target=/workspace/group',
       'type=bind,source=/data/docs,target=/workspace/extra/docs,readonly',
     ]);
-    expect(args.slice(-4)).toEqual([
-      'img:1',
-      '/usr/bin/node',
-      '/opt/nanocell/tool-server.mjs',
-      '--own-pid-namespace',
-    ]);
+    expect(args.slice(-4, -1)).toEqual(['img:1', '/bin/bash', '-c']);
+    expect(args.at(-1)).toMatch(
+      /ulimit -f .* && exec \/usr\/bin\/node \/opt\/nanocell\/tool-server\.mjs --own-pid-namespace$/,
+    );
   });
 
   it('never uses a privileged or host-sharing flag', () => {

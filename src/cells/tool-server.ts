@@ -25,6 +25,28 @@ function maxFileBytes(): number {
   return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_FILE_BYTES;
 }
 
+/** RLIMIT_FSIZE in 1 KiB blocks, as `ulimit -f` takes it. */
+function maxFileBlocks(): number {
+  return Math.max(1, Math.floor(maxFileBytes() / 1024));
+}
+
+/**
+ * True when this process already runs under the cap, soft and hard (a real cell sets it once
+ * before starting the tool server: cell-runtime.ts), so each command needs no wrapper of its
+ * own. Read from /proc/self/limits; false when it cannot be read or says otherwise.
+ */
+function fileSizeCapApplied(): boolean {
+  let limits: string;
+  try {
+    limits = fsSync.readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return false;
+  }
+  const row = /^Max file size\s+(\S+)\s+(\S+)/m.exec(limits);
+  const cap = maxFileBlocks() * 1024;
+  return row !== null && row.slice(1).every((v) => v !== 'unlimited' && Number(v) <= cap);
+}
+
 /** Spelled the same in cell-runtime.ts (this file cannot import host code). */
 const OWN_PID_NAMESPACE_FLAG = '--own-pid-namespace';
 /** A tool server in a namespace of its own is one of its first processes. */
@@ -46,6 +68,8 @@ class CellProcesses {
   private running = 0;
   private readonly keep = new Set<number>();
   readonly sweeps: boolean;
+  /** The commands it starts inherit the file-size cap already (set once when the cell started). */
+  readonly fileSizeCapped = fileSizeCapApplied();
 
   constructor(ownNamespace: boolean) {
     // Belt and braces: a cell's tool server is never root, is a child of the namespace's
@@ -235,19 +259,18 @@ const handlers: Record<string, Handler> = {
   async bash(input, req, procs) {
     // A hard cap on the size of any file one command writes (RLIMIT_FSIZE, which the command
     // cannot raise again), so a runaway or hostile command cannot fill the host's disk in one go.
-    const blocks = Math.max(1, Math.floor(maxFileBytes() / 1024));
-    const r = await run(
-      '/bin/bash',
-      [
-        '-c',
-        'ulimit -f "$1" && exec /bin/bash -c "$2"',
-        'nanocell',
-        String(blocks),
-        str(input, 'command') ?? '',
-      ],
-      req,
-      procs,
-    );
+    // Set once for the whole cell when it started (one process per command), else here.
+    const command = str(input, 'command') ?? '';
+    const args = procs.fileSizeCapped
+      ? ['-c', command]
+      : [
+          '-c',
+          'ulimit -f "$1" && exec /bin/bash -c "$2"',
+          'nanocell',
+          String(maxFileBlocks()),
+          command,
+        ];
+    const r = await run('/bin/bash', args, req, procs);
     if (r.timedOut) {
       return {
         id: req.id,
@@ -384,6 +407,8 @@ async function startEgressForwarder(procs: CellProcesses): Promise<(() => void) 
 }
 
 async function main(): Promise<void> {
+  // Under the cell's file-size cap, a write past it must fail with EFBIG, not end the server.
+  process.on('SIGXFSZ', () => undefined);
   const procs = new CellProcesses(process.argv.includes(OWN_PID_NAMESPACE_FLAG));
   const stopForwarder = await startEgressForwarder(procs);
   // A process's first command pays for loading and compiling the spawn and bash paths (tens
