@@ -11,6 +11,7 @@ export const TARGETS = {
   routedPerSecond: 2000,
   tickRatio: 1.5,
   freshCellRatio: 1.2,
+  askColdMs: 400,
 };
 
 /** The issue's target is in MB; /proc and the engines report MiB. */
@@ -330,5 +331,34 @@ export function imageSizeFigure(measured) {
             baseline: r.baseline,
           }),
         ),
+  };
+}
+
+export function askColdFigure(measured) {
+  return {
+    id: 12,
+    title: '`nanocell ask` cold process → first model request',
+    unit: 'ms',
+    target: `≤ ${TARGETS.askColdMs} ms to the first model request`,
+    method:
+      'A new `node dist/bundle/main.js ask hi` process (what `./nanocell ask` runs: the CLI bundled by scripts/bundle-cli.mjs) against the fake Messages API, from spawn to the fake receiving the request; beside it the tsc build (`node dist/main.js`, every module loaded one by one) and a bare `node -e 0` from spawn to exit (the floor of any Node.js command), interleaved. An untimed first run of each.',
+    rows: measured.error
+      ? [errorRow('ask', measured.error)]
+      : [
+          row({
+            label: 'ask (bundle) → first model request',
+            value: measured.bundle,
+            baselineLabel: 'node -e 0',
+            baseline: measured.bareNode,
+            target: `≤ ${TARGETS.askColdMs} ms`,
+            meets: (v) => (v ? v.median <= TARGETS.askColdMs : null),
+          }),
+          row({
+            label: 'ask (modules one by one) → first model request',
+            value: measured.modules,
+            baselineLabel: 'node -e 0',
+            baseline: measured.bareNode,
+          }),
+        ],
   };
 }

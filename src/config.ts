@@ -6,8 +6,19 @@ import { z } from 'zod';
 import { parseGroupCellImages } from './cells/group-cell-images.js';
 import { MAX_CONFIG_FILE_BYTES, parseConfigFile, type ConfigFileEntry } from './config-file.js';
 
-/** The repository root: where `dist/`, `build/cell-rootfs` and the tool server live. */
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The repository root: where `dist/`, `build/cell-rootfs` and the tool server live: the
+ * nearest folder up from this module with a package.json (nothing below the root has one), so
+ * it is the same from `src/` (tests), `dist/` (tsc) and `dist/bundle/` (the CLI bundle).
+ */
+export const PROJECT_ROOT = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..');
+  }
+}
 
 const RUNTIMES = [
   'auto',
