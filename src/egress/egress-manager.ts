@@ -27,7 +27,7 @@ export interface RouteCredential {
   placeholder: string;
 }
 
-/** A group's live proxy as a host tool reaches it (web_fetch). */
+/** A group's live proxy as a host tool reaches it (web_fetch, web_search). */
 export interface EgressRoute {
   socketPath: string;
   /** The rules the proxy decides by: for choosing how to ask, never instead of asking. */

@@ -120,4 +120,14 @@ describe.skipIf(!canRunNetns && !process.env.CI)('web_search through the real pr
       expect.objectContaining({ host: 'blocked.example', decision: 'denied' }),
     );
   });
+
+  it('is not offered at all while NANOCELL_WEB_SEARCH is unset', async () => {
+    const before = world.model.requests.length;
+    world.model.enqueue(reply().text('hi'));
+    const r = await world.ask('hello');
+    expect(r.code, r.stderr).toBe(0);
+    const names = (world.model.requests[before]!.body!.tools ?? []).map((t) => t.name);
+    expect(names).toContain('web_fetch');
+    expect(names).not.toContain('web_search');
+  });
 });
