@@ -227,6 +227,21 @@ describe('web_search through the egress proxy', () => {
   );
 
   it.skipIf(!opensslAvailable())(
+    'uses a key the owner bound to no header, and refuses one bound to another header',
+    async () => {
+      const { header: _header, ...anyHeader } = key;
+      const { route } = await proxy(braveRule(), [anyHeader]);
+      const r = await search(braveConfig(), route, { query: 'loose', count: 1 });
+      expect(r.isError).toBe(false);
+      expect(seen.at(-1)?.token).toBe(SECRET);
+      const other = await proxy(braveRule(), [{ ...key, header: 'authorization' }]);
+      const refused = await search(braveConfig(), other.route, { query: 'x' });
+      expect(refused.isError).toBe(true);
+      expect(refused.output).toContain('"header": "x-subscription-token"');
+    },
+  );
+
+  it.skipIf(!opensslAvailable())(
     'says the key was not accepted when Brave answers 401',
     async () => {
       const wrong = { ...key, secret: 'BSA-wrong-key-000000' };

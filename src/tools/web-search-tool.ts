@@ -38,9 +38,11 @@ export function webSearchTool(deps: WebSearchDeps): HostTool {
     const headers: Record<string, string> = { accept: 'application/json' };
     const via = viaFor(route, ctx, url);
     if (provider.keyHeader) {
-      const key = route.credentials?.find(
-        (c) => c.host === url.hostname && c.header === provider.keyHeader,
-      );
+      // A credential bound to no header is swapped in any header, so it serves too.
+      const forHost = (route.credentials ?? []).filter((c) => c.host === url.hostname);
+      const key =
+        forHost.find((c) => c.header === provider.keyHeader) ??
+        forHost.find((c) => c.header === undefined);
       if (!key) return fail(noKeyMessage(ctx, url, provider));
       // In a tunnel the proxy cannot see the placeholder, so it could not add the key.
       if (via !== 'absolute') return fail(tunnelOnlyMessage(ctx, url));
