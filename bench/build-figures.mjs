@@ -4,6 +4,8 @@ import { summarize } from './stats.mjs';
 /** The design's aims, from issue 6. */
 export const TARGETS = {
   coldStartRatio: 1.1,
+  /** Issue 17: docker and podman cells join a namespace holder instead of making a netns. */
+  containerColdRatio: 0.7,
   roundTripMs: 5,
   toModelMs: 20,
   turnMs: { docker: 150, bwrap: 100 },
@@ -22,13 +24,18 @@ const byRuntime = (measured, build) =>
     error ? [errorRow(name, error)] : build(name, result),
   );
 
+const coldRatio = (runtime) =>
+  runtime === 'docker' || runtime === 'podman'
+    ? TARGETS.containerColdRatio
+    : TARGETS.coldStartRatio;
+
 export function coldStartFigure(measured, roundTrips) {
   const warmOf = (name) => roundTrips.find((m) => m.name === name)?.result?.roundTrip;
   return {
     id: 1,
     title: 'Cell cold start, per runtime',
     unit: 'ms',
-    target: `cell start within ${TARGETS.coldStartRatio}× of the bare runtime running \`true\` with the same image or binds`,
+    target: `cell start within ${TARGETS.coldStartRatio}× of the bare runtime running \`true\` with the same image or binds; docker and podman within ${TARGETS.containerColdRatio}× (a cell joins its group's namespace holder)`,
     method:
       'CellRuntime.start(spec) until it resolves (the tool server in the cell has printed its ready line), with the grant src/app.ts gives a group (group folder rw, global folder ro, limits, env allowlist); then the first call, `true` through bash. Bare runs alternate with cell starts. Bare docker/podman/gvisor: `run --rm --network none IMAGE /bin/true`, which also waits for the container to be removed; bare bwrap: the same namespaces and binds (passed as fds, as uid 10001 on a root host), without the seccomp filter and cgroup nanocell adds. The second baseline starts node (`node -e 0`) the bare way, as a cell starts the node tool server.',
     rows: byRuntime(measured, (name, r) => [
@@ -37,8 +44,8 @@ export function coldStartFigure(measured, roundTrips) {
         value: r.start,
         baselineLabel: r.baselineLabel ? `${r.baselineLabel} /bin/true` : undefined,
         baseline: r.bareTrue,
-        target: `≤ ${TARGETS.coldStartRatio}× bare`,
-        meets: (_v, ratio) => (ratio === null ? null : ratio <= TARGETS.coldStartRatio),
+        target: `≤ ${coldRatio(name)}× bare`,
+        meets: (_v, ratio) => (ratio === null ? null : ratio <= coldRatio(name)),
       }),
       row({
         label: `${name}: start() → ready (vs a bare node start)`,

@@ -151,6 +151,7 @@ async function main() {
 
     const installId = `bench${crypto.randomBytes(3).toString('hex')}`;
     const runtimes = allRuntimes(config, installId);
+    cleanup.add('namespace holders', () => Promise.all(runtimes.map((rt) => rt.close?.())));
     const statuses = [];
     for (const rt of runtimes) {
       const st = await rt.status();

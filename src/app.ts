@@ -469,6 +469,7 @@ export async function openAssistant(
         for (const fn of hooks.reverse()) await fn();
         outbox.stop();
         await pool.stopAll();
+        await runtime.close?.();
         await egress.closeAll();
         base.audit.append({ type: 'shutdown', reason: 'stopped' });
         base.close();
