@@ -16,16 +16,25 @@ import { WebClient } from './web-client.mjs';
  * (POST to the first reply in its chat after it: messages that arrive during a run are
  * answered together by the next), and the host's peak RSS, sampled every 100 ms.
  */
-export async function hostLoad(runtime, ctx, { groups, perGroup }) {
+export async function hostLoad(runtime, ctx, { groups, perGroup, extraEnv = {}, label = 'load' }) {
   const { model, cleanup } = ctx;
-  const { home, configDir } = hostDirs(`load-${groups}`, cleanup);
-  const env = hostEnv({ home, configDir, modelUrl: model.url, runtime: runtime.name });
+  const { home, configDir } = hostDirs(`${label}-${groups}`, cleanup);
+  const env = hostEnv({
+    home,
+    configDir,
+    modelUrl: model.url,
+    runtime: runtime.name,
+    extra: extraEnv,
+  });
   const host = await startHost(env, cleanup);
   const client = new WebClient(host.url, host.token);
   try {
     const names = Array.from({ length: groups }, (_, i) => `load${i}`);
     for (const name of names) await addWebGroup(env, name);
     await client.connect();
+    // Idle with every group known: what groups cost before any of them runs.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const idleKb = rssKb(host.pid);
     /** Reply arrival times per chat. */
     const replies = new Map(names.map((n) => [n, []]));
     client.onMessage((m) => replies.get(m.chatId)?.push(m.at));
@@ -70,6 +79,8 @@ export async function hostLoad(runtime, ctx, { groups, perGroup }) {
       answered: sent.length / answeredS,
       latency: summarize(latencies),
       peakRssMb: peakKb / 1024,
+      idleRssMb: idleKb / 1024,
+      totalS: answeredS,
       messages: sent.length,
     };
   } finally {
@@ -102,6 +113,72 @@ export function loadFigure(measured, plan) {
     unit: 'see each row',
     target: 'every message answered; latency and memory reported',
     method: `The real host (node dist/main.js start, ${plan.runtime} cells, host defaults: 3 runs at a time, a fresh cell per run) with the fake model asking for one bash call per turn. Each of N groups is bound to a web chat and sent ${plan.perGroup} messages in one burst over all groups (POSTs in flight together); messages that arrive during a group's run are answered together by its next. Accepted: messages over the time until every POST was answered 202. Answered: messages over the time until every chat had a reply after its last message. End to end: from a message's POST to the first reply in its chat after it. RSS: the host process, sampled every 100 ms (cells are separate processes).`,
+    rows,
+  };
+}
+
+/** The host's limits raised so every group's turn runs at once (issue 17's scale figure). */
+export const SCALE_ENV = { NANOCELL_MAX_CONCURRENT_RUNS: '100', NANOCELL_MAX_LIVE_CELLS: '100' };
+
+/**
+ * Figure 13: N groups each answering one tool turn at once with the queue caps raised; the
+ * total time and peak memory, and their growth from the smallest N to the largest as ratios.
+ */
+export function scaleFigure(measured, plan) {
+  const rows = [];
+  const ok = measured.filter((m) => !m.error);
+  const first = ok[0];
+  const one = (x) => summarize([x]);
+  for (const { groups, result, error } of measured) {
+    if (error) {
+      rows.push(errorRow(`${groups} groups`, error));
+      continue;
+    }
+    const vsFirst = first && first.groups !== groups;
+    rows.push(
+      row({
+        label: `${groups} groups: every turn answered, s`,
+        value: one(result.totalS),
+        ...(vsFirst
+          ? { baselineLabel: `${first.groups} groups`, baseline: one(first.result.totalS) }
+          : {}),
+      }),
+      row({
+        label: `${groups} groups: host peak RSS, MiB`,
+        value: one(result.peakRssMb),
+        ...(vsFirst
+          ? { baselineLabel: `${first.groups} groups`, baseline: one(first.result.peakRssMb) }
+          : {}),
+      }),
+      row({ label: `${groups} groups: host RSS idle, MiB`, value: one(result.idleRssMb) }),
+    );
+  }
+  const last = ok.at(-1);
+  if (first && last && last.groups > first.groups) {
+    const perGroup =
+      (last.result.idleRssMb - first.result.idleRssMb) / (last.groups - first.groups);
+    rows.push(
+      row({
+        label: `host memory per idle group, MiB ((idle RSS at ${last.groups} − at ${first.groups}) / ${last.groups - first.groups})`,
+        value: one(perGroup),
+        target: '≤ 2 MiB',
+        meets: (v) => v.median <= 2,
+      }),
+    );
+  }
+  return {
+    id: 13,
+    title: 'Scale: every group answering one tool turn at once',
+    unit: 'see each row',
+    target:
+      'total time and peak memory reported, with their growth from the fewest groups to the most',
+    method: `The real host (node dist/main.js start, ${plan.runtime} cells, a fresh cell per run) with its caps raised (${Object.entries(
+      SCALE_ENV,
+    )
+      .map(([k, v]) => `${k}=${v}`)
+      .join(
+        ', ',
+      )}), the fake model asking for one bash call per turn. N groups bound to web chats, one message each, sent together. Total: from the first POST until every chat has its reply. Peak RSS: the host process sampled every 100 ms. Idle RSS: the host with every group added and nothing run yet, 2 s after the event stream connected. Ratios: each figure over the same figure for ${first?.groups ?? 'the fewest'} groups.`,
     rows,
   };
 }

@@ -43,7 +43,7 @@ import { resultsMarkdown, writeResults } from './report.mjs';
 import { tempDir } from './temp-dir.mjs';
 import { hostTurns } from './turn-figures.mjs';
 import { freshCellTurns } from './fresh-cell-figures.mjs';
-import { hostLoad, loadFigure } from './load-figures.mjs';
+import { hostLoad, loadFigure, scaleFigure, SCALE_ENV } from './load-figures.mjs';
 
 const QUICK = {
   coldReps: 3,
@@ -60,6 +60,7 @@ const QUICK = {
   scheduler: { sizes: [100, 1000, 10_000], due: 10, ticks: 30 },
   fresh: { turns: 6, gapMs: 1500 },
   load: { sizes: [20], perGroup: 2 },
+  scale: { sizes: [10, 30] },
   promptCache: { turns: 20 },
   askReps: 5,
 };
@@ -78,6 +79,7 @@ const FULL = {
   scheduler: { sizes: [100, 1000, 10_000], due: 10, ticks: 300 },
   fresh: { turns: 12, gapMs: 1500 },
   load: { sizes: [20, 100], perGroup: 3 },
+  scale: { sizes: [10, 100] },
   promptCache: { turns: 20 },
   askReps: 15,
 };
@@ -119,7 +121,7 @@ async function main() {
   });
   const plan = values.quick ? QUICK : FULL;
   const wanted = new Set(
-    (values.figures ?? '1,2,3,4,5,6,7,8,9,10,11,12').split(',').map((s) => Number(s.trim())),
+    (values.figures ?? '1,2,3,4,5,6,7,8,9,10,11,12,13').split(',').map((s) => Number(s.trim())),
   );
   const startedAt = new Date();
   const t0 = performance.now();
@@ -201,6 +203,29 @@ async function main() {
       figures.push(
         loadFigure(measured, { runtime: runtime?.name ?? '-', perGroup: plan.load.perGroup }),
       );
+    }
+    if (wanted.has(13)) {
+      const model = await startFakeModel();
+      cleanup.add('fake model (scale)', () => model.close());
+      const runtime = available[0];
+      const measured = [];
+      for (const groups of plan.scale.sizes) {
+        say(`figure 13: scale, ${groups} groups`);
+        try {
+          if (!runtime) throw new Error('no runtime is available');
+          measured.push({
+            groups,
+            result: await hostLoad(
+              runtime,
+              { ...ctx, model },
+              { groups, perGroup: 1, extraEnv: SCALE_ENV, label: 'scale' },
+            ),
+          });
+        } catch (err) {
+          measured.push({ groups, error: err });
+        }
+      }
+      figures.push(scaleFigure(measured, { runtime: runtime?.name ?? '-' }));
     }
     if (wanted.has(3) || wanted.has(4) || wanted.has(5) || wanted.has(8)) {
       const model = await startFakeModel();
