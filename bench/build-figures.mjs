@@ -369,3 +369,29 @@ export function askColdFigure(measured) {
         ],
   };
 }
+
+export function contentionFigure(measured) {
+  return {
+    id: 14,
+    title: 'A warm call while another cell burns CPU',
+    unit: 'ms',
+    target:
+      'the quiet cell and the host keep their pace (cells limited to 1 CPU each, in the install’s cgroup parent)',
+    method:
+      'In this process (it holds the cells, as the host does): two cells of one install with the benchmark grant (1 CPU each). `echo hi` in the quiet cell, one call every 20 ms, with the other cell idle (baseline), then while the other cell runs four busy loops for up to 120 s. Event-loop delay: perf_hooks monitorEventLoopDelay p99 over each series.',
+    rows: byRuntime(measured, (name, r) => [
+      row({
+        label: `${name}: warm echo hi while another cell burns CPU`,
+        value: r.loaded.call,
+        baselineLabel: 'the other cell idle',
+        baseline: r.idle.call,
+      }),
+      row({
+        label: `${name}: host event-loop delay p99 while it burns`,
+        value: r.loaded.loopP99,
+        baselineLabel: 'the other cell idle',
+        baseline: r.idle.loopP99,
+      }),
+    ]),
+  };
+}

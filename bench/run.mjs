@@ -27,10 +27,12 @@ import {
   freshCellFigure,
   imageSizeFigure,
   askColdFigure,
+  contentionFigure,
   promptCacheFigure,
 } from './build-figures.mjs';
 import { imageSizes } from './image-figures.mjs';
 import { askColdStart } from './ask-figures.mjs';
+import { cpuContention } from './contention-figures.mjs';
 import { conversationUsage } from './prompt-cache-figures.mjs';
 import { benchCellSpec, coldStart, toolRoundTrip } from './cell-figures.mjs';
 import { Cleanup } from './cleanup.mjs';
@@ -63,6 +65,7 @@ const QUICK = {
   scale: { sizes: [10, 30] },
   promptCache: { turns: 20 },
   askReps: 5,
+  contentionCalls: 30,
 };
 const FULL = {
   coldReps: 15,
@@ -82,6 +85,7 @@ const FULL = {
   scale: { sizes: [10, 100] },
   promptCache: { turns: 20 },
   askReps: 15,
+  contentionCalls: 100,
 };
 
 const CELL_UID = 10001;
@@ -121,7 +125,7 @@ async function main() {
   });
   const plan = values.quick ? QUICK : FULL;
   const wanted = new Set(
-    (values.figures ?? '1,2,3,4,5,6,7,8,9,10,11,12,13').split(',').map((s) => Number(s.trim())),
+    (values.figures ?? '1,2,3,4,5,6,7,8,9,10,11,12,13,14').split(',').map((s) => Number(s.trim())),
   );
   const startedAt = new Date();
   const t0 = performance.now();
@@ -319,6 +323,15 @@ async function main() {
         result = { error: err };
       }
       figures.push(imageSizeFigure(result));
+    }
+
+    if (wanted.has(14)) {
+      const measured = await perRuntime(
+        available.filter((rt) => rt.name === 'bwrap' || rt.name === 'docker'),
+        'figure 14 (CPU contention)',
+        (rt) => cpuContention(rt, { ...ctx, calls: plan.contentionCalls }),
+      );
+      figures.push(contentionFigure(measured));
     }
 
     if (wanted.has(12)) {

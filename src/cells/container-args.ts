@@ -34,6 +34,17 @@ export interface ContainerRunOptions {
   tmpfsOwnerOptions?: boolean;
   /** `container:HOLDER` to join a namespace holder's (netns-holders.ts); default `none`. */
   network?: string;
+  /** The install's own cgroup parent (cellCgroupParent), so its cells compete as one. */
+  cgroupParent?: string;
+}
+
+/**
+ * The cgroup parent of an install's container cells: one per install, so however many cells
+ * run they share one parent's CPU weight against the host and other installs (issue 17). A
+ * `.slice` name works with both drivers: systemd makes it a slice, cgroupfs a plain group.
+ */
+export function cellCgroupParent(installId: string): string {
+  return `nanocell-${installId.replace(/[^A-Za-z0-9_]/g, '_')}.slice`;
 }
 
 /**
@@ -60,6 +71,7 @@ export function containerRunArgs(o: ContainerRunOptions): string[] {
     '--label',
     `${LABEL_OWNER_PID}=${process.pid}`,
     ...(o.engineArgs ?? []),
+    ...(o.cgroupParent ? ['--cgroup-parent', o.cgroupParent] : []),
     '--network',
     o.network ?? 'none',
     '--ipc',

@@ -5,6 +5,7 @@ import { defaultCellUser, ensureOwner, type CellUser } from './cell-user.js';
 import {
   LABEL_OWNER_PID,
   type ContainerRunOptions,
+  cellCgroupParent,
   cellName,
   containerRunArgs,
   removeContainer,
@@ -72,6 +73,11 @@ export class DockerRuntime implements CellRuntime {
       engineArgs: () => this.holderArgs(),
     });
     return this.holders;
+  }
+
+  /** The install's cgroup parent for its cells; undefined where the engine cannot take one. */
+  protected cgroupParent(): string | undefined {
+    return cellCgroupParent(this.options.installId);
   }
 
   /** Engine flags a namespace holder takes besides the common ones. */
@@ -157,8 +163,10 @@ export class DockerRuntime implements CellRuntime {
     const name = cellName(spec.groupName, crypto.randomBytes(3).toString('hex'));
     const holders = this.netnsHolders();
     const holder = holders?.take(spec.groupName, name);
+    const cgroupParent = this.cgroupParent();
     const args = containerRunArgs({
       ...(holder ? { network: `container:${holder}` } : {}),
+      ...(cgroupParent ? { cgroupParent } : {}),
       name,
       image: spec.image ?? this.options.image,
       installId: this.options.installId,

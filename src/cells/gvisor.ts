@@ -34,6 +34,11 @@ export class GvisorRuntime extends DockerRuntime {
     return false;
   }
 
+  /** runsc places its sandbox's cgroups itself; left to it. */
+  protected override cgroupParent(): string | undefined {
+    return undefined;
+  }
+
   /**
    * The host's pids cgroup counts gVisor's own threads and stub processes (about 6 per
    * process in the cell, 50 at rest, more while many exit at once); at the cell's pids limit, gVisor would crash instead of

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { RuntimeStatus } from './cell-runtime.js';
 import { LABEL_OWNER_PID, removeOrphanContainers } from './container-args.js';
 import {
@@ -37,6 +38,18 @@ export class PodmanRuntime extends DockerRuntime {
 
   protected override engineOptions() {
     return { engineArgs: this.podmanArgs(), tmpfsOwnerOptions: false };
+  }
+
+  /**
+   * Rootless podman on cgroup v1 has no cgroups to place; as root it takes a parent: a slice
+   * under systemd's cgroup manager (its default where systemd runs), a path under cgroupfs,
+   * which refuses slice names.
+   */
+  protected override cgroupParent(): string | undefined {
+    if ((process.getuid?.() ?? 0) !== 0) return undefined;
+    const slice = super.cgroupParent();
+    if (!slice || fs.existsSync('/run/systemd/system')) return slice;
+    return `/${slice.replace(/\.slice$/, '')}`;
   }
 
   protected override holderArgs(): string[] {
