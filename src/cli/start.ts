@@ -174,6 +174,7 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
       memoryOf: (pid) => (assistant.pool.runtimeName === 'bwrap' ? processTreePssBytes(pid) : null),
       queue: () => router.queueByGroup(),
       runTask: (task) => runTask(task),
+      lastRun: (groupId) => assistant.runChanges.lastRun(groupId),
     }),
     status: (): HostStatusInfo => ({
       pid: process.pid,

@@ -51,6 +51,10 @@ describe('dashboardGroups', () => {
         ran.push(task);
         return new Promise((resolve) => (finishRun = resolve));
       },
+      lastRun: (groupId) =>
+        groupId === 1
+          ? { startedAt: 'a', finishedAt: 'b', truncated: false, changes: [] }
+          : undefined,
       now: () => NOW,
     });
   const changes = () =>
@@ -271,5 +275,46 @@ describe('dashboardGroups', () => {
       budget: { tokens: 5000, usd: null },
     });
     expect(row!.month.usd).toBeGreaterThan(row!.week.usd);
+  });
+
+  it('browses the group folder read-only and never follows a planted link', () => {
+    const folder = path.join(config.home, 'groups', 'main');
+    fs.mkdirSync(path.join(folder, 'notes'), { recursive: true });
+    fs.writeFileSync(path.join(folder, 'notes', 'todo.md'), 'buy bread\n');
+    const secret = path.join(dir, 'secret.txt');
+    fs.writeFileSync(secret, 'host secret');
+    fs.symlinkSync(secret, path.join(folder, 'steal.txt'));
+
+    expect(api().files('main', '')).toEqual({
+      ok: true,
+      view: {
+        kind: 'dir',
+        path: '',
+        truncated: false,
+        entries: [
+          { name: 'notes', kind: 'dir', size: null },
+          { name: 'steal.txt', kind: 'link', size: null },
+        ],
+      },
+    });
+    expect(api().files('main', 'notes/todo.md')).toMatchObject({
+      ok: true,
+      view: { kind: 'file', text: 'buy bread\n', size: 10 },
+    });
+    expect(api().files('main', 'steal.txt')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('symbolic link'),
+    });
+    expect(api().files('main', '../../secret.txt')).toMatchObject({ ok: false });
+    expect(JSON.stringify(api().files('main', 'steal.txt'))).not.toContain('host secret');
+  });
+
+  it("answers what the group's last run changed, or that none ran yet", () => {
+    store.groups.create({ name: 'family', isAdmin: false, requiresTrigger: true });
+    expect(api().changes('main')).toMatchObject({
+      ok: true,
+      changes: { lastRun: { changes: [] } },
+    });
+    expect(api().changes('family')).toEqual({ ok: true, changes: { lastRun: null } });
   });
 });

@@ -1,6 +1,13 @@
 import type { AuditSink } from '../audit/audit-event.js';
 import type { OwnerGroupsApi } from '../channels/web/owner-api-groups.js';
-import type { GroupDetail, LiveCellInfo } from '../channels/web/dashboard-types-groups.js';
+import type {
+  GroupDetail,
+  LiveCellInfo,
+  RunChangesInfo,
+} from '../channels/web/dashboard-types-groups.js';
+import { groupFolderPath } from '../groups/group-folder.js';
+import { UnsafeFolderError } from '../fs/safe-dir.js';
+import { viewGroupFolder } from './group-files.js';
 import type { PoolCellInfo } from '../cells/cell-pool.js';
 import type { Config } from '../config.js';
 import {
@@ -30,6 +37,8 @@ export interface DashboardGroupsDeps {
   queue: () => Array<{ groupId: number; running: boolean; waiting: number }>;
   /** Runs a task the way the scheduler does (queued behind the group's other runs). */
   runTask: RunTask;
+  /** What the group's last run changed in its folder (src/run/run-changes.ts). */
+  lastRun: (groupId: number) => RunChangesInfo['lastRun'] | undefined;
   now?: () => Date;
 }
 
@@ -149,5 +158,23 @@ export function dashboardGroups(deps: DashboardGroupsDeps): OwnerGroupsApi {
       };
     },
     usage: () => dashboardUsage(store, deps.config.configDir, now()),
+    files: (name, rel) => {
+      const g = store.groups.byName(name);
+      if (!g) return { ok: false, reason: `no group named "${name}"` };
+      try {
+        return viewGroupFolder(groupFolderPath(deps.config.home, g.folder), rel);
+      } catch (err) {
+        if (!(err instanceof UnsafeFolderError)) throw err;
+        return {
+          ok: false,
+          reason: `the folder of group ${name} is missing or unsafe: ${err.message}`,
+        };
+      }
+    },
+    changes: (name) => {
+      const g = store.groups.byName(name);
+      if (!g) return { ok: false, reason: `no group named "${name}"` };
+      return { ok: true, changes: { lastRun: deps.lastRun(g.id) ?? null } };
+    },
   };
 }

@@ -100,3 +100,44 @@ export interface UsageNumbers {
   cacheWriteTokens: number;
   usd: number;
 }
+
+/** GET /api/groups/:name/files?path=REL: a folder's entries, or a file's text (read-only). */
+export type GroupFolderView =
+  | {
+      kind: 'dir';
+      /** Inside the group folder; '' is the folder itself. */
+      path: string;
+      entries: Array<{
+        name: string;
+        kind: 'dir' | 'file' | 'link' | 'other';
+        size: number | null;
+      }>;
+      truncated: boolean;
+    }
+  | {
+      kind: 'file';
+      path: string;
+      size: number;
+      /** The text, or null for a binary file (`note` says so). */
+      text: string | null;
+      truncated: boolean;
+      note: string | null;
+    };
+
+/** GET /api/groups/:name/changes: what the group's last run changed in its folder. */
+export interface RunChangesInfo {
+  /** Null when no run of the group has finished since the host started. */
+  lastRun: {
+    startedAt: string;
+    finishedAt: string;
+    truncated: boolean;
+    changes: Array<{
+      path: string;
+      change: 'added' | 'removed' | 'modified';
+      diff: string | null;
+      note: string | null;
+      sizeBefore: number | null;
+      sizeAfter: number | null;
+    }>;
+  } | null;
+}

@@ -4,7 +4,9 @@ import type {
   ActivityInfo,
   GroupChangeRequest,
   GroupDetail,
+  GroupFolderView,
   NewTaskRequest,
+  RunChangesInfo,
   SchedulePreview,
   UsageInfo,
 } from './dashboard-types-groups.js';
@@ -28,6 +30,9 @@ export interface OwnerGroupsApi {
   runTaskNow(id: number): { ok: true } | Refusal;
   activity(): ActivityInfo;
   usage(): UsageInfo;
+  /** A folder's entries or a file's text inside the group's folder (read-only). */
+  files(group: string, path: string): { ok: true; view: GroupFolderView } | Refusal;
+  changes(group: string): { ok: true; changes: RunChangesInfo } | Refusal;
 }
 
 const NAME = z.string().trim().min(1).max(64);
@@ -74,13 +79,19 @@ const NEW_TASK = z.object({
 });
 
 const GROUP_PATH = /^\/api\/groups\/([^/]{1,200})$/;
+const GROUP_READ = /^\/api\/groups\/([^/]{1,200})\/(files|changes)$/;
 const RUN_PATH = /^\/api\/tasks\/(\d{1,9})\/run$/;
 const FIXED = ['/api/tasks/preview', '/api/activity', '/api/usage'];
 
 /** Paths this file answers (POST /api/groups and /api/tasks too); the caller checks the credential. */
 export function isGroupsApiPath(pathname: string, method: string): boolean {
   if ((pathname === '/api/groups' || pathname === '/api/tasks') && method === 'POST') return true;
-  return FIXED.includes(pathname) || GROUP_PATH.test(pathname) || RUN_PATH.test(pathname);
+  return (
+    FIXED.includes(pathname) ||
+    GROUP_PATH.test(pathname) ||
+    GROUP_READ.test(pathname) ||
+    RUN_PATH.test(pathname)
+  );
 }
 
 /** A zod problem as one sentence naming the field. */
@@ -110,6 +121,14 @@ async function bodyOf(
   }
 }
 
+function decodeName(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null; // Broken percent-encoding.
+  }
+}
+
 const refused = (res: http.ServerResponse, r: Refusal) =>
   json(res, 409, { error: r.reason, ...(r.field ? { field: r.field } : {}) });
 
@@ -125,6 +144,22 @@ export async function answerGroupsApi(
   if (readOnly) {
     if (method !== 'GET') return json(res, 405, { error: 'use GET' });
     return json(res, 200, pathname === '/api/usage' ? api.usage() : api.activity());
+  }
+  const read = GROUP_READ.exec(pathname);
+  if (read) {
+    if (method !== 'GET') return json(res, 405, { error: 'use GET' });
+    const groupName = decodeName(read[1]!);
+    if (groupName === null) return json(res, 400, { error: 'group name: broken percent-encoding' });
+    if (read[2] === 'changes') {
+      const changes = api.changes(groupName);
+      return changes.ok
+        ? json(res, 200, changes.changes)
+        : json(res, 404, { error: changes.reason });
+    }
+    const rel = url.searchParams.get('path') ?? '';
+    if (rel.length > 4096) return json(res, 400, { error: 'path: at most 4096 characters' });
+    const shown = api.files(groupName, rel);
+    return shown.ok ? json(res, 200, shown.view) : json(res, 404, { error: shown.reason });
   }
   const group = GROUP_PATH.exec(pathname);
   let name = '';
