@@ -2,7 +2,9 @@ import type {
   ActivityInfo,
   GroupChangeRequest,
   GroupDetail,
+  GroupFolderView,
   NewTaskRequest,
+  RunChangesInfo,
   SchedulePreview,
   UsageInfo,
 } from '../channels/web/dashboard-types-groups.js';
@@ -28,4 +30,7 @@ export const groupsApi = {
   runTaskNow: (id: number) => call<{ started: boolean }>('POST', `/api/tasks/${id}/run`),
   activity: () => call<ActivityInfo>('GET', '/api/activity'),
   usage: () => call<UsageInfo>('GET', '/api/usage'),
+  files: (group: string, path: string) =>
+    call<GroupFolderView>('GET', `${groupPath(group)}/files?path=${encodeURIComponent(path)}`),
+  changes: (group: string) => call<RunChangesInfo>('GET', `${groupPath(group)}/changes`),
 };

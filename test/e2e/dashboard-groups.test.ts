@@ -160,6 +160,50 @@ describe.skipIf(!runBrowser)('owner dashboard: groups, tasks, activity, usage', 
     await d.shot('usage');
   });
 
+  it("browses the group folder and shows the last run's change to a file as a diff", async () => {
+    const { page, model } = d;
+    const say = async (text: string, answer: string) => {
+      await d.open('Chat');
+      await page.getByRole('textbox', { name: 'Message' }).fill(text);
+      await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+      await page
+        .getByRole('article', { name: 'Message from assistant' })
+        .filter({ hasText: answer })
+        .first()
+        .waitFor();
+    };
+    model.enqueue(
+      reply().tool('write_file', { path: 'notes/plan.txt', content: 'picnic\nat noon\n' }),
+      reply().text('Plan written.'),
+    );
+    await say('write the plan', 'Plan written.');
+    model.enqueue(
+      reply().tool('write_file', { path: 'notes/plan.txt', content: 'picnic\nat one\n' }),
+      reply().text('Plan changed.'),
+    );
+    await say('move it to one', 'Plan changed.');
+
+    await d.open('Files');
+    const changes = page.getByRole('region', { name: "Last run's changes" });
+    const changed = changes.getByRole('listitem', { name: 'modified notes/plan.txt' });
+    // The reply can reach the page a moment before the run's folder snapshot is compared.
+    for (let i = 0; (await changed.count()) === 0 && i < 100; i++) {
+      await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/changes')),
+        changes.getByRole('button', { name: 'Refresh changes' }).click(),
+      ]);
+    }
+    expect(await changed.locator('pre').textContent()).toContain('-at noon\n+at one');
+
+    const folder = page.getByRole('region', { name: 'Group folder' });
+    await folder.getByRole('button', { name: 'Open folder notes' }).click();
+    await folder.getByRole('button', { name: 'Open file plan.txt' }).click();
+    expect(await folder.getByLabel('Contents of notes/plan.txt').textContent()).toBe(
+      'picnic\nat one\n',
+    );
+    await d.shot('files');
+  });
+
   it('shows a run in the queue and its live cell while it works, at phone width in dark mode', async () => {
     const { page, model } = d;
     model.enqueue(stall('Thinking'));
