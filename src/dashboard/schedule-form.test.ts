@@ -47,6 +47,7 @@ describe('formatting', () => {
 
   it('says unknown for memory that was not measured', () => {
     expect(formatBytes(null)).toBe('unknown');
+    expect(formatBytes(14)).toBe('14 B');
     expect(formatBytes(512 * 1024)).toBe('512 KB');
     expect(formatBytes(42 * 1024 * 1024)).toBe('42.0 MB');
   });

@@ -59,6 +59,7 @@ export function inZone(iso: string, timezone: string, locale?: string): string {
 /** `512 KB`, `41.9 MB`, or `unknown` for memory that could not be measured. */
 export function formatBytes(bytes: number | null): string {
   if (bytes === null) return 'unknown';
+  if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
   if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
   return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
