@@ -93,6 +93,11 @@ describe('dashboardGroups', () => {
     expect(api().changeGroup('family', { action: 'bind', chat: 'carrier-pigeon:1' })).toMatchObject(
       { ok: false, field: 'chat', reason: expect.stringContaining('unknown channel') },
     );
+    expect(api().changeGroup('', { action: 'create', name: 'Bad Name' })).toMatchObject({
+      ok: false,
+      field: 'name',
+      reason: expect.stringContaining('invalid group name "Bad Name": use lowercase letters'),
+    });
     expect(api().changeGroup('main', { action: 'unbind', chat: 'web:family' })).toMatchObject({
       ok: false,
       field: 'chat',
