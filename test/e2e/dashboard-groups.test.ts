@@ -226,4 +226,22 @@ describe.skipIf(!runBrowser)('owner dashboard: groups, tasks, activity, usage', 
     await page.emulateMedia({ colorScheme: 'dark' });
     await d.shot('activity-phone-dark');
   });
+
+  it('fits the group settings and the task form on a phone', async () => {
+    const { page } = d;
+    await d.open('Groups');
+    await page.getByRole('button', { name: 'Manage group family' }).click();
+    await group('family').getByRole('button', { name: 'Save trigger' }).waitFor();
+    await d.shot('groups-phone-dark');
+    const wide = await page.evaluate(() =>
+      [...document.querySelectorAll('main *')]
+        .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        .slice(0, 8)
+        .map((e) => `${e.tagName}.${e.className}:${Math.round(e.getBoundingClientRect().right)}`),
+    );
+    expect(wide).toEqual([]);
+    await d.open('Tasks');
+    await page.getByRole('form', { name: 'New task' }).waitFor();
+    await d.shot('tasks-phone-dark');
+  });
 });
