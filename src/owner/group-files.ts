@@ -1,6 +1,6 @@
 import type { GroupFolderView } from '../channels/web/dashboard-types-groups.js';
 import { SafeDir, splitInside } from '../fs/safe-dir.js';
-import { asText } from '../run/folder-snapshot.js';
+import { asText, readOrRefuse } from '../run/folder-snapshot.js';
 
 export const MAX_LISTED_ENTRIES = 500;
 export const MAX_SHOWN_FILE_BYTES = 256 * 1024;
@@ -28,7 +28,7 @@ export function viewGroupFolder(
         sub.dir.close();
       }
     }
-    const read = root.readFile(path, MAX_SHOWN_FILE_BYTES);
+    const read = readOrRefuse(root, path, MAX_SHOWN_FILE_BYTES);
     if (!read.ok) return { ok: false, reason: read.reason };
     const text = asText(read.bytes);
     return {
@@ -51,7 +51,7 @@ function listing(dir: SafeDir, path: string): GroupFolderView {
     if (e.isDirectory()) return { name: e.name, kind: 'dir' as const, size: null };
     if (e.isSymbolicLink()) return { name: e.name, kind: 'link' as const, size: null };
     if (!e.isFile()) return { name: e.name, kind: 'other' as const, size: null };
-    const read = dir.readFile(e.name, 0);
+    const read = readOrRefuse(dir, e.name, 0);
     return { name: e.name, kind: 'file' as const, size: read.ok ? read.size : null };
   });
   return { kind: 'dir', path, entries, truncated: all.length > MAX_LISTED_ENTRIES };

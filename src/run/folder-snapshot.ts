@@ -86,7 +86,7 @@ export function snapshotFolder(
         }
       } else if (entry.isFile()) {
         const want = Math.min(limits.maxHashBytes, budget.read);
-        const read = dir.readFile(entry.name, want);
+        const read = readOrRefuse(dir, entry.name, want);
         if (!read.ok) {
           entries.set(rel, { kind: 'other', size: 0, hash: '', text: null });
           continue;
@@ -106,4 +106,19 @@ export function snapshotFolder(
   };
   SafeDir.with(absPath, (root) => walk(root, '', 0));
   return { entries, truncated };
+}
+
+/** A file the host may not read (a cell made it 0600 under another uid) is not compared. */
+export function readOrRefuse(
+  dir: SafeDir,
+  name: string,
+  maxBytes: number,
+): ReturnType<SafeDir['readFile']> {
+  try {
+    return dir.readFile(name, maxBytes);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw err;
+    return { ok: false, reason: `${name} cannot be read by the host (${code})`, code };
+  }
 }
