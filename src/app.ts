@@ -8,6 +8,7 @@ import { OpenAIProvider } from './agent/openai.js';
 import { AuditLog, auditLogPath } from './audit/audit-log.js';
 import type { ModelProvider } from './agent/model-provider.js';
 import { CellPool } from './cells/cell-pool.js';
+import { RunChanges } from './run/run-changes.js';
 import type { CellRuntime } from './cells/cell-runtime.js';
 import { allRuntimes } from './cells/runtimes.js';
 import { selectRuntime } from './cells/select-runtime.js';
@@ -78,6 +79,8 @@ export interface Base {
 export interface Assistant extends Base {
   pool: CellPool;
   router: Router;
+  /** What the last run of each group changed in its folder. */
+  runChanges: RunChanges;
   outbox: Outbox;
   /** The owner's admin group, created with its folder on first run. */
   adminGroup: Group;
@@ -408,8 +411,15 @@ export async function openAssistant(
       guard: config.guard,
     },
   };
+  // What each run changed in its group folder, for the owner's dashboard.
+  const runChanges = new RunChanges((groupId) => {
+    const group = store.groups.byId(groupId);
+    return group ? groupFolderPath(config.home, group.folder) : undefined;
+  }, log);
   const run = (groupId: number, job: QueueJob) =>
-    runGroup(runDeps, groupId, job).finally(() => previews.end(groupId));
+    runChanges
+      .around(groupId, () => runGroup(runDeps, groupId, job))
+      .finally(() => previews.end(groupId));
   const router = new Router(store, run, log, {
     assistantName: config.assistantName,
     approvalReply: approvalReplyHandler({
@@ -463,6 +473,7 @@ export async function openAssistant(
     adminGroup,
     owner: ownerSurfaces,
     policyAudit,
+    runChanges,
     onShutdown: (fn) => hooks.push(fn),
     shutdown: () => {
       stopping ??= (async () => {

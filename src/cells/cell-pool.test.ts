@@ -43,6 +43,25 @@ describe('CellPool', () => {
     await pool.stopAll();
   });
 
+  it('lists its cells with their group, state and start time, for the dashboard', async () => {
+    const { clock, pool } = makePool();
+    clock.advance(5000);
+    const cell = await pool.get(spec('g'));
+
+    expect(pool.list()).toEqual([
+      {
+        group: 'g',
+        cellId: cell.id,
+        pid: cell.pid ?? null,
+        role: 'run',
+        state: 'alive',
+        startedAtMs: clock.now(),
+      },
+    ]);
+    await pool.stopAll();
+    expect(pool.list()).toEqual([]);
+  });
+
   it('destroys a cell once it has been idle for idleMs, and not before', async () => {
     const { rt, clock, pool } = makePool({ idleMs: 20 });
     await pool.get(spec('g'));

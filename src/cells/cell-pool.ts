@@ -38,6 +38,17 @@ interface Entry {
   cell?: PooledCell;
   idle?: TimerHandle;
   lastUsed: number;
+  startedAt: number;
+}
+
+/** A cell the pool holds, as the owner's dashboard shows it. */
+export interface PoolCellInfo {
+  group: string;
+  cellId: string | null;
+  pid: number | null;
+  role: 'run' | 'spare';
+  state: 'starting' | 'alive' | 'dead';
+  startedAtMs: number;
 }
 
 /** The spec's fingerprint; equal grants give equal fingerprints. */
@@ -213,6 +224,22 @@ export class CellPool {
     this.arm(entry);
   }
 
+  /** Every cell alive or starting, spares included. */
+  list(): PoolCellInfo[] {
+    const info = (e: Entry, role: PoolCellInfo['role']): PoolCellInfo => ({
+      group: e.group,
+      cellId: e.cell?.id ?? null,
+      pid: e.cell?.pid ?? null,
+      role,
+      state: !e.cell ? 'starting' : e.cell.alive ? 'alive' : 'dead',
+      startedAtMs: e.startedAt,
+    });
+    return [
+      ...[...this.cells.values()].map((e) => info(e, 'run')),
+      ...[...this.spares.values()].map((e) => info(e, 'spare')),
+    ];
+  }
+
   /** Cells alive or starting, spares included. */
   liveCount(): number {
     return this.cells.size + this.spares.size;
@@ -243,7 +270,7 @@ export class CellPool {
     const key = spec.groupName;
     const startedAt = this.clock.now();
     const abort = new AbortController();
-    const entry = { group: key, spec, grant, lastUsed: startedAt, abort } as Entry;
+    const entry = { group: key, spec, grant, lastUsed: startedAt, startedAt, abort } as Entry;
     map.set(key, entry);
     entry.started = start(entry, abort.signal).then(
       (raw) => {

@@ -1,5 +1,5 @@
 import type { Base } from '../app.js';
-import { checkModelChoice, type ModelChoice } from '../store/model-choices.js';
+import { setGroupModel } from '../groups/group-changes.js';
 import type { TextOut } from './command.js';
 import { parseBudgetArgs, setBudget } from './groups-budget.js';
 import type { GroupsArgs } from './groups.js';
@@ -40,26 +40,8 @@ function setModel(
   usage: Problem,
 ): number {
   if (!name || !args.model) return usage('groups set needs a group NAME and --model MODEL');
-  const group = base.store.groups.byName(name);
-  if (!group) return usage(`no group named "${name}"`, 1);
-  const { config } = base;
-  const choice =
-    args.model === 'default'
-      ? undefined
-      : { provider: args.provider ?? config.provider, model: args.model };
-  const problem = choice && checkModelChoice(choice);
-  if (problem) return usage(problem, 1);
-  base.store.models.setForGroup(group.id, choice as ModelChoice | undefined);
-  const shown = choice
-    ? `${choice.provider} ${choice.model}`
-    : `the configured model (${config.provider} ${config.model})`;
-  base.audit.append({
-    type: 'group_change',
-    group: group.name,
-    action: 'updated',
-    by: 'owner (cli)',
-    summary: `model ${shown}`,
-  });
-  out.write(`${group.name}: runs use ${shown} from its next run on\n`);
+  const change = setGroupModel(base, name, args.model, args.provider, 'owner (cli)');
+  if (!change.ok) return usage(change.reason, 1);
+  out.write(change.text);
   return 0;
 }

@@ -22,6 +22,9 @@ import { budgetAllowsNow } from '../run/group-budget-gate.js';
 import { readPriceFile } from '../usage/price-file.js';
 import type { RunOutcome } from '../run/run.js';
 import type { ChatRef } from '../owner/home-chat.js';
+import { dashboardGroups } from '../owner/dashboard-groups.js';
+import { processTreePssBytes } from '../cells/cell-memory.js';
+import type { Task } from '../store/tasks.js';
 
 /** Where a running host says how to reach it (for tests and scripts). */
 export function hostFile(home: string): string {
@@ -135,6 +138,14 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
     onAction: async (action) => stored(action, () => router.receiveAction(action)),
   };
 
+  // A due task (the scheduler) or one the owner runs now (the dashboard): the same run.
+  const runTask = async (task: Task) => {
+    const outcome = await router.runTask(task.groupId, task.id);
+    report.taskRun(task.id, task.groupId, outcome);
+    return outcome.ok
+      ? { ok: true, summary: outcome.reply ?? '' }
+      : { ok: false, summary: outcome.error };
+  };
   const web = new WebChannel({
     port: config.webPort,
     ownerToken: webToken(config.home),
@@ -154,6 +165,17 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
       })),
     dashboardDir: path.join(PROJECT_ROOT, 'dist', 'dashboard'),
     owner: dashboardData({ store, audit: assistant.audit, assistantName: config.assistantName }),
+    ownerGroups: dashboardGroups({
+      store,
+      config,
+      audit: assistant.audit,
+      cells: () => assistant.pool.list(),
+      runtime: assistant.pool.runtimeName,
+      memoryOf: (pid) => (assistant.pool.runtimeName === 'bwrap' ? processTreePssBytes(pid) : null),
+      queue: () => router.queueByGroup(),
+      runTask: (task) => runTask(task),
+      lastRun: (groupId) => assistant.runChanges.lastRun(groupId),
+    }),
     status: (): HostStatusInfo => ({
       pid: process.pid,
       runtime: assistant.pool.runtimeName,
@@ -172,13 +194,7 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
     now: () => new Date(),
     log,
     missedRuns: config.missedRuns,
-    runTask: async (task) => {
-      const outcome = await router.runTask(task.groupId, task.id);
-      report.taskRun(task.id, task.groupId, outcome);
-      return outcome.ok
-        ? { ok: true, summary: outcome.reply ?? '' }
-        : { ok: false, summary: outcome.error };
-    },
+    runTask,
   });
   scheduler.start(config.schedulerTickMs);
   assistant.onShutdown(() => scheduler.stop());

@@ -18,6 +18,8 @@ export class ApiCallError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** The input the refusal is about, when the host names one (shown beside that field). */
+    readonly field?: string,
   ) {
     super(message);
     this.name = 'ApiCallError';
@@ -25,7 +27,7 @@ export class ApiCallError extends Error {
 }
 
 /** The host answers `{ error }` on failure; anything else is said plainly. */
-async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -48,10 +50,11 @@ async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pr
     );
   }
   if (!res.ok) {
-    const error = (parsed as { error?: unknown }).error;
+    const { error, field } = parsed as { error?: unknown; field?: unknown };
     throw new ApiCallError(
       typeof error === 'string' ? error : `the host answered ${res.status}`,
       res.status,
+      typeof field === 'string' ? field : undefined,
     );
   }
   return parsed as T;

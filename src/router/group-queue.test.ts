@@ -61,6 +61,21 @@ describe('GroupQueue', () => {
     expect(runs.groups()).toEqual([1]);
   });
 
+  it('tells per group whether a run is going and how many wait', async () => {
+    const runs = new FakeRuns();
+    const queue = new GroupQueue(runs.run);
+    void queue.enqueue(1);
+    await runs.untilStarted(1);
+    void queue.enqueue(1, { kind: 'task', taskId: 7 });
+
+    expect(queue.perGroup()).toEqual([{ groupId: 1, running: true, waiting: 1 }]);
+    runs.nth(0).resolve('done');
+    await runs.untilStarted(2);
+    runs.nth(1).resolve('done');
+    await settle();
+    expect(queue.perGroup()).toEqual([]);
+  });
+
   it('does not start a second run for a group while one is in progress', async () => {
     const runs = new FakeRuns();
     const queue = new GroupQueue(runs.run);

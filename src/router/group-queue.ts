@@ -83,6 +83,13 @@ export class GroupQueue<T> {
       .map(([id]) => id);
   }
 
+  /** Per group with a run going or waiting: whether one runs, and how many wait. */
+  perGroup(): Array<{ groupId: number; running: boolean; waiting: number }> {
+    return [...this.groups.entries()]
+      .filter(([, s]) => s.busy || s.pending.length > 0)
+      .map(([groupId, s]) => ({ groupId, running: s.busy, waiting: s.pending.length }));
+  }
+
   stats(): { running: number; waiting: number } {
     let waiting = 0;
     for (const s of this.groups.values()) waiting += s.pending.length;

@@ -167,6 +167,10 @@ export class Router {
   queueStats(): { running: number; waiting: number } {
     return this.queue.stats();
   }
+
+  queueByGroup(): Array<{ groupId: number; running: boolean; waiting: number }> {
+    return this.queue.perGroup();
+  }
 }
 
 function isClearCommand(text: string): boolean {

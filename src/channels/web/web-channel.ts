@@ -20,6 +20,7 @@ import { MAX_UPLOAD_BODY_BYTES } from './web-upload.js';
 import { DashboardFiles } from './dashboard-files.js';
 import type { HostStatusInfo, WebChatInfo, WebIdentity, WebMessage } from './dashboard-types.js';
 import { answerOwnerApi, isOwnerApiPath, type OwnerApi } from './owner-api.js';
+import { answerGroupsApi, isGroupsApiPath, type OwnerGroupsApi } from './owner-api-groups.js';
 import { RecentItems } from './recent-items.js';
 import {
   allowedHosts,
@@ -56,6 +57,8 @@ export interface WebChannelOptions {
   dashboardDir?: string;
   /** What the owner's dashboard reads and changes (groups, tasks, approvals, audit). */
   owner?: OwnerApi;
+  /** Group changes, task creation, activity and usage for the owner's dashboard. */
+  ownerGroups?: OwnerGroupsApi;
 }
 
 const CHAT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -245,6 +248,12 @@ export class WebChannel implements Channel {
     if (req.method === 'GET' && url.pathname === '/api/status') {
       if (credential.kind !== 'owner') return json(res, 403, { error: onlyYourChat(credential) });
       return json(res, 200, this.options.status?.() ?? {});
+    }
+    if (isGroupsApiPath(url.pathname, req.method ?? 'GET')) {
+      if (credential.kind !== 'owner' || !this.options.ownerGroups) {
+        return json(res, 403, { error: onlyYourChat(credential) });
+      }
+      return answerGroupsApi(req, res, url, this.options.ownerGroups);
     }
     if (isOwnerApiPath(url.pathname)) {
       if (credential.kind !== 'owner' || !this.options.owner) {

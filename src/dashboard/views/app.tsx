@@ -1,19 +1,25 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, type PendingApprovalInfo, type WebChatInfo, type WebIdentity } from '../api.js';
 import { openLiveEvents, type ConnectionState, type LiveEvent } from '../live-events.js';
+import { ActivityView } from './activity-view.js';
 import { ApprovalsView } from './approvals-view.js';
 import { AuditView } from './audit-view.js';
 import { ChatView } from './chat-view.js';
 import { ConnectionBadge } from './connection-badge.js';
+import { FilesView } from './files-view.js';
 import { GroupsView } from './groups-view.js';
 import { TasksView } from './tasks-view.js';
+import { UsageView } from './usage-view.js';
 
-type Tab = 'chat' | 'approvals' | 'groups' | 'tasks' | 'audit';
+type Tab = 'chat' | 'approvals' | 'groups' | 'tasks' | 'files' | 'activity' | 'usage' | 'audit';
 const TABS: Array<{ tab: Tab; label: string }> = [
   { tab: 'chat', label: 'Chat' },
   { tab: 'approvals', label: 'Approvals' },
   { tab: 'groups', label: 'Groups' },
   { tab: 'tasks', label: 'Tasks' },
+  { tab: 'files', label: 'Files' },
+  { tab: 'activity', label: 'Activity' },
+  { tab: 'usage', label: 'Usage' },
   { tab: 'audit', label: 'Audit' },
 ];
 const APPROVALS_REFRESH_MS = 15_000;
@@ -134,6 +140,12 @@ export function App({ renderMarkdown }: { renderMarkdown: (text: string) => stri
           <GroupsView />
         ) : shownTab === 'tasks' ? (
           <TasksView />
+        ) : shownTab === 'files' ? (
+          <FilesView />
+        ) : shownTab === 'activity' ? (
+          <ActivityView />
+        ) : shownTab === 'usage' ? (
+          <UsageView />
         ) : (
           <AuditView />
         )}

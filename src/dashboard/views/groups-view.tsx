@@ -1,8 +1,12 @@
+import { useState } from 'preact/hooks';
 import { api } from '../api.js';
+import { GroupEditor } from './group-editor.js';
+import { NewGroupForm } from './group-new.js';
 import { useLoaded } from './use-loaded.js';
 
 export function GroupsView() {
-  const { data: groups, problem } = useLoaded(api.groups);
+  const { data: groups, problem, reload } = useLoaded(api.groups);
+  const [open, setOpen] = useState<string | null>(null);
   const { data: host, problem: hostProblem } = useLoaded(api.status);
   return (
     <section aria-label="Groups" class="panel">
@@ -45,6 +49,9 @@ export function GroupsView() {
               <th scope="col">Chats</th>
               <th scope="col">Trigger</th>
               <th scope="col">Model</th>
+              <th scope="col">
+                <span class="visually-hidden">Settings</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -57,11 +64,38 @@ export function GroupsView() {
                 <td>{g.chats.length ? g.chats.join(', ') : <span class="muted">none</span>}</td>
                 <td>{g.trigger ?? <span class="muted">answers every message</span>}</td>
                 <td>{g.model ?? <span class="muted">configured default</span>}</td>
+                <td>
+                  <button
+                    type="button"
+                    aria-label={`Manage group ${g.name}`}
+                    aria-expanded={open === g.name}
+                    onClick={() => setOpen(open === g.name ? null : g.name)}
+                  >
+                    {open === g.name ? 'Close' : 'Manage'}
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       </div>
+      {open && (
+        <GroupEditor
+          key={open}
+          name={open}
+          onChanged={reload}
+          onRemoved={() => {
+            setOpen(null);
+            reload();
+          }}
+        />
+      )}
+      <NewGroupForm
+        onCreated={(name) => {
+          reload();
+          setOpen(name);
+        }}
+      />
     </section>
   );
 }

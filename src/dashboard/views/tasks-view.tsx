@@ -1,13 +1,15 @@
 import { useState } from 'preact/hooks';
 import { api, type TaskAction, type TaskInfo } from '../api.js';
+import { groupsApi } from '../api-groups.js';
+import { formatDuration } from '../schedule-form.js';
+import { TaskForm } from './task-form.js';
 import { useLoaded } from './use-loaded.js';
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
-const seconds = (from: string, to: string) =>
-  `${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(1)} s`;
 
 export function TasksView() {
   const { data: tasks, problem, reload } = useLoaded(api.tasks);
+  const { data: groups } = useLoaded(api.groups);
   const [failure, setFailure] = useState('');
   const [confirming, setConfirming] = useState<number | null>(null);
   const act = async (task: TaskInfo, action: TaskAction) => {
@@ -16,6 +18,15 @@ export function TasksView() {
       setFailure('');
     } catch (err) {
       setFailure(`Task #${task.id} not changed: ${(err as Error).message}`);
+    }
+    reload();
+  };
+  const runNow = async (task: TaskInfo) => {
+    try {
+      await groupsApi.runTaskNow(task.id);
+      setFailure('');
+    } catch (err) {
+      setFailure(`Task #${task.id} not run: ${(err as Error).message}`);
     }
     reload();
   };
@@ -28,6 +39,13 @@ export function TasksView() {
           {failure || problem}
         </p>
       )}
+      <TaskForm groups={(groups ?? []).map((g) => g.name)} onCreated={reload} />
+      <div class="panel-head">
+        <h3>Scheduled</h3>
+        <button type="button" onClick={reload}>
+          Refresh
+        </button>
+      </div>
       {tasks && open.length === 0 && <p class="muted">No scheduled tasks.</p>}
       <ul class="cards">
         {open.map((t) => (
@@ -48,7 +66,7 @@ export function TasksView() {
                   {t.runs.map((r) => (
                     <li key={r.startedAt}>
                       <span class={`tag ${r.status}`}>{r.status}</span> {when(r.startedAt)}
-                      {r.finishedAt && ` · ${seconds(r.startedAt, r.finishedAt)}`}
+                      {` · ${formatDuration(r.startedAt, r.finishedAt)}`}
                       {r.summary && <span class="muted"> · {r.summary}</span>}
                     </li>
                   ))}
@@ -56,6 +74,15 @@ export function TasksView() {
               </details>
             )}
             <div class="actions">
+              {t.status === 'active' && (
+                <button
+                  type="button"
+                  aria-label={`Run task #${t.id} now`}
+                  onClick={() => void runNow(t)}
+                >
+                  Run now
+                </button>
+              )}
               {t.status === 'active' ? (
                 <button
                   type="button"
