@@ -1,50 +1,23 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import ts from 'typescript';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { StdioCell } from './stdio-cell.js';
+import { FAKE_MCP_SERVER as FIXTURE, HostToolServer } from '../../test/support/host-tool-server.js';
+import type { StdioCell } from './stdio-cell.js';
 
 /**
  * MCP servers run by the tool server (here a plain child process, no sandbox), seen through the
  * host's own StdioCell, so the frame bounds the host applies are the real ones.
  */
-const FIXTURE = path.resolve(__dirname, '../../test/support/fake-mcp-server.mjs');
+let host: HostToolServer;
 let dir: string;
-let serverScript: string;
-const cells: StdioCell[] = [];
 
 beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanocell-mcp-server-'));
-  const source = fs.readFileSync(new URL('./tool-server.ts', import.meta.url), 'utf8');
-  const { outputText } = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  });
-  serverScript = path.join(dir, 'tool-server.mjs');
-  fs.writeFileSync(serverScript, outputText);
+  host = HostToolServer.create();
+  dir = host.dir;
 });
-afterEach(async () => {
-  await Promise.all(cells.splice(0).map((c) => c.stop()));
-});
-afterAll(() => {
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => host.stopCells());
+afterAll(() => host.remove());
 
-async function startCell(): Promise<StdioCell> {
-  const child = spawn(process.execPath, [serverScript], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const cell = await StdioCell.attach('mcp-test', child, {
-    cleanup: async () => undefined,
-    limits: { memoryMb: 256, pids: 64, cpus: 1, callTimeoutMs: 10_000, maxOutputBytes: 30_000 },
-    startTimeoutMs: 10_000,
-  });
-  cells.push(cell);
-  return cell;
-}
+const startCell = () => host.cell();
 
 async function startServer(cell: StdioCell, mode: string) {
   return cell.call({
