@@ -148,3 +148,28 @@ for (const rt of runtimesUnderTest()) {
     });
   });
 }
+
+describe('doctor and mcp.json', () => {
+  it('reports an invalid mcp.json with the line and key', async () => {
+    const home = tempHome();
+    const config = tempHome('nanocell-test-config-');
+    try {
+      fs.writeFileSync(
+        path.join(config.dir, 'mcp.json'),
+        '{\n  "servers": {\n    "fake": {\n      "command": "node",\n      "groups": "main"\n    }\n  }\n}\n',
+      );
+      const r = await runCli(['doctor'], {
+        ANTHROPIC_API_KEY: 'x',
+        ANTHROPIC_BASE_URL: 'http://127.0.0.1:9',
+        NANOCELL_HOME: home.dir,
+        NANOCELL_CONFIG_DIR: config.dir,
+      });
+      expect(r.stdout).toContain(
+        `FAIL mcp.json: ${path.join(config.dir, 'mcp.json')} line 5: servers.fake.groups: must be a list of group names`,
+      );
+    } finally {
+      home.cleanup();
+      config.cleanup();
+    }
+  });
+});
