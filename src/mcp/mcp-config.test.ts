@@ -86,6 +86,11 @@ describe('mcp.json', () => {
       good.replace('"groups": ["main"]', '"groups": []'),
       /^mcp\.json line 7: servers\.weather\.groups: must name at least one group/,
     ],
+    [
+      'a remote server as not supported yet',
+      good.replace('"command": "files-mcp"', '"url": "https://mcp.example"'),
+      /^mcp\.json line 9: servers\.files\.url: remote \(HTTP\) MCP servers are not supported yet/,
+    ],
     ['not an object at the top', '[1]', /^mcp\.json line 1: \(top level\): must be an object like/],
   ])('reports %s', (_what, text, expected) => {
     const cfg = parseMcpConfig(text);

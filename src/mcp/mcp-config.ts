@@ -104,23 +104,41 @@ export function parseMcpConfig(source: string, file = MCP_FILE): McpConfig {
   if (!parsed.success) {
     return {
       ok: false,
-      errors: parsed.error.issues.map((issue) => {
+      errors: withoutNoise(parsed.error.issues).map((issue) => {
         const keys =
           issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [];
         const where = keys[0] ?? issue.path;
         const shown = keyPath(where) || '(top level)';
         const message =
-          issue.code === 'unrecognized_keys'
-            ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; known keys: ${knownKeys(issue.path)}`
-            : issue.code === 'invalid_key'
-              ? (issue.issues[0]?.message ?? issue.message)
-              : issue.message;
+          issue.code === 'unrecognized_keys' &&
+          issue.keys.includes('url') &&
+          issue.path.length === 2
+            ? 'remote (HTTP) MCP servers are not supported yet; run the server in the cell with "command"'
+            : issue.code === 'unrecognized_keys'
+              ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; known keys: ${knownKeys(issue.path)}`
+              : issue.code === 'invalid_key'
+                ? (issue.issues[0]?.message ?? issue.message)
+                : issue.message;
         return `${file} line ${jsonKeyLine(source, where)}: ${shown}: ${message}`;
       }),
     };
   }
   const servers = Object.entries(parsed.data.servers).map(([name, s]) => ({ name, ...s }));
   return { ok: true, servers };
+}
+
+/** A remote entry (`url`, not supported yet) lacks a command as a matter of course: say it once. */
+function withoutNoise(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const remote = new Set(
+    issues
+      .filter(
+        (i) => i.code === 'unrecognized_keys' && i.keys.includes('url') && i.path.length === 2,
+      )
+      .map((i) => String(i.path[1])),
+  );
+  return issues.filter(
+    (i) => !(i.path.length === 3 && i.path[2] === 'command' && remote.has(String(i.path[1]))),
+  );
 }
 
 function keyPath(keys: readonly PropertyKey[]): string {
