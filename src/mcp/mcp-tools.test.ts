@@ -48,7 +48,12 @@ describe('MCP tools of a run', () => {
     const cell = await host.cell();
     const { tools, reports, tainted } = await open(cell, [server('fake', 'ok')]);
     expect(reports).toEqual([]);
-    expect(tools.definitions.map((d) => d.name).sort()).toEqual(['fake__echo', 'fake__where']);
+    expect(tools.definitions.map((d) => d.name).sort()).toEqual([
+      'fake__child',
+      'fake__connect',
+      'fake__echo',
+      'fake__where',
+    ]);
     expect(tools.execute('bash', {})).toBeUndefined();
     expect(await tools.execute('fake__echo', { text: 'hi' })).toEqual({
       output: 'echo: hi',

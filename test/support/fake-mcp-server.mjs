@@ -2,14 +2,16 @@
 /**
  * A tiny stdio MCP server for tests: newline-delimited JSON-RPC on stdin/stdout, Node built-ins
  * only (a cell has node but not our node_modules). `node fake-mcp-server.mjs MODE`:
- *   ok          answers initialize, tools/list (echo, where) and tools/call
+ *   ok          answers initialize, tools/list (echo, where, child, connect) and tools/call
  *   crash       exits with code 3 on tools/call
  *   hang        never answers tools/call
  *   flood       answers tools/call with an endless line
  *   chatty      sends notifications nobody asked for, without end, on tools/call
  *   bad-schema  lists tools with a non-object input schema and a bad name, beside echo
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import process from 'node:process';
 import readline from 'node:readline';
 
@@ -26,12 +28,24 @@ const where = {
   inputSchema: { type: 'object', properties: {} },
 };
 
+const child = {
+  name: 'child',
+  description: 'Start a child process once; say whether it is alive.',
+  inputSchema: { type: 'object', properties: {} },
+};
+const connect = {
+  name: 'connect',
+  description: 'Try a TCP connection to 127.0.0.1:port.',
+  inputSchema: { type: 'object', properties: { port: { type: 'number' } } },
+};
+let started;
+
 function send(message) {
   process.stdout.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
 }
 
 function tools() {
-  if (mode !== 'bad-schema') return [echo, where];
+  if (mode !== 'bad-schema') return [echo, where, child, connect];
   return [
     echo,
     { name: 'stringy', description: 'Input is not an object.', inputSchema: { type: 'string' } },
@@ -74,6 +88,21 @@ function call(id, params) {
     const inCell = fs.existsSync('/opt/nanocell/tool-server.mjs');
     const text = `cwd=${process.cwd()} in-cell=${inCell} var=${process.env.FAKE_MCP_VAR ?? ''}`;
     send({ id, result: { content: [{ type: 'text', text }] } });
+  } else if (params?.name === 'child') {
+    started ??= spawn('sleep', ['300'], { stdio: 'ignore' });
+    const alive = started.exitCode === null && started.signalCode === null;
+    send({
+      id,
+      result: { content: [{ type: 'text', text: `child=${alive ? 'alive' : 'dead'}` }] },
+    });
+  } else if (params?.name === 'connect') {
+    const socket = net.connect(Number(args.port), '127.0.0.1');
+    const answer = (text) => {
+      socket.destroy();
+      send({ id, result: { content: [{ type: 'text', text }] } });
+    };
+    socket.once('connect', () => answer('CONNECTED'));
+    socket.once('error', (err) => answer(`BLOCKED ${err.code}`));
   } else {
     send({ id, error: { code: -32602, message: `no tool ${params?.name}` } });
   }
