@@ -104,6 +104,17 @@ describe('MCP servers in the tool server', () => {
     await expectCellStillWorks(cell);
   });
 
+  it('refuses an answer that would encode past the host frame bound, and the cell goes on', async () => {
+    const cell = await startCell();
+    await startServer(cell, 'wide');
+    const res = await callEcho(cell);
+    expect(res.ok).toBe(false);
+    expect(res.output).toContain('answered with a message too large to pass on');
+    await expectCellStillWorks(cell);
+    // Not a reason to stop it: the next call reaches the server again.
+    expect((await callEcho(cell)).output).toContain('too large');
+  });
+
   it('stops a server that floods messages nobody asked for', async () => {
     const cell = await startCell();
     await startServer(cell, 'chatty');

@@ -582,7 +582,7 @@ class McpServers {
     if (key !== undefined && resolve) {
       server.waiting.delete(key);
       // Refused here rather than sent: the host would stop the whole cell for such a frame.
-      if (JSON.stringify(line).length > MAX_MCP_FRAME_BYTES) {
+      if (Buffer.byteLength(JSON.stringify(line)) > MAX_MCP_FRAME_BYTES) {
         resolve({
           ok: false,
           output: `MCP server ${server.name} answered with a message too large to pass on`,

@@ -6,9 +6,11 @@
  *   crash       exits with code 3 on tools/call
  *   hang        never answers tools/call
  *   flood       answers tools/call with an endless line
+ *   wide        answers tools/call with 500 KB of bytes that are not UTF-8 (3 bytes each, decoded)
  *   chatty      sends notifications nobody asked for, without end, on tools/call
  *   bad-schema  lists tools with a non-object input schema and a bad name, beside echo
  */
+import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -67,6 +69,14 @@ function call(id, params) {
     };
     process.stdout.write('{"jsonrpc":"2.0","id":' + JSON.stringify(id) + ',"result":"');
     flood();
+    return;
+  }
+  if (mode === 'wide') {
+    const head = Buffer.from(
+      `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"content":[{"type":"text","text":"`,
+    );
+    const tail = Buffer.from('"}]}}\n');
+    process.stdout.write(Buffer.concat([head, Buffer.alloc(500 * 1024, 0xff), tail]));
     return;
   }
   if (mode === 'chatty') {
