@@ -123,6 +123,20 @@ for (const rt of runtimesUnderTest()) {
       expect(echoCall).toMatch(/default\.policy:1 deny fake__echo/);
     });
 
+    it('counts MCP calls against the run budget', async () => {
+      model.enqueue(
+        reply().tool('fake__echo', { text: 'one' }).tool('fake__echo', { text: 'two' }),
+        reply().text('not reached'),
+      );
+      const r = await runCli(['ask', 'echo twice'], { ...env, NANOCELL_BUDGET_TOOL_CALLS: '1' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('this turn used its 1 tool call; stopped');
+      expect(r.stdout).not.toContain('not reached');
+      expect(model.requests).toHaveLength(1);
+      const echoes = (await auditToolCalls()).filter((l) => l.includes('tool=fake__echo '));
+      expect(echoes).toHaveLength(1);
+    });
+
     it('survives a crashing server: its tool says why, and bash still works in the cell', async () => {
       model.enqueue(
         reply().tool('crashy__echo', { text: 'x' }),
