@@ -4,6 +4,8 @@ import { summarize } from './stats.mjs';
 /** The design's aims, from issue 6. */
 export const TARGETS = {
   coldStartRatio: 1.1,
+  /** Issue 17: docker and podman cells join a namespace holder instead of making a netns. */
+  containerColdRatio: 0.7,
   roundTripMs: 5,
   toModelMs: 20,
   turnMs: { docker: 150, bwrap: 100 },
@@ -11,6 +13,7 @@ export const TARGETS = {
   routedPerSecond: 2000,
   tickRatio: 1.5,
   freshCellRatio: 1.2,
+  askColdMs: 400,
 };
 
 /** The issue's target is in MB; /proc and the engines report MiB. */
@@ -21,13 +24,18 @@ const byRuntime = (measured, build) =>
     error ? [errorRow(name, error)] : build(name, result),
   );
 
+const coldRatio = (runtime) =>
+  runtime === 'docker' || runtime === 'podman'
+    ? TARGETS.containerColdRatio
+    : TARGETS.coldStartRatio;
+
 export function coldStartFigure(measured, roundTrips) {
   const warmOf = (name) => roundTrips.find((m) => m.name === name)?.result?.roundTrip;
   return {
     id: 1,
     title: 'Cell cold start, per runtime',
     unit: 'ms',
-    target: `cell start within ${TARGETS.coldStartRatio}× of the bare runtime running \`true\` with the same image or binds`,
+    target: `cell start within ${TARGETS.coldStartRatio}× of the bare runtime running \`true\` with the same image or binds; docker and podman within ${TARGETS.containerColdRatio}× (a cell joins its group's namespace holder)`,
     method:
       'CellRuntime.start(spec) until it resolves (the tool server in the cell has printed its ready line), with the grant src/app.ts gives a group (group folder rw, global folder ro, limits, env allowlist); then the first call, `true` through bash. Bare runs alternate with cell starts. Bare docker/podman/gvisor: `run --rm --network none IMAGE /bin/true`, which also waits for the container to be removed; bare bwrap: the same namespaces and binds (passed as fds, as uid 10001 on a root host), without the seccomp filter and cgroup nanocell adds. The second baseline starts node (`node -e 0`) the bare way, as a cell starts the node tool server.',
     rows: byRuntime(measured, (name, r) => [
@@ -36,8 +44,8 @@ export function coldStartFigure(measured, roundTrips) {
         value: r.start,
         baselineLabel: r.baselineLabel ? `${r.baselineLabel} /bin/true` : undefined,
         baseline: r.bareTrue,
-        target: `≤ ${TARGETS.coldStartRatio}× bare`,
-        meets: (_v, ratio) => (ratio === null ? null : ratio <= TARGETS.coldStartRatio),
+        target: `≤ ${coldRatio(name)}× bare`,
+        meets: (_v, ratio) => (ratio === null ? null : ratio <= coldRatio(name)),
       }),
       row({
         label: `${name}: start() → ready (vs a bare node start)`,
@@ -330,5 +338,34 @@ export function imageSizeFigure(measured) {
             baseline: r.baseline,
           }),
         ),
+  };
+}
+
+export function askColdFigure(measured) {
+  return {
+    id: 12,
+    title: '`nanocell ask` cold process → first model request',
+    unit: 'ms',
+    target: `≤ ${TARGETS.askColdMs} ms to the first model request`,
+    method:
+      'A new `node dist/bundle/main.js ask hi` process (what `./nanocell ask` runs: the CLI bundled by scripts/bundle-cli.mjs) against the fake Messages API, from spawn to the fake receiving the request; beside it the tsc build (`node dist/main.js`, every module loaded one by one) and a bare `node -e 0` from spawn to exit (the floor of any Node.js command), interleaved. An untimed first run of each.',
+    rows: measured.error
+      ? [errorRow('ask', measured.error)]
+      : [
+          row({
+            label: 'ask (bundle) → first model request',
+            value: measured.bundle,
+            baselineLabel: 'node -e 0',
+            baseline: measured.bareNode,
+            target: `≤ ${TARGETS.askColdMs} ms`,
+            meets: (v) => (v ? v.median <= TARGETS.askColdMs : null),
+          }),
+          row({
+            label: 'ask (modules one by one) → first model request',
+            value: measured.modules,
+            baselineLabel: 'node -e 0',
+            baseline: measured.bareNode,
+          }),
+        ],
   };
 }

@@ -26,9 +26,11 @@ import {
   turnFigure,
   freshCellFigure,
   imageSizeFigure,
+  askColdFigure,
   promptCacheFigure,
 } from './build-figures.mjs';
 import { imageSizes } from './image-figures.mjs';
+import { askColdStart } from './ask-figures.mjs';
 import { conversationUsage } from './prompt-cache-figures.mjs';
 import { benchCellSpec, coldStart, toolRoundTrip } from './cell-figures.mjs';
 import { Cleanup } from './cleanup.mjs';
@@ -59,6 +61,7 @@ const QUICK = {
   fresh: { turns: 6, gapMs: 1500 },
   load: { sizes: [20], perGroup: 2 },
   promptCache: { turns: 20 },
+  askReps: 5,
 };
 const FULL = {
   coldReps: 15,
@@ -76,6 +79,7 @@ const FULL = {
   fresh: { turns: 12, gapMs: 1500 },
   load: { sizes: [20, 100], perGroup: 3 },
   promptCache: { turns: 20 },
+  askReps: 15,
 };
 
 const CELL_UID = 10001;
@@ -115,7 +119,7 @@ async function main() {
   });
   const plan = values.quick ? QUICK : FULL;
   const wanted = new Set(
-    (values.figures ?? '1,2,3,4,5,6,7,8,9,10,11').split(',').map((s) => Number(s.trim())),
+    (values.figures ?? '1,2,3,4,5,6,7,8,9,10,11,12').split(',').map((s) => Number(s.trim())),
   );
   const startedAt = new Date();
   const t0 = performance.now();
@@ -147,6 +151,7 @@ async function main() {
 
     const installId = `bench${crypto.randomBytes(3).toString('hex')}`;
     const runtimes = allRuntimes(config, installId);
+    cleanup.add('namespace holders', () => Promise.all(runtimes.map((rt) => rt.close?.())));
     const statuses = [];
     for (const rt of runtimes) {
       const st = await rt.status();
@@ -289,6 +294,17 @@ async function main() {
         result = { error: err };
       }
       figures.push(imageSizeFigure(result));
+    }
+
+    if (wanted.has(12)) {
+      say('figure 12 (ask cold process)');
+      let result;
+      try {
+        result = await askColdStart({ reps: plan.askReps, cleanup });
+      } catch (err) {
+        result = { error: err };
+      }
+      figures.push(askColdFigure(result));
     }
 
     figures.sort((a, b) => a.id - b.id);

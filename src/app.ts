@@ -38,6 +38,8 @@ import type { GroupRunDeps } from './run/run.js';
 import { Router } from './router/router.js';
 import { sendFileTool } from './tools/send-file-tool.js';
 import { webFetchTool } from './tools/web-fetch-tool.js';
+import { searchProvider } from './tools/web-search-providers.js';
+import { webSearchTool } from './tools/web-search-tool.js';
 import { saveInboundMedia } from './media/save-inbound-media.js';
 import { CommandTranscriber } from './media/transcriber.js';
 import { groupFolderPath } from './groups/group-folder.js';
@@ -284,6 +286,16 @@ export async function openAssistant(
         maxBytes: config.media.maxAttachmentBytes,
       }),
       webFetchTool({ store, egressFor: (groupName) => egress.route(groupName) }),
+      // Offered only when the owner chose a provider (NANOCELL_WEB_SEARCH).
+      ...(config.webSearch
+        ? [
+            webSearchTool({
+              store,
+              egressFor: (groupName) => egress.route(groupName),
+              provider: searchProvider(config.webSearch),
+            }),
+          ]
+        : []),
       ...taskTools({
         store,
         timezone: config.timezone,
@@ -463,6 +475,7 @@ export async function openAssistant(
         for (const fn of hooks.reverse()) await fn();
         outbox.stop();
         await pool.stopAll();
+        await runtime.close?.();
         await egress.closeAll();
         base.audit.append({ type: 'shutdown', reason: 'stopped' });
         base.close();

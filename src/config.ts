@@ -5,9 +5,21 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { parseGroupCellImages } from './cells/group-cell-images.js';
 import { MAX_CONFIG_FILE_BYTES, parseConfigFile, type ConfigFileEntry } from './config-file.js';
+import { DEFAULT_BRAVE_URL, type WebSearchConfig } from './tools/web-search-providers.js';
 
-/** The repository root: where `dist/`, `build/cell-rootfs` and the tool server live. */
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * The repository root: where `dist/`, `build/cell-rootfs` and the tool server live: the
+ * nearest folder up from this module with a package.json (nothing below the root has one), so
+ * it is the same from `src/` (tests), `dist/` (tsc) and `dist/bundle/` (the CLI bundle).
+ */
+export const PROJECT_ROOT = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..');
+  }
+}
 
 const RUNTIMES = [
   'auto',
@@ -112,6 +124,20 @@ const envSchema = z.object({
     })
     .optional(),
   NANOCELL_WEB_STREAM: z.enum(['on', 'off'], { message: 'must be on or off' }).default('on'),
+  // Unset: no web_search tool. The key is not a setting: the egress proxy adds it.
+  NANOCELL_WEB_SEARCH: z
+    .enum(['brave', 'searxng'], {
+      message: 'must be brave or searxng (or unset to offer no web_search tool)',
+    })
+    .optional(),
+  NANOCELL_WEB_SEARCH_URL: z
+    .string()
+    .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~/-]*)?$/, {
+      message:
+        'use a base URL like https://search.example.org (scheme, host and an optional path; no query)',
+    })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
   NANOCELL_CONFIG_DIR: z.string().min(1).optional(),
   NANOCELL_SCHEDULER_TICK_MS: positiveInt(10_000),
   NANOCELL_BUDGET_TOOL_CALLS: positiveInt(100),
@@ -288,6 +314,8 @@ export interface Config {
   channels: ChannelCredentials;
   /** Files in and out of chats (src/media, the send_file tool). */
   media: MediaConfig;
+  /** NANOCELL_WEB_SEARCH (+ _URL): the web_search tool's provider; undefined: no such tool. */
+  webSearch: WebSearchConfig | undefined;
 }
 
 export interface MediaConfig {
@@ -370,6 +398,11 @@ export function loadConfig(
   if ((e.SLACK_BOT_TOKEN === undefined) !== (e.SLACK_APP_TOKEN === undefined)) {
     throw new ConfigError([
       `${e.SLACK_BOT_TOKEN ? 'SLACK_APP_TOKEN' : 'SLACK_BOT_TOKEN'}: is not set; Slack needs both SLACK_BOT_TOKEN (xoxb-...) and SLACK_APP_TOKEN (xapp-...), or neither to leave it off`,
+    ]);
+  }
+  if (e.NANOCELL_WEB_SEARCH === 'searxng' && e.NANOCELL_WEB_SEARCH_URL === undefined) {
+    throw new ConfigError([
+      'NANOCELL_WEB_SEARCH_URL: must be set with NANOCELL_WEB_SEARCH=searxng (the base URL of the SearXNG instance, e.g. https://search.example.org)',
     ]);
   }
   const mail = {
@@ -470,6 +503,12 @@ export function loadConfig(
       transcribeCommand: e.NANOCELL_TRANSCRIBE_COMMAND,
       transcribeTimeoutMs: e.NANOCELL_TRANSCRIBE_TIMEOUT_MS,
     },
+    webSearch: e.NANOCELL_WEB_SEARCH
+      ? {
+          provider: e.NANOCELL_WEB_SEARCH,
+          baseUrl: e.NANOCELL_WEB_SEARCH_URL ?? DEFAULT_BRAVE_URL,
+        }
+      : undefined,
   };
 }
 

@@ -1,13 +1,20 @@
-import type Anthropic from '@anthropic-ai/sdk';
+import type http from 'node:http';
 import { anthropicPrompt } from './anthropic-prompt.js';
+import { AnthropicStreamAssembler, StreamApiError, StreamFormatError } from './anthropic-stream.js';
+import {
+  ApiAbortError,
+  ApiConnectionError,
+  ApiHttp,
+  ApiStatusError,
+  ApiTimeoutError,
+} from './api-http.js';
 import {
   ModelError,
-  type ContentBlock,
   type ModelEvent,
   type ModelProvider,
   type ModelRequest,
-  type ModelResponse,
 } from './model-provider.js';
+import { readSse, SseFormatError } from './sse-reader.js';
 
 export interface AnthropicOptions {
   apiKey: string | undefined;
@@ -19,175 +26,118 @@ export interface AnthropicOptions {
   promptCache?: boolean;
 }
 
+const API_VERSION = '2023-06-01';
+/** One stream event and one whole answer, at most: the API's answer is untrusted bytes. */
+const SSE_LIMITS = { maxEventBytes: 8 * 1024 * 1024, maxTotalBytes: 64 * 1024 * 1024 };
+const MAX_CHECK_BYTES = 256 * 1024;
+
 /**
- * Anthropic Messages API over streaming. Retries (429, 5xx, 529, connection drops) are
- * the SDK's: exponential backoff with jitter that honours the server's retry-after.
+ * Anthropic Messages API over streaming, on plain `node:http` (src/agent/api-http.ts): the
+ * SDK's fetch and web-streams pipeline cost about a millisecond more per request, twice per
+ * tool turn (issue 17). Retries (429, 5xx, 529, connection drops) back off with jitter and
+ * honour the server's retry-after.
  */
 export class AnthropicProvider implements ModelProvider {
   readonly name = 'anthropic';
-  /**
-   * The SDK is loaded on first use: it is about a quarter of an idle host's memory, and
-   * commands that never call the model (groups, tasks, status, audit) need none of it.
-   */
-  private sdk: Promise<SdkModule> | undefined;
-  private client: Anthropic | undefined;
+  private http: ApiHttp | undefined;
 
   constructor(private readonly options: AnthropicOptions) {}
 
   async *stream(request: ModelRequest, signal?: AbortSignal): AsyncGenerator<ModelEvent> {
-    const client = await this.requireClient();
-    const sdk = await this.loadSdk();
+    const api = this.requireHttp();
     try {
       const prompt = anthropicPrompt(request, this.options.promptCache !== false);
-      const stream = client.messages.stream(
-        { model: this.options.model, max_tokens: request.maxTokens, ...prompt },
-        { signal },
+      const res = await api.open(
+        'POST',
+        '/v1/messages',
+        { model: this.options.model, max_tokens: request.maxTokens, stream: true, ...prompt },
+        signal,
       );
-      for await (const event of stream) {
-        const out = toEvent(event, stream.currentMessage);
-        if (out) yield out;
+      const message = new AnthropicStreamAssembler();
+      for await (const { data } of readSse(res as AsyncIterable<Buffer>, SSE_LIMITS)) {
+        yield* message.accept(data);
       }
-      const response = toResponse(await stream.finalMessage());
-      yield { type: 'done', response: { ...response, model: this.options.model } };
+      yield { type: 'done', response: { ...message.finish(), model: this.options.model } };
     } catch (cause) {
-      throw toModelError(sdk, cause, this.options, signal);
+      throw toModelError(cause, this.options, signal);
     }
   }
 
   async check(): Promise<{ ok: boolean; detail: string }> {
     if (!this.options.apiKey) return { ok: false, detail: 'ANTHROPIC_API_KEY is not set' };
-    const client = await this.requireClient();
-    const sdk = await this.loadSdk();
     try {
-      const page = await client.models.list({ limit: 1 }, { timeout: 5000, maxRetries: 0 });
-      return {
-        ok: true,
-        detail: `${this.options.baseUrl} answers (${page.data.length} model listed)`,
-      };
+      const res = await this.requireHttp().open('GET', '/v1/models?limit=1', undefined, undefined, {
+        timeoutMs: 5000,
+        maxRetries: 0,
+      });
+      const page = JSON.parse(await readText(res, MAX_CHECK_BYTES)) as { data?: unknown };
+      const listed = Array.isArray(page.data) ? page.data.length : 0;
+      return { ok: true, detail: `${this.options.baseUrl} answers (${listed} model listed)` };
     } catch (cause) {
-      return { ok: false, detail: toModelError(sdk, cause, this.options).message };
+      return { ok: false, detail: toModelError(cause, this.options).message };
     }
   }
 
-  private loadSdk(): Promise<SdkModule> {
-    this.sdk ??= import('@anthropic-ai/sdk');
-    return this.sdk;
-  }
-
-  private async requireClient(): Promise<Anthropic> {
+  private requireHttp(): ApiHttp {
     if (!this.options.apiKey) {
       throw new ModelError(
         'no_api_key',
         'ANTHROPIC_API_KEY is not set. Export it (export ANTHROPIC_API_KEY=sk-ant-...) and try again.',
       );
     }
-    if (!this.client) {
-      const { default: AnthropicClient } = await this.loadSdk();
-      this.client = new AnthropicClient({
-        apiKey: this.options.apiKey,
-        baseURL: this.options.baseUrl,
-        timeout: this.options.timeoutMs,
-        maxRetries: this.options.maxRetries,
-        // A malformed chunk is reported as a ModelError, not printed on the host's stderr.
-        logLevel: 'off',
-      });
+    this.http ??= new ApiHttp({
+      baseUrl: this.options.baseUrl,
+      headers: { 'x-api-key': this.options.apiKey, 'anthropic-version': API_VERSION },
+      timeoutMs: this.options.timeoutMs,
+      maxRetries: this.options.maxRetries,
+    });
+    return this.http;
+  }
+}
+
+async function readText(res: http.IncomingMessage, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      res.destroy();
+      throw new SseFormatError(`the answer is longer than ${maxBytes} bytes`);
     }
-    return this.client;
+    chunks.push(chunk);
   }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
-type SdkModule = typeof import('@anthropic-ai/sdk');
-
-/** A text delta as it comes; a tool call once its block is complete. */
-function toEvent(
-  event: Anthropic.MessageStreamEvent,
-  snapshot: Anthropic.Message | undefined,
-): ModelEvent | undefined {
-  if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
-    return { type: 'text', text: event.delta.text };
-  }
-  if (event.type !== 'content_block_stop') return undefined;
-  const block = snapshot?.content[event.index];
-  const call = block ? toBlock(block)[0] : undefined;
-  return call?.type === 'tool_use' ? { type: 'tool_call', ...withoutType(call) } : undefined;
-}
-
-function withoutType<T extends { type: string }>(block: T): Omit<T, 'type'> {
-  const { type: _type, ...rest } = block;
-  return rest;
-}
-
-function toResponse(message: Anthropic.Message): ModelResponse {
-  return {
-    content: message.content.flatMap(toBlock),
-    stopReason: toStopReason(message.stop_reason),
-    usage: {
-      inputTokens: count(message.usage?.input_tokens),
-      outputTokens: count(message.usage?.output_tokens),
-      cacheReadTokens: count(message.usage?.cache_read_input_tokens),
-      cacheWriteTokens: count(message.usage?.cache_creation_input_tokens),
-    },
-  };
-}
-
-/** A token count from the API (untrusted): a whole number ≥ 0, else 0. */
-function count(n: unknown): number {
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
-}
-
-function toBlock(block: Anthropic.ContentBlock): ContentBlock[] {
-  if (block.type === 'text') return [{ type: 'text', text: block.text }];
-  if (block.type === 'tool_use') {
-    const input =
-      block.input && typeof block.input === 'object'
-        ? (block.input as Record<string, unknown>)
-        : {};
-    return [{ type: 'tool_use', id: block.id, name: block.name, input }];
-  }
-  return [];
-}
-
-function toStopReason(reason: string | null): ModelResponse['stopReason'] {
-  switch (reason) {
-    case 'end_turn':
-    case 'tool_use':
-    case 'max_tokens':
-    case 'stop_sequence':
-      return reason;
-    default:
-      return 'other';
-  }
-}
-
-function toModelError(
-  sdk: SdkModule,
-  cause: unknown,
-  options: AnthropicOptions,
-  signal?: AbortSignal,
-): ModelError {
-  const Anthropic = sdk.default;
+function toModelError(cause: unknown, options: AnthropicOptions, signal?: AbortSignal): ModelError {
   if (cause instanceof ModelError) return cause;
-  if (signal?.aborted || cause instanceof Anthropic.APIUserAbortError) {
+  if (signal?.aborted || cause instanceof ApiAbortError) {
     return new ModelError('aborted', 'The model request was stopped before it finished.', {
       cause,
     });
   }
   const where = options.baseUrl;
-  if (cause instanceof Anthropic.APIConnectionTimeoutError) {
+  if (cause instanceof ApiTimeoutError) {
     return new ModelError(
       'timeout',
       `The model API at ${where} did not answer within ${options.timeoutMs} ms (after ${options.maxRetries} retries).`,
       { cause },
     );
   }
-  if (cause instanceof Anthropic.APIConnectionError) {
+  if (cause instanceof ApiConnectionError) {
     return new ModelError(
       'connection',
       `Cannot reach the model API at ${where} (after ${options.maxRetries} retries). Check ANTHROPIC_BASE_URL and the network.`,
       { cause },
     );
   }
-  if (cause instanceof Anthropic.APIError) {
+  if (cause instanceof StreamApiError) {
+    const kind = cause.errorType === 'overloaded_error' ? 'overloaded' : 'server';
+    return new ModelError(kind, `The model API failed while answering: ${cause.message}`, {
+      cause,
+    });
+  }
+  if (cause instanceof ApiStatusError) {
     const status = cause.status;
     if (status === 401 || status === 403) {
       return new ModelError(
@@ -210,7 +160,7 @@ function toModelError(
         { cause },
       );
     }
-    if (status !== undefined && status >= 500) {
+    if (status >= 500) {
       return new ModelError(
         'server',
         `The model API failed (HTTP ${status}) after ${options.maxRetries} retries. Try again shortly.`,
@@ -219,11 +169,15 @@ function toModelError(
     }
     return new ModelError(
       'bad_request',
-      `The model API refused the request (HTTP ${status ?? '?'}): ${cause.message}`,
+      `The model API refused the request (HTTP ${status}): ${cause.message}`,
       { cause },
     );
   }
-  if (cause instanceof SyntaxError || cause instanceof Anthropic.AnthropicError) {
+  if (
+    cause instanceof SyntaxError ||
+    cause instanceof StreamFormatError ||
+    cause instanceof SseFormatError
+  ) {
     return new ModelError(
       'bad_response',
       `The model API at ${where} sent an answer that does not parse: ${cause.message}`,

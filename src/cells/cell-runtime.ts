@@ -101,6 +101,8 @@ export interface CellRuntime {
    * a `chat` next to an `ask`) are left alone.
    */
   removeOrphans?(): number;
+  /** Stop what the runtime keeps beside its cells (namespace holders); after the last cell. */
+  close?(): Promise<void>;
   /**
    * Who the cell's processes are on the host: the owner a file or socket needs for the cell to
    * use it (the group folder, the egress socket).

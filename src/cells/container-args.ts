@@ -32,6 +32,8 @@ export interface ContainerRunOptions {
    * option hands the tmpfs to the container's user instead.
    */
   tmpfsOwnerOptions?: boolean;
+  /** `container:HOLDER` to join a namespace holder's (netns-holders.ts); default `none`. */
+  network?: string;
 }
 
 /**
@@ -59,7 +61,7 @@ export function containerRunArgs(o: ContainerRunOptions): string[] {
     `${LABEL_OWNER_PID}=${process.pid}`,
     ...(o.engineArgs ?? []),
     '--network',
-    'none',
+    o.network ?? 'none',
     '--ipc',
     'private',
     '--read-only',

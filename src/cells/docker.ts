@@ -10,6 +10,7 @@ import {
   removeContainer,
   removeOrphanContainers,
 } from './container-args.js';
+import { NetnsHolders } from './netns-holders.js';
 import { run } from './run-cli.js';
 import { writeSeccompProfile } from './seccomp-profile.js';
 import { attachOrExplain } from './stdio-cell.js';
@@ -20,6 +21,11 @@ export interface DockerOptions {
   installId: string;
   startTimeoutMs?: number;
   dockerPath?: string;
+  /**
+   * Cells join network-less namespace holders (netns-holders.ts); default false. Whoever
+   * turns it on calls close() when done, or the holders live on until the next removeOrphans.
+   */
+  shareNetns?: boolean;
 }
 
 /** What `docker info` says about the daemon, in one call. */
@@ -45,9 +51,32 @@ export class DockerRuntime implements CellRuntime {
   protected readonly docker: string;
   /** Written once, at the first start (seccomp-profile.ts). */
   private seccompProfile: string | undefined;
+  private holders: NetnsHolders | undefined;
 
   constructor(protected readonly options: DockerOptions) {
     this.docker = options.dockerPath ?? 'docker';
+  }
+
+  /** Whether cells may join a namespace holder; gVisor's sandbox makes its own network stack. */
+  protected sharesNetns(): boolean {
+    return this.options.shareNetns === true;
+  }
+
+  private netnsHolders(): NetnsHolders | undefined {
+    if (!this.sharesNetns()) return undefined;
+    this.holders ??= new NetnsHolders({
+      engine: this.docker,
+      image: this.options.image,
+      installId: this.options.installId,
+      user: () => this.cellUser(),
+      engineArgs: () => this.holderArgs(),
+    });
+    return this.holders;
+  }
+
+  /** Engine flags a namespace holder takes besides the common ones. */
+  protected holderArgs(): string[] {
+    return [];
   }
 
   /** The container's user is the host user, or uid 10001 when the host runs as root. */
@@ -126,7 +155,10 @@ export class DockerRuntime implements CellRuntime {
       if (!m.readOnly) ensureOwner(m.hostPath, user.hostOwnerUid, user.hostOwnerGid);
     }
     const name = cellName(spec.groupName, crypto.randomBytes(3).toString('hex'));
+    const holders = this.netnsHolders();
+    const holder = holders?.take(spec.groupName, name);
     const args = containerRunArgs({
+      ...(holder ? { network: `container:${holder}` } : {}),
       name,
       image: spec.image ?? this.options.image,
       installId: this.options.installId,
@@ -140,14 +172,25 @@ export class DockerRuntime implements CellRuntime {
       ...this.engineOptions(spec),
     });
     const child = spawn(this.docker, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    const remove = () => removeContainer(this.docker, name);
-    return attachOrExplain(name, child, {
+    let started = false;
+    const remove = async () => {
+      await removeContainer(this.docker, name);
+      // A holder whose cell never started may be gone itself: made anew rather than reused.
+      holders?.release(name, !started);
+    };
+    const cell = await attachOrExplain(name, child, {
       remove,
       limits: spec.limits,
       startTimeoutMs: this.options.startTimeoutMs ?? 60_000,
       signal,
       status: () => this.status(),
     });
+    started = true;
+    return cell;
+  }
+
+  async close(): Promise<void> {
+    await this.holders?.close();
   }
 
   /** Remove containers this install left behind (a crash, a kill -9) whose owner is gone. */

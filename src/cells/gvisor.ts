@@ -29,6 +29,11 @@ export class GvisorRuntime extends DockerRuntime {
     this.runtime = options.runtime ?? 'runsc';
   }
 
+  /** runsc runs every sandbox with `--network=none` of its own; a shared namespace buys nothing. */
+  protected override sharesNetns(): boolean {
+    return false;
+  }
+
   /**
    * The host's pids cgroup counts gVisor's own threads and stub processes (about 6 per
    * process in the cell, 50 at rest, more while many exit at once); at the cell's pids limit, gVisor would crash instead of

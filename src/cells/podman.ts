@@ -39,6 +39,10 @@ export class PodmanRuntime extends DockerRuntime {
     return { engineArgs: this.podmanArgs(), tmpfsOwnerOptions: false };
   }
 
+  protected override holderArgs(): string[] {
+    return this.podmanArgs();
+  }
+
   private podmanArgs(): string[] {
     const rootless = (process.getuid?.() ?? 0) !== 0;
     return ['--runtime', this.ociRuntime, ...ULIMITS, ...(rootless ? ['--userns', 'keep-id'] : [])];

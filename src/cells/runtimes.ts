@@ -15,8 +15,9 @@ export function allRuntimes(config: Config, installId: string): CellRuntime[] {
   const image = config.cellImage;
   return [
     new BwrapRuntime({ rootfs: config.cellRootfs }),
-    new DockerRuntime({ image, installId }),
-    new PodmanRuntime({ image, installId }),
+    // The host removes the namespace holders at shutdown (app.ts), orphans at start-up.
+    new DockerRuntime({ image, installId, shareNetns: true }),
+    new PodmanRuntime({ image, installId, shareNetns: true }),
     new GvisorRuntime({ image, installId }),
     new AppleContainerRuntime({ image, installId }),
     new DockerSandboxesRuntime({ image, installId }),

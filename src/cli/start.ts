@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../config.js';
 import type { Assistant } from '../app.js';
 import type { ChannelHandlers } from '../channels/channel.js';
 import { WebChannel } from '../channels/web/web-channel.js';
@@ -152,7 +152,7 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
         text: m.text,
         createdAt: m.createdAt,
       })),
-    dashboardDir: fileURLToPath(new URL('../dashboard', import.meta.url)),
+    dashboardDir: path.join(PROJECT_ROOT, 'dist', 'dashboard'),
     owner: dashboardData({ store, audit: assistant.audit, assistantName: config.assistantName }),
     status: (): HostStatusInfo => ({
       pid: process.pid,

@@ -17,13 +17,23 @@ interface Live {
   socketPath: string;
   env: Record<string, string>;
   policy: PolicyLayers;
+  credentials: RouteCredential[];
 }
 
-/** A group's live proxy as a host tool reaches it (web_fetch). */
+/** A credential as a host tool may use it: its placeholder, never its secret. */
+export interface RouteCredential {
+  host: string;
+  header: string | undefined;
+  placeholder: string;
+}
+
+/** A group's live proxy as a host tool reaches it (web_fetch, web_search). */
 export interface EgressRoute {
   socketPath: string;
   /** The rules the proxy decides by: for choosing how to ask, never instead of asking. */
   policy: PolicyLayers;
+  /** Placeholders the proxy swaps for a secret on their host (web_search's key). */
+  credentials?: readonly RouteCredential[];
 }
 
 /** Where the group's run folder (socket and forwarder) appears in its cell, read-only. */
@@ -92,7 +102,19 @@ export class EgressManager {
       http_proxy: CELL_PROXY_URL,
       https_proxy: CELL_PROXY_URL,
     };
-    this.live.set(groupName, { key, proxy, socketPath, env, policy: setup.grant.policy });
+    const credentials = setup.grant.credentials.map((c) => ({
+      host: c.host,
+      header: c.header,
+      placeholder: c.placeholder,
+    }));
+    this.live.set(groupName, {
+      key,
+      proxy,
+      socketPath,
+      env,
+      policy: setup.grant.policy,
+      credentials,
+    });
     const rules = setup.grant.policy.defaults.length + setup.grant.policy.group.length;
     this.log.info({ group: groupName, rules }, 'egress proxy listening');
     return { socketPath, dir, env, changed: current !== undefined };
@@ -114,7 +136,13 @@ export class EgressManager {
   /** The group's proxy for a host tool; undefined when its policy grants no egress. */
   route(groupName: string): EgressRoute | undefined {
     const current = this.live.get(groupName);
-    return current ? { socketPath: current.socketPath, policy: current.policy } : undefined;
+    return current
+      ? {
+          socketPath: current.socketPath,
+          policy: current.policy,
+          credentials: current.credentials,
+        }
+      : undefined;
   }
 
   async close(groupName: string): Promise<void> {

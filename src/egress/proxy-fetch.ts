@@ -18,6 +18,11 @@ export interface ProxyFetchRequest {
   /** Body bytes kept (after content decoding); the rest is dropped and `truncated` set. */
   maxBytes: number;
   timeoutMs: number;
+  /**
+   * Extra request headers, over the defaults (e.g. `accept`, or a credential placeholder the
+   * proxy swaps for its secret). Placeholders only: a secret never passes through here.
+   */
+  headers?: Record<string, string>;
 }
 
 export type ProxyFetchResult =
@@ -64,6 +69,7 @@ export function proxyFetch(req: ProxyFetchRequest): Promise<ProxyFetchResult> {
       accept: 'text/html,application/xhtml+xml,text/plain;q=0.9,*/*;q=0.5',
       'accept-encoding': 'gzip, deflate, br',
       connection: 'close',
+      ...req.headers,
     };
     const onResponse = (res: http.IncomingMessage): void => {
       cleanups.push(() => res.destroy());

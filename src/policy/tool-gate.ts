@@ -9,7 +9,8 @@ import type { Approvals } from './approvals.js';
 import type { PathMount } from '../fs/resolve-cell-path.js';
 import { decideOnResolvedPath } from './path-decision.js';
 import { callFingerprint } from './fingerprint.js';
-import { loadPolicy, policySources } from './load-policy.js';
+import { policySources } from './load-policy.js';
+import { PolicyCache } from './policy-cache.js';
 import { PolicyChangeAudit } from './policy-change-audit.js';
 import { knownToolNames, toolClassOf, type Decision } from './rules.js';
 import { describeSources, type ProvenanceLabel } from '../guard/provenance.js';
@@ -57,22 +58,23 @@ export interface ToolGateOptions {
 export class ToolGate {
   /** Each policy file's version as last seen, so a change is audited once. */
   private readonly policyAudit: PolicyChangeAudit;
+  private readonly policies: PolicyCache;
 
   constructor(private readonly o: ToolGateOptions) {
     this.policyAudit = o.policyAudit ?? new PolicyChangeAudit(o.policyDir, o.audit);
+    this.policies = new PolicyCache(o.policyDir);
   }
 
   async check(call: GateCall, signal?: AbortSignal): Promise<GateResult> {
-    this.auditPolicyChanges(call);
-    const known = knownToolNames(this.o.hostTools);
-    const loaded = loadPolicy(
-      this.o.policyDir,
+    const { policy: loaded, fresh } = this.policies.load(
       {
         groupName: call.groupName,
         ...(call.taskId !== undefined ? { taskId: String(call.taskId) } : {}),
       },
-      { knownTools: known },
+      knownToolNames(this.o.hostTools),
     );
+    // Unchanged files were audited when they were last read.
+    if (fresh) this.auditPolicyChanges(call);
     if (!loaded.ok) {
       const first = loaded.errors[0];
       const decision: Decision = {

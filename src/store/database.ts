@@ -38,6 +38,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db, file, options);
+    reuseStatements(db);
   } catch (cause) {
     db.close();
     const code = (cause as { code?: string }).code;
@@ -52,6 +53,32 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     throw cause;
   }
   return db;
+}
+
+/** More distinct statements than the code has means SQL is being built per call: start over. */
+const MAX_CACHED_STATEMENTS = 512;
+
+/**
+ * `db.prepare(sql)` compiled once per SQL text and reused (issue 17): the stores prepare their
+ * statements where they use them, and compiling is most of a small query's cost. Only the
+ * one-argument form is cached (better-sqlite3's own `pragma()` prepares with more and changes
+ * the statement it gets); none of the stores switch a statement's mode (pluck, raw, expand).
+ */
+function reuseStatements(db: Db): void {
+  const compile = db.prepare.bind(db) as (...args: unknown[]) => Database.Statement;
+  const cache = new Map<string, Database.Statement>();
+  const prepare = (...args: unknown[]): Database.Statement => {
+    const sql = args[0];
+    if (args.length !== 1 || typeof sql !== 'string') return compile(...args);
+    let statement = cache.get(sql);
+    if (!statement) {
+      if (cache.size >= MAX_CACHED_STATEMENTS) cache.clear();
+      statement = compile(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  };
+  db.prepare = prepare as Db['prepare'];
 }
 
 export function schemaVersion(db: Db): number {

@@ -14,6 +14,8 @@ import { AssistantHostTools, HOST_TOOL_NAMES } from './host-tools.js';
 import { sendFileTool } from './send-file-tool.js';
 import { taskTools } from './task-tools.js';
 import { webFetchTool } from './web-fetch-tool.js';
+import { searchProvider } from './web-search-providers.js';
+import { webSearchTool } from './web-search-tool.js';
 
 const log = pino({ level: 'silent' });
 const NOW = new Date('2026-03-01T10:00:00.000Z');
@@ -91,6 +93,11 @@ describe('AssistantHostTools with the task tools', () => {
         }),
         // No group here has egress: web_fetch through a real proxy is in web-fetch-tool.test.ts.
         webFetchTool({ store, egressFor: () => undefined }),
+        webSearchTool({
+          store,
+          egressFor: () => undefined,
+          provider: searchProvider({ provider: 'searxng', baseUrl: 'https://search.example' }),
+        }),
       ],
       { store, outbox, home: home.dir, assistantName: 'Andy' },
     );
@@ -277,6 +284,8 @@ describe('AssistantHostTools with the task tools', () => {
         'search_history',
         // web_fetch takes no group: it goes out through the caller's own proxy only.
         'web_fetch',
+        // web_search too (web-search-tool.test.ts).
+        'web_search',
       ]);
       expect([...covered].sort()).toEqual([...HOST_TOOL_NAMES].sort());
     });

@@ -1,11 +1,10 @@
 import type { ToolOutcome } from '../agent/agent-loop.js';
-import { decideHttp } from '../egress/egress-decide.js';
 import type { EgressRoute } from '../egress/egress-manager.js';
 import { proxyFetch, type ProxyFetchResult } from '../egress/proxy-fetch.js';
-import type { RunContext } from '../run/run.js';
 import type { Store } from '../store/store.js';
 import { hostToolSpecs } from './host-tool-specs.js';
 import { fail, hostTool, ok, type HostTool } from './host-tools.js';
+import { noEgressMessage, refusalMessage, viaFor } from './web-egress.js';
 import { webPage } from './web-page.js';
 
 export interface WebFetchDeps {
@@ -41,7 +40,7 @@ export function webFetchTool(deps: WebFetchDeps): HostTool {
       const bad = unfetchable(url);
       if (bad) return fail(bad);
       const route = deps.egressFor(ctx.group.name);
-      if (!route) return fail(noEgress(ctx, url));
+      if (!route) return fail(noEgressMessage('web_fetch', ctx, url));
       const r = await proxyFetch({
         socketPath: route.socketPath,
         url,
@@ -49,7 +48,7 @@ export function webFetchTool(deps: WebFetchDeps): HostTool {
         maxBytes: deps.maxBytes ?? 2 * 1024 * 1024,
         timeoutMs: deps.timeoutMs ?? 20_000,
       });
-      if (!r.ok) return fail(refusal(ctx, url, r));
+      if (!r.ok) return fail(refusalMessage('web_fetch', ctx, url, r));
       const location = r.headers.location;
       if (r.status >= 300 && r.status < 400 && location) {
         if (hop >= MAX_REDIRECTS)
@@ -98,45 +97,4 @@ function unfetchable(url: URL): string | undefined {
     return "a URL with user:password is not fetched: credentials are the owner's to configure (credentials/GROUP.json), never in a URL";
   }
   return undefined;
-}
-
-/**
- * How to ask the proxy for an https URL. A tunnel (CONNECT) keeps TLS end to end, verified
- * here; but a rule with a method or path can be checked only on a request the proxy reads,
- * so when such a rule would allow it, the proxy gets the request and sends it on over HTTPS
- * itself (certificate verified there). Chosen by the same decideHttp the proxy runs, in
- * both trust states, so the choice never turns an https URL into plain HTTP.
- */
-function viaFor(route: EgressRoute, ctx: RunContext, url: URL): 'absolute' | 'connect' {
-  if (url.protocol === 'http:') return 'absolute';
-  const target = {
-    host: url.hostname.replace(/^\[|\]$/g, '').toLowerCase(),
-    port: Number(url.port) || 443,
-    method: 'GET',
-    path: url.pathname,
-  };
-  const overTls = [false, true].every((untrusted) => {
-    const v = decideHttp(route.policy, ctx.group.name, { ...target, untrusted });
-    return v.ok && v.tls;
-  });
-  return overTls ? 'absolute' : 'connect';
-}
-
-function ruleFor(url: URL): string {
-  return `allow http domain="${url.hostname}" method=GET`;
-}
-
-function noEgress(ctx: RunContext, url: URL): string {
-  return `web_fetch ${url.href} is refused: group ${ctx.group.name} has no egress rule, so it reaches no network. The owner can allow this site with the rule \`${ruleFor(url)}\` in policy/groups/${ctx.group.name}.policy (in the owner's config dir).`;
-}
-
-function refusal(ctx: RunContext, url: URL, r: ProxyFetchResult & { ok: false }): string {
-  if (!r.refused) return `web_fetch ${url.href} failed: ${r.reason}`;
-  const rule = `\`${ruleFor(url)}\` in policy/groups/${ctx.group.name}.policy`;
-  const hint = /no allow http rule covers it/.test(r.reason)
-    ? ` The owner can allow it with the rule ${rule}.`
-    : /held by the guard/.test(r.reason) && /tunnel/.test(r.reason)
-      ? ` A GET rule lets the proxy read the request, so a page can still be read after untrusted content: ${rule}.`
-      : '';
-  return `web_fetch ${url.href} was refused by the egress proxy: ${r.reason}.${hint}`;
 }

@@ -30,6 +30,16 @@ export interface UpstreamRequest {
   url: string;
   host: string;
   auth: string | null;
+  /** Only for a request the extra upstream module answered: every header it carried. */
+  headers?: Record<string, string>;
+}
+
+export interface EgressNetnsOptions {
+  /**
+   * A CommonJS module the upstream asks first: it exports `(req, res, port) => boolean`,
+   * true when it answered (a fake API speaking some service's wire format).
+   */
+  upstreamModule?: string;
 }
 
 export interface EgressNetns {
@@ -55,7 +65,10 @@ function sh(args: string[]): void {
 }
 
 /** `names` all resolve to the upstream inside the host namespace; its certificate covers them. */
-export async function startEgressNetns(names: string[]): Promise<EgressNetns> {
+export async function startEgressNetns(
+  names: string[],
+  options: EgressNetnsOptions = {},
+): Promise<EgressNetns> {
   const tag = `nc${process.pid}${Math.random().toString(36).slice(2, 5)}`.slice(0, 10);
   const nsHost = `${tag}h`;
   const nsUp = `${tag}u`;
@@ -132,8 +145,11 @@ export async function startEgressNetns(names: string[]): Promise<EgressNetns> {
   const upstreamLog = path.join(home.dir, 'upstream.log');
   const upstream = `
     const http = require('http'); const https = require('https'); const fs = require('fs');
+    const extra = ${options.upstreamModule ? `require(${JSON.stringify(options.upstreamModule)})` : 'null'};
     const handler = (port) => (req, res) => {
-      fs.appendFileSync(${JSON.stringify(upstreamLog)}, JSON.stringify({ port, method: req.method, url: req.url, host: req.headers.host, auth: req.headers.authorization || null }) + '\\n');
+      const answered = extra !== null && extra(req, res, port);
+      fs.appendFileSync(${JSON.stringify(upstreamLog)}, JSON.stringify({ port, method: req.method, url: req.url, host: req.headers.host, auth: req.headers.authorization || null, ...(answered ? { headers: req.headers } : {}) }) + '\\n');
+      if (answered) return;
       // A page in Latin-1 with markup around its text, for web_fetch.
       if (req.url === '/article.html') {
         res.setHeader('content-type', 'text/html; charset=iso-8859-1');
