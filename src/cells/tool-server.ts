@@ -550,6 +550,9 @@ class McpServers {
       return Promise.resolve({ ok: true, output: '' });
     }
     const key = JSON.stringify(id);
+    if (server.waiting.has(key)) {
+      return Promise.resolve({ ok: false, output: `request id ${key} is already waiting` });
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         server.waiting.delete(key);
