@@ -9,6 +9,7 @@ import { AuditLog, auditLogPath } from './audit/audit-log.js';
 import type { ModelProvider } from './agent/model-provider.js';
 import { CellPool } from './cells/cell-pool.js';
 import { RunChanges } from './run/run-changes.js';
+import { McpHost } from './mcp/mcp-host.js';
 import type { CellRuntime } from './cells/cell-runtime.js';
 import { allRuntimes } from './cells/runtimes.js';
 import { selectRuntime } from './cells/select-runtime.js';
@@ -366,6 +367,11 @@ export async function openAssistant(
     outbox,
     cellSpec,
     hostTools,
+    mcp: new McpHost({
+      configDir: config.configDir,
+      log,
+      notifyOwner: (text) => void ownerSurfaces.notify(text),
+    }),
     gate,
     budget: config.budget,
     taskBudget: (taskId) => store.taskBudgets.get(taskId),

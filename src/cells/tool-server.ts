@@ -67,6 +67,8 @@ const MAX_SWEEP_ROUNDS = 100;
 class CellProcesses {
   private running = 0;
   private readonly keep = new Set<number>();
+  /** Process groups that must survive sweeps: the MCP servers the host started, with their children. */
+  private readonly keepGroups = new Set<number>();
   readonly sweeps: boolean;
   /** The commands it starts inherit the file-size cap already (set once when the cell started). */
   readonly fileSizeCapped = fileSizeCapApplied();
@@ -89,6 +91,14 @@ class CellProcesses {
   /** A process that must survive sweeps (the egress forwarder). */
   spare(pid: number | undefined): void {
     if (pid) this.keep.add(pid);
+  }
+
+  spareGroup(pgid: number): void {
+    this.keepGroups.add(pgid);
+  }
+
+  releaseGroup(pgid: number): void {
+    this.keepGroups.delete(pgid);
   }
 
   callStarted(): void {
@@ -114,6 +124,7 @@ class CellProcesses {
       let found = 0;
       for (const pid of livePids()) {
         if (this.keep.has(pid)) continue;
+        if (this.keepGroups.size > 0 && this.keepGroups.has(readStat(pid)?.pgrp ?? -1)) continue;
         found++;
         try {
           process.kill(pid, 'SIGKILL');
@@ -147,12 +158,12 @@ function parentOf(pid: number): number | undefined {
   return readStat(pid)?.ppid;
 }
 
-function readStat(pid: number): { state: string; ppid: number } | undefined {
+function readStat(pid: number): { state: string; ppid: number; pgrp: number } | undefined {
   try {
     const text = fsSync.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses: the fields start after the last ')'.
-    const [state = '', ppid = ''] = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state, ppid: Number(ppid) };
+    const [state = '', ppid = '', pgrp = ''] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { state, ppid: Number(ppid), pgrp: Number(pgrp) };
   } catch {
     return undefined;
   }
@@ -365,7 +376,14 @@ const handlers: Record<string, Handler> = {
   },
 };
 
-async function handle(req: ToolRequest, procs: CellProcesses): Promise<ToolResponse> {
+async function handle(
+  req: ToolRequest,
+  procs: CellProcesses,
+  mcp?: McpServers,
+): Promise<ToolResponse> {
+  if (mcp && (req.tool === 'mcp_start' || req.tool === 'mcp_send' || req.tool === 'mcp_stop')) {
+    return mcp.handle(req);
+  }
   const handler = Object.hasOwn(handlers, req.tool) ? handlers[req.tool] : undefined;
   if (!handler) return { id: req.id, ok: false, output: `unknown tool: ${req.tool}` };
   try {
@@ -381,6 +399,247 @@ async function handle(req: ToolRequest, procs: CellProcesses): Promise<ToolRespo
             ? `${e.path ?? 'path'} is a directory`
             : e.message;
     return { id: req.id, ok: false, output: reason };
+  }
+}
+
+/** Spelled as in tool-protocol.ts (this file cannot import values from host code). */
+const MAX_MCP_MESSAGE_BYTES = 512 * 1024;
+const MCP_SERVER_NAME = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
+/**
+ * The host refuses (and kills the cell for) a frame past 1 MiB, the floor of
+ * maxResponseFrameBytes: an answer that would encode longer is refused here instead, so an MCP
+ * server cannot get its whole cell killed.
+ */
+const MAX_MCP_FRAME_BYTES = 1024 * 1024 - 4096;
+/** Messages nobody asked for (notifications, logs on stdout) per window before it is a flood. */
+const MAX_MCP_UNASKED = 1000;
+const MCP_UNASKED_WINDOW_MS = 10_000;
+const MCP_STDERR_TAIL_BYTES = 4096;
+
+interface McpProcess {
+  name: string;
+  child: ReturnType<typeof spawn>;
+  pgid: number;
+  waiting: Map<string, (res: { ok: boolean; output: string }) => void>;
+  /** Why it stopped, once it has. */
+  stopped?: string;
+  stderr: string;
+  unasked: number;
+  windowStart: number;
+}
+
+/**
+ * The stdio MCP servers the host started in this cell (ToolRequest `mcp_*`). Each is a process
+ * group of its own, kept from the sweep of strays, and killed on `mcp_stop`, when it misbehaves,
+ * or when the cell ends. Everything it writes is bounded before it is buffered.
+ */
+class McpServers {
+  private readonly servers = new Map<string, McpProcess>();
+
+  constructor(private readonly procs: CellProcesses) {}
+
+  async handle(req: ToolRequest): Promise<ToolResponse> {
+    const input = req.input ?? {};
+    const name = str(input, 'name') ?? '';
+    const fail = (output: string): ToolResponse => ({ id: req.id, ok: false, output });
+    if (name.length > 32 || !MCP_SERVER_NAME.test(name)) return fail(`bad MCP server name`);
+    if (req.tool === 'mcp_stop') {
+      this.stop(name, 'stopped by the host');
+      return { id: req.id, ok: true, output: `stopped ${name}` };
+    }
+    if (req.tool === 'mcp_start') return { id: req.id, ...(await this.start(name, input)) };
+    const server = this.servers.get(name);
+    if (!server) return fail(`no MCP server ${name} was started in this cell`);
+    if (server.stopped) return fail(`MCP server ${name} is not running: ${server.stopped}`);
+    return { id: req.id, ...(await this.send(server, input.message, req.timeoutMs)) };
+  }
+
+  private start(
+    name: string,
+    input: Record<string, unknown>,
+  ): Promise<{ ok: boolean; output: string }> {
+    this.stop(name, 'replaced by a new start');
+    const command = str(input, 'command') ?? '';
+    const args = Array.isArray(input.args) ? input.args.filter((a) => typeof a === 'string') : [];
+    const extra =
+      typeof input.env === 'object' && input.env !== null
+        ? Object.entries(input.env).filter((e): e is [string, string] => typeof e[1] === 'string')
+        : [];
+    const child = spawn(command, args, {
+      cwd: process.cwd(),
+      env: { ...process.env, ...Object.fromEntries(extra) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // Own process group: stop kills the server and everything it started.
+      detached: true,
+    });
+    const server: McpProcess = {
+      name,
+      child,
+      pgid: child.pid ?? -1,
+      waiting: new Map(),
+      stderr: '',
+      unasked: 0,
+      windowStart: Date.now(),
+    };
+    this.servers.set(name, server);
+    if (child.pid) this.procs.spareGroup(child.pid);
+    child.stdin?.on('error', () => {
+      // EPIPE from a server that died: reported through 'exit'.
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      server.stderr = (
+        server.stderr + chunk.subarray(-MCP_STDERR_TAIL_BYTES).toString('utf8')
+      ).slice(-MCP_STDERR_TAIL_BYTES);
+    });
+    let parts: Buffer[] = [];
+    let size = 0;
+    child.stdout?.on('data', (chunk: Buffer) => {
+      let start = 0;
+      while (!server.stopped) {
+        const nl = chunk.indexOf(0x0a, start);
+        const end = nl === -1 ? chunk.length : nl;
+        if (size + end - start > MAX_MCP_MESSAGE_BYTES) {
+          this.kill(
+            server,
+            `it sent a message longer than ${MAX_MCP_MESSAGE_BYTES} bytes (a flood)`,
+          );
+          return;
+        }
+        parts.push(Buffer.from(chunk.subarray(start, end)));
+        size += end - start;
+        if (nl === -1) return;
+        const line = Buffer.concat(parts).toString('utf8');
+        parts = [];
+        size = 0;
+        start = nl + 1;
+        this.onLine(server, line);
+      }
+    });
+    child.on('exit', (code, signal) => {
+      const tail = server.stderr.trim();
+      this.kill(
+        server,
+        `${signal ? `it was killed by ${signal}` : `it exited with code ${code}`}${tail ? `; its last error output: ${tail.slice(-1000)}` : ''}`,
+      );
+    });
+    return new Promise((resolve) => {
+      child.once('spawn', () => resolve({ ok: true, output: `started ${name}` }));
+      child.once('error', (err) => {
+        this.kill(server, `it could not be started: ${err.message}`);
+        resolve({ ok: false, output: `cannot start MCP server ${name}: ${err.message}` });
+      });
+    });
+  }
+
+  private send(
+    server: McpProcess,
+    message: unknown,
+    timeoutMs: number,
+  ): Promise<{ ok: boolean; output: string }> {
+    if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+      return Promise.resolve({ ok: false, output: 'message must be one JSON-RPC object' });
+    }
+    const line = JSON.stringify(message);
+    if (Buffer.byteLength(line) > MAX_MCP_MESSAGE_BYTES) {
+      return Promise.resolve({ ok: false, output: 'message too long for an MCP server' });
+    }
+    const { id, method } = message as Record<string, unknown>;
+    const isRequest = typeof method === 'string' && id !== undefined && id !== null;
+    if (!isRequest) {
+      server.child.stdin?.write(`${line}\n`);
+      return Promise.resolve({ ok: true, output: '' });
+    }
+    const key = JSON.stringify(id);
+    if (server.waiting.has(key)) {
+      return Promise.resolve({ ok: false, output: `request id ${key} is already waiting` });
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        server.waiting.delete(key);
+        resolve({
+          ok: false,
+          output: `MCP server ${server.name} did not answer ${method} within ${timeoutMs} ms and was stopped`,
+        });
+        this.kill(server, `it did not answer ${method} within ${timeoutMs} ms (hung)`);
+      }, timeoutMs);
+      server.waiting.set(key, (res) => {
+        clearTimeout(timer);
+        resolve(res);
+      });
+      server.child.stdin?.write(`${line}\n`);
+    });
+  }
+
+  private onLine(server: McpProcess, line: string): void {
+    if (line.trim() === '') return;
+    let msg: Record<string, unknown> | undefined;
+    try {
+      const v: unknown = JSON.parse(line);
+      msg =
+        typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as typeof msg) : undefined;
+    } catch {
+      msg = undefined;
+    }
+    const key = msg && 'id' in msg && !('method' in msg) ? JSON.stringify(msg.id) : undefined;
+    const resolve = key !== undefined ? server.waiting.get(key) : undefined;
+    if (key !== undefined && resolve) {
+      server.waiting.delete(key);
+      // Refused here rather than sent: the host would stop the whole cell for such a frame.
+      if (Buffer.byteLength(JSON.stringify(line)) > MAX_MCP_FRAME_BYTES) {
+        resolve({
+          ok: false,
+          output: `MCP server ${server.name} answered with a message too large to pass on`,
+        });
+      } else {
+        resolve({ ok: true, output: line });
+      }
+      return;
+    }
+    const now = Date.now();
+    if (now - server.windowStart > MCP_UNASKED_WINDOW_MS) {
+      server.windowStart = now;
+      server.unasked = 0;
+    }
+    if (++server.unasked > MAX_MCP_UNASKED) {
+      this.kill(server, `it sent more than ${MAX_MCP_UNASKED} messages nobody asked for (a flood)`);
+      return;
+    }
+    // The host offers the server no capabilities: a ping is answered, any other request refused.
+    if (msg && typeof msg.method === 'string' && msg.id !== undefined && msg.id !== null) {
+      const answer =
+        msg.method === 'ping'
+          ? { jsonrpc: '2.0', id: msg.id, result: {} }
+          : {
+              jsonrpc: '2.0',
+              id: msg.id,
+              error: { code: -32601, message: 'not supported by this client' },
+            };
+      server.child.stdin?.write(`${JSON.stringify(answer)}\n`);
+    }
+  }
+
+  private kill(server: McpProcess, why: string): void {
+    if (server.stopped) return;
+    server.stopped = why;
+    try {
+      if (server.pgid > 0) process.kill(-server.pgid, 'SIGKILL');
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+    this.procs.releaseGroup(server.pgid);
+    for (const resolve of server.waiting.values()) {
+      resolve({ ok: false, output: `MCP server ${server.name} stopped: ${why}` });
+    }
+    server.waiting.clear();
+  }
+
+  stop(name: string, why: string): void {
+    const server = this.servers.get(name);
+    if (server) this.kill(server, why);
+  }
+
+  stopAll(): void {
+    for (const server of this.servers.values()) this.kill(server, 'the cell ended');
   }
 }
 
@@ -411,6 +670,7 @@ async function main(): Promise<void> {
   process.on('SIGXFSZ', () => undefined);
   const procs = new CellProcesses(process.argv.includes(OWN_PID_NAMESPACE_FLAG));
   const stopForwarder = await startEgressForwarder(procs);
+  const mcp = new McpServers(procs);
   // A process's first command pays for loading and compiling the spawn and bash paths (tens
   // of ms): pay it before ready, twice, so a spare answers its first call as a warm cell does.
   for (let i = 0; i < 2; i++) {
@@ -438,7 +698,7 @@ async function main(): Promise<void> {
       return;
     }
     procs.callStarted();
-    handle(req, procs).then(
+    handle(req, procs, mcp).then(
       (res) => {
         procs.callEnded();
         answer(res);
@@ -451,6 +711,7 @@ async function main(): Promise<void> {
   });
   // The host closing stdin is the signal to stop.
   lines.on('close', () => {
+    mcp.stopAll();
     stopForwarder?.();
     process.exit(0);
   });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { PRICE_FILE, readPriceFile } from '../usage/price-file.js';
 import type { Base } from '../app.js';
 import { surveyRuntimes } from '../cells/select-runtime.js';
+import { mcpDoctorLine } from '../mcp/mcp-doctor.js';
 import { schemaVersion } from '../store/database.js';
 import type { CliCommand, TextOut } from './command.js';
 import { channelLines } from './doctor-channels.js';
@@ -54,6 +55,7 @@ export async function doctor(base: Base, out: TextOut): Promise<number> {
         ? `${priceFile} (${Object.keys(prices.table).length} models priced)`
         : `the defaults (${PRICE_FILE} in ${config.configDir} overrides them)`),
   ]);
+  after.push(mcpDoctorLine(config.configDir));
   const write = (rows: typeof lines) => {
     for (const [ok, what, detail] of rows)
       out.write(`${ok ? 'ok  ' : 'FAIL'} ${what}: ${detail}\n`);

@@ -33,6 +33,11 @@ const ALL_KEYS: readonly MatcherKey[] = ['command', 'path', 'domain', 'method', 
 // (a rule with no method or path opens it); a method=CONNECT rule would never match.
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 const TOOL_NAME = /^(\*|[a-z][a-z0-9_]*)$/;
+/**
+ * An MCP tool, `SERVER__tool` (src/mcp/offer-tools.ts): known only once its server has listed
+ * it in a run, so a rule may name one that no list here holds.
+ */
+const MCP_TOOL_NAME = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*__[a-z0-9_]+$/;
 // A trailing dot (a fully qualified name) is allowed: names compare without it.
 const DOMAIN = /^(\*|(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*\.?)$/i;
 
@@ -103,7 +108,12 @@ function parseRule(
       `${shown(tool, vocabulary(options), 'the second word')} is not a tool name; use a tool such as bash, http, or * for every tool`,
     );
   }
-  if (tool !== '*' && options.knownTools && !options.knownTools.includes(tool)) {
+  if (
+    tool !== '*' &&
+    options.knownTools &&
+    !options.knownTools.includes(tool) &&
+    !MCP_TOOL_NAME.test(tool)
+  ) {
     return fail(
       `unknown tool ${shown(tool, options.knownTools, 'in the second word')}${didYouMean(tool, options.knownTools)}; known tools: ${options.knownTools.join(', ')}`,
     );

@@ -17,6 +17,9 @@ import { isCellTool } from '../tools/cell-tools.js';
 import type { TurnProgress } from '../store/turn-journal.js';
 import type { ToolOutcome } from '../agent/agent-loop.js';
 import { openEgressRun, runBudgetFor, turnBudget } from './turn-budget.js';
+import { openRunMcp } from './run-mcp.js';
+import type { McpTools } from '../mcp/mcp-tools.js';
+import { MCP_TOOL_SEPARATOR } from '../mcp/offer-tools.js';
 
 /** One agent turn of a run: the group's prompt and tools, its cell grant, its budget. */
 export async function agentTurn(
@@ -31,6 +34,7 @@ export async function agentTurn(
   const runId = crypto.randomBytes(8).toString('hex');
   const provider = deps.providerFor?.(ctx.group, ctx.taskId) ?? deps.provider;
   let egress: EgressRun | undefined;
+  let mcp: McpTools | undefined;
   // A mount of files others wrote: a run that can read them has read them (src/guard).
   for (const m of deps.store.groups.mountRequests(ctx.group.id)) {
     if (m.untrusted)
@@ -47,6 +51,8 @@ export async function agentTurn(
   try {
     const spec = await deps.cellSpec(ctx.group, ctx.taskId);
     egress = openEgressRun(deps, ctx, runId);
+    // Before the first model request: the servers' tools are in its tool list.
+    mcp = await openRunMcp(deps, ctx, spec);
     return await runTurn({
       budget: turnBudget(budget, egress),
       onEvent: (event) => deps.onEvent?.(ctx, event),
@@ -63,10 +69,14 @@ export async function agentTurn(
       }),
       context: buildTurnContext({ timezone: settings.timezone, now: new Date() }),
       messages,
-      tools: [...cellToolDefinitions, ...(deps.hostTools?.definitions(ctx.group) ?? [])],
+      tools: [
+        ...cellToolDefinitions,
+        ...(mcp?.definitions ?? []),
+        ...(deps.hostTools?.definitions(ctx.group) ?? []),
+      ],
       maxTokens: settings.maxTokens,
       maxToolRounds: settings.maxToolRounds,
-      executeTool: toolDispatch(deps, ctx, spec),
+      executeTool: toolDispatch(deps, ctx, spec, mcp),
       ...(resume ? { resume, interrupted: interruptedCall } : {}),
       ...(ctx.turnKey !== undefined ? { journal: journalOf(deps, ctx.group.id) } : {}),
       // The cell starts while the first model request is in flight (after it has left: the
@@ -74,6 +84,7 @@ export async function agentTurn(
       onFirstRequest: () => setImmediate(() => deps.pool.warm(spec)),
     });
   } finally {
+    await mcp?.close();
     egress?.end();
     budget.dispose();
     try {
@@ -125,7 +136,8 @@ function journalOf(deps: GroupRunDeps, groupId: number) {
  * effect is kept by an idempotency key (tool-call.ts), so it is done once either way.
  */
 function interruptedCall(name: string): ToolOutcome | undefined {
-  if (!isCellTool(name)) return undefined;
+  // An MCP tool ran in the cell too (src/mcp): the same holds for it.
+  if (!isCellTool(name) && !name.includes(MCP_TOOL_SEPARATOR)) return undefined;
   return {
     output:
       'The host restarted while this call was running, so its outcome is unknown: it may or may not have taken effect. Check (for example, look at the files) before doing it again.',

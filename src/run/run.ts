@@ -9,6 +9,7 @@ import type {
 import type { AuditSink } from '../audit/audit-event.js';
 import type { CellPool } from '../cells/cell-pool.js';
 import type { CellSpec } from '../cells/cell-runtime.js';
+import type { McpRunner } from '../mcp/mcp-host.js';
 import type { MediaTurnDeps } from '../media/media-turn.js';
 import type { BudgetLimits } from '../policy/budgets.js';
 import type { BudgetTimers } from '../policy/run-budget.js';
@@ -71,6 +72,8 @@ export interface GroupRunDeps {
   /** The grant of the group's cell; a task run may narrow its egress. */
   cellSpec: (group: Group, taskId?: number) => Promise<CellSpec>;
   hostTools?: HostTools;
+  /** The owner's MCP servers (mcp.json): started in the run's cell, their tools offered. */
+  mcp?: McpRunner;
   /** Policy check of every tool call; without one every call is allowed (tests of the loop). */
   gate?: ToolGate;
   /** Limits of one run (a message turn or a task run); a task's own can only be tighter. */

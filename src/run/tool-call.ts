@@ -1,11 +1,20 @@
 import type { ToolExecutor } from '../agent/agent-loop.js';
 import { RuntimeUnavailableError, type CellSpec } from '../cells/cell-runtime.js';
+import type { McpTools } from '../mcp/mcp-tools.js';
 import { isCellTool, validateCellToolInput } from '../tools/cell-tools.js';
 import type { GroupRunDeps, RunContext } from './run.js';
 import { effectKey } from '../store/turn-journal.js';
 
-/** A tool call the gate allowed: a host tool runs on the host, a cell tool in the group's cell. */
-export function toolCall(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): ToolExecutor {
+/**
+ * A tool call the gate allowed: a host tool runs on the host, a cell tool or an MCP tool (on a
+ * server in the run's cell) in the group's cell.
+ */
+export function toolCall(
+  deps: GroupRunDeps,
+  ctx: RunContext,
+  spec: CellSpec,
+  mcp?: McpTools,
+): ToolExecutor {
   return async (name, input, signal, callId) => {
     // A host tool's effect happens once per call, even when a resumed turn asks again.
     const key =
@@ -18,6 +27,22 @@ export function toolCall(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): T
     if (host) {
       const outcome = await host;
       if (key) deps.store.turns.recordEffect(key, outcome, new Date());
+      return outcome;
+    }
+    const viaMcp = mcp?.execute(name, input, signal);
+    if (viaMcp) {
+      const startedAt = Date.now();
+      const outcome = await viaMcp;
+      deps.pool.touch(spec.groupName);
+      deps.log.info(
+        {
+          group: spec.groupName,
+          tool: name,
+          ok: !outcome.isError,
+          durationMs: Date.now() - startedAt,
+        },
+        'tool call',
+      );
       return outcome;
     }
     if (!isCellTool(name)) return { output: `unknown tool: ${name}`, isError: true };

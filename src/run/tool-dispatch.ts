@@ -1,6 +1,7 @@
 import type { ToolExecutor } from '../agent/agent-loop.js';
 import { fingerprint } from '../audit/canonical-json.js';
 import type { CellSpec } from '../cells/cell-runtime.js';
+import type { McpTools } from '../mcp/mcp-tools.js';
 import type { GroupRunDeps, RunContext } from './run.js';
 import { toolCall } from './tool-call.js';
 import { auditLabel, TRUSTED } from '../guard/provenance.js';
@@ -10,8 +11,13 @@ import { isSinkCall } from '../guard/tool-sink.js';
  * Every tool call of a run: the policy gate first, then the host or the cell runs it
  * (tool-call.ts), then one audit record, whatever happened.
  */
-export function toolDispatch(deps: GroupRunDeps, ctx: RunContext, spec: CellSpec): ToolExecutor {
-  const inner = toolCall(deps, ctx, spec);
+export function toolDispatch(
+  deps: GroupRunDeps,
+  ctx: RunContext,
+  spec: CellSpec,
+  mcp?: McpTools,
+): ToolExecutor {
+  const inner = toolCall(deps, ctx, spec, mcp);
   return async (name, input, signal, callId) => {
     const startedAt = Date.now();
     // Read each call: what the run took in so far (egress responses too) counts.

@@ -5,6 +5,7 @@ import { afterAll, describe } from 'vitest';
 import { fakeCliRuntimes, realRuntimes, shouldRun } from '../support/runtimes.js';
 import { cellAttackContract } from './cell-attacks.contract.js';
 import { cellIsolationContract } from './cell-isolation.contract.js';
+import { cellMcpContract } from './cell-mcp.contract.js';
 import { cellProtocolContract } from './cell-protocol.contract.js';
 import { cellSyscallContract } from './cell-syscalls.contract.js';
 
@@ -15,6 +16,7 @@ for (const rt of realRuntimes()) {
     cellIsolationContract(rt.name, rt.make, rt);
     cellSyscallContract(rt.name, rt.make, { kernel: rt.name === 'gvisor' ? 'gvisor' : 'host' });
     cellAttackContract(rt.name, rt.make);
+    cellMcpContract(rt.name, rt.make);
   });
 }
 

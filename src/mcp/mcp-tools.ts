@@ -1,0 +1,182 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { ToolOutcome } from '../agent/agent-loop.js';
+import type { ToolDefinition } from '../agent/model-provider.js';
+import type { Cell } from '../cells/cell-runtime.js';
+import { capText } from '../run/reply-cap.js';
+import { CellTransport } from './cell-transport.js';
+import type { McpServerConfig } from './mcp-config.js';
+import { offerTools, type OfferedTool } from './offer-tools.js';
+
+/** initialize and tools/list: a server that takes longer to come up is reported, not waited on. */
+export const MCP_CONNECT_TIMEOUT_MS = 15_000;
+/** The host's own timeout waits past the cell's, so the cell's answer (with its why) comes first. */
+const HOST_TIMEOUT_SLACK_MS = 10_000;
+const MAX_INPUT_BYTES = 256 * 1024;
+export const DEFAULT_MAX_MCP_RESULT_CHARS = 30_000;
+
+/** The MCP tools of one run, on the servers started in its cell. */
+export interface McpTools {
+  readonly definitions: ToolDefinition[];
+  /** undefined when `name` is not one of these tools. Never rejects: failures are outcomes. */
+  execute(
+    name: string,
+    input: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<ToolOutcome> | undefined;
+  /** Stops the servers (in a cell that is still running). */
+  close(): Promise<void>;
+}
+
+export interface McpToolsOptions {
+  cell: Cell;
+  servers: readonly McpServerConfig[];
+  log: Logger;
+  /** Tell the owner about `server` (deduplicated by the caller). */
+  report: (server: string, text: string) => void;
+  /** A server's result reached the run: label it untrusted (src/guard/provenance.ts). */
+  taint: (server: string) => void;
+  connectTimeoutMs?: number;
+  maxResultChars?: number;
+}
+
+interface Session {
+  server: McpServerConfig;
+  client: Client;
+  transport: CellTransport;
+  reported: boolean;
+}
+
+/** Loose on purpose: the server's word is checked field by field (offerTools, resultText). */
+const ListResult = z.looseObject({ tools: z.array(z.unknown()) });
+const CallResult = z.looseObject({
+  content: z.array(z.unknown()).optional(),
+  structuredContent: z.unknown().optional(),
+  isError: z.boolean().optional(),
+});
+
+/**
+ * Start each server in the cell, connect to it and offer its tools. A server that cannot start,
+ * does not answer initialize or tools/list in time, or lists bad tools is reported to the owner
+ * and offers what it validly can (maybe nothing); the run goes on either way.
+ */
+export async function openMcpTools(o: McpToolsOptions): Promise<McpTools> {
+  const connectTimeoutMs = o.connectTimeoutMs ?? MCP_CONNECT_TIMEOUT_MS;
+  const sessions: Session[] = [];
+  const offered = new Map<string, { session: Session; tool: OfferedTool }>();
+  await Promise.all(
+    o.servers.map(async (server) => {
+      const transport = new CellTransport(o.cell, server, (method) =>
+        method === 'tools/call' ? server.callTimeoutMs : connectTimeoutMs,
+      );
+      const client = new Client({ name: 'nanocell', version: '1' }, { capabilities: {} });
+      const session: Session = { server, client, transport, reported: false };
+      try {
+        await client.connect(transport, { timeout: connectTimeoutMs + HOST_TIMEOUT_SLACK_MS });
+        const listed = await client.request({ method: 'tools/list' }, ListResult, {
+          timeout: connectTimeoutMs + HOST_TIMEOUT_SLACK_MS,
+        });
+        sessions.push(session);
+        const { tools, dropped } = offerTools(server.name, listed.tools);
+        for (const tool of tools) offered.set(tool.definition.name, { session, tool });
+        if (dropped.length > 0) {
+          o.report(
+            server.name,
+            `MCP server ${server.name}: not offered to the model: ${dropped.join('; ')}`,
+          );
+        }
+        o.log.info(
+          { server: server.name, tools: tools.length, dropped: dropped.length },
+          'mcp server connected',
+        );
+      } catch (err) {
+        const why = transport.failure ?? (err as Error).message;
+        o.log.warn({ server: server.name, err }, 'mcp server did not start');
+        o.report(
+          server.name,
+          `MCP server ${server.name} did not start in the cell: ${why}. Check its entry in mcp.json.`,
+        );
+        await client.close().catch(() => undefined);
+      }
+    }),
+  );
+  const maxChars = o.maxResultChars ?? DEFAULT_MAX_MCP_RESULT_CHARS;
+  return {
+    definitions: [...offered.values()].map((t) => t.tool.definition),
+    execute(name, input, signal) {
+      const found = offered.get(name);
+      if (!found) return undefined;
+      return callTool(o, found.session, found.tool, input, maxChars, signal);
+    },
+    async close() {
+      await Promise.all(
+        sessions.map((s) =>
+          s.client
+            .close()
+            .catch((err: unknown) =>
+              o.log.warn({ server: s.server.name, err }, 'mcp server did not stop'),
+            ),
+        ),
+      );
+    },
+  };
+}
+
+async function callTool(
+  o: McpToolsOptions,
+  session: Session,
+  tool: OfferedTool,
+  input: Record<string, unknown>,
+  maxChars: number,
+  signal?: AbortSignal,
+): Promise<ToolOutcome> {
+  const { server } = session;
+  if (Buffer.byteLength(JSON.stringify(input)) > MAX_INPUT_BYTES) {
+    return {
+      output: `the input is larger than ${MAX_INPUT_BYTES} bytes; send less`,
+      isError: true,
+    };
+  }
+  try {
+    const result = await session.client.request(
+      { method: 'tools/call', params: { name: tool.toolName, arguments: input } },
+      CallResult,
+      { timeout: server.callTimeoutMs + HOST_TIMEOUT_SLACK_MS, ...(signal ? { signal } : {}) },
+    );
+    o.taint(server.name);
+    return { output: capText(resultText(result), maxChars), isError: result.isError === true };
+  } catch (err) {
+    const failure = session.transport.failure;
+    if (failure && !session.reported) {
+      session.reported = true;
+      o.report(server.name, `MCP server ${server.name} stopped during a run: ${failure}`);
+    }
+    // Its error text is the server's too (or the cell's about it): untrusted either way.
+    o.taint(server.name);
+    const why = failure ?? (err as Error).message;
+    return { output: capText(`MCP server ${server.name} failed: ${why}`, maxChars), isError: true };
+  }
+}
+
+/** The result's content as text; what is not text is named, not inlined. */
+function resultText(result: z.infer<typeof CallResult>): string {
+  const parts: string[] = [];
+  for (const raw of result.content ?? []) {
+    const block = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+    if (block.type === 'text' && typeof block.text === 'string') parts.push(block.text);
+    else if (block.type === 'resource') {
+      const res = block.resource as Record<string, unknown> | undefined;
+      parts.push(typeof res?.text === 'string' ? res.text : `[resource ${String(res?.uri ?? '')}]`);
+    } else if (block.type === 'resource_link')
+      parts.push(`[resource link ${String(block.uri ?? '')}]`);
+    else
+      parts.push(
+        `[${typeof block.type === 'string' ? block.type.slice(0, 20) : 'unknown'} content omitted]`,
+      );
+  }
+  if (parts.length === 0 && result.structuredContent !== undefined) {
+    return JSON.stringify(result.structuredContent);
+  }
+  return parts.length === 0 ? '(no content)' : parts.join('\n');
+}

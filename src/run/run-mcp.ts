@@ -1,0 +1,31 @@
+import { RuntimeUnavailableError, type CellSpec } from '../cells/cell-runtime.js';
+import type { McpTools } from '../mcp/mcp-tools.js';
+import type { GroupRunDeps, RunContext } from './run.js';
+
+/**
+ * The run's MCP tools: when mcp.json lists servers for the group, its cell is started now
+ * (not while the first model request is in flight) and the servers in it, so their tools are in
+ * that request. A cell that cannot start leaves the run without them; its tool calls say why.
+ */
+export async function openRunMcp(
+  deps: GroupRunDeps,
+  ctx: RunContext,
+  spec: CellSpec,
+): Promise<McpTools | undefined> {
+  const runner = deps.mcp;
+  const servers = runner?.serversFor(ctx.group.name) ?? [];
+  if (!runner || servers.length === 0) return undefined;
+  let cell;
+  try {
+    cell = await deps.pool.get(spec);
+  } catch (err) {
+    if (!(err instanceof RuntimeUnavailableError)) {
+      deps.log.error({ group: ctx.group.name, err }, 'cell start failed');
+    }
+    deps.log.warn({ group: ctx.group.name }, 'mcp servers not started: the cell did not start');
+    return undefined;
+  }
+  return runner.open(cell, ctx.group.name, servers, (server) =>
+    deps.store.provenance.taint(ctx.group.id, { kind: 'mcp', detail: server }),
+  );
+}
