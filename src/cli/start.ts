@@ -9,6 +9,8 @@ import { WebChannel } from '../channels/web/web-channel.js';
 import type { HostStatusInfo } from '../channels/web/dashboard-types.js';
 import { WebLinks } from '../channels/web/web-links.js';
 import { dashboardData } from '../owner/dashboard-data.js';
+import { dashboardActivity, toolStepOf } from '../owner/dashboard-activity.js';
+import type { RunEventRelay } from '../control/run-event-relay.js';
 import type { DataDirLock } from '../control/data-dir-lock.js';
 import type { HostEventSink } from '../control/host-events.js';
 import { watchPolicyDir } from '../control/policy-watch.js';
@@ -83,6 +85,8 @@ export interface StartDeps {
   lock: DataDirLock;
   events: HostEventSink;
   stdout: TextOut;
+  /** What runs do as they go: tool calls become cards on the owner's dashboard. */
+  runs?: RunEventRelay;
 }
 
 /**
@@ -154,6 +158,7 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
       })),
     dashboardDir: fileURLToPath(new URL('../dashboard', import.meta.url)),
     owner: dashboardData({ store, audit: assistant.audit, assistantName: config.assistantName }),
+    ownerActivity: dashboardActivity({ store, audit: assistant.audit }),
     status: (): HostStatusInfo => ({
       pid: process.pid,
       runtime: assistant.pool.runtimeName,
@@ -166,6 +171,10 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
   outbox.register(web);
   await web.start(handlers);
   assistant.onShutdown(() => web.stop());
+  const unwatchRuns = deps.runs?.watchAll((ctx, event) => {
+    if (event.type === 'tool_step') web.toolStep(toolStepOf(ctx.group.name, event, new Date()));
+  });
+  if (unwatchRuns) assistant.onShutdown(unwatchRuns);
 
   const scheduler = new Scheduler({
     tasks: store.tasks,

@@ -25,7 +25,7 @@ export class ApiCallError extends Error {
 }
 
 /** The host answers `{ error }` on failure; anything else is said plainly. */
-async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
