@@ -5,16 +5,18 @@ import { ApprovalsView } from './approvals-view.js';
 import { AuditView } from './audit-view.js';
 import { ChatView } from './chat-view.js';
 import { ConnectionBadge } from './connection-badge.js';
+import { EgressView } from './egress-view.js';
 import { GroupsView } from './groups-view.js';
 import { TasksView } from './tasks-view.js';
 
-type Tab = 'chat' | 'approvals' | 'groups' | 'tasks' | 'audit';
+type Tab = 'chat' | 'approvals' | 'groups' | 'tasks' | 'audit' | 'egress';
 const TABS: Array<{ tab: Tab; label: string }> = [
   { tab: 'chat', label: 'Chat' },
   { tab: 'approvals', label: 'Approvals' },
   { tab: 'groups', label: 'Groups' },
   { tab: 'tasks', label: 'Tasks' },
   { tab: 'audit', label: 'Audit' },
+  { tab: 'egress', label: 'Egress' },
 ];
 const APPROVALS_REFRESH_MS = 15_000;
 
@@ -134,6 +136,8 @@ export function App({ renderMarkdown }: { renderMarkdown: (text: string) => stri
           <GroupsView />
         ) : shownTab === 'tasks' ? (
           <TasksView />
+        ) : shownTab === 'egress' ? (
+          <EgressView />
         ) : (
           <AuditView />
         )}

@@ -40,6 +40,9 @@ export function ChatView(props: {
   const workingTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const log = useRef<HTMLDivElement>(null);
   const group = props.chats.find((c) => c.chatId === chatId)?.group ?? null;
+  /** Read by a poll already running when the chats (and so the group) arrive. */
+  const groupRef = useRef(group);
+  groupRef.current = group;
 
   useEffect(() => {
     if (props.chats.length > 0 && !props.chats.some((c) => c.chatId === chatId)) {
@@ -61,8 +64,9 @@ export function ChatView(props: {
           const messages = await api.messages(chatId, lastHistoryId(current.current));
           current.current = mergeHistory(current.current, messages, tickAtStart);
           // The group's tool calls as stored (a member's link may not see them: none shown).
-          if (group !== null && (messages.length > 0 || current.current.tools.size === 0)) {
-            const steps = await activityApi.toolSteps(group).catch(() => []);
+          const toolsOf = groupRef.current;
+          if (toolsOf !== null && (messages.length > 0 || current.current.tools.size === 0)) {
+            const steps = await activityApi.toolSteps(toolsOf).catch(() => []);
             current.current = addToolSteps(current.current, steps);
           }
           // A stored reply and nothing streaming: the run is done (a longer one signals again).
@@ -80,7 +84,11 @@ export function ChatView(props: {
       polling.current = null;
     });
     return polling.current;
-  }, [chatId, group]);
+  }, [chatId]);
+  // The chats (and so this chat's group) may arrive after the first poll: poll again then.
+  useEffect(() => {
+    if (group !== null) void poll();
+  }, [group]);
 
   useEffect(() => {
     current.current = emptyTimeline();
@@ -90,7 +98,7 @@ export function ChatView(props: {
     return props.subscribe(
       (event) => {
         if (event.type === 'tool') {
-          if (event.group !== group) return;
+          if (event.group !== groupRef.current) return;
           current.current = applyLive(current.current, event);
           setTimeline(current.current);
           return;
