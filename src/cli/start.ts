@@ -10,6 +10,10 @@ import type { HostStatusInfo } from '../channels/web/dashboard-types.js';
 import { WebLinks } from '../channels/web/web-links.js';
 import { dashboardData } from '../owner/dashboard-data.js';
 import { dashboardActivity, toolStepOf } from '../owner/dashboard-activity.js';
+import { dashboardPolicy } from '../owner/dashboard-policy.js';
+import { policyDepsOf, policyExplain } from './policy.js';
+import { knownToolNames } from '../policy/rules.js';
+import { HOST_TOOL_NAMES } from '../tools/host-tools.js';
 import type { RunEventRelay } from '../control/run-event-relay.js';
 import type { DataDirLock } from '../control/data-dir-lock.js';
 import type { HostEventSink } from '../control/host-events.js';
@@ -159,6 +163,13 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
     dashboardDir: fileURLToPath(new URL('../dashboard', import.meta.url)),
     owner: dashboardData({ store, audit: assistant.audit, assistantName: config.assistantName }),
     ownerActivity: dashboardActivity({ store, audit: assistant.audit }),
+    ownerPolicy: dashboardPolicy({
+      policyDir: path.join(config.configDir, 'policy'),
+      store,
+      knownTools: knownToolNames(HOST_TOOL_NAMES),
+      policyAudit: assistant.policyAudit,
+      explain: (args, out) => policyExplain(args, policyDepsOf(assistant, out)),
+    }),
     status: (): HostStatusInfo => ({
       pid: process.pid,
       runtime: assistant.pool.runtimeName,

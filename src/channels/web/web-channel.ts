@@ -22,6 +22,7 @@ import type { HostStatusInfo, WebChatInfo, WebIdentity, WebMessage } from './das
 import type { ToolStepInfo } from './dashboard-types-activity.js';
 import { answerOwnerApi, isOwnerApiPath, type OwnerApi } from './owner-api.js';
 import { answerActivityApi, isActivityPath, type OwnerActivityApi } from './owner-api-activity.js';
+import { answerPolicyApi, isPolicyPath, type OwnerPolicyApi } from './owner-api-policy.js';
 import { RecentItems } from './recent-items.js';
 import {
   allowedHosts,
@@ -60,6 +61,8 @@ export interface WebChannelOptions {
   owner?: OwnerApi;
   /** Tool-call cards, the filtered audit log and egress decisions (owner only). */
   ownerActivity?: OwnerActivityApi;
+  /** The owner's policy files: list, read, check, save, explain (owner only). */
+  ownerPolicy?: OwnerPolicyApi;
 }
 
 const CHAT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -263,6 +266,12 @@ export class WebChannel implements Channel {
     if (req.method === 'GET' && url.pathname === '/api/status') {
       if (credential.kind !== 'owner') return json(res, 403, { error: onlyYourChat(credential) });
       return json(res, 200, this.options.status?.() ?? {});
+    }
+    if (isPolicyPath(url.pathname)) {
+      if (credential.kind !== 'owner' || !this.options.ownerPolicy) {
+        return json(res, 403, { error: onlyYourChat(credential) });
+      }
+      return answerPolicyApi(req, res, url, this.options.ownerPolicy);
     }
     if (isActivityPath(url.pathname)) {
       if (credential.kind !== 'owner' || !this.options.ownerActivity) {

@@ -6,10 +6,11 @@ import { AuditView } from './audit-view.js';
 import { ChatView } from './chat-view.js';
 import { ConnectionBadge } from './connection-badge.js';
 import { EgressView } from './egress-view.js';
+import { PolicyView } from './policy-view.js';
 import { GroupsView } from './groups-view.js';
 import { TasksView } from './tasks-view.js';
 
-type Tab = 'chat' | 'approvals' | 'groups' | 'tasks' | 'audit' | 'egress';
+type Tab = 'chat' | 'approvals' | 'groups' | 'tasks' | 'audit' | 'egress' | 'policy';
 const TABS: Array<{ tab: Tab; label: string }> = [
   { tab: 'chat', label: 'Chat' },
   { tab: 'approvals', label: 'Approvals' },
@@ -17,6 +18,7 @@ const TABS: Array<{ tab: Tab; label: string }> = [
   { tab: 'tasks', label: 'Tasks' },
   { tab: 'audit', label: 'Audit' },
   { tab: 'egress', label: 'Egress' },
+  { tab: 'policy', label: 'Policy' },
 ];
 const APPROVALS_REFRESH_MS = 15_000;
 
@@ -138,6 +140,8 @@ export function App({ renderMarkdown }: { renderMarkdown: (text: string) => stri
           <TasksView />
         ) : shownTab === 'egress' ? (
           <EgressView />
+        ) : shownTab === 'policy' ? (
+          <PolicyView />
         ) : (
           <AuditView />
         )}
