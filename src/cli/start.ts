@@ -169,6 +169,10 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
       knownTools: knownToolNames(HOST_TOOL_NAMES),
       policyAudit: assistant.policyAudit,
       explain: (args, out) => policyExplain(args, policyDepsOf(assistant, out)),
+      pendingApproval: (code) => {
+        const a = store.approvals.pending(new Date().toISOString()).find((p) => p.code === code);
+        return a && { group: a.groupName, tool: a.tool, input: a.input };
+      },
     }),
     status: (): HostStatusInfo => ({
       pid: process.pid,

@@ -28,8 +28,14 @@ describe('dashboardPolicy', () => {
     store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
+  const pending = new Map<
+    string,
+    { group: string; tool: string; input: Record<string, unknown> }
+  >();
   const policy = () =>
     dashboardPolicy({
+      pendingApproval: (code) => pending.get(code),
+      now: () => new Date('2026-03-01T12:00:00.000Z'),
       policyDir,
       store,
       knownTools: knownToolNames(HOST_TOOL_NAMES),
@@ -108,5 +114,71 @@ describe('dashboardPolicy', () => {
       decision: null,
       lines: [expect.stringMatching(/unknown tool "bassh"/)],
     });
+  });
+
+  it('writes the exact allow for a pending approval into its group, lists it, and undoes exactly it', () => {
+    const file = path.join(policyDir, 'groups', 'family.policy');
+    fs.writeFileSync(file, 'ask write_file path="/workspace/group/shared/**"\n');
+    pending.set('K3F9QX', {
+      group: 'family',
+      tool: 'write_file',
+      input: { path: 'shared/plan.txt', content: 'picnic' },
+    });
+
+    const added = policy().always('K3F9QX');
+
+    const rule = 'allow write_file path="/workspace/group/shared/plan.txt"';
+    expect(added).toEqual({
+      ok: true,
+      rule: {
+        file: 'groups/family.policy',
+        group: 'family',
+        line: 3,
+        rule,
+        code: 'K3F9QX',
+        addedAt: '2026-03-01T12:00:00.000Z',
+      },
+    });
+    expect(fs.readFileSync(file, 'utf8')).toBe(
+      `ask write_file path="/workspace/group/shared/**"\n# always allowed from the dashboard (approval K3F9QX, 2026-03-01T12:00:00.000Z)\n${rule}\n`,
+    );
+    expect(audit.tail(1)[0]?.event).toMatchObject({
+      type: 'policy_change',
+      by: 'owner (dashboard)',
+    });
+    expect(policy().alwaysRules()).toEqual([
+      {
+        file: 'groups/family.policy',
+        group: 'family',
+        line: 3,
+        rule,
+        code: 'K3F9QX',
+        addedAt: '2026-03-01T12:00:00.000Z',
+      },
+    ]);
+
+    // Hand-edited since: a line above moved the rule; the stale undo is refused.
+    fs.writeFileSync(file, `deny bash command="rm *"\n${fs.readFileSync(file, 'utf8')}`);
+    expect(policy().undoAlways('groups/family.policy', 3, rule)).toMatchObject({ ok: false });
+    expect(policy().undoAlways('groups/family.policy', 4, rule)).toEqual({ ok: true });
+    expect(fs.readFileSync(file, 'utf8')).toBe(
+      'deny bash command="rm *"\nask write_file path="/workspace/group/shared/**"\n',
+    );
+    expect(policy().alwaysRules()).toEqual([]);
+  });
+
+  it('writes nothing for an approval that is gone or a call no exact rule can name', () => {
+    pending.set('HOSTTL', { group: 'family', tool: 'send_message', input: { text: 'hi' } });
+    expect(policy().always('GONE00')).toEqual({
+      ok: false,
+      reason: 'no approval GONE00 is waiting (answered or expired already)',
+    });
+    expect(policy().always('HOSTTL')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(
+        /^Not written: a rule for send_message cannot name this one call/,
+      ),
+    });
+    expect(fs.existsSync(path.join(policyDir, 'groups', 'family.policy'))).toBe(false);
   });
 });

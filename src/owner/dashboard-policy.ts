@@ -11,6 +11,7 @@ import {
 import type { PolicyChangeAudit } from '../policy/policy-change-audit.js';
 import { parsePolicy } from '../policy/policy-file.js';
 import type { Store } from '../store/store.js';
+import { alwaysRulesIn, exactAllowFor, withAlwaysRule, withoutAlwaysRule } from './always-allow.js';
 
 export const DASHBOARD_EDITOR = 'owner (dashboard)';
 
@@ -23,6 +24,11 @@ export interface DashboardPolicyDeps {
   policyAudit: PolicyChangeAudit;
   /** `nanocell policy explain` itself: prints to `out`, returns its exit code. */
   explain: (args: ExplainArgs, out: CliStreams) => number;
+  /** A still-pending approval by its code (the rule is made from it, never from the page). */
+  pendingApproval: (
+    code: string,
+  ) => { group: string; tool: string; input: Record<string, unknown> } | undefined;
+  now?: () => Date;
 }
 
 type Read = { ok: true; text: string; exists: boolean } | { ok: false; reason: string };
@@ -112,6 +118,23 @@ export function dashboardPolicy(deps: DashboardPolicyDeps): OwnerPolicyApi {
       return []; // No such folder yet: no such files.
     }
   };
+  const save = (file: string, text: string) => {
+    const result = check(file, text);
+    if (result.errors.length > 0) {
+      const first = result.errors[0]!;
+      return {
+        ok: false as const,
+        reason: `not saved: ${result.errors.length} error(s), first on line ${first.line}: ${first.message}. Fix them first (a policy with errors denies every call).`,
+        check: result,
+      };
+    }
+    const problem = writePolicyFile(policyDir, file, text);
+    if (problem) return { ok: false as const, reason: problem };
+    // Audited now, by whom, before the policy dir's watcher sees the same version.
+    deps.policyAudit.see(file, text, DASHBOARD_EDITOR);
+    return { ok: true as const, check: result };
+  };
+  const readText = (file: string) => readPolicyFile(path.join(policyDir, file), file);
   return {
     files: () => {
       const names = new Set<string>(['default.policy']);
@@ -128,22 +151,7 @@ export function dashboardPolicy(deps: DashboardPolicyDeps): OwnerPolicyApi {
       return read.ok ? { ok: true, file: { file, text: read.text, exists: read.exists } } : read;
     },
     check,
-    save: (file, text) => {
-      const result = check(file, text);
-      if (result.errors.length > 0) {
-        const first = result.errors[0]!;
-        return {
-          ok: false,
-          reason: `not saved: ${result.errors.length} error(s), first on line ${first.line}: ${first.message}. Fix them first (a policy with errors denies every call).`,
-          check: result,
-        };
-      }
-      const problem = writePolicyFile(policyDir, file, text);
-      if (problem) return { ok: false, reason: problem };
-      // Audited now, by whom, before the policy dir's watcher sees the same version.
-      deps.policyAudit.see(file, text, DASHBOARD_EDITOR);
-      return { ok: true, check: result };
-    },
+    save,
     explain: (request) => {
       let printed = '';
       const out = { write: (t: string) => (printed += t) };
@@ -160,6 +168,56 @@ export function dashboardPolicy(deps: DashboardPolicyDeps): OwnerPolicyApi {
       const lines = printed.split('\n').filter((l) => l.trim() !== '');
       const decision = code === 0 ? lines.find((l) => /^(allow|deny|ask)$/.test(l)) : undefined;
       return { decision: (decision as 'allow' | 'deny' | 'ask' | undefined) ?? null, lines };
+    },
+    always: (code) => {
+      const approval = deps.pendingApproval(code);
+      if (!approval) {
+        return {
+          ok: false,
+          reason: `no approval ${code} is waiting (answered or expired already)`,
+        };
+      }
+      const exact = exactAllowFor(approval.tool, approval.input);
+      if (!exact.ok) return { ok: false, reason: `Not written: ${exact.reason}.` };
+      const file = `groups/${approval.group}.policy`;
+      const read = readText(file);
+      if (!read.ok) return read;
+      const at = (deps.now ?? (() => new Date()))();
+      const text = withAlwaysRule(read.text, exact.rule, code, at);
+      const saved = save(file, text);
+      if (!saved.ok) return { ok: false, reason: saved.reason };
+      const line = text.split('\n').length - 1;
+      return {
+        ok: true,
+        rule: {
+          file,
+          group: approval.group,
+          line,
+          rule: exact.rule,
+          code,
+          addedAt: at.toISOString(),
+        },
+      };
+    },
+    alwaysRules: () =>
+      listed('groups').flatMap((file) => {
+        const read = readText(file);
+        if (!read.ok) return [];
+        const group = file.slice('groups/'.length, -'.policy'.length);
+        return alwaysRulesIn(read.text).map((r) => ({ file, group, ...r }));
+      }),
+    undoAlways: (file, line, rule) => {
+      const read = readText(file);
+      if (!read.ok) return read;
+      const text = withoutAlwaysRule(read.text, line, rule);
+      if (text === undefined) {
+        return {
+          ok: false,
+          reason: `${file} no longer has that rule on line ${line}; reload the list`,
+        };
+      }
+      const saved = save(file, text);
+      return saved.ok ? { ok: true } : { ok: false, reason: saved.reason };
     },
   };
 }

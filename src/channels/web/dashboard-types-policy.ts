@@ -39,3 +39,15 @@ export interface PolicyExplainResult {
   /** What `nanocell policy explain` prints (decision, rule, reason), line by line. */
   lines: string[];
 }
+
+/** GET /api/policy/always: a rule "Always allow for this group" wrote, for Undo. */
+export interface AlwaysRuleInfo {
+  file: string;
+  group: string;
+  /** The rule's line in the file (its marker comment is the line above). */
+  line: number;
+  rule: string;
+  /** The approval it answered. */
+  code: string;
+  addedAt: string;
+}

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { z } from 'zod';
 import type {
+  AlwaysRuleInfo,
   PolicyCheckResult,
   PolicyExplainResult,
   PolicyFileInfo,
@@ -30,6 +31,12 @@ const explainBody = z
   })
   .strict();
 export type ExplainRequest = z.output<typeof explainBody>;
+const alwaysBody = z
+  .object({ code: z.string().regex(/^[A-Z0-9]{1,12}$/, 'an approval code') })
+  .strict();
+const undoBody = z
+  .object({ file, line: z.number().int().min(2).max(100_000), rule: z.string().max(2000) })
+  .strict();
 
 /**
  * The owner's policy files from the dashboard: narrow callbacks the host hands in
@@ -47,6 +54,15 @@ export interface OwnerPolicyApi {
     | { ok: true; check: PolicyCheckResult }
     | { ok: false; reason: string; check?: PolicyCheckResult };
   explain(request: ExplainRequest): PolicyExplainResult;
+  /** Writes the exact allow answering pending approval `code` into its group's file. */
+  always(code: string): { ok: true; rule: AlwaysRuleInfo } | { ok: false; reason: string };
+  alwaysRules(): AlwaysRuleInfo[];
+  /** Removes exactly that rule (and its marker), if it is still there as listed. */
+  undoAlways(
+    file: string,
+    line: number,
+    rule: string,
+  ): { ok: true } | { ok: false; reason: string };
 }
 
 const PATHS = [
@@ -55,6 +71,8 @@ const PATHS = [
   '/api/policy/check',
   '/api/policy/save',
   '/api/policy/explain',
+  '/api/policy/always',
+  '/api/policy/always/undo',
 ];
 
 export function isPolicyPath(pathname: string): boolean {
@@ -100,7 +118,26 @@ export async function answerPolicyApi(
     const read = api.read(name.data);
     return read.ok ? json(res, 200, read.file) : json(res, 409, { error: read.reason });
   }
+  if (pathname === '/api/policy/always' && method === 'GET') {
+    return json(res, 200, { rules: api.alwaysRules() });
+  }
   if (method !== 'POST') return json(res, 405, { error: 'use POST' });
+  if (pathname === '/api/policy/always') {
+    const body = await bodyOf(req, alwaysBody, '{"code": "K3F9QX"}');
+    if (!body.ok) return json(res, body.status, { error: body.error });
+    const added = api.always(body.value.code);
+    return added.ok ? json(res, 200, added.rule) : json(res, 409, { error: added.reason });
+  }
+  if (pathname === '/api/policy/always/undo') {
+    const body = await bodyOf(
+      req,
+      undoBody,
+      '{"file": "groups/family.policy", "line": 3, "rule": "allow ..."}',
+    );
+    if (!body.ok) return json(res, body.status, { error: body.error });
+    const undone = api.undoAlways(body.value.file, body.value.line, body.value.rule);
+    return undone.ok ? json(res, 200, {}) : json(res, 409, { error: undone.reason });
+  }
   if (pathname === '/api/policy/explain') {
     const body = await bodyOf(
       req,
