@@ -1,4 +1,5 @@
 import type {
+  AlwaysRuleInfo,
   PolicyCheckResult,
   PolicyExplainResult,
   PolicyFileInfo,
@@ -23,6 +24,11 @@ export const policyApi = {
     input: Record<string, unknown>;
     untrusted?: boolean;
   }) => call<PolicyExplainResult>('POST', '/api/policy/explain', request),
+  always: (code: string) => call<AlwaysRuleInfo>('POST', '/api/policy/always', { code }),
+  alwaysRules: async () =>
+    (await call<{ rules: AlwaysRuleInfo[] }>('GET', '/api/policy/always')).rules,
+  undoAlways: (r: Pick<AlwaysRuleInfo, 'file' | 'line' | 'rule'>) =>
+    call<object>('POST', '/api/policy/always/undo', { file: r.file, line: r.line, rule: r.rule }),
 };
 
 /** The input box's text as a tool input, or what is wrong with it (said for the owner). */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDashboard, runBrowser, type Dashboard } from '../support/dashboard-fixture.js';
+import { reply } from '../support/fake-model-server.js';
 
 /**
  * The owner's policy files from the dashboard, in a real browser against the real host: the
@@ -110,5 +111,60 @@ describe.skipIf(!runBrowser)('dashboard policy in a browser', () => {
     await form.getByRole('textbox', { name: 'Input (JSON)' }).fill('{"command": ');
     await form.getByRole('button', { name: 'Explain' }).click();
     await form.getByRole('alert').filter({ hasText: 'Input is not JSON' }).waitFor();
+  });
+
+  it('"Always allow for this group" approves, writes the exact rule, and Undo removes just it', async () => {
+    const { page, model } = d;
+    const reply_ = (text: string) =>
+      page
+        .getByRole('article', { name: 'Message from assistant' })
+        .filter({ hasText: text })
+        .first();
+    const policyFile = path.join(d.configDir, 'policy', 'groups', 'main.policy');
+    const before = fs.readFileSync(policyFile, 'utf8');
+    await d.open('Chat');
+    model.enqueue(
+      reply().tool('write_file', { path: 'shared/plan.txt', content: 'picnic at noon' }),
+      reply().text('The plan is written.'),
+    );
+    await d.send('write the plan');
+    await page.getByRole('link', { name: /Approvals\s*1/ }).waitFor();
+    await d.open('Approvals');
+    const card = page.getByRole('listitem').filter({ hasText: 'shared/plan.txt' });
+    await card.getByRole('button', { name: 'Always allow for this group' }).click();
+
+    const rule = 'allow write_file path="/workspace/group/shared/plan.txt"';
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Wrote ${rule} to groups/main.policy` })
+      .waitFor();
+    await card.waitFor({ state: 'detached' });
+    await d.shot('policy-always-allowed');
+    const now = fs.readFileSync(policyFile, 'utf8');
+    expect(now.startsWith(before)).toBe(true);
+    const added = now.slice(before.length).split('\n');
+    expect(added[0]).toMatch(/^# always allowed from the dashboard \(approval [A-Z0-9]+, \S+\)$/);
+    expect(added.slice(1)).toEqual([rule, '']);
+    await d.open('Chat');
+    await reply_('The plan is written.').waitFor();
+
+    // The same call again runs without asking.
+    model.enqueue(
+      reply().tool('write_file', { path: 'shared/plan.txt', content: 'picnic at one' }),
+      reply().text('Updated without asking.'),
+    );
+    await d.send('move it to one');
+    await reply_('Updated without asking.').waitFor();
+    expect(await page.getByRole('link', { name: /Approvals\s*\d/ }).count()).toBe(0);
+
+    await d.open('Policy');
+    const listed = page.getByRole('listitem', { name: `Always allowed: ${rule}` });
+    await listed.waitFor();
+    await listed.getByRole('button', { name: `Undo ${rule}` }).click();
+    await listed.waitFor({ state: 'detached' });
+    await page
+      .getByText('None yet: "Always allow for this group" on an approval adds one.')
+      .waitFor();
+    expect(fs.readFileSync(policyFile, 'utf8')).toBe(before);
   });
 });

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { policyApi, type PolicyCheckResult, type PolicyFileInfo } from '../api-policy.js';
+import { AlwaysRules } from './always-rules.js';
 import { ExplainForm } from './explain-form.js';
 import { useLoaded } from './use-loaded.js';
 
@@ -12,6 +13,8 @@ export function PolicyView() {
   const { data: files, problem: listProblem, reload } = useLoaded(policyApi.files);
   const { data: groups } = useLoaded(api.groups);
   const [file, setFile] = useState<string | null>(null);
+  /** Bumped when a file changes under the editor (an Undo), so it reads the file again. */
+  const [version, setVersion] = useState(0);
   return (
     <section aria-label="Policy" class="panel">
       <div class="panel-head">
@@ -43,11 +46,18 @@ export function PolicyView() {
           </ul>
         </nav>
         {file ? (
-          <PolicyEditor key={file} file={file} onSaved={reload} />
+          <PolicyEditor key={`${file}#${version}`} file={file} onSaved={reload} />
         ) : (
           <p class="muted">Pick a file to view or edit it.</p>
         )}
       </div>
+      <AlwaysRules
+        key={version}
+        onChanged={() => {
+          setVersion((v) => v + 1);
+          reload();
+        }}
+      />
       <ExplainForm groups={(groups ?? []).map((g) => g.name)} />
     </section>
   );
