@@ -167,4 +167,30 @@ describe.skipIf(!runBrowser)('dashboard policy in a browser', () => {
       .waitFor();
     expect(fs.readFileSync(policyFile, 'utf8')).toBe(before);
   });
+
+  it('fits a phone in dark mode, every control of the view named', async () => {
+    const { page } = d;
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await d.open('Policy');
+    await page
+      .getByRole('navigation', { name: 'Policy files' })
+      .getByRole('button')
+      .first()
+      .click();
+    await page.getByRole('status', { name: 'Policy check' }).waitFor();
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width).toBeLessThanOrEqual(390);
+    for (const control of await page
+      .locator('main button, main input, main textarea, main select')
+      .all()) {
+      const name = await control.evaluate(
+        (el) =>
+          (el as HTMLElement).getAttribute('aria-label') ??
+          (el.closest('label')?.textContent || (el as HTMLElement).textContent || ''),
+      );
+      expect(name.trim()).not.toBe('');
+    }
+    await d.shot('policy-phone-dark');
+  });
 });
