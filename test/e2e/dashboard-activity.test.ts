@@ -113,6 +113,9 @@ describe.skipIf(!runBrowser)('dashboard activity in a browser', () => {
       /main.*GET refused\.example\/page.*refused.*no allow http rule covers it/,
     );
     expect(await ruled.textContent()).toContain('cannot resolve allowed.example');
+    expect(await ruled.textContent()).toContain(
+      'rule groups/main.policy:2 allow http domain="allowed.example"',
+    );
     await d.shot('activity-egress');
 
     const filters = page.getByRole('form', { name: 'Egress filters' });

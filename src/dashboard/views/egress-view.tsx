@@ -96,7 +96,10 @@ export function EgressView() {
                     {r.decision === 'denied' ? 'refused' : 'allowed'}
                   </span>
                 </td>
-                <td>{r.reason ?? r.rule ?? ''}</td>
+                <td>
+                  {r.reason}
+                  {r.rule && <div class="muted">rule {r.rule}</div>}
+                </td>
               </tr>
             ))}
           </tbody>
