@@ -210,6 +210,7 @@ async function runHost(config: Config, args: string[]): Promise<number> {
     lock: locked.lock,
     events: events.emit,
     stdout: process.stdout,
+    runs: opened.runs,
   });
 }
 

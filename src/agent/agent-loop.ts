@@ -37,7 +37,19 @@ export interface TurnBudget {
 export type TurnEvent =
   | { type: 'text'; text: string }
   | { type: 'tool_start'; id: string; name: string }
-  | { type: 'tool_end'; id: string; name: string; isError: boolean };
+  | { type: 'tool_end'; id: string; name: string; isError: boolean }
+  /** A finished call as the host decided and ran it (told by the run's tool dispatch). */
+  | {
+      type: 'tool_step';
+      id: string;
+      name: string;
+      input: Record<string, unknown>;
+      output: string;
+      isError: boolean;
+      decision: 'allow' | 'deny' | 'ask';
+      rule: string | null;
+      durationMs: number;
+    };
 
 export interface TurnInput {
   provider: ModelProvider;

@@ -11,6 +11,7 @@ import { parsePolicy } from '../policy/policy-file.js';
 import { knownToolNames, toolClassOf } from '../policy/rules.js';
 import { HOST_TOOL_NAMES } from '../tools/host-tools.js';
 import type { CliCommand, TextOut } from './command.js';
+import type { Base } from '../app.js';
 
 export interface CliStreams {
   stdout: TextOut;
@@ -194,24 +195,32 @@ export function policyExplain(args: ExplainArgs, deps: PolicyCliDeps): number {
   return 0;
 }
 
+/** The policy command's view of the host (the dashboard's Explain uses it too). */
+export function policyDepsOf(
+  base: { config: { home: string; configDir: string }; store: Base['store'] },
+  out: CliStreams,
+): PolicyCliDeps {
+  return {
+    policyDir: path.join(base.config.configDir, 'policy'),
+    hostTools: HOST_TOOL_NAMES,
+    lookupGroup: (name) => base.store.groups.byName(name),
+    mountsFor: (name) => {
+      const group = base.store.groups.byName(name);
+      if (!group) return [];
+      return [
+        { hostPath: groupFolderPath(base.config.home, group.folder), cellPath: GROUP_MOUNT_PATH },
+        { hostPath: globalFolderPath(base.config.home), cellPath: GLOBAL_MOUNT_PATH },
+      ];
+    },
+    out,
+  };
+}
+
 export const policyCli: CliCommand = {
   name: 'policy',
   summary: 'check a policy file; explain which rule decides a call',
   usage: POLICY_USAGE,
   needs: 'store',
   run: (args, { base, out, err }) =>
-    policyCommand(args, {
-      policyDir: path.join(base.config.configDir, 'policy'),
-      hostTools: HOST_TOOL_NAMES,
-      lookupGroup: (name) => base.store.groups.byName(name),
-      mountsFor: (name) => {
-        const group = base.store.groups.byName(name);
-        if (!group) return [];
-        return [
-          { hostPath: groupFolderPath(base.config.home, group.folder), cellPath: GROUP_MOUNT_PATH },
-          { hostPath: globalFolderPath(base.config.home), cellPath: GLOBAL_MOUNT_PATH },
-        ];
-      },
-      out: { stdout: out, stderr: err },
-    }),
+    policyCommand(args, policyDepsOf(base, { stdout: out, stderr: err })),
 };

@@ -9,6 +9,12 @@ import { WebChannel } from '../channels/web/web-channel.js';
 import type { HostStatusInfo } from '../channels/web/dashboard-types.js';
 import { WebLinks } from '../channels/web/web-links.js';
 import { dashboardData } from '../owner/dashboard-data.js';
+import { dashboardActivity, toolStepOf } from '../owner/dashboard-activity.js';
+import { dashboardPolicy } from '../owner/dashboard-policy.js';
+import { policyDepsOf, policyExplain } from './policy.js';
+import { knownToolNames } from '../policy/rules.js';
+import { HOST_TOOL_NAMES } from '../tools/host-tools.js';
+import type { RunEventRelay } from '../control/run-event-relay.js';
 import type { DataDirLock } from '../control/data-dir-lock.js';
 import type { HostEventSink } from '../control/host-events.js';
 import { watchPolicyDir } from '../control/policy-watch.js';
@@ -86,6 +92,8 @@ export interface StartDeps {
   lock: DataDirLock;
   events: HostEventSink;
   stdout: TextOut;
+  /** What runs do as they go: tool calls become cards on the owner's dashboard. */
+  runs?: RunEventRelay;
 }
 
 /**
@@ -176,6 +184,18 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
       runTask: (task) => runTask(task),
       lastRun: (groupId) => assistant.runChanges.lastRun(groupId),
     }),
+    ownerActivity: dashboardActivity({ store, audit: assistant.audit }),
+    ownerPolicy: dashboardPolicy({
+      policyDir: path.join(config.configDir, 'policy'),
+      store,
+      knownTools: knownToolNames(HOST_TOOL_NAMES),
+      policyAudit: assistant.policyAudit,
+      explain: (args, out) => policyExplain(args, policyDepsOf(assistant, out)),
+      pendingApproval: (code) => {
+        const a = store.approvals.pending(new Date().toISOString()).find((p) => p.code === code);
+        return a && { group: a.groupName, tool: a.tool, input: a.input };
+      },
+    }),
     status: (): HostStatusInfo => ({
       pid: process.pid,
       runtime: assistant.pool.runtimeName,
@@ -188,6 +208,10 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
   outbox.register(web);
   await web.start(handlers);
   assistant.onShutdown(() => web.stop());
+  const unwatchRuns = deps.runs?.watchAll((ctx, event) => {
+    if (event.type === 'tool_step') web.toolStep(toolStepOf(ctx.group.name, event, new Date()));
+  });
+  if (unwatchRuns) assistant.onShutdown(unwatchRuns);
 
   const scheduler = new Scheduler({
     tasks: store.tasks,

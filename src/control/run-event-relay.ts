@@ -7,9 +7,17 @@ import type { RunContext } from '../run/run.js';
  */
 export class RunEventRelay {
   private readonly listeners = new Map<number, Set<(event: TurnEvent) => void>>();
+  private readonly everyRun = new Set<(ctx: RunContext, event: TurnEvent) => void>();
 
   emit(ctx: RunContext, event: TurnEvent): void {
     for (const listener of this.listeners.get(ctx.group.id) ?? []) listener(event);
+    for (const listener of this.everyRun) listener(ctx, event);
+  }
+
+  /** Every group's runs (the owner's dashboard). Returns the unsubscribe. */
+  watchAll(listener: (ctx: RunContext, event: TurnEvent) => void): () => void {
+    this.everyRun.add(listener);
+    return () => this.everyRun.delete(listener);
   }
 
   /** Returns the unsubscribe. */

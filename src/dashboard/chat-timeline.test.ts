@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { WebMessage } from './api.js';
 import {
+  addToolSteps,
   applyLive,
   emptyTimeline,
   lastHistoryId,
   mergeHistory,
+  shownItems,
   shownMessages,
   type Timeline,
 } from './chat-timeline.js';
@@ -84,5 +86,48 @@ describe('chat timeline', () => {
     t = mergeHistory(t, [msg(1, 'in', 'hi')], t.tick);
 
     expect(texts(t)).toEqual(['hi', '~hm']);
+  });
+});
+
+describe('tool cards in the timeline', () => {
+  const step = (id: string, at: string, output = 'ok') => ({
+    id,
+    group: 'main',
+    tool: 'bash',
+    input: { command: 'ls' },
+    output,
+    outputCut: false,
+    isError: false,
+    decision: 'allow' as const,
+    rule: null,
+    durationMs: 5,
+    at,
+  });
+  const order = (t: Timeline) =>
+    shownItems(t).map((i) => (i.kind === 'tool' ? `tool:${i.step.id}` : i.message.text));
+
+  it('keeps one card per call, live or from history, between the messages by time', () => {
+    let t = mergeHistory(
+      emptyTimeline(),
+      [
+        { ...msg(1, 'in', 'tidy'), createdAt: '2026-01-01T10:00:00.000Z' },
+        { ...msg(2, 'out', 'done'), createdAt: '2026-01-01T10:00:05.000Z' },
+      ],
+      0,
+    );
+    t = applyLive(t, { type: 'tool', ...step('c1', '2026-01-01T10:00:02.000Z', 'live') });
+    t = addToolSteps(t, [step('c1', '2026-01-01T10:00:02.000Z', 'stored')]);
+    t = addToolSteps(t, [step('c2', '2026-01-01T10:00:03.000Z')]);
+
+    expect(order(t)).toEqual(['tidy', 'tool:c1', 'tool:c2', 'done']);
+    expect(t.tools.get('c1')?.output).toBe('stored');
+  });
+
+  it('shows a call of a run still going after the stored messages, before the streaming reply', () => {
+    let t = mergeHistory(emptyTimeline(), [msg(1, 'in', 'go')], 0);
+    t = applyLive(t, { type: 'message', chatId: 'owner', id: 'w1', text: 'work' });
+    t = applyLive(t, { type: 'tool', ...step('c3', '2026-01-01T10:00:09.000Z') });
+
+    expect(order(t)).toEqual(['go', 'tool:c3', 'work']);
   });
 });

@@ -1,4 +1,5 @@
 import type { WebMessage } from './api.js';
+import type { ToolStepInfo } from '../channels/web/dashboard-types-activity.js';
 import type { LiveAction, LiveEvent, LiveFile } from './live-events.js';
 
 /** A reply as the event stream shows it: streamed (edited in place) until the history has it. */
@@ -23,6 +24,8 @@ export interface Timeline {
   live: ReadonlyMap<string, LiveMessage>;
   /** Buttons and files of delivered replies, by history id (the history has only text). */
   extras: ReadonlyMap<number, Pick<LiveMessage, 'actions' | 'attachments'>>;
+  /** Tool-call cards of the chat's group, by call id (live and from history alike). */
+  tools: ReadonlyMap<string, ToolStepInfo>;
   /** Counts events, so a poll can tell which live messages it has caught up with. */
   tick: number;
 }
@@ -31,8 +34,17 @@ export const emptyTimeline = (): Timeline => ({
   history: new Map(),
   live: new Map(),
   extras: new Map(),
+  tools: new Map(),
   tick: 0,
 });
+
+/** Tool calls, live or from history: each kept once by its id, the newest copy wins. */
+export function addToolSteps(t: Timeline, steps: readonly ToolStepInfo[]): Timeline {
+  if (steps.length === 0) return t;
+  const tools = new Map(t.tools);
+  for (const s of steps) tools.set(s.id, s);
+  return { ...t, tools };
+}
 
 export function lastHistoryId(t: Timeline): number {
   let last = 0;
@@ -43,6 +55,10 @@ export function lastHistoryId(t: Timeline): number {
 /** A message or edit from the event stream (of this chat); typing changes nothing here. */
 export function applyLive(t: Timeline, event: LiveEvent): Timeline {
   if (event.type === 'typing') return t;
+  if (event.type === 'tool') {
+    const { type: _type, ...step } = event;
+    return addToolSteps(t, [step]);
+  }
   const tick = t.tick + 1;
   const live = new Map(t.live);
   const known = live.get(event.id);
@@ -117,4 +133,34 @@ export function shownMessages(t: Timeline): ShownMessage[] {
     attachments: m.attachments,
   }));
   return [...stored, ...streaming];
+}
+
+export type ShownItem =
+  | { kind: 'message'; key: string; message: ShownMessage }
+  | { kind: 'tool'; key: string; step: ToolStepInfo };
+
+/**
+ * Stored messages and tool calls in time order (a call sorts after the message stored at the
+ * same moment only if it finished later), then the replies still streaming.
+ */
+export function shownItems(t: Timeline): ShownItem[] {
+  const messages = shownMessages(t);
+  const stored = messages.filter((m) => !m.streaming);
+  const streaming = messages.filter((m) => m.streaming);
+  const tools = [...t.tools.values()].sort((a, b) => a.at.localeCompare(b.at));
+  const items: ShownItem[] = [];
+  let ti = 0;
+  for (const m of stored) {
+    while (ti < tools.length && m.createdAt !== null && tools[ti]!.at < m.createdAt) {
+      const step = tools[ti++]!;
+      items.push({ kind: 'tool', key: `t${step.id}`, step });
+    }
+    items.push({ kind: 'message', key: m.key, message: m });
+  }
+  for (; ti < tools.length; ti++) {
+    const step = tools[ti]!;
+    items.push({ kind: 'tool', key: `t${step.id}`, step });
+  }
+  for (const m of streaming) items.push({ kind: 'message', key: m.key, message: m });
+  return items;
 }

@@ -9,6 +9,16 @@ describe('parseLiveEvent', () => {
     ['message', 'not json', false],
     ['message', '{"chatId":"owner","id":"w1"}', false],
     ['shutdown', '{"chatId":"owner"}', false],
+    [
+      'tool',
+      '{"id":"c1","group":"main","tool":"bash","input":{"command":"ls"},"output":"a","outputCut":false,"isError":false,"decision":"allow","rule":null,"durationMs":4,"at":"2026-01-01T10:00:00.000Z"}',
+      true,
+    ],
+    [
+      'tool',
+      '{"id":"c1","group":"main","tool":"bash","input":"ls","output":"a","outputCut":false,"isError":false,"decision":"allow","rule":null,"durationMs":4,"at":"x"}',
+      false,
+    ],
     ['message', `{"chatId":"${'x'.repeat(65)}","id":"w1","text":"hi"}`, false],
     [
       'message',

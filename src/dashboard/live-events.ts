@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_TOOL_OUTPUT_CHARS } from '../channels/web/dashboard-types-activity.js';
 
 export type ConnectionState = 'connecting' | 'live' | 'offline';
 
@@ -30,6 +31,20 @@ const liveEvent = z.discriminatedUnion('type', [
     text: z.string(),
   }),
   z.object({ type: z.literal('typing'), chatId: z.string().max(64) }),
+  z.object({
+    type: z.literal('tool'),
+    id: z.string().max(200),
+    group: z.string().max(64),
+    tool: z.string().max(100),
+    input: z.record(z.string(), z.unknown()),
+    output: z.string().max(MAX_TOOL_OUTPUT_CHARS * 2),
+    outputCut: z.boolean(),
+    isError: z.boolean(),
+    decision: z.enum(['allow', 'deny', 'ask']).nullable(),
+    rule: z.string().max(1000).nullable(),
+    durationMs: z.number().nonnegative().nullable(),
+    at: z.string().max(40),
+  }),
 ]);
 export type LiveEvent = z.infer<typeof liveEvent>;
 export type LiveAction = z.infer<typeof action>;
@@ -59,7 +74,7 @@ export function openLiveEvents(handlers: {
   source.onopen = () => handlers.onState('live');
   source.onerror = () =>
     handlers.onState(source.readyState === EventSource.CLOSED ? 'offline' : 'connecting');
-  for (const type of ['message', 'edit', 'typing']) {
+  for (const type of ['message', 'edit', 'typing', 'tool']) {
     source.addEventListener(type, (ev) => {
       const event = parseLiveEvent(type, (ev as MessageEvent<string>).data);
       if (event) handlers.onEvent(event);

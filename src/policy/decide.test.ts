@@ -95,6 +95,76 @@ describe('decide', () => {
     });
   });
 
+  describe('an exact allow answers an ask, nothing else', () => {
+    it.each<[string, string, Record<string, unknown>, Effect]>([
+      [
+        'exact path answers the ask',
+        'ask write_file path="/workspace/group/shared/**"\nallow write_file path="/workspace/group/shared/plan.txt"',
+        { path: 'shared/plan.txt', content: 'x' },
+        'allow',
+      ],
+      [
+        'another path is still asked',
+        'ask write_file path="/workspace/group/shared/**"\nallow write_file path="/workspace/group/shared/plan.txt"',
+        { path: 'shared/other.txt' },
+        'ask',
+      ],
+      [
+        'a glob allow does not answer an ask',
+        'ask write_file path="/workspace/group/shared/**"\nallow write_file path="/workspace/group/shared/*.txt"',
+        { path: 'shared/plan.txt' },
+        'ask',
+      ],
+      [
+        'an exact allow never answers a deny',
+        'deny bash command="rm *"\nallow bash command="rm -rf build"',
+        { command: 'rm -rf build' },
+        'deny',
+      ],
+      [
+        'an exact command answers the ask',
+        'ask bash command="git push*"\nallow bash command="git push origin main"',
+        { command: 'git push origin main' },
+        'allow',
+      ],
+      [
+        'an exact plain command does not cover a chained one',
+        'ask bash command="*rm *"\nallow bash command="ls"',
+        { command: 'ls && rm -rf x' },
+        'ask',
+      ],
+      [
+        'a when= allow does not answer an ask',
+        'ask bash command="ls*"\nallow bash command="ls" when=trusted',
+        { command: 'ls' },
+        'ask',
+      ],
+    ])('%s', (_name, text, input, effect) => {
+      const tool = text.split('\n')[1]!.split(/\s+/)[1]!;
+      expect(decide(call(tool, input), groupOnly(text)).effect).toBe(effect);
+    });
+
+    it('says which ask the exact allow answered', () => {
+      const decision = decide(
+        call('bash', { command: 'git push origin main' }),
+        groupOnly('ask bash command="git push*"\nallow bash command="git push origin main"'),
+      );
+      expect(decision).toMatchObject({ effect: 'allow', rule: { line: 2 } });
+      expect(decision.reason).toBe(
+        'allowed by policy rule groups/g.policy:2, an exact allow that answers the ask of groups/g.policy:1',
+      );
+    });
+
+    it('a task ask still narrows an exact allow of its group', () => {
+      const layers: PolicyLayers = {
+        defaults: [],
+        group: rules('allow bash command="ls"'),
+        task: rules('ask bash command="*"', 'tasks/7.policy'),
+      };
+      expect(decide(call('bash', { command: 'ls' }), layers).effect).toBe('ask');
+    });
+  });
+
   describe('command globs', () => {
     it.each<[string, string, Effect]>([
       ['rm -rf build', 'rm *', 'ask'],

@@ -19,8 +19,11 @@ export class PolicyChangeAudit {
     private readonly audit: AuditSink,
   ) {}
 
-  /** Audit `source` (relative to the policy dir) if its text differs from the last seen. */
-  see(source: string, text: string): boolean {
+  /**
+   * Audit `source` (relative to the policy dir) if its text differs from the last seen;
+   * `by` names who changed it when the host made the change (the owner's dashboard).
+   */
+  see(source: string, text: string, by?: string): boolean {
     const fp = sha256Hex(text);
     const before = this.seen.get(source);
     if (before === fp) return false;
@@ -31,6 +34,7 @@ export class PolicyChangeAudit {
       file: source,
       action: before === undefined ? 'loaded' : 'changed',
       contentFingerprint: fp,
+      ...(by ? { by } : {}),
     });
     return true;
   }

@@ -405,8 +405,17 @@ describe('a run, with a fake model, a fake cell runtime and the real store', () 
     expect(f.events.filter((e) => e.type === 'text').length).toBeGreaterThan(2);
     expect(f.events.filter((e) => e.type !== 'text').map((e) => e.type)).toEqual([
       'tool_start',
+      'tool_step',
       'tool_end',
     ]);
+    // The finished call as the dashboard's card shows it: input, output, decision, duration.
+    expect(f.events.find((e) => e.type === 'tool_step')).toMatchObject({
+      name: 'bash',
+      input: { command: 'ls' },
+      output: expect.any(String),
+      decision: 'allow',
+      durationMs: expect.any(Number),
+    });
   });
 
   it("answers a task in the group's chat and leaves the message cursor alone", async () => {

@@ -45,6 +45,8 @@ export function toolDispatch(
       ? { output: gate.output, isError: true }
       : await inner(name, input, signal, callId);
     const rule = gate?.decision.rule;
+    const ruleText = rule ? `${rule.source}:${rule.line} ${rule.text}` : null;
+    const durationMs = Date.now() - startedAt;
     deps.audit?.append({
       type: 'tool_call',
       group: ctx.group.name,
@@ -52,11 +54,25 @@ export function toolDispatch(
       tool: name,
       inputFingerprint: fingerprint(input),
       decision: gate?.decision.effect ?? 'allow',
-      rule: rule ? `${rule.source}:${rule.line} ${rule.text}` : null,
+      rule: ruleText,
       outcome: gate && !gate.allowed ? 'not_run' : outcome.isError ? 'error' : 'ok',
-      durationMs: Date.now() - startedAt,
+      durationMs,
       label: auditLabel(label),
     });
+    // For the owner's dashboard: the call as decided and run, shown live as a card.
+    if (callId !== undefined) {
+      deps.onEvent?.(ctx, {
+        type: 'tool_step',
+        id: callId,
+        name,
+        input,
+        output: outcome.output,
+        isError: outcome.isError,
+        decision: gate?.decision.effect ?? 'allow',
+        rule: ruleText,
+        durationMs,
+      });
+    }
     return outcome;
   };
 }

@@ -23,9 +23,34 @@ export interface Dashboard {
   configDir: string;
   /** Click a section in the header's navigation. */
   open(section: string): Promise<void>;
+  /** Type a message in the chat's box and press Enter. */
+  send(text: string): Promise<void>;
   /** A screenshot under build/screenshots/NAME.png. */
   shot(name: string, p?: Page): Promise<Buffer>;
   close(): Promise<void>;
+}
+
+type Prepare = (paths: {
+  env: Record<string, string>;
+  configDir: string;
+  home: string;
+}) => Promise<void> | void;
+
+/** `policy` files (relative to the policy dir) written, then `before` with the host's env. */
+interface PrepareOptions {
+  policy?: Record<string, string>;
+  before?: (env: Record<string, string>) => Promise<void>;
+}
+
+function fromOptions(options: PrepareOptions): Prepare {
+  return async ({ env, configDir }) => {
+    for (const [file, text] of Object.entries(options.policy ?? {})) {
+      const where = path.join(configDir, 'policy', file);
+      fs.mkdirSync(path.dirname(where), { recursive: true });
+      fs.writeFileSync(where, text);
+    }
+    await options.before?.(env);
+  };
 }
 
 /**
@@ -34,12 +59,9 @@ export interface Dashboard {
  * groups added through the CLI, ...).
  */
 export async function openDashboard(
-  prepare: (paths: {
-    env: Record<string, string>;
-    configDir: string;
-    home: string;
-  }) => Promise<void> | void = () => undefined,
+  setup: Prepare | PrepareOptions = () => undefined,
 ): Promise<Dashboard> {
+  const prepare = typeof setup === 'function' ? setup : fromOptions(setup);
   fs.mkdirSync(SHOTS, { recursive: true });
   const model = await startFakeModelServer();
   const temp = tempHome();
@@ -89,6 +111,10 @@ export async function openDashboard(
         .click();
     },
     shot: (name, p = page) => p.screenshot({ path: path.join(SHOTS, `${name}.png`) }),
+    send: async (text) => {
+      await page.getByRole('textbox', { name: 'Message' }).fill(text);
+      await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+    },
     close: async () => {
       await browser.close();
       await host.stop();

@@ -19,8 +19,11 @@ import {
 import { MAX_UPLOAD_BODY_BYTES } from './web-upload.js';
 import { DashboardFiles } from './dashboard-files.js';
 import type { HostStatusInfo, WebChatInfo, WebIdentity, WebMessage } from './dashboard-types.js';
+import type { ToolStepInfo } from './dashboard-types-activity.js';
 import { answerOwnerApi, isOwnerApiPath, type OwnerApi } from './owner-api.js';
 import { answerGroupsApi, isGroupsApiPath, type OwnerGroupsApi } from './owner-api-groups.js';
+import { answerActivityApi, isActivityPath, type OwnerActivityApi } from './owner-api-activity.js';
+import { answerPolicyApi, isPolicyPath, type OwnerPolicyApi } from './owner-api-policy.js';
 import { RecentItems } from './recent-items.js';
 import {
   allowedHosts,
@@ -59,6 +62,10 @@ export interface WebChannelOptions {
   owner?: OwnerApi;
   /** Group changes, task creation, activity and usage for the owner's dashboard. */
   ownerGroups?: OwnerGroupsApi;
+  /** Tool-call cards, the filtered audit log and egress decisions (owner only). */
+  ownerActivity?: OwnerActivityApi;
+  /** The owner's policy files: list, read, check, save, explain (owner only). */
+  ownerPolicy?: OwnerPolicyApi;
 }
 
 const CHAT_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -86,7 +93,7 @@ interface Listener {
  *   GET  /api/chats/:chat/messages?after=ID              → messages after ID
  *   POST /api/chats/:chat/actions {actionId}             → a click on a button shown there
  *   GET  /api/chats/:chat/files/:id                      → a file sent there
- *   GET  /api/events    → server-sent "message", "edit" and "typing" events
+ *   GET  /api/events    → server-sent "message", "edit" and "typing" events (and "tool" cards, owner only)
  *   GET  /api/status    → the host's status (owner only)
  *   /api/approvals, /api/groups, /api/tasks, /api/audit ... → see owner-api.ts (owner only)
  */
@@ -166,6 +173,20 @@ export class WebChannel implements Channel {
 
   async typing(chatId: string): Promise<void> {
     this.emit(chatId, 'typing', { chatId });
+  }
+
+  /** A tool call of a run, as a card: to the owner's streams only (inputs are not a member's to see). */
+  toolStep(step: ToolStepInfo): void {
+    const frame = `event: tool\ndata: ${JSON.stringify(step)}\n\n`;
+    for (const l of this.listeners) {
+      if (l.credential.kind !== 'owner') continue;
+      if (l.res.writableLength > MAX_STREAM_BUFFER_BYTES) {
+        this.listeners.delete(l);
+        l.res.destroy();
+        continue;
+      }
+      l.res.write(frame);
+    }
   }
 
   async stop(): Promise<void> {
@@ -254,6 +275,18 @@ export class WebChannel implements Channel {
         return json(res, 403, { error: onlyYourChat(credential) });
       }
       return answerGroupsApi(req, res, url, this.options.ownerGroups);
+    }
+    if (isPolicyPath(url.pathname)) {
+      if (credential.kind !== 'owner' || !this.options.ownerPolicy) {
+        return json(res, 403, { error: onlyYourChat(credential) });
+      }
+      return answerPolicyApi(req, res, url, this.options.ownerPolicy);
+    }
+    if (isActivityPath(url.pathname)) {
+      if (credential.kind !== 'owner' || !this.options.ownerActivity) {
+        return json(res, 403, { error: onlyYourChat(credential) });
+      }
+      return answerActivityApi(req, res, url, this.options.ownerActivity);
     }
     if (isOwnerApiPath(url.pathname)) {
       if (credential.kind !== 'owner' || !this.options.owner) {

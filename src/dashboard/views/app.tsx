@@ -7,11 +7,23 @@ import { AuditView } from './audit-view.js';
 import { ChatView } from './chat-view.js';
 import { ConnectionBadge } from './connection-badge.js';
 import { FilesView } from './files-view.js';
+import { EgressView } from './egress-view.js';
+import { PolicyView } from './policy-view.js';
 import { GroupsView } from './groups-view.js';
 import { TasksView } from './tasks-view.js';
 import { UsageView } from './usage-view.js';
 
-type Tab = 'chat' | 'approvals' | 'groups' | 'tasks' | 'files' | 'activity' | 'usage' | 'audit';
+type Tab =
+  | 'chat'
+  | 'approvals'
+  | 'groups'
+  | 'tasks'
+  | 'files'
+  | 'activity'
+  | 'usage'
+  | 'audit'
+  | 'egress'
+  | 'policy';
 const TABS: Array<{ tab: Tab; label: string }> = [
   { tab: 'chat', label: 'Chat' },
   { tab: 'approvals', label: 'Approvals' },
@@ -21,6 +33,8 @@ const TABS: Array<{ tab: Tab; label: string }> = [
   { tab: 'activity', label: 'Activity' },
   { tab: 'usage', label: 'Usage' },
   { tab: 'audit', label: 'Audit' },
+  { tab: 'egress', label: 'Egress' },
+  { tab: 'policy', label: 'Policy' },
 ];
 const APPROVALS_REFRESH_MS = 15_000;
 
@@ -146,6 +160,10 @@ export function App({ renderMarkdown }: { renderMarkdown: (text: string) => stri
           <ActivityView />
         ) : shownTab === 'usage' ? (
           <UsageView />
+        ) : shownTab === 'egress' ? (
+          <EgressView />
+        ) : shownTab === 'policy' ? (
+          <PolicyView />
         ) : (
           <AuditView />
         )}

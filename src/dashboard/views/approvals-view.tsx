@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, type PendingApprovalInfo } from '../api.js';
+import { policyApi } from '../api-policy.js';
 
 /**
  * Tool calls waiting for the owner. A button posts `yes CODE` / `no CODE` in the owner's
@@ -12,6 +13,21 @@ export function ApprovalsView(props: {
 }) {
   const [problem, setProblem] = useState('');
   const [busy, setBusy] = useState<string | null>(null);
+  const [written, setWritten] = useState('');
+  /** The exact allow first (from the stored approval, on the host); approved only if written. */
+  const always = async (code: string) => {
+    setBusy(code);
+    try {
+      const added = await policyApi.always(code);
+      setWritten(`Wrote ${added.rule} to ${added.file} (undo it in Policy).`);
+    } catch (err) {
+      setWritten('');
+      setProblem((err as Error).message);
+      setBusy(null);
+      return;
+    }
+    await answer(code, true);
+  };
   const answer = async (code: string, yes: boolean) => {
     setBusy(code);
     try {
@@ -34,6 +50,11 @@ export function ApprovalsView(props: {
       {problem && (
         <p class="problem" role="alert">
           {problem}
+        </p>
+      )}
+      {written && (
+        <p class="verdict" role="status">
+          {written}
         </p>
       )}
       {props.approvals.length === 0 && <p class="muted">Nothing is waiting for you.</p>}
@@ -59,6 +80,9 @@ export function ApprovalsView(props: {
                 onClick={() => void answer(a.code, true)}
               >
                 Approve
+              </button>
+              <button type="button" disabled={busy === a.code} onClick={() => void always(a.code)}>
+                Always allow for this group
               </button>
               <button
                 type="button"

@@ -1,12 +1,26 @@
-import { useState } from 'preact/hooks';
-import { api, type AuditVerdict } from '../api.js';
-import { useLoaded } from './use-loaded.js';
+import { useEffect, useState } from 'preact/hooks';
+import { api, type AuditEntry, type AuditVerdict } from '../api.js';
+import { activityApi, type AuditFilter } from '../api-activity.js';
+import { AuditFilters } from './audit-filters.js';
 
 const LIMIT = 100;
 
 export function AuditView() {
-  const { data: records, problem, reload } = useLoaded(() => api.audit(LIMIT));
+  const [filter, setFilter] = useState<AuditFilter>({});
+  const [records, setRecords] = useState<AuditEntry[] | undefined>();
+  const [problem, setProblem] = useState('');
   const [verdict, setVerdict] = useState<AuditVerdict | string | null>(null);
+  const load = (f: AuditFilter) => {
+    setFilter(f);
+    activityApi.auditSearch({ ...f, limit: LIMIT }).then(
+      (found) => {
+        setRecords(found);
+        setProblem('');
+      },
+      (err: Error) => setProblem(err.message),
+    );
+  };
+  useEffect(() => load({}), []);
   const verify = async () => {
     setVerdict('Checking…');
     try {
@@ -15,11 +29,12 @@ export function AuditView() {
       setVerdict(`Could not check: ${(err as Error).message}`);
     }
   };
+  const filtered = Object.keys(filter).length > 0;
   return (
     <section aria-label="Audit log" class="panel">
       <div class="panel-head">
         <h2>Audit log</h2>
-        <button type="button" onClick={reload}>
+        <button type="button" onClick={() => load(filter)}>
           Refresh
         </button>
         <button type="button" class="primary" onClick={() => void verify()}>
@@ -35,12 +50,17 @@ export function AuditView() {
               : `Chain broken (${verdict.records} records): ${verdict.problems.join('; ')}`}
         </p>
       )}
+      <AuditFilters onApply={load} />
       {problem && (
         <p class="problem" role="alert">
           {problem}
         </p>
       )}
-      <p class="muted">The newest {LIMIT} records, newest first.</p>
+      <p class="muted">
+        {filtered
+          ? `The newest ${LIMIT} matching records, newest first: ${records?.length ?? 0} found.`
+          : `The newest ${LIMIT} records, newest first.`}
+      </p>
       <ol class="audit">
         {[...(records ?? [])].reverse().map((r) => (
           <li key={r.seq}>

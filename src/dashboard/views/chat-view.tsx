@@ -1,16 +1,19 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { api, type WebChatInfo } from '../api.js';
+import { activityApi } from '../api-activity.js';
 import {
+  addToolSteps,
   applyLive,
   emptyTimeline,
   lastHistoryId,
   mergeHistory,
-  shownMessages,
+  shownItems,
   type Timeline,
 } from '../chat-timeline.js';
 import type { LiveListener } from './app.js';
 import { Composer } from './composer.js';
 import { MessageItem } from './message-item.js';
+import { ToolCard } from './tool-card.js';
 
 /** The working indicator goes when no typing signal came for this long (the host repeats it every 4 s). */
 const WORKING_FOR_MS = 10_000;
@@ -36,6 +39,10 @@ export function ChatView(props: {
   const again = useRef(false);
   const workingTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const log = useRef<HTMLDivElement>(null);
+  const group = props.chats.find((c) => c.chatId === chatId)?.group ?? null;
+  /** Read by a poll already running when the chats (and so the group) arrive. */
+  const groupRef = useRef(group);
+  groupRef.current = group;
 
   useEffect(() => {
     if (props.chats.length > 0 && !props.chats.some((c) => c.chatId === chatId)) {
@@ -56,6 +63,12 @@ export function ChatView(props: {
         try {
           const messages = await api.messages(chatId, lastHistoryId(current.current));
           current.current = mergeHistory(current.current, messages, tickAtStart);
+          // The group's tool calls as stored (a member's link may not see them: none shown).
+          const toolsOf = groupRef.current;
+          if (toolsOf !== null && (messages.length > 0 || current.current.tools.size === 0)) {
+            const steps = await activityApi.toolSteps(toolsOf).catch(() => []);
+            current.current = addToolSteps(current.current, steps);
+          }
           // A stored reply and nothing streaming: the run is done (a longer one signals again).
           if (messages.some((m) => m.direction === 'out') && current.current.live.size === 0) {
             clearTimeout(workingTimer.current);
@@ -72,6 +85,10 @@ export function ChatView(props: {
     });
     return polling.current;
   }, [chatId]);
+  // The chats (and so this chat's group) may arrive after the first poll: poll again then.
+  useEffect(() => {
+    if (group !== null) void poll();
+  }, [group]);
 
   useEffect(() => {
     current.current = emptyTimeline();
@@ -80,6 +97,12 @@ export function ChatView(props: {
     void poll();
     return props.subscribe(
       (event) => {
+        if (event.type === 'tool') {
+          if (event.group !== groupRef.current) return;
+          current.current = applyLive(current.current, event);
+          setTimeline(current.current);
+          return;
+        }
         if (event.chatId !== chatId) return;
         if (event.type === 'typing') {
           clearTimeout(workingTimer.current);
@@ -95,13 +118,14 @@ export function ChatView(props: {
     );
   }, [chatId, poll]);
 
-  const shown = shownMessages(timeline);
+  const items = shownItems(timeline);
+  const shown = items.map((i) => (i.kind === 'message' ? i.message.text : i.key));
   /** Follow new messages only while the reader is at the bottom, not while reading back. */
   const atBottom = useRef(true);
   useEffect(() => {
     const box = log.current;
     if (box && atBottom.current) box.scrollTop = box.scrollHeight;
-  }, [shown.length, shown.at(-1)?.text]);
+  }, [shown.length, shown.at(-1)]);
   useEffect(() => () => clearTimeout(workingTimer.current), []);
 
   const send = async (text: string): Promise<string | null> => {
@@ -155,15 +179,19 @@ export function ChatView(props: {
         }}
       >
         {shown.length === 0 && <p class="muted empty">No messages yet. Say hello.</p>}
-        {shown.map((m) => (
-          <MessageItem
-            key={m.key}
-            message={m}
-            chatId={chatId}
-            renderMarkdown={props.renderMarkdown}
-            onClick={click}
-          />
-        ))}
+        {items.map((item) =>
+          item.kind === 'tool' ? (
+            <ToolCard key={item.key} step={item.step} />
+          ) : (
+            <MessageItem
+              key={item.key}
+              message={item.message}
+              chatId={chatId}
+              renderMarkdown={props.renderMarkdown}
+              onClick={click}
+            />
+          ),
+        )}
       </div>
       <p class="working" aria-live="polite">
         {working ? 'Working…' : ''}
