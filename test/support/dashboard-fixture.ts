@@ -107,7 +107,7 @@ export async function openDashboard(
     open: async (section) => {
       await page
         .getByRole('navigation', { name: 'Sections' })
-        .getByRole('link', { name: section, exact: true })
+        .getByRole('link', { name: new RegExp(`^${section}\\b`) })
         .click();
     },
     shot: (name, p = page) => p.screenshot({ path: path.join(SHOTS, `${name}.png`) }),
