@@ -284,7 +284,7 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
 
     const streaming = message('assistant', 'Thinking it over');
     await streaming.waitFor();
-    expect(await streaming.getByText('writing…').count()).toBe(1);
+    await streaming.getByText('writing…').waitFor();
     await page.getByText('Working…').waitFor();
     await page.setViewportSize({ width: 390, height: 800 });
     await page.emulateMedia({ colorScheme: 'dark' });
