@@ -160,7 +160,13 @@ export async function hostMemory(runtime, ctx) {
     configDir,
     modelUrl: model.url,
     runtime: runtime.name,
-    extra: { NANOCELL_MAX_LIVE_CELLS: String(cells), NANOCELL_CELL_IDLE_MS: '3600000' },
+    // One warm cell kept per group (what the figure measures); with a fresh cell per run the
+    // host would keep spares instead, one fewer while a run holds its slot.
+    extra: {
+      NANOCELL_MAX_LIVE_CELLS: String(cells),
+      NANOCELL_CELL_IDLE_MS: '3600000',
+      NANOCELL_CELL_REUSE: 'group',
+    },
   });
   const host = await startHost(env, cleanup);
   const client = new WebClient(host.url, host.token);
