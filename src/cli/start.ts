@@ -8,6 +8,7 @@ import type { ChannelHandlers } from '../channels/channel.js';
 import { WebChannel } from '../channels/web/web-channel.js';
 import type { HostStatusInfo } from '../channels/web/dashboard-types.js';
 import { WebLinks } from '../channels/web/web-links.js';
+import { dashboardChats } from '../owner/dashboard-chats.js';
 import { dashboardData } from '../owner/dashboard-data.js';
 import { dashboardActivity, toolStepOf } from '../owner/dashboard-activity.js';
 import { dashboardPolicy } from '../owner/dashboard-policy.js';
@@ -185,6 +186,7 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
       lastRun: (groupId) => assistant.runChanges.lastRun(groupId),
     }),
     ownerActivity: dashboardActivity({ store, audit: assistant.audit }),
+    ownerChats: dashboardChats(store),
     ownerPolicy: dashboardPolicy({
       policyDir: path.join(config.configDir, 'policy'),
       store,

@@ -188,6 +188,18 @@ export class MessageStore {
     ).map(toMessage);
   }
 
+  /** A chat's newest `limit` messages (as chatHistory shows them), newest first. */
+  chatHistoryBefore(channel: string, chatId: string, limit: number): StoredMessage[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM messages WHERE channel = ? AND chat_id = ?
+           AND (direction = 'in' OR delivered_at IS NOT NULL) ORDER BY id DESC LIMIT ?`,
+        )
+        .all(channel, chatId, limit) as MessageRow[]
+    ).map(toMessage);
+  }
+
   /** The chat a group's owner last wrote from: where unprompted output (a task's) goes. */
   lastInboundChat(groupId: number): { channel: string; chatId: string } | undefined {
     const row = this.db

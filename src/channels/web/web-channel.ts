@@ -22,6 +22,7 @@ import type { HostStatusInfo, WebChatInfo, WebIdentity, WebMessage } from './das
 import type { ToolStepInfo } from './dashboard-types-activity.js';
 import { answerOwnerApi, isOwnerApiPath, type OwnerApi } from './owner-api.js';
 import { answerGroupsApi, isGroupsApiPath, type OwnerGroupsApi } from './owner-api-groups.js';
+import { answerChatsApi, isChatsPath, type OwnerChatsApi } from './owner-api-chats.js';
 import { answerActivityApi, isActivityPath, type OwnerActivityApi } from './owner-api-activity.js';
 import { answerPolicyApi, isPolicyPath, type OwnerPolicyApi } from './owner-api-policy.js';
 import { RecentItems } from './recent-items.js';
@@ -62,6 +63,8 @@ export interface WebChannelOptions {
   owner?: OwnerApi;
   /** Group changes, task creation, activity and usage for the owner's dashboard. */
   ownerGroups?: OwnerGroupsApi;
+  /** Every bound chat on every channel, read-only (owner only). */
+  ownerChats?: OwnerChatsApi;
   /** Tool-call cards, the filtered audit log and egress decisions (owner only). */
   ownerActivity?: OwnerActivityApi;
   /** The owner's policy files: list, read, check, save, explain (owner only). */
@@ -275,6 +278,12 @@ export class WebChannel implements Channel {
         return json(res, 403, { error: onlyYourChat(credential) });
       }
       return answerGroupsApi(req, res, url, this.options.ownerGroups);
+    }
+    if (isChatsPath(url.pathname)) {
+      if (credential.kind !== 'owner' || !this.options.ownerChats) {
+        return json(res, 403, { error: onlyYourChat(credential) });
+      }
+      return answerChatsApi(req, res, url, this.options.ownerChats);
     }
     if (isPolicyPath(url.pathname)) {
       if (credential.kind !== 'owner' || !this.options.ownerPolicy) {

@@ -7,6 +7,7 @@ import { AuditView } from './audit-view.js';
 import { ChatView } from './chat-view.js';
 import { ConnectionBadge } from './connection-badge.js';
 import { FilesView } from './files-view.js';
+import { AllChatsView } from './all-chats-view.js';
 import { EgressView } from './egress-view.js';
 import { PolicyView } from './policy-view.js';
 import { GroupsView } from './groups-view.js';
@@ -15,6 +16,7 @@ import { UsageView } from './usage-view.js';
 
 type Tab =
   | 'chat'
+  | 'chats'
   | 'approvals'
   | 'groups'
   | 'tasks'
@@ -26,6 +28,7 @@ type Tab =
   | 'policy';
 const TABS: Array<{ tab: Tab; label: string }> = [
   { tab: 'chat', label: 'Chat' },
+  { tab: 'chats', label: 'All chats' },
   { tab: 'approvals', label: 'Approvals' },
   { tab: 'groups', label: 'Groups' },
   { tab: 'tasks', label: 'Tasks' },
@@ -154,6 +157,8 @@ export function App({ renderMarkdown }: { renderMarkdown: (text: string) => stri
           <GroupsView />
         ) : shownTab === 'tasks' ? (
           <TasksView />
+        ) : shownTab === 'chats' ? (
+          <AllChatsView renderMarkdown={renderMarkdown} />
         ) : shownTab === 'files' ? (
           <FilesView />
         ) : shownTab === 'activity' ? (
