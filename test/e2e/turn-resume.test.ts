@@ -49,11 +49,32 @@ describe('a turn a kill -9 interrupted resumes without repeating its side effect
     home.cleanup();
   });
 
+  /**
+   * kill -9, then start again. The restarted host resumes the turn at once, often before an
+   * event stream could connect, so its reply is read where it is stored: the chat's history.
+   */
   const killAndRestart = async () => {
+    // What the owner's chat held before the crash: a reply sent then is not the resumed one.
+    const seen = (await host!.messages('owner')).at(-1)?.id ?? 0;
     host!.child.kill('SIGKILL');
     await host!.exited;
     host = await startHost(env);
-    return host.subscribe();
+    const restarted = host;
+    return {
+      next: async (chatId: string, timeoutMs = 60_000): Promise<string> => {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const newer = await restarted.messages(chatId, chatId === 'owner' ? seen : 0);
+          const reply = newer.find((m) => m.direction === 'out');
+          if (reply) return reply.text;
+          if (Date.now() > deadline) {
+            throw new Error(`no reply stored in ${chatId}: ${restarted.stderr()}`);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      },
+      close: () => undefined,
+    };
   };
 
   it('does not send, schedule or run again what the turn did before the crash', async () => {
