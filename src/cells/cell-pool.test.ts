@@ -53,6 +53,7 @@ describe('CellPool', () => {
         group: 'g',
         cellId: cell.id,
         pid: cell.pid ?? null,
+        memoryPid: null,
         role: 'run',
         state: 'alive',
         startedAtMs: clock.now(),

@@ -46,6 +46,8 @@ export interface PoolCellInfo {
   group: string;
   cellId: string | null;
   pid: number | null;
+  /** Where a container's own processes are on this host (Cell.memoryPid), when known. */
+  memoryPid: number | null;
   role: 'run' | 'spare';
   state: 'starting' | 'alive' | 'dead';
   startedAtMs: number;
@@ -230,6 +232,7 @@ export class CellPool {
       group: e.group,
       cellId: e.cell?.id ?? null,
       pid: e.cell?.pid ?? null,
+      memoryPid: e.cell?.memoryPid ?? null,
       role,
       state: !e.cell ? 'starting' : e.cell.alive ? 'alive' : 'dead',
       startedAtMs: e.startedAt,

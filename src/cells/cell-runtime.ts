@@ -71,6 +71,11 @@ export interface Cell {
   readonly alive: boolean;
   /** The host process that holds the cell (bwrap, `docker run`, ...), when there is one. */
   readonly pid?: number | undefined;
+  /**
+   * The host pid whose process tree holds the cell's own processes, when it is not `pid`
+   * (a container's first process, not the engine's client); for memory readings only.
+   */
+  readonly memoryPid?: number | undefined;
   stop(): Promise<void>;
 }
 

@@ -194,7 +194,19 @@ export class DockerRuntime implements CellRuntime {
       status: () => this.status(),
     });
     started = true;
+    this.findMemoryPid(cell, name);
     return cell;
+  }
+
+  /**
+   * The container's first process on this host, for the dashboard's memory reading: asked of
+   * the engine in the background, never delaying the start; left unset where it is not local.
+   */
+  private findMemoryPid(cell: { memoryPid: number | undefined }, name: string): void {
+    void run(this.docker, ['inspect', '--format', '{{.State.Pid}}', name]).then((r) => {
+      const pid = Number(r.stdout.trim());
+      if (r.code === 0 && Number.isInteger(pid) && pid > 0) cell.memoryPid = pid;
+    });
   }
 
   async close(): Promise<void> {

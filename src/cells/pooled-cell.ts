@@ -27,6 +27,10 @@ export class PooledCell implements Cell {
     return this.inner.pid;
   }
 
+  get memoryPid(): number | undefined {
+    return this.inner.memoryPid;
+  }
+
   async call(request: CellCall): Promise<ToolResponse> {
     this.inFlight++;
     this.calls++;

@@ -155,6 +155,9 @@ export class StdioCell implements Cell {
     return this.child.pid;
   }
 
+  /** Set by a container runtime once the engine says where the container's processes are. */
+  memoryPid: number | undefined;
+
   call(call: CellCall): Promise<ToolResponse> {
     const id = this.nextId++;
     const request: Omit<ToolRequest, 'id'> = {

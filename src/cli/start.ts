@@ -180,7 +180,7 @@ export async function start(assistant: Assistant, deps: StartDeps): Promise<neve
       audit: assistant.audit,
       cells: () => assistant.pool.list(),
       runtime: assistant.pool.runtimeName,
-      memoryOf: (pid) => (assistant.pool.runtimeName === 'bwrap' ? processTreePssBytes(pid) : null),
+      memoryOf: (pid) => processTreePssBytes(pid),
       queue: () => router.queueByGroup(),
       runTask: (task) => runTask(task),
       lastRun: (groupId) => assistant.runChanges.lastRun(groupId),

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Cell } from '../cells/cell-runtime.js';
 import { readMcpConfig, serversForGroup, type McpServerConfig } from './mcp-config.js';
-import { openMcpTools, type McpTools } from './mcp-tools.js';
+import type { McpTools } from './mcp-tools.js';
 
 /** Problems already told to the owner; past this many the oldest are forgotten. */
 const MAX_TOLD = 500;
@@ -48,12 +48,15 @@ export class McpHost implements McpRunner {
     return serversForGroup(cfg.servers, groupName);
   }
 
-  open(
+  async open(
     cell: Cell,
     groupName: string,
     servers: readonly McpServerConfig[],
     taint: (server: string) => void,
   ): Promise<McpTools> {
+    // The SDK (with zod 3 and ajv) is loaded only once a group has a server: about 15 MiB of
+    // an idle host that runs none.
+    const { openMcpTools } = await import('./mcp-tools.js');
     return openMcpTools({
       cell,
       servers,

@@ -38,13 +38,16 @@ describe('dashboardGroups', () => {
     store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const api = (cells: ReturnType<Parameters<typeof dashboardGroups>[0]['cells']> = []) =>
+  const api = (
+    cells: ReturnType<Parameters<typeof dashboardGroups>[0]['cells']> = [],
+    runtime = 'bwrap',
+  ) =>
     dashboardGroups({
       store,
       config,
       audit,
       cells: () => cells,
-      runtime: 'bwrap',
+      runtime,
       memoryOf: (pid) => (pid === 7 ? 42 * 1024 * 1024 : null),
       queue: () => [{ groupId: 1, running: true, waiting: 2 }],
       runTask: (task) => {
@@ -233,11 +236,20 @@ describe('dashboardGroups', () => {
         group: 'main',
         cellId: 'c1',
         pid: 7,
+        memoryPid: null,
         role: 'run',
         state: 'alive',
         startedAtMs: NOW.getTime(),
       },
-      { group: 'main', cellId: null, pid: null, role: 'spare', state: 'starting', startedAtMs: 0 },
+      {
+        group: 'main',
+        cellId: null,
+        pid: null,
+        memoryPid: null,
+        role: 'spare',
+        state: 'starting',
+        startedAtMs: 0,
+      },
     ]).activity();
 
     expect(activity).toEqual({
@@ -249,6 +261,20 @@ describe('dashboardGroups', () => {
       queue: [{ group: 'main', running: true, waiting: 2 }],
       totals: { running: 1, waiting: 2 },
     });
+  });
+
+  it("reads a container cell's memory under its own first process, never the engine's client", () => {
+    const cell = {
+      group: 'main',
+      cellId: 'c2',
+      role: 'run' as const,
+      state: 'alive' as const,
+      startedAtMs: NOW.getTime(),
+    };
+    const found = api([{ ...cell, pid: 99, memoryPid: 7 }], 'docker').activity();
+    const unknown = api([{ ...cell, pid: 7, memoryPid: null }], 'docker').activity();
+    expect(found.cells[0]?.memoryBytes).toBe(42 * 1024 * 1024);
+    expect(unknown.cells[0]?.memoryBytes).toBeNull();
   });
 
   it('adds up usage per group for today, 7 and 30 days, with the budget', () => {

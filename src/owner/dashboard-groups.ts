@@ -135,6 +135,9 @@ export function dashboardGroups(deps: DashboardGroupsDeps): OwnerGroupsApi {
     createTask: (request) => createOwnerTask(deps, request, BY, now()),
     runTaskNow: (id) => runTaskNow(deps, id, BY, now),
     activity: () => {
+      // bwrap's host process is the sandbox; a container's processes are under its first one.
+      const memoryPid = (c: { pid: number | null; memoryPid: number | null }) =>
+        c.memoryPid ?? (deps.runtime === 'bwrap' ? c.pid : null);
       const name = (id: number) => store.groups.byId(id)?.name ?? `#${id}`;
       const cells = deps.cells().map((c): LiveCellInfo => ({
         group: c.group,
@@ -142,7 +145,8 @@ export function dashboardGroups(deps: DashboardGroupsDeps): OwnerGroupsApi {
         role: c.role,
         state: c.state,
         startedAt: new Date(c.startedAtMs).toISOString(),
-        memoryBytes: c.pid !== null && c.state === 'alive' ? deps.memoryOf(c.pid) : null,
+        memoryBytes:
+          memoryPid(c) !== null && c.state === 'alive' ? deps.memoryOf(memoryPid(c)!) : null,
       }));
       const queue = deps
         .queue()

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processTreePssBytes } from '../../src/cells/cell-memory.js';
 import type { Cell } from '../../src/cells/cell-runtime.js';
 import { DockerRuntime } from '../../src/cells/docker.js';
 import { PodmanRuntime } from '../../src/cells/podman.js';
@@ -72,6 +73,9 @@ describe.each(engines)('namespace holders: $engine', ({ engine, make }) => {
       const second = await runtime.start(fx.spec());
       const holderId = sh(engine, ['inspect', '--format', '{{.Id}}', holder]);
       expect(networkOf(second)).toBe(`container:${holderId}`);
+      // Where the container's own processes are, for the dashboard's memory reading.
+      const memoryPid = await until('the container pid', () => second.memoryPid);
+      expect(processTreePssBytes(memoryPid)).toBeGreaterThan(1024 * 1024);
       const links = await second.call({ tool: 'bash', input: { command: 'ls /sys/class/net' } });
       expect(links.output.trim()).toBe('lo');
       const out = await second.call({
