@@ -17,7 +17,11 @@ const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * Wait until a memory reading stops moving (the last `window` readings within 2%), then
  * take `count` readings. Memory has no "settled" signal; the readings are the signal.
  */
-export async function settledSamples(read, count, { intervalMs = 250, window = 4, maxMs = 15_000 } = {}) {
+export async function settledSamples(
+  read,
+  count,
+  { intervalMs = 250, window = 4, maxMs = 15_000 } = {},
+) {
   const seen = [];
   const deadline = Date.now() + maxMs;
   for (;;) {
