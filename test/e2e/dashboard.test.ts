@@ -42,7 +42,7 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
   const open = async (section: string) => {
     await page
       .getByRole('navigation', { name: 'Sections' })
-      .getByRole('link', { name: section })
+      .getByRole('link', { name: new RegExp(`^${section}\\b`) })
       .click();
   };
 
