@@ -20,6 +20,11 @@ export interface HostProcess {
     after?: number,
   ): Promise<Array<{ id: number; direction: string; text: string; senderName: string }>>;
   /**
+   * The first reply stored in `chatId` after message `afterId`. For a host that answers as it
+   * starts (a turn resumed after a crash), before an event stream could connect.
+   */
+  storedReply(chatId: string, afterId?: number, timeoutMs?: number): Promise<string>;
+  /**
    * Subscribe to the host's delivery events; `next(chatId)` resolves with the next reply
    * delivered to that chat (the published signal, not a timer).
    */
@@ -104,6 +109,23 @@ export async function startHost(
     messages: async (chatId, after = 0) => {
       const res = await fetch(`${base}api/chats/${chatId}/messages?after=${after}`, { headers });
       return ((await res.json()) as { messages: never[] }).messages;
+    },
+    storedReply: async (chatId, afterId = 0, timeoutMs = 60_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const res = await fetch(`${base}api/chats/${chatId}/messages?after=${afterId}`, {
+          headers,
+        });
+        const { messages } = (await res.json()) as {
+          messages: Array<{ direction: string; text: string }>;
+        };
+        const reply = messages.find((m) => m.direction === 'out');
+        if (reply) return reply.text;
+        if (Date.now() > deadline) {
+          throw new Error(`no reply stored in ${chatId} within ${timeoutMs} ms: ${stderr}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     },
     subscribe: async () => {
       const controller = new AbortController();
