@@ -182,54 +182,40 @@ async function main() {
     }
     if (wanted.has(2)) figures.push(roundTripFigure(roundTrips));
 
-    if (wanted.has(9)) {
+    /** Figures 9 and 13: the real host under `sizes` groups, on the first runtime that works. */
+    const loadRuns = async (label, sizes, options) => {
       const model = await startFakeModel();
-      cleanup.add('fake model (load)', () => model.close());
+      cleanup.add(`fake model (${label})`, () => model.close());
       // One runtime: the first that works (bwrap where it does), as a user's host would pick.
       const runtime = available[0];
       const measured = [];
-      for (const groups of plan.load.sizes) {
-        say(`figure 9: load, ${groups} groups`);
+      for (const groups of sizes) {
+        say(`${label}, ${groups} groups`);
         try {
           if (!runtime) throw new Error('no runtime is available');
           measured.push({
             groups,
-            result: await hostLoad(
-              runtime,
-              { ...ctx, model },
-              { groups, perGroup: plan.load.perGroup },
-            ),
+            result: await hostLoad(runtime, { ...ctx, model }, { groups, ...options }),
           });
         } catch (err) {
           measured.push({ groups, error: err });
         }
       }
-      figures.push(
-        loadFigure(measured, { runtime: runtime?.name ?? '-', perGroup: plan.load.perGroup }),
-      );
+      return { measured, runtime: runtime?.name ?? '-' };
+    };
+    if (wanted.has(9)) {
+      const { measured, runtime } = await loadRuns('figure 9: load', plan.load.sizes, {
+        perGroup: plan.load.perGroup,
+      });
+      figures.push(loadFigure(measured, { runtime, perGroup: plan.load.perGroup }));
     }
     if (wanted.has(13)) {
-      const model = await startFakeModel();
-      cleanup.add('fake model (scale)', () => model.close());
-      const runtime = available[0];
-      const measured = [];
-      for (const groups of plan.scale.sizes) {
-        say(`figure 13: scale, ${groups} groups`);
-        try {
-          if (!runtime) throw new Error('no runtime is available');
-          measured.push({
-            groups,
-            result: await hostLoad(
-              runtime,
-              { ...ctx, model },
-              { groups, perGroup: 1, extraEnv: SCALE_ENV, label: 'scale' },
-            ),
-          });
-        } catch (err) {
-          measured.push({ groups, error: err });
-        }
-      }
-      figures.push(scaleFigure(measured, { runtime: runtime?.name ?? '-' }));
+      const { measured, runtime } = await loadRuns('figure 13: scale', plan.scale.sizes, {
+        perGroup: 1,
+        extraEnv: SCALE_ENV,
+        label: 'scale',
+      });
+      figures.push(scaleFigure(measured, { runtime }));
     }
     if (wanted.has(3) || wanted.has(4) || wanted.has(5) || wanted.has(8)) {
       const model = await startFakeModel();

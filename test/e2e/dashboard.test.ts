@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   reply,
@@ -8,15 +8,10 @@ import {
   startFakeModelServer,
   type FakeModelServer,
 } from '../support/fake-model-server.js';
+import { launchChromium, runBrowser, SHOTS, WAIT_MS } from '../support/dashboard-fixture.js';
 import { startHost, type HostProcess } from '../support/host-process.js';
-import { REPO_ROOT, runCli } from '../support/run-cli.js';
+import { runCli } from '../support/run-cli.js';
 import { tempHome } from '../support/temp-home.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const SHOTS = path.join(REPO_ROOT, 'build', 'screenshots');
-/** In CI the browser tests must run: a missing chromium fails them instead of skipping. */
-const runBrowser = fs.existsSync(CHROMIUM) || Boolean(process.env.CI);
-const WAIT_MS = 30_000;
 
 /**
  * The owner's dashboard in a real browser (Debian's chromium, headless) against the real host
@@ -67,18 +62,7 @@ describe.skipIf(!runBrowser)('owner dashboard in a browser', () => {
     const added = await runCli(['groups', 'add', 'family', '--chat', 'web:family'], env);
     expect(added.code).toBe(0);
     host = await startHost(env);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
     context.setDefaultTimeout(WAIT_MS);
     page = await context.newPage();

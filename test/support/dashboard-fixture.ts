@@ -12,6 +12,22 @@ export const SHOTS = path.join(REPO_ROOT, 'build', 'screenshots');
 export const runBrowser = fs.existsSync(CHROMIUM) || Boolean(process.env.CI);
 export const WAIT_MS = 30_000;
 
+/** Debian's chromium, headless, with the flags the machine allows (no sandbox, no network). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
 export interface Dashboard {
   model: FakeModelServer;
   host: HostProcess;
@@ -78,18 +94,7 @@ export async function openDashboard(
   fs.mkdirSync(path.join(configDir, 'policy', 'groups'), { recursive: true });
   await prepare({ env, configDir, home: temp.dir });
   const host = await startHost(env);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
   context.setDefaultTimeout(WAIT_MS);
   const page = await context.newPage();

@@ -54,3 +54,27 @@ export interface EgressDecisionInfo {
   rule: string | null;
   reason: string | null;
 }
+
+/** The audit record types the dashboard filters by (GET /api/audit/search `type`). */
+export const AUDIT_TYPES = [
+  'tool_call',
+  'approval',
+  'egress',
+  'group_change',
+  'task_change',
+  'policy_change',
+  'startup',
+  'shutdown',
+] as const;
+
+/** The decisions the dashboard filters by (GET /api/audit/search `decision`). */
+export const AUDIT_DECISIONS = [
+  'allow',
+  'deny',
+  'ask',
+  'allowed',
+  'denied',
+  'asked',
+  'granted',
+  'expired',
+] as const;

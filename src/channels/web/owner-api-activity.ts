@@ -1,7 +1,12 @@
 import type http from 'node:http';
 import { z } from 'zod';
 import type { AuditEntry } from './dashboard-types.js';
-import type { EgressDecisionInfo, ToolStepInfo } from './dashboard-types-activity.js';
+import {
+  AUDIT_DECISIONS,
+  AUDIT_TYPES,
+  type EgressDecisionInfo,
+  type ToolStepInfo,
+} from './dashboard-types-activity.js';
 import { json } from './http-io.js';
 
 export const MAX_SEARCH_LIMIT = 500;
@@ -21,23 +26,10 @@ const limit = z.coerce
 const auditQuery = z
   .object({
     limit,
-    type: z
-      .enum([
-        'tool_call',
-        'approval',
-        'egress',
-        'group_change',
-        'task_change',
-        'policy_change',
-        'startup',
-        'shutdown',
-      ])
-      .optional(),
+    type: z.enum(AUDIT_TYPES).optional(),
     group: name.optional(),
     tool: name.optional(),
-    decision: z
-      .enum(['allow', 'deny', 'ask', 'allowed', 'denied', 'asked', 'granted', 'expired'])
-      .optional(),
+    decision: z.enum(AUDIT_DECISIONS).optional(),
     since: time.optional(),
     until: time.optional(),
   })

@@ -1,17 +1,9 @@
 import { useState } from 'preact/hooks';
 import type { AuditFilter } from '../api-activity.js';
+import { AUDIT_DECISIONS, AUDIT_TYPES } from '../../channels/web/dashboard-types-activity.js';
 
-const TYPES = [
-  'tool_call',
-  'approval',
-  'egress',
-  'group_change',
-  'task_change',
-  'policy_change',
-  'startup',
-  'shutdown',
-];
-const DECISIONS = ['allow', 'deny', 'ask', 'allowed', 'denied', 'asked', 'granted', 'expired'];
+const TYPES = AUDIT_TYPES;
+const DECISIONS = AUDIT_DECISIONS;
 
 /** A `datetime-local` value (the owner's time zone) as an ISO time; '' stays unset. */
 export function isoOfLocal(value: string): string | undefined {
