@@ -210,8 +210,11 @@ export async function openAssistant(
     path.join(config.home, 'run'),
     path.join(PROJECT_ROOT, 'dist', 'cells', 'egress-forwarder.js'),
     (d) => {
-      // What comes back from the web is someone else's words: the session is labelled.
-      if (d.allowed && d.stage === 'decided') {
+      // What comes back from the web is someone else's words: the session is labelled. The
+      // host's own requests (a pass) are labelled by the host for what it shows the model: a
+      // remote MCP server's tool list is the owner's choice, as a server in the cell's is, and
+      // its tools' results label the session as 'mcp' (src/mcp/mcp-tools.ts).
+      if (d.allowed && d.stage === 'decided' && d.pass === null) {
         const group = store.groups.byName(d.groupName);
         if (group) store.provenance.taint(group.id, { kind: 'web', detail: d.host });
       }
@@ -371,6 +374,7 @@ export async function openAssistant(
       configDir: config.configDir,
       log,
       notifyOwner: (text) => void ownerSurfaces.notify(text),
+      egressFor: (groupName) => egress.route(groupName),
     }),
     gate,
     budget: config.budget,

@@ -158,6 +158,24 @@ describe('nanocell policy', () => {
       );
     });
 
+    it("holds a remote MCP server's tool in an untrusted run: its input leaves the host", () => {
+      write('groups/family.policy', 'allow notes__lookup\nallow files__read\n');
+      const remote = { ...deps, sendsOut: (tool: string) => tool.startsWith('notes__') };
+      const call = (tool: string) => ({
+        groupName: 'family',
+        tool,
+        inputJson: '{"word":"x"}',
+        untrusted: true,
+      });
+      expect(policyExplain(call('notes__lookup'), remote)).toBe(0);
+      expect(stdout.text).toMatch(
+        /^ask\nrule: .*family\.policy:1: allow notes__lookup \(allows it\), held by the guard/,
+      );
+      stdout.text = '';
+      expect(policyExplain(call('files__read'), remote)).toBe(0);
+      expect(stdout.text).toMatch(/^allow\n/);
+    });
+
     it("judges a path rule on where the group's own link leads, as the gate does", () => {
       write('groups/family.policy', 'deny read_file path="/workspace/group/private/**"\n');
       const folder = path.join(dir, 'groups-home', 'family');

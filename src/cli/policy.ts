@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isSinkCall } from '../guard/tool-sink.js';
+import { isRemoteServer, readMcpConfig } from '../mcp/mcp-config.js';
+import { MCP_TOOL_SEPARATOR } from '../mcp/offer-tools.js';
 import { decideOnResolvedPath } from '../policy/path-decision.js';
 import type { PathMount } from '../fs/resolve-cell-path.js';
 import { globalFolderPath, groupFolderPath } from '../groups/group-folder.js';
@@ -30,6 +32,8 @@ export interface PolicyCliDeps {
    * leads (the agent's own links followed inside the folder), as the gate judges it.
    */
   mountsFor?: (groupName: string) => readonly PathMount[];
+  /** The tool is a remote MCP server's (mcp.json): its input leaves the host, so it is a sink. */
+  sendsOut?: (tool: string) => boolean;
   out: CliStreams;
 }
 
@@ -142,7 +146,10 @@ export function policyExplain(args: ExplainArgs, deps: PolicyCliDeps): number {
     );
     return 2;
   }
-  const toolClass = toolClassOf(args.tool, deps.hostTools);
+  // An MCP server's tool (SERVER__tool) is judged as the gate judges it: as a cell tool.
+  const toolClass =
+    toolClassOf(args.tool, deps.hostTools) ??
+    (args.tool.indexOf(MCP_TOOL_SEPARATOR) > 0 ? 'cell' : undefined);
   if (!toolClass) {
     out.stderr.write(
       `nanocell policy: unknown tool "${args.tool}"; known tools: ${knownToolNames(deps.hostTools).join(', ')}\n`,
@@ -186,7 +193,8 @@ export function policyExplain(args: ExplainArgs, deps: PolicyCliDeps): number {
   const held =
     args.untrusted &&
     decision.effect === 'allow' &&
-    isSinkCall(args.tool, input as Record<string, unknown>, []);
+    (isSinkCall(args.tool, input as Record<string, unknown>, []) ||
+      deps.sendsOut?.(args.tool) === true);
   out.stdout.write(
     held
       ? `ask\nrule: ${rule} (allows it), held by the guard\nreason: in a run that read someone else's words this call is a sink (an outbound action), so the owner is asked\n`
@@ -204,6 +212,7 @@ export function policyDepsOf(
     policyDir: path.join(base.config.configDir, 'policy'),
     hostTools: HOST_TOOL_NAMES,
     lookupGroup: (name) => base.store.groups.byName(name),
+    sendsOut: (tool) => remoteMcpTool(base.config.configDir, tool),
     mountsFor: (name) => {
       const group = base.store.groups.byName(name);
       if (!group) return [];
@@ -224,3 +233,11 @@ export const policyCli: CliCommand = {
   run: (args, { base, out, err }) =>
     policyCommand(args, policyDepsOf(base, { stdout: out, stderr: err })),
 };
+
+/** Whether `tool` (SERVER__name) belongs to a remote server the owner lists in mcp.json. */
+function remoteMcpTool(configDir: string, tool: string): boolean {
+  const at = tool.indexOf(MCP_TOOL_SEPARATOR);
+  if (at <= 0) return false;
+  const cfg = readMcpConfig(configDir);
+  return cfg.ok && cfg.servers.some((s) => s.name === tool.slice(0, at) && isRemoteServer(s));
+}

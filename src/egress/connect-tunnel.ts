@@ -9,6 +9,7 @@ import type { DecisionFields, EgressContext } from './egress-context.js';
 import { canonicalHost, wellFormedHost } from '../policy/host-name.js';
 import { decideConnect } from './egress-decide.js';
 import { noRunReason } from './egress-run.js';
+import { allowedReason, checkPass, passToken } from './egress-pass.js';
 import { rawRefusal } from './http-headers.js';
 
 type Authority = { ok: true; host: string; port: number } | { ok: false; reason: string };
@@ -70,13 +71,17 @@ export async function openTunnel(
   );
   if (!match.ok) return refuse(403, match.reason);
   Object.assign(seen, { rule: match.label });
-  const held = run.identity.guard?.({
-    kind: 'connect',
-    method: 'CONNECT',
-    host,
-    credentialed: false,
-    grantHasCredentials: ctx.grant.credentials.length > 0,
-  });
+  const pass = checkPass(run, passToken(req.rawHeaders), { method: 'CONNECT', host });
+  if (!pass.ok) return refuse(403, pass.reason);
+  const held = pass.scope
+    ? undefined
+    : run.identity.guard?.({
+        kind: 'connect',
+        method: 'CONNECT',
+        host,
+        credentialed: false,
+        grantHasCredentials: ctx.grant.credentials.length > 0,
+      });
   if (held) return refuse(403, held);
   const target = await ctx.resolve(host);
   if (!target.ok) return refuse(target.status, target.reason);
@@ -84,7 +89,8 @@ export async function openTunnel(
   const late = run.budget.tryStart();
   if (late) return refuse(429, late);
   Object.assign(seen, { address: target.address });
-  ctx.record({ ...seen, allowed: true, reason: `allowed by policy rule ${match.label}` }, run);
+  if (pass.scope) seen.pass = pass.scope.purpose;
+  ctx.record({ ...seen, allowed: true, reason: allowedReason(match.label, pass.scope) }, run);
 
   const up = net.connect({ host: target.address, port });
   ctx.track(up);

@@ -61,6 +61,11 @@ export interface EgressDecision {
   credentials: string[];
   bytesUp: number;
   bytesDown: number;
+  /**
+   * What the host's own request was for, when an egress pass let it past the guard (null for
+   * the cell's): the host labels what it reads of the answer itself (src/mcp: a tool's result).
+   */
+  pass: string | null;
 }
 
 const HOST_RE = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;

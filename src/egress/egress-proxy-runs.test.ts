@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EgressGrant } from './egress-grant.js';
+import { EGRESS_PASS_HEADER } from './egress-run.js';
 import { egressGuard } from '../guard/egress-guard.js';
 import { taint, TRUSTED } from '../guard/provenance.js';
 import {
@@ -125,6 +126,81 @@ describe('EgressProxy runs: budgets and identity per run', () => {
     expect(await status(p)).toBe(200); // reading is still allowed
     expect(await status(p, api('www.example.test'))).toBe(403); // the owner's when= rule
     expect(upstream.seen.filter((r) => r.method === 'POST')).toHaveLength(1);
+  });
+
+  it("lets the host's request with a pass past the guard, once, for that request only", async () => {
+    const p = await proxyWith({ policy: open() });
+    p.run.end();
+    const label = taint(TRUSTED, { kind: 'web', detail: 'evil.example' });
+    const run = p.proxy.beginRun({
+      runId: 'run-pass',
+      untrusted: () => label.untrusted,
+      guard: egressGuard(() => label, { admin: false, extraMounts: true }),
+    });
+    const scope = {
+      method: 'POST',
+      host: 'api.example.test',
+      path: '/x',
+      purpose: 'MCP server notes',
+    };
+    const post = (headers: Record<string, string>, url = api()) =>
+      sendRaw({ path: p.socketPath }, httpRequest('POST', url, headers, 'the call'));
+
+    expect((await post({})).status).toBe(403); // the cell's: held
+    const token = run.pass(scope);
+    const passed = await post({ [EGRESS_PASS_HEADER]: token });
+    expect(passed.status).toBe(200);
+    const seen = upstream.seen.filter((r) => r.method === 'POST');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.headers[EGRESS_PASS_HEADER]).toBeUndefined();
+    expect(p.decisions).toContainEqual(
+      expect.objectContaining({
+        allowed: true,
+        stage: 'decided',
+        method: 'POST',
+        pass: 'MCP server notes',
+        reason: expect.stringContaining("the host's request for MCP server notes") as unknown,
+      }),
+    );
+
+    // Used up; a guessed one and one issued for another path are refused, not just held.
+    const again = await post({ [EGRESS_PASS_HEADER]: token });
+    expect(again.status).toBe(403);
+    expect(again.body).toContain('x-nanocell-pass header that this run was not given');
+    expect((await post({ [EGRESS_PASS_HEADER]: 'guessed' })).status).toBe(403);
+    const other = run.pass({ ...scope, path: '/elsewhere' });
+    expect((await post({ [EGRESS_PASS_HEADER]: other })).status).toBe(403);
+    expect(upstream.seen.filter((r) => r.method === 'POST')).toHaveLength(1);
+
+    // A tunnel the guard holds (the run can reach private data) passes with a CONNECT pass.
+    const authority = `api.example.test:${echo.port}`;
+    expect(await connectStatus(p, authority)).toBe(403);
+    const tunnel = run.pass({
+      method: 'CONNECT',
+      host: 'api.example.test',
+      purpose: 'MCP server notes',
+    });
+    const opened = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(p.socketPath);
+      let head = '';
+      socket.on('error', reject);
+      socket.on('data', (c: Buffer) => {
+        head += c.toString('latin1');
+        if (head.includes('\r\n\r\n')) {
+          socket.destroy();
+          resolve(head);
+        }
+      });
+      socket.write(
+        `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${EGRESS_PASS_HEADER}: ${tunnel}\r\n\r\n`,
+      );
+    });
+    expect(opened).toMatch(/^HTTP\/1\.1 200 /);
+
+    // Once the run is over, a pass it was given opens nothing.
+    const late = run.pass(scope);
+    run.end();
+    expect((await post({ [EGRESS_PASS_HEADER]: late })).status).toBe(403);
   });
 
   it('lets nothing out between runs: what a run leaves behind cannot spend the next', async () => {

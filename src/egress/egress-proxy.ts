@@ -188,6 +188,7 @@ export class EgressProxy {
     return {
       runId: identity.runId,
       usage: () => account.usage(),
+      pass: (scope) => account.issuePass(scope),
       end: () => {
         if (this.run === account) this.run = undefined;
         account.end();
@@ -216,6 +217,7 @@ export class EgressProxy {
       credentials: [],
       bytesUp: 0,
       bytesDown: 0,
+      pass: null,
       ...fields,
     };
   }

@@ -10,7 +10,8 @@ import zlib from 'node:zlib';
 import { scrubText, type HeaderPairs } from './credentials.js';
 import type { DecisionFields, EgressContext } from './egress-context.js';
 import { decideHttp } from './egress-decide.js';
-import { noRunReason } from './egress-run.js';
+import { EGRESS_PASS_HEADER, noRunReason } from './egress-run.js';
+import { allowedReason, checkPass, passToken } from './egress-pass.js';
 import { canonicalHost, wellFormedHost } from '../policy/host-name.js';
 import {
   endToEnd,
@@ -119,7 +120,7 @@ export async function forwardHttp(
   const head = ctx.broker.inspectHead(
     host,
     url.pathname + url.search,
-    endToEnd(pairHeaders(req.rawHeaders)),
+    withoutHeaders(endToEnd(pairHeaders(req.rawHeaders)), EGRESS_PASS_HEADER),
   );
   if (!head.ok) return refuse(403, head.reason);
   const match = decideHttp(ctx.grant.policy, ctx.grant.groupName, {
@@ -134,13 +135,17 @@ export async function forwardHttp(
   if (head.injected.length > 0 && !match.tls) {
     return refuse(403, plainCredentialReason(head.injected[0]?.placeholder ?? '', host, match));
   }
-  const held = run.identity.guard?.({
-    kind: 'http',
-    method,
-    host,
-    credentialed: head.injected.length > 0,
-    grantHasCredentials: ctx.grant.credentials.length > 0,
-  });
+  const pass = checkPass(run, passToken(req.rawHeaders), { method, host, path: url.pathname });
+  if (!pass.ok) return refuse(403, pass.reason);
+  const held = pass.scope
+    ? undefined
+    : run.identity.guard?.({
+        kind: 'http',
+        method,
+        host,
+        credentialed: head.injected.length > 0,
+        grantHasCredentials: ctx.grant.credentials.length > 0,
+      });
   if (held) return refuse(403, held);
 
   const forbidden = ctx.broker.forbiddenNeedles(host);
@@ -174,7 +179,8 @@ export async function forwardHttp(
   if (late) return refuse(429, late);
   const injected = head.injected.map((c) => c.placeholder);
   Object.assign(seen, { address: target.address, credentials: injected });
-  ctx.record({ ...seen, allowed: true, reason: `allowed by policy rule ${match.label}` }, run);
+  if (pass.scope) seen.pass = pass.scope.purpose;
+  ctx.record({ ...seen, allowed: true, reason: allowedReason(match.label, pass.scope) }, run);
 
   let headers: HeaderPairs = [['Host', hostHeader(host, match.port, match.tls)], ...head.headers];
   if (head.injected.length > 0) {

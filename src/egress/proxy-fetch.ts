@@ -169,7 +169,8 @@ export function proxyFetch(req: ProxyFetchRequest): Promise<ProxyFetchResult> {
   });
 }
 
-function decode(res: http.IncomingMessage): Readable | undefined {
+/** The body with its content-encoding undone; undefined for an encoding not read here. */
+export function decode(res: http.IncomingMessage): Readable | undefined {
   const encoding = String(res.headers['content-encoding'] ?? 'identity')
     .trim()
     .toLowerCase();
@@ -194,7 +195,10 @@ function decode(res: http.IncomingMessage): Readable | undefined {
 }
 
 /** At most `max` bytes of a stream; the stream is destroyed once they are in. */
-function readCapped(stream: Readable, max: number): Promise<{ body: Buffer; truncated: boolean }> {
+export function readCapped(
+  stream: Readable,
+  max: number,
+): Promise<{ body: Buffer; truncated: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -224,7 +228,7 @@ function readCapped(stream: Readable, max: number): Promise<{ body: Buffer; trun
   });
 }
 
-function refusalReason(body: Buffer): string {
+export function refusalReason(body: Buffer): string {
   const text = body.toString('utf8');
   const line = text.split(/\r?\n/).find((l) => l.startsWith('nanocell egress: '));
   return (line ?? text.split(/\r?\n\r?\n/).pop() ?? '')
@@ -233,7 +237,7 @@ function refusalReason(body: Buffer): string {
     .slice(0, 1000);
 }
 
-function describeError(err: NodeJS.ErrnoException, host: string): string {
+export function describeError(err: NodeJS.ErrnoException, host: string): string {
   if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
     return "the group's egress proxy is not running (its cell was not granted network)";
   }

@@ -1,7 +1,7 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Cell } from '../cells/cell-runtime.js';
-import type { McpServerConfig } from './mcp-config.js';
+import type { McpCellServer } from './mcp-config.js';
 
 /** How long the cell may take to start a server's process. */
 const START_TIMEOUT_MS = 10_000;
@@ -25,7 +25,7 @@ export class CellTransport implements Transport {
 
   constructor(
     private readonly cell: Cell,
-    private readonly server: McpServerConfig,
+    private readonly server: McpCellServer,
     /** Wall time the cell gives the server to answer one request with this method. */
     private readonly timeoutFor: (method: string) => number,
   ) {}

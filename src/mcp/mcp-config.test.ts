@@ -43,6 +43,23 @@ describe('mcp.json', () => {
     });
   });
 
+  it('reads a remote server by its url', () => {
+    const cfg = parseMcpConfig(
+      '{"servers": {"notes": {"url": "https://mcp.example.com/mcp", "groups": ["main"]}}}',
+    );
+    expect(cfg).toEqual({
+      ok: true,
+      servers: [
+        {
+          name: 'notes',
+          url: 'https://mcp.example.com/mcp',
+          groups: ['main'],
+          callTimeoutMs: 60_000,
+        },
+      ],
+    });
+  });
+
   it('keeps to each group the servers that name it, or every group', () => {
     const cfg = parseMcpConfig(good);
     if (!cfg.ok) throw new Error('expected a valid file');
@@ -87,9 +104,19 @@ describe('mcp.json', () => {
       /^mcp\.json line 7: servers\.weather\.groups: must name at least one group/,
     ],
     [
-      'a remote server as not supported yet',
-      good.replace('"command": "files-mcp"', '"url": "https://mcp.example"'),
-      /^mcp\.json line 9: servers\.files\.url: remote \(HTTP\) MCP servers are not supported yet/,
+      'a remote server whose address is not http(s)',
+      good.replace('"command": "files-mcp"', '"url": "ftp://mcp.example/x"'),
+      /^mcp\.json line 9: servers\.files\.url: must be an https:\/\/ \(or http:\/\/\) URL, not ftp:$/,
+    ],
+    [
+      'a remote server with a password in its address',
+      good.replace('"command": "files-mcp"', '"url": "https://me:pw@mcp.example/x"'),
+      /^mcp\.json line 9: servers\.files\.url: must not hold user:password: a credential goes in credentials\/GROUP\.json/,
+    ],
+    [
+      'a key a remote server has not, named with the keys it has',
+      good.replace('"command": "files-mcp"', '"url": "https://mcp.example/mcp", "args": []'),
+      /^mcp\.json line 9: servers\.files\.args: unknown key "args"; known keys: url, groups, callTimeoutMs$/,
     ],
     ['not an object at the top', '[1]', /^mcp\.json line 1: \(top level\): must be an object like/],
   ])('reports %s', (_what, text, expected) => {

@@ -9,16 +9,33 @@ export const MCP_FILE = 'mcp.json';
 const MAX_FILE_BYTES = 1024 * 1024;
 export const DEFAULT_MCP_CALL_TIMEOUT_MS = 60_000;
 
-/** One stdio MCP server the owner listed: it runs inside the cell of each group it names. */
-export interface McpServerConfig {
+interface McpServerBase {
   name: string;
-  command: string;
-  args: string[];
-  env: Record<string, string>;
   /** Group names, or `*` for every group. */
   groups: string[];
   /** Wall time of one tool call; a server that does not answer in it is stopped. */
   callTimeoutMs: number;
+}
+
+/** A stdio MCP server the owner listed: it runs inside the cell of each group it names. */
+export interface McpCellServer extends McpServerBase {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/**
+ * A remote MCP server (Streamable HTTP): the host speaks to it for each group it names, through
+ * that group's egress proxy, so the group's rules, credentials, budget and audit apply.
+ */
+export interface McpRemoteServer extends McpServerBase {
+  url: string;
+}
+
+export type McpServerConfig = McpCellServer | McpRemoteServer;
+
+export function isRemoteServer(server: McpServerConfig): server is McpRemoteServer {
+  return 'url' in server;
 }
 
 export type McpConfig = { ok: true; servers: McpServerConfig[] } | { ok: false; errors: string[] };
@@ -28,6 +45,24 @@ const text = (what: string, max: number) =>
     .string({ error: `must be ${what}` })
     .min(1, `must be ${what}`)
     .max(max, `must be at most ${max} characters`);
+
+const groupsSchema = z
+  .array(text('a group name, or "*" for every group', 64), {
+    error: 'must be a list of group names, e.g. ["main"] (or ["*"] for every group)',
+  })
+  .min(1, 'must name at least one group, e.g. ["main"] (or ["*"] for every group)');
+
+const callTimeoutSchema = z
+  .number({ error: 'must be a number of milliseconds' })
+  .int('must be a whole number of milliseconds')
+  .min(1000, 'must be at least 1000')
+  .max(600_000, 'must be at most 600000')
+  .default(DEFAULT_MCP_CALL_TIMEOUT_MS);
+
+const objectError = {
+  error: (issue: z.core.$ZodRawIssue) =>
+    issue.code === 'unrecognized_keys' ? undefined : 'must be an object',
+};
 
 const serverSchema = z.strictObject(
   {
@@ -47,20 +82,42 @@ const serverSchema = z.strictObject(
         { error: 'must be an object of names to string values' },
       )
       .default({}),
-    groups: z
-      .array(text('a group name, or "*" for every group', 64), {
-        error: 'must be a list of group names, e.g. ["main"] (or ["*"] for every group)',
-      })
-      .min(1, 'must name at least one group, e.g. ["main"] (or ["*"] for every group)'),
-    callTimeoutMs: z
-      .number({ error: 'must be a number of milliseconds' })
-      .int('must be a whole number of milliseconds')
-      .min(1000, 'must be at least 1000')
-      .max(600_000, 'must be at most 600000')
-      .default(DEFAULT_MCP_CALL_TIMEOUT_MS),
+    groups: groupsSchema,
+    callTimeoutMs: callTimeoutSchema,
   },
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'must be an object') },
+  objectError,
 );
+
+const remoteSchema = z.strictObject(
+  {
+    url: text('the server\'s https:// address, e.g. "https://mcp.example.com/mcp"', 2048).check(
+      z.refine((raw) => remoteUrlProblem(raw) === undefined, {
+        error: (issue) => remoteUrlProblem(String(issue.input)) ?? 'must be an https:// URL',
+      }),
+    ),
+    groups: groupsSchema,
+    callTimeoutMs: callTimeoutSchema,
+  },
+  objectError,
+);
+
+/** What is wrong with a remote server's address, or undefined. */
+function remoteUrlProblem(raw: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'must be a full URL, e.g. "https://mcp.example.com/mcp"';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return `must be an https:// (or http://) URL, not ${url.protocol}`;
+  }
+  if (url.username || url.password) {
+    return 'must not hold user:password: a credential goes in credentials/GROUP.json, where the egress proxy adds it and neither the model nor a cell sees it';
+  }
+  if (url.hash) return 'must not have a #fragment';
+  return undefined;
+}
 
 const fileSchema = z.strictObject(
   {
@@ -72,7 +129,16 @@ const fileSchema = z.strictObject(
           MCP_SERVER_NAME,
           'must be lower-case letters and digits, words joined by single "_", starting with a letter (e.g. "weather" or "my_files"): it prefixes the tool names',
         ),
-      serverSchema,
+      // An entry with a url is a remote server; any other runs in the cell.
+      z.unknown().check((ctx) => {
+        const entry = ctx.value;
+        const schema = isUrlEntry(entry) ? remoteSchema : serverSchema;
+        const parsed = schema.safeParse(entry);
+        if (parsed.success) return;
+        for (const issue of parsed.error.issues) {
+          ctx.issues.push({ ...issue, input: entry } as (typeof ctx.issues)[number]);
+        }
+      }),
       { error: 'must be an object of server names to servers' },
     ),
   },
@@ -104,41 +170,31 @@ export function parseMcpConfig(source: string, file = MCP_FILE): McpConfig {
   if (!parsed.success) {
     return {
       ok: false,
-      errors: withoutNoise(parsed.error.issues).map((issue) => {
+      errors: parsed.error.issues.map((issue) => {
         const keys =
           issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [];
         const where = keys[0] ?? issue.path;
         const shown = keyPath(where) || '(top level)';
         const message =
-          issue.code === 'unrecognized_keys' &&
-          issue.keys.includes('url') &&
-          issue.path.length === 2
-            ? 'remote (HTTP) MCP servers are not supported yet; run the server in the cell with "command"'
-            : issue.code === 'unrecognized_keys'
-              ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; known keys: ${knownKeys(issue.path)}`
-              : issue.code === 'invalid_key'
-                ? (issue.issues[0]?.message ?? issue.message)
-                : issue.message;
+          issue.code === 'unrecognized_keys'
+            ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; known keys: ${knownKeys(value, issue.path)}`
+            : issue.code === 'invalid_key'
+              ? (issue.issues[0]?.message ?? issue.message)
+              : issue.message;
         return `${file} line ${jsonKeyLine(source, where)}: ${shown}: ${message}`;
       }),
     };
   }
-  const servers = Object.entries(parsed.data.servers).map(([name, s]) => ({ name, ...s }));
+  const servers = Object.entries(parsed.data.servers).map(([name, entry]): McpServerConfig =>
+    isUrlEntry(entry)
+      ? { name, ...remoteSchema.parse(entry) }
+      : { name, ...serverSchema.parse(entry) },
+  );
   return { ok: true, servers };
 }
 
-/** A remote entry (`url`, not supported yet) lacks a command as a matter of course: say it once. */
-function withoutNoise(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
-  const remote = new Set(
-    issues
-      .filter(
-        (i) => i.code === 'unrecognized_keys' && i.keys.includes('url') && i.path.length === 2,
-      )
-      .map((i) => String(i.path[1])),
-  );
-  return issues.filter(
-    (i) => !(i.path.length === 3 && i.path[2] === 'command' && remote.has(String(i.path[1]))),
-  );
+function isUrlEntry(entry: unknown): boolean {
+  return typeof entry === 'object' && entry !== null && 'url' in entry;
 }
 
 function keyPath(keys: readonly PropertyKey[]): string {
@@ -147,8 +203,11 @@ function keyPath(keys: readonly PropertyKey[]): string {
     .join('');
 }
 
-function knownKeys(at: readonly PropertyKey[]): string {
-  return at.length === 0 ? 'servers' : Object.keys(serverSchema.shape).join(', ');
+function knownKeys(file: unknown, at: readonly PropertyKey[]): string {
+  if (at.length === 0) return 'servers';
+  const entry = (file as { servers?: Record<string, unknown> }).servers?.[String(at[1])];
+  const schema = isUrlEntry(entry) ? remoteSchema : serverSchema;
+  return Object.keys(schema.shape).join(', ');
 }
 
 /** The owner's mcp.json in `configDir`; no file is no servers. */

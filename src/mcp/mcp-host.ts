@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Cell } from '../cells/cell-runtime.js';
+import type { EgressRoute } from '../egress/egress-manager.js';
+import type { EgressPassScope } from '../egress/egress-run.js';
 import { readMcpConfig, serversForGroup, type McpServerConfig } from './mcp-config.js';
 import type { McpTools } from './mcp-tools.js';
 
@@ -10,12 +12,16 @@ const MAX_TOLD = 500;
 export interface McpRunner {
   /** The servers that run in this group's cell: mcp.json as it is now. */
   serversFor(groupName: string): McpServerConfig[];
-  /** Start them in `cell` and offer their tools; never rejects. */
+  /**
+   * Start the stdio ones in `cell` (none without one), connect to the remote ones through the
+   * group's egress proxy with the run's passes, and offer their tools; never rejects.
+   */
   open(
-    cell: Cell,
+    cell: Cell | undefined,
     groupName: string,
     servers: readonly McpServerConfig[],
     taint: (server: string) => void,
+    pass: (scope: EgressPassScope) => string,
   ): Promise<McpTools>;
 }
 
@@ -33,6 +39,8 @@ export class McpHost implements McpRunner {
       log: Logger;
       notifyOwner?: ((text: string) => void) | undefined;
       connectTimeoutMs?: number;
+      /** The group's live egress proxy (EgressManager.route), for remote servers. */
+      egressFor?: (groupName: string) => EgressRoute | undefined;
     },
   ) {}
 
@@ -49,10 +57,11 @@ export class McpHost implements McpRunner {
   }
 
   async open(
-    cell: Cell,
+    cell: Cell | undefined,
     groupName: string,
     servers: readonly McpServerConfig[],
     taint: (server: string) => void,
+    pass: (scope: EgressPassScope) => string,
   ): Promise<McpTools> {
     // The SDK (with zod 3 and ajv) is loaded only once a group has a server: about 15 MiB of
     // an idle host that runs none.
@@ -60,6 +69,7 @@ export class McpHost implements McpRunner {
     return openMcpTools({
       cell,
       servers,
+      remote: { groupName, route: this.o.egressFor?.(groupName), pass },
       log: this.o.log.child({ group: groupName }),
       report: (_server, text) => this.tell(`[${groupName}] ${text}`),
       taint,

@@ -1,4 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { ToolOutcome } from '../agent/agent-loop.js';
@@ -6,13 +7,17 @@ import type { ToolDefinition } from '../agent/model-provider.js';
 import type { Cell } from '../cells/cell-runtime.js';
 import { capText } from '../run/reply-cap.js';
 import { CellTransport } from './cell-transport.js';
-import type { McpServerConfig } from './mcp-config.js';
+import { isRemoteServer, type McpRemoteServer, type McpServerConfig } from './mcp-config.js';
+import { remoteTransport, type RemoteEgress } from './remote-transport.js';
 import { offerTools, type OfferedTool } from './offer-tools.js';
 
 /** initialize and tools/list: a server that takes longer to come up is reported, not waited on. */
 export const MCP_CONNECT_TIMEOUT_MS = 15_000;
 /** The host's own timeout waits past the cell's, so the cell's answer (with its why) comes first. */
 const HOST_TIMEOUT_SLACK_MS = 10_000;
+/** A remote server has no cell timing it: the host's timeout is the only one. */
+const slackFor = (server: McpServerConfig): number =>
+  isRemoteServer(server) ? 0 : HOST_TIMEOUT_SLACK_MS;
 const MAX_INPUT_BYTES = 256 * 1024;
 export const DEFAULT_MAX_MCP_RESULT_CHARS = 30_000;
 
@@ -25,13 +30,21 @@ export interface McpTools {
     input: Record<string, unknown>,
     signal?: AbortSignal,
   ): Promise<ToolOutcome> | undefined;
-  /** Stops the servers (in a cell that is still running). */
+  /**
+   * The tool sends its input out of the host (a remote server's): an outbound action, which
+   * the policy gate asks the owner about once the run has read untrusted content.
+   */
+  sendsOut(name: string): boolean;
+  /** Stops the servers (in a cell that is still running) and ends remote sessions. */
   close(): Promise<void>;
 }
 
 export interface McpToolsOptions {
-  cell: Cell;
+  /** Where the stdio servers run; none when only remote servers are listed. */
+  cell?: Cell | undefined;
   servers: readonly McpServerConfig[];
+  /** The run's egress, for remote servers; undefined route: the group has none. */
+  remote?: (Omit<RemoteEgress, 'route'> & { route: RemoteEgress['route'] | undefined }) | undefined;
   log: Logger;
   /** Tell the owner about `server` (deduplicated by the caller). */
   report: (server: string, text: string) => void;
@@ -44,9 +57,12 @@ export interface McpToolsOptions {
 interface Session {
   server: McpServerConfig;
   client: Client;
-  transport: CellTransport;
+  transport: Transport & { failure?: string | undefined };
   reported: boolean;
 }
+
+/** How long a remote server is given to end its session when the run is over. */
+const END_SESSION_TIMEOUT_MS = 2000;
 
 /** Loose on purpose: the server's word is checked field by field (offerTools, resultText). */
 const ListResult = z.looseObject({ tools: z.array(z.unknown()) });
@@ -67,15 +83,14 @@ export async function openMcpTools(o: McpToolsOptions): Promise<McpTools> {
   const offered = new Map<string, { session: Session; tool: OfferedTool }>();
   await Promise.all(
     o.servers.map(async (server) => {
-      const transport = new CellTransport(o.cell, server, (method) =>
-        method === 'tools/call' ? server.callTimeoutMs : connectTimeoutMs,
-      );
+      const transport = transportFor(o, server, connectTimeoutMs);
+      if (!transport) return;
       const client = new Client({ name: 'nanocell', version: '1' }, { capabilities: {} });
       const session: Session = { server, client, transport, reported: false };
       try {
-        await client.connect(transport, { timeout: connectTimeoutMs + HOST_TIMEOUT_SLACK_MS });
+        await client.connect(transport, { timeout: connectTimeoutMs + slackFor(server) });
         const listed = await client.request({ method: 'tools/list' }, ListResult, {
-          timeout: connectTimeoutMs + HOST_TIMEOUT_SLACK_MS,
+          timeout: connectTimeoutMs + slackFor(server),
         });
         sessions.push(session);
         const { tools, dropped } = offerTools(server.name, listed.tools);
@@ -95,7 +110,9 @@ export async function openMcpTools(o: McpToolsOptions): Promise<McpTools> {
         o.log.warn({ server: server.name, err }, 'mcp server did not start');
         o.report(
           server.name,
-          `MCP server ${server.name} did not start in the cell: ${why}. Check its entry in mcp.json.`,
+          isRemoteServer(server)
+            ? `MCP server ${server.name} (${server.url}) could not be reached: ${why}.${ruleHint(server, o.remote?.groupName ?? '', why)}`
+            : `MCP server ${server.name} did not start in the cell: ${why}. Check its entry in mcp.json.`,
         );
         await client.close().catch(() => undefined);
       }
@@ -104,6 +121,10 @@ export async function openMcpTools(o: McpToolsOptions): Promise<McpTools> {
   const maxChars = o.maxResultChars ?? DEFAULT_MAX_MCP_RESULT_CHARS;
   return {
     definitions: [...offered.values()].map((t) => t.tool.definition),
+    sendsOut(name) {
+      const found = offered.get(name);
+      return found !== undefined && isRemoteServer(found.session.server);
+    },
     execute(name, input, signal) {
       const found = offered.get(name);
       if (!found) return undefined;
@@ -112,8 +133,8 @@ export async function openMcpTools(o: McpToolsOptions): Promise<McpTools> {
     async close() {
       await Promise.all(
         sessions.map((s) =>
-          s.client
-            .close()
+          endRemoteSession(s)
+            .then(() => s.client.close())
             .catch((err: unknown) =>
               o.log.warn({ server: s.server.name, err }, 'mcp server did not stop'),
             ),
@@ -121,6 +142,52 @@ export async function openMcpTools(o: McpToolsOptions): Promise<McpTools> {
       );
     },
   };
+}
+
+/** The transport to one server; undefined (reported) when it cannot have one in this run. */
+function transportFor(
+  o: McpToolsOptions,
+  server: McpServerConfig,
+  connectTimeoutMs: number,
+): Session['transport'] | undefined {
+  if (!isRemoteServer(server)) {
+    if (!o.cell) return undefined;
+    return new CellTransport(o.cell, server, (method) =>
+      method === 'tools/call' ? server.callTimeoutMs : connectTimeoutMs,
+    );
+  }
+  const remote = o.remote;
+  if (!remote?.route) {
+    o.report(
+      server.name,
+      `MCP server ${server.name} (${server.url}) is not used in group ${remote?.groupName ?? '?'}: the group has no egress rule, so the host may not reach it for the group. The owner can allow it with \`${ruleFor(server)}\` in policy/groups/${remote?.groupName ?? 'GROUP'}.policy (in the owner's config dir).`,
+    );
+    return undefined;
+  }
+  return remoteTransport(server, { ...remote, route: remote.route });
+}
+
+/** The rule that lets the proxy read (and so broker and credential) a remote server's requests. */
+export function ruleFor(server: McpRemoteServer): string {
+  const url = new URL(server.url);
+  return `allow http domain="${url.hostname}" path="${url.pathname}"`;
+}
+
+function ruleHint(server: McpServerConfig, groupName: string, why: string): string {
+  if (!isRemoteServer(server) || !/no allow http rule covers it/.test(why)) return '';
+  return ` The owner can allow it with \`${ruleFor(server)}\` in policy/groups/${groupName}.policy.`;
+}
+
+/** A remote server is told the session is over (DELETE), briefly; a cell server just stops. */
+async function endRemoteSession(s: Session): Promise<void> {
+  const t = s.transport as Partial<{ terminateSession(): Promise<void>; sessionId: string }>;
+  if (!isRemoteServer(s.server) || !t.sessionId || !t.terminateSession) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    t.terminateSession().catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, END_SESSION_TIMEOUT_MS))),
+  ]);
+  clearTimeout(timer);
 }
 
 async function callTool(
@@ -142,7 +209,7 @@ async function callTool(
     const result = await session.client.request(
       { method: 'tools/call', params: { name: tool.toolName, arguments: input } },
       CallResult,
-      { timeout: server.callTimeoutMs + HOST_TIMEOUT_SLACK_MS, ...(signal ? { signal } : {}) },
+      { timeout: server.callTimeoutMs + slackFor(server), ...(signal ? { signal } : {}) },
     );
     o.taint(server.name);
     return { output: capText(resultText(result), maxChars), isError: result.isError === true };

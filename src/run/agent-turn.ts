@@ -52,7 +52,7 @@ export async function agentTurn(
     const spec = await deps.cellSpec(ctx.group, ctx.taskId);
     egress = openEgressRun(deps, ctx, runId);
     // Before the first model request: the servers' tools are in its tool list.
-    mcp = await openRunMcp(deps, ctx, spec);
+    mcp = await openRunMcp(deps, ctx, spec, egress);
     return await runTurn({
       budget: turnBudget(budget, egress),
       onEvent: (event) => deps.onEvent?.(ctx, event),

@@ -296,7 +296,11 @@ describe('a run, with a fake model, a fake cell runtime and the real store', () 
     const outcome = await runGroup(
       f.deps({
         budget: { egressRequests: 2 },
-        beginEgressRun: () => ({ usage: () => ({ requests: proxied, overBudget: 0 }), end() {} }),
+        beginEgressRun: () => ({
+          usage: () => ({ requests: proxied, overBudget: 0 }),
+          pass: () => 'unused',
+          end() {},
+        }),
       }),
       f.group.id,
     );

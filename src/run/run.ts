@@ -1,4 +1,4 @@
-import type { EgressRunIdentity } from '../egress/egress-run.js';
+import type { EgressPassScope, EgressRunIdentity } from '../egress/egress-run.js';
 import type { Logger } from 'pino';
 import type { ToolOutcome, TurnEvent } from '../agent/agent-loop.js';
 import type {
@@ -49,6 +49,8 @@ export interface HostTools {
 /** One run's egress as the proxy counts it (requests refused for budget included). */
 export interface EgressRun {
   usage(): { requests: number; overBudget: number };
+  /** A one-use pass for one request the host makes for the run (src/egress/egress-pass.ts). */
+  pass(scope: EgressPassScope): string;
   /** From now on the run's cell gets nothing out. */
   end(): void;
 }

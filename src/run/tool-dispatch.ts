@@ -31,7 +31,10 @@ export function toolDispatch(
             tool: name,
             input,
             mounts: spec.mounts,
-            guard: { label, sink: isSinkCall(name, input, spec.mounts) },
+            guard: {
+              label,
+              sink: isSinkCall(name, input, spec.mounts) || mcp?.sendsOut(name) === true,
+            },
           },
           signal,
         )

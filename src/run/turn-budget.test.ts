@@ -9,6 +9,7 @@ function fakeEgressRun(): EgressRun & { set(requests: number, overBudget: number
   let usage = { requests: 0, overBudget: 0 };
   return {
     usage: () => usage,
+    pass: () => 'unused',
     end: () => undefined,
     set: (requests, overBudget) => (usage = { requests, overBudget }),
   };

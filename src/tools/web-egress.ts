@@ -16,16 +16,21 @@ import type { RunContext } from '../run/run.js';
  * itself (certificate verified there). Chosen by the same decideHttp the proxy runs, in
  * both trust states, so the choice never turns an https URL into plain HTTP.
  */
-export function viaFor(route: EgressRoute, ctx: RunContext, url: URL): 'absolute' | 'connect' {
+export function viaFor(
+  route: EgressRoute,
+  groupName: string,
+  url: URL,
+  method = 'GET',
+): 'absolute' | 'connect' {
   if (url.protocol === 'http:') return 'absolute';
   const target = {
     host: url.hostname.replace(/^\[|\]$/g, '').toLowerCase(),
     port: Number(url.port) || 443,
-    method: 'GET',
+    method,
     path: url.pathname,
   };
   const overTls = [false, true].every((untrusted) => {
-    const v = decideHttp(route.policy, ctx.group.name, { ...target, untrusted });
+    const v = decideHttp(route.policy, groupName, { ...target, untrusted });
     return v.ok && v.tls;
   });
   return overTls ? 'absolute' : 'connect';

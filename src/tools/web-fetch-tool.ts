@@ -44,7 +44,7 @@ export function webFetchTool(deps: WebFetchDeps): HostTool {
       const r = await proxyFetch({
         socketPath: route.socketPath,
         url,
-        via: viaFor(route, ctx, url),
+        via: viaFor(route, ctx.group.name, url),
         maxBytes: deps.maxBytes ?? 2 * 1024 * 1024,
         timeoutMs: deps.timeoutMs ?? 20_000,
       });

@@ -36,7 +36,7 @@ export function webSearchTool(deps: WebSearchDeps): HostTool {
     const route = deps.egressFor(ctx.group.name);
     if (!route) return fail(noEgressMessage('web_search', ctx, url));
     const headers: Record<string, string> = { accept: 'application/json' };
-    const via = viaFor(route, ctx, url);
+    const via = viaFor(route, ctx.group.name, url);
     if (provider.keyHeader) {
       // A credential bound to no header is swapped in any header, so it serves too.
       const forHost = (route.credentials ?? []).filter((c) => c.host === url.hostname);
