@@ -14,9 +14,13 @@ describe("doctor's mcp.json line", () => {
   it('counts the servers and their groups', () => {
     fs.writeFileSync(
       path.join(dir, 'mcp.json'),
-      '{"servers": {"a": {"command": "x", "groups": ["main"]}, "b": {"command": "y", "groups": ["*"]}}}',
+      '{"servers": {"a": {"command": "x", "groups": ["main"]}, "b": {"command": "y", "groups": ["*"]}, "c": {"url": "https://mcp.example/mcp", "groups": ["main"]}}}',
     );
-    expect(mcpDoctorLine(dir)).toEqual([true, 'mcp.json', '2 servers: a (main), b (*)']);
+    expect(mcpDoctorLine(dir)).toEqual([
+      true,
+      'mcp.json',
+      '3 servers: a (main), b (*), c at https://mcp.example/mcp (main)',
+    ]);
   });
 
   it('says where the file would be when there is none', () => {
