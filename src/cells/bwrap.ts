@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import {
   CgroupLimiter,
+  installCgroupName,
   type CellLimitHandle,
   type LimitMechanism,
   type LimitsPlan,
@@ -40,6 +41,8 @@ export interface BwrapOptions {
   bwrapPath?: string;
   /** Where limits come from; the default detects cgroups, else falls back to rlimits. */
   limiter?: CgroupLimiter;
+  /** The install whose cells these are: their groups share its own parent (issue 17). */
+  installId?: string;
   /** Run without the seccomp filter (only to compare, in tests). */
   seccomp?: boolean;
 }
@@ -62,7 +65,11 @@ export class BwrapRuntime implements CellRuntime {
 
   constructor(private readonly options: BwrapOptions) {
     this.bwrap = options.bwrapPath ?? 'bwrap';
-    this.limiter = options.limiter ?? new CgroupLimiter();
+    this.limiter =
+      options.limiter ??
+      new CgroupLimiter(
+        options.installId !== undefined ? { parentName: installCgroupName(options.installId) } : {},
+      );
   }
 
   /**

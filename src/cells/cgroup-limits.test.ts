@@ -3,7 +3,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CgroupLimiter, MIN_ADDRESS_SPACE_MB, ownV1Paths } from './cgroup-limits.js';
+import {
+  CgroupLimiter,
+  installCgroupName,
+  MIN_ADDRESS_SPACE_MB,
+  ownV1Paths,
+} from './cgroup-limits.js';
 
 const limits = { memoryMb: 256, pids: 64, cpus: 0.5 };
 const temps: string[] = [];
@@ -89,6 +94,19 @@ describe('CgroupLimiter on a fake cgroupfs', () => {
     expect(plan.enforced.sort()).toEqual(['cpu', 'memory', 'pids']);
     expect(read(path.join(root, 'cgroup.subtree_control'))).toBe('+memory +pids +cpu');
     expect(read(path.join(root, 'nanocell', 'cgroup.subtree_control'))).toBe('+memory +pids +cpu');
+  });
+
+  it("puts each install's cells under that install's own parent", () => {
+    const root = fakeCgroupRoot('v2');
+    const a = new CgroupLimiter({ root, parentName: installCgroupName('install-a') });
+    const b = new CgroupLimiter({ root, parentName: installCgroupName('install-b') });
+    a.prepare('1-cell', { memoryMb: 64, pids: 10, cpus: 1 }, a.plan(), 0);
+    b.prepare('2-cell', { memoryMb: 64, pids: 10, cpus: 1 }, b.plan(), 0);
+    expect(fs.existsSync(path.join(root, 'nanocell-install_a', '1-cell'))).toBe(true);
+    expect(fs.existsSync(path.join(root, 'nanocell-install_b', '2-cell'))).toBe(true);
+    // One install's clean-up never touches another's cells (their owners look gone here).
+    expect(a.removeStale(() => false)).toBe(1);
+    expect(fs.existsSync(path.join(root, 'nanocell-install_b', '2-cell'))).toBe(true);
   });
 
   it('writes v2 limits with no swap', async () => {

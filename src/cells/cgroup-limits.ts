@@ -8,7 +8,7 @@ import path from 'node:path';
  * - cgroup v1 (one hierarchy per controller): the cell's group is nested under this process's
  *   own group in each hierarchy, so whatever limits the host process itself has (a systemd
  *   service, a CI job) still cover its cells.
- * - cgroup v2 (one unified hierarchy): `<root>/nanocell/<cell>`, with the controllers enabled
+ * - cgroup v2 (one unified hierarchy): `<root>/nanocell-<install>/<cell>`, with the controllers enabled
  *   on the way down. A v2 group with processes in it cannot hand controllers to children, so
  *   the cells cannot live under this process's own group.
  * - neither writable (not root, nothing delegated): rlimits through `prlimit` instead, which
@@ -61,6 +61,16 @@ export interface CgroupLimiterOptions {
   prlimitPath?: string;
   /** Count of processes the cell's host uid already has (RLIMIT_NPROC is per uid). */
   countProcessesOf?: (uid: number) => number;
+  /**
+   * The parent group the cells' groups go in: one per install (installCgroupName), so the
+   * cells of one install compete as one against the host and other installs. Default `nanocell`.
+   */
+  parentName?: string;
+}
+
+/** An install's own cgroup parent name (bwrap's groups; container cells add `.slice`). */
+export function installCgroupName(installId: string): string {
+  return `nanocell-${installId.replace(/[^A-Za-z0-9_]/g, '_')}`;
 }
 
 const V1_CONTROLLERS = ['memory', 'pids', 'cpu'] as const;
@@ -76,9 +86,11 @@ export const RLIMIT_NOTE =
 
 export class CgroupLimiter {
   private readonly root: string;
+  private readonly parentName: string;
 
   constructor(private readonly options: CgroupLimiterOptions = {}) {
     this.root = options.root ?? '/sys/fs/cgroup';
+    this.parentName = options.parentName ?? GROUP_NAME;
   }
 
   /** Detect what can be enforced here, by trying to create (and remove) a probe group. */
@@ -175,7 +187,7 @@ export class CgroupLimiter {
     const dirs: Partial<Record<Controller, string>> = {};
     if (version === 'cgroup-v2') {
       const available = readWords(path.join(this.root, 'cgroup.controllers'));
-      const parent = path.join(this.root, GROUP_NAME);
+      const parent = path.join(this.root, this.parentName);
       fs.mkdirSync(parent, { recursive: true });
       const wanted = V1_CONTROLLERS.filter((c) => available.includes(c));
       const enable = wanted.map((c) => `+${c}`).join(' ');
@@ -190,7 +202,7 @@ export class CgroupLimiter {
     for (const c of V1_CONTROLLERS) {
       const mount = path.join(this.root, c);
       if (!fs.existsSync(path.join(mount, 'cgroup.procs'))) continue;
-      const parent = path.join(mount, own.get(c) ?? '/', GROUP_NAME);
+      const parent = path.join(mount, own.get(c) ?? '/', this.parentName);
       fs.mkdirSync(parent, { recursive: true });
       dirs[c] = parent;
     }

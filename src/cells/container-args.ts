@@ -5,6 +5,7 @@ import {
   type CellSpec,
 } from './cell-runtime.js';
 import type { CellUser } from './cell-user.js';
+import { installCgroupName } from './cgroup-limits.js';
 
 /** Labels every container cell carries, so orphans of an install can be found. */
 export const LABEL_INSTALL = 'nanocell.install';
@@ -44,7 +45,7 @@ export interface ContainerRunOptions {
  * `.slice` name works with both drivers: systemd makes it a slice, cgroupfs a plain group.
  */
 export function cellCgroupParent(installId: string): string {
-  return `nanocell-${installId.replace(/[^A-Za-z0-9_]/g, '_')}.slice`;
+  return `${installCgroupName(installId)}.slice`;
 }
 
 /**

@@ -14,7 +14,7 @@ import { PodmanRuntime } from './podman.js';
 export function allRuntimes(config: Config, installId: string): CellRuntime[] {
   const image = config.cellImage;
   return [
-    new BwrapRuntime({ rootfs: config.cellRootfs }),
+    new BwrapRuntime({ rootfs: config.cellRootfs, installId }),
     // The host removes the namespace holders at shutdown (app.ts), orphans at start-up.
     new DockerRuntime({ image, installId, shareNetns: true }),
     new PodmanRuntime({ image, installId, shareNetns: true }),
