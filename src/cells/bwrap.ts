@@ -308,6 +308,11 @@ export class BwrapRuntime implements CellRuntime {
     return this.limiter.removeStale(pidAlive);
   }
 
+  /** At shutdown: the install's parent groups go too once no cell is left in them. */
+  async close(): Promise<void> {
+    this.limiter.removeParents();
+  }
+
   /** Start the exact sandbox a cell gets, running /bin/true; no cgroup, no mounts. */
   private async probe(): Promise<{ ok: boolean; detail: string }> {
     const spec: CellSpec = {

@@ -107,6 +107,13 @@ describe('CgroupLimiter on a fake cgroupfs', () => {
     // One install's clean-up never touches another's cells (their owners look gone here).
     expect(a.removeStale(() => false)).toBe(1);
     expect(fs.existsSync(path.join(root, 'nanocell-install_b', '2-cell'))).toBe(true);
+    // At shutdown an install's empty parent goes; one with a cell in it stays. (The kernel's
+    // interface files go with a group; in this plain directory they are removed by hand.)
+    fs.rmSync(path.join(root, 'nanocell-install_a', 'cgroup.subtree_control'));
+    a.removeParents();
+    b.removeParents();
+    expect(fs.existsSync(path.join(root, 'nanocell-install_a'))).toBe(false);
+    expect(fs.existsSync(path.join(root, 'nanocell-install_b', '2-cell'))).toBe(true);
   });
 
   it('writes v2 limits with no swap', async () => {

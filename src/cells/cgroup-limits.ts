@@ -87,6 +87,8 @@ export const RLIMIT_NOTE =
 export class CgroupLimiter {
   private readonly root: string;
   private readonly parentName: string;
+  /** Parent groups this limiter made or used, removed by removeParents() when empty. */
+  private readonly parents = new Set<string>();
 
   constructor(private readonly options: CgroupLimiterOptions = {}) {
     this.root = options.root ?? '/sys/fs/cgroup';
@@ -182,8 +184,26 @@ export class CgroupLimiter {
     return undefined;
   }
 
+  /** Removes the parent groups once empty (a group with cells in it stays). */
+  removeParents(): void {
+    for (const dir of this.parents) {
+      try {
+        fs.rmdirSync(dir);
+        this.parents.delete(dir);
+      } catch {
+        // Busy (a cell of this install is still there) or gone already.
+      }
+    }
+  }
+
   /** Per controller, the directory the cells' groups go in (created if needed). */
   private parentDirs(version: 'cgroup-v1' | 'cgroup-v2'): Partial<Record<Controller, string>> {
+    const dirs = this.findParentDirs(version);
+    for (const dir of Object.values(dirs)) this.parents.add(dir);
+    return dirs;
+  }
+
+  private findParentDirs(version: 'cgroup-v1' | 'cgroup-v2'): Partial<Record<Controller, string>> {
     const dirs: Partial<Record<Controller, string>> = {};
     if (version === 'cgroup-v2') {
       const available = readWords(path.join(this.root, 'cgroup.controllers'));

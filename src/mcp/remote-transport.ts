@@ -7,7 +7,9 @@ import type { McpRemoteServer } from './mcp-config.js';
 
 /** One answer of a remote server, at most (a tool result is cut far shorter for the model). */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
-const HEAD_TIMEOUT_MS = 30_000;
+/** Past the SDK's own timeouts (a server may hold a call's answer until its result is ready). */
+const HEAD_TIMEOUT_SLACK_MS = 5_000;
+const MIN_HEAD_TIMEOUT_MS = 15_000;
 
 /** What a run gives the host's client of a remote server: the group's proxy and its passes. */
 export interface RemoteEgress {
@@ -39,7 +41,7 @@ export function remoteTransport(
     purpose: `MCP server ${server.name}`,
     extraHeaders: (u) => credentialHeaders(egress.route, u),
     maxBytes: MAX_ANSWER_BYTES,
-    headTimeoutMs: HEAD_TIMEOUT_MS,
+    headTimeoutMs: Math.max(server.callTimeoutMs, MIN_HEAD_TIMEOUT_MS) + HEAD_TIMEOUT_SLACK_MS,
     onCut,
   });
   const fetch: FetchLike = (input, init) =>
