@@ -1,0 +1,110 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Where a container cell sees its tool socket's directory, mounted read-only. */
+export const CELL_TOOL_SOCKET_DIR = '/run/nanocell-tool';
+const SOCKET_NAME = 'tool.sock';
+/** The tool server connects to the socket at this path instead of speaking on its stdio. */
+export const CELL_TOOL_SOCKET_PATH = `${CELL_TOOL_SOCKET_DIR}/${SOCKET_NAME}`;
+/** The tool server's environment variable that names the socket (tool-server.ts reads it). */
+export const TOOL_SOCKET_ENV = 'NANOCELL_TOOL_SOCKET';
+/** A unix socket path longer than this does not fit in sockaddr_un on Linux. */
+const MAX_SOCKET_PATH = 107;
+
+export type ToolConnection = { ok: true; socket: net.Socket } | { ok: false; reason: string };
+
+/**
+ * The host's end of a container cell's tool channel (issue 17): a unix socket the tool server
+ * connects to, so its frames go host ↔ tool server directly instead of through the engine's
+ * stdio attach (docker CLI → daemon → shim → process, and back, every frame).
+ *
+ * Exactly one connection is taken: the first (the tool server connects before anything else
+ * in the cell runs). Then the listener closes and the socket file is unlinked, so no command
+ * or MCP server in the cell can connect later and pose as the tool server; any other
+ * connection is refused.
+ */
+export class ToolSocket {
+  private removed = false;
+  private constructor(
+    /** The host directory to bind-mount read-only at CELL_TOOL_SOCKET_DIR. */
+    readonly dir: string,
+    private readonly server: net.Server,
+    /** The first connection, or why none came. */
+    readonly connection: Promise<ToolConnection>,
+    private readonly settle: (c: ToolConnection) => void,
+  ) {}
+
+  /**
+   * Listen in a fresh private directory under `baseDir`: the directory is host-owned with
+   * search permission only (0711, nothing to list), the socket 0600 and owned by the cell's
+   * host uid, so the cell's user, and only it besides the host, can connect.
+   */
+  static async listen(
+    owner: { uid: number; gid: number },
+    baseDir: string = os.tmpdir(),
+  ): Promise<ToolSocket> {
+    const tooLong =
+      path.join(baseDir, 'nanocell-tool-XXXXXX', SOCKET_NAME).length > MAX_SOCKET_PATH;
+    const dir = fs.mkdtempSync(path.join(tooLong ? '/tmp' : baseDir, 'nanocell-tool-'));
+    const socketPath = path.join(dir, SOCKET_NAME);
+    const server = net.createServer();
+    let settle: (c: ToolConnection) => void = () => undefined;
+    const connection = new Promise<ToolConnection>((resolve) => {
+      let done = false;
+      settle = (c) => {
+        if (done) {
+          if (c.ok) c.socket.destroy();
+          return;
+        }
+        done = true;
+        resolve(c);
+      };
+    });
+    const socket = new ToolSocket(dir, server, connection, settle);
+    server.on('connection', (conn) => {
+      socket.stopListening();
+      settle({ ok: true, socket: conn });
+    });
+    server.on('error', (err) =>
+      settle({ ok: false, reason: `tool socket failed: ${err.message}` }),
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(socketPath, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      fs.chmodSync(socketPath, 0o600);
+      fs.chownSync(socketPath, owner.uid, owner.gid);
+      fs.chmodSync(dir, 0o711);
+    } catch (err) {
+      socket.close();
+      throw err;
+    }
+    return socket;
+  }
+
+  /** Stop taking connections and unlink the socket; the one connection taken stays open. */
+  private stopListening(): void {
+    if (this.server.listening) this.server.close();
+    fs.rmSync(path.join(this.dir, SOCKET_NAME), { force: true });
+  }
+
+  /** Give up waiting (a start that failed): `connection` resolves with `reason`. */
+  abandon(reason: string): void {
+    this.settle({ ok: false, reason });
+    this.stopListening();
+  }
+
+  /** Stop listening and remove the directory; once, however often it is called. */
+  close(): void {
+    this.abandon('the cell was removed');
+    if (this.removed) return;
+    this.removed = true;
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
