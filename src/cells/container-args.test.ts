@@ -75,6 +75,23 @@ describe('containerRunArgs', () => {
     );
   });
 
+  it('with a tool socket, mounts its directory read-only, names it to the tool server, and leaves stdin closed', () => {
+    const s = containerRunArgs({
+      name: 'n',
+      image: 'i',
+      installId: 'x',
+      user,
+      spec,
+      seccompProfile: '/p.json',
+      toolSocketDir: '/tmp/nanocell-tool-abc',
+    });
+    expect(s).not.toContain('-i');
+    expect(after(s, '--mount')).toContain(
+      'type=bind,source=/tmp/nanocell-tool-abc,target=/run/nanocell-tool,readonly',
+    );
+    expect(after(s, '--env')).toContain('NANOCELL_TOOL_SOCKET=/run/nanocell-tool/tool.sock');
+  });
+
   it('never uses a privileged or host-sharing flag', () => {
     const joined = args.join(' ');
     for (const bad of ['--privileged', 'host', 'unconfined', '--cap-add', 'SYS_ADMIN']) {
