@@ -250,12 +250,20 @@ export class DockerRuntime implements CellRuntime {
     });
   }
 
+  protected removeStaleToolSockets(): void {
+    if (this.usesToolSocket()) ToolSocket.removeStale();
+  }
+
   async close(): Promise<void> {
     await this.holders?.close();
   }
 
-  /** Remove containers this install left behind (a crash, a kill -9) whose owner is gone. */
+  /**
+   * Remove containers this install left behind (a crash, a kill -9) whose owner is gone, and
+   * the tool socket directories of host processes that are gone.
+   */
   removeOrphans(): number {
+    this.removeStaleToolSockets();
     return removeOrphanContainers(
       this.docker,
       this.options.installId,

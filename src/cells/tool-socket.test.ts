@@ -122,6 +122,20 @@ describe('ToolSocket', () => {
   });
 });
 
+describe('ToolSocket.removeStale', () => {
+  it('removes the directories of host processes that are gone, and only those', async () => {
+    const base = fs.mkdtempSync(path.join(workDir, 'stale-'));
+    const gone = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => gone.once('exit', resolve));
+    const stale = path.join(base, `nanocell-tool-${gone.pid}-abc123`);
+    const live = path.join(base, `nanocell-tool-${process.pid}-def456`);
+    const unrelated = path.join(base, 'nanocell-other');
+    for (const d of [stale, live, unrelated]) fs.mkdirSync(d);
+    expect(ToolSocket.removeStale(base)).toBe(1);
+    expect([stale, live, unrelated].map((d) => fs.existsSync(d))).toEqual([false, true, true]);
+  });
+});
+
 describe('a cell over its tool socket', () => {
   it('answers calls over the socket, not stdout, and hides the socket from commands', async () => {
     const socket = await listen();

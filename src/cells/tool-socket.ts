@@ -6,6 +6,8 @@ import path from 'node:path';
 /** Where a container cell sees its tool socket's directory, mounted read-only. */
 export const CELL_TOOL_SOCKET_DIR = '/run/nanocell-tool';
 const SOCKET_NAME = 'tool.sock';
+/** Directories are named for the host process that made them, so a dead one's can be found. */
+const DIR_PREFIX = 'nanocell-tool-';
 /** The tool server connects to the socket at this path instead of speaking on its stdio. */
 export const CELL_TOOL_SOCKET_PATH = `${CELL_TOOL_SOCKET_DIR}/${SOCKET_NAME}`;
 /** The tool server's environment variable that names the socket (tool-server.ts reads it). */
@@ -45,9 +47,9 @@ export class ToolSocket {
     owner: { uid: number; gid: number },
     baseDir: string = os.tmpdir(),
   ): Promise<ToolSocket> {
-    const tooLong =
-      path.join(baseDir, 'nanocell-tool-XXXXXX', SOCKET_NAME).length > MAX_SOCKET_PATH;
-    const dir = fs.mkdtempSync(path.join(tooLong ? '/tmp' : baseDir, 'nanocell-tool-'));
+    const prefix = `${DIR_PREFIX}${process.pid}-`;
+    const tooLong = path.join(baseDir, `${prefix}XXXXXX`, SOCKET_NAME).length > MAX_SOCKET_PATH;
+    const dir = fs.mkdtempSync(path.join(tooLong ? '/tmp' : baseDir, prefix));
     const socketPath = path.join(dir, SOCKET_NAME);
     const server = net.createServer();
     let settle: (c: ToolConnection) => void = () => undefined;
@@ -88,6 +90,27 @@ export class ToolSocket {
     return socket;
   }
 
+  /**
+   * Remove the directories host processes that are gone left in `baseDir` (a crash, a kill -9)
+   * and return how many; those of live processes are left alone.
+   */
+  static removeStale(baseDir: string = os.tmpdir()): number {
+    let removed = 0;
+    for (const name of fs.readdirSync(baseDir)) {
+      const pid = Number(
+        name.startsWith(DIR_PREFIX) ? name.slice(DIR_PREFIX.length).split('-')[0] : NaN,
+      );
+      if (!Number.isInteger(pid) || pid <= 0 || processExists(pid)) continue;
+      const dir = path.join(baseDir, name);
+      // Only our own directories: a link or a stranger's file of that name is left alone.
+      const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+      if (!st?.isDirectory() || st.uid !== (process.getuid?.() ?? st.uid)) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+
   /** Stop taking connections and unlink the socket; the one connection taken stays open. */
   private stopListening(): void {
     if (this.server.listening) this.server.close();
@@ -106,5 +129,15 @@ export class ToolSocket {
     if (this.removed) return;
     this.removed = true;
     fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
