@@ -99,26 +99,29 @@ describe('ToolSocket', () => {
     expect(second).toEqual({ ok: false, code: 'ENOENT' });
   });
 
-  it("lets only the cell's user connect: the socket is 0600 and its, the directory only searchable", async () => {
+  it("lets only the cell's user connect, knowing the path: the socket is 0600 and its, both directories only searchable", async () => {
     const socket = await listen();
     const st = fs.lstatSync(path.join(socket.dir, 'tool.sock'));
     expect(st.isSocket()).toBe(true);
     expect(st.mode & 0o777).toBe(0o600);
     expect([st.uid, st.gid]).toEqual([owner.uid, owner.gid]);
     expect(fs.statSync(socket.dir).mode & 0o777).toBe(0o711);
+    // Its name is unguessable, in a directory only the host can list.
+    expect(path.basename(socket.dir)).toMatch(/^[0-9a-f]{32}$/);
+    expect(fs.statSync(path.dirname(socket.dir)).mode & 0o777).toBe(0o711);
   });
 
   it('removes its directory when closed, with or without a connection', async () => {
     const unused = await listen();
     unused.close();
-    expect(fs.existsSync(unused.dir)).toBe(false);
+    expect(fs.existsSync(path.dirname(unused.dir))).toBe(false);
     expect(await unused.connection).toEqual({ ok: false, reason: 'the cell was removed' });
 
     const used = await listen();
     expect((await connect(path.join(used.dir, 'tool.sock'))).ok).toBe(true);
     await used.connection;
     used.close();
-    expect(fs.existsSync(used.dir)).toBe(false);
+    expect(fs.existsSync(path.dirname(used.dir))).toBe(false);
   });
 });
 
@@ -155,7 +158,7 @@ describe('a cell over its tool socket', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     await cell.stop();
     expect(await exited).toBe(0);
-    expect(fs.existsSync(socket.dir)).toBe(false);
+    expect(fs.existsSync(path.dirname(socket.dir))).toBe(false);
   });
 
   it('fails to start, saying why, when the tool server never connects', async () => {

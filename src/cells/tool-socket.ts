@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -32,6 +33,8 @@ export class ToolSocket {
   private constructor(
     /** The host directory to bind-mount read-only at CELL_TOOL_SOCKET_DIR. */
     readonly dir: string,
+    /** The directory `dir` is in, removed with it. */
+    private readonly outer: string,
     private readonly server: net.Server,
     /** The first connection, or why none came. */
     readonly connection: Promise<ToolConnection>,
@@ -39,17 +42,22 @@ export class ToolSocket {
   ) {}
 
   /**
-   * Listen in a fresh private directory under `baseDir`: the directory is host-owned with
-   * search permission only (0711, nothing to list), the socket 0600 and owned by the cell's
-   * host uid, so the cell's user, and only it besides the host, can connect.
+   * Listen in a fresh private directory under `baseDir`, itself under an unguessable name in a
+   * directory nobody but the host can list: both host-owned with search permission only
+   * (0711). The socket is 0600 and owned by the cell's host uid. So only the cell's user can
+   * connect, and only knowing the path, which only the cell is given: another cell of the same
+   * uid that sees the host's /tmp (an extra mount) cannot find it to race the tool server.
    */
   static async listen(
     owner: { uid: number; gid: number },
     baseDir: string = os.tmpdir(),
   ): Promise<ToolSocket> {
     const prefix = `${DIR_PREFIX}${process.pid}-`;
-    const tooLong = path.join(baseDir, `${prefix}XXXXXX`, SOCKET_NAME).length > MAX_SOCKET_PATH;
-    const dir = fs.mkdtempSync(path.join(tooLong ? '/tmp' : baseDir, prefix));
+    const tooLong =
+      path.join(baseDir, `${prefix}XXXXXX`, '0'.repeat(32), SOCKET_NAME).length > MAX_SOCKET_PATH;
+    const outer = fs.mkdtempSync(path.join(tooLong ? '/tmp' : baseDir, prefix));
+    const dir = path.join(outer, crypto.randomBytes(16).toString('hex'));
+    fs.mkdirSync(dir, { mode: 0o700 });
     const socketPath = path.join(dir, SOCKET_NAME);
     const server = net.createServer();
     let settle: (c: ToolConnection) => void = () => undefined;
@@ -64,7 +72,7 @@ export class ToolSocket {
         resolve(c);
       };
     });
-    const socket = new ToolSocket(dir, server, connection, settle);
+    const socket = new ToolSocket(dir, outer, server, connection, settle);
     server.on('connection', (conn) => {
       socket.stopListening();
       settle({ ok: true, socket: conn });
@@ -83,6 +91,7 @@ export class ToolSocket {
       fs.chmodSync(socketPath, 0o600);
       fs.chownSync(socketPath, owner.uid, owner.gid);
       fs.chmodSync(dir, 0o711);
+      fs.chmodSync(outer, 0o711);
     } catch (err) {
       socket.close();
       throw err;
@@ -128,7 +137,7 @@ export class ToolSocket {
     this.abandon('the cell was removed');
     if (this.removed) return;
     this.removed = true;
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    fs.rmSync(this.outer, { recursive: true, force: true });
   }
 }
 

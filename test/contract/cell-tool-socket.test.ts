@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cell } from '../../src/cells/cell-runtime.js';
 import { CELL_TOOL_SOCKET_DIR } from '../../src/cells/tool-socket.js';
@@ -51,7 +52,7 @@ for (const rt of realRuntimes().filter((r) => r.name === 'docker' || r.name === 
         expect(probe.output).toBe('env:unset\nENOENT\n');
         await cell.stop();
         cell = undefined;
-        expect(fs.existsSync(dir)).toBe(false);
+        expect(fs.existsSync(path.dirname(dir))).toBe(false);
       } finally {
         await cell?.stop();
         await runtime.close?.();
@@ -73,7 +74,7 @@ for (const rt of realRuntimes().filter((r) => r.name === 'docker' || r.name === 
         expect(r.output).toContain('the cell stopped during this call');
         expect(cell.alive).toBe(false);
         await cell.stop();
-        expect(fs.existsSync(dir)).toBe(false);
+        expect(fs.existsSync(path.dirname(dir))).toBe(false);
       } finally {
         await cell.stop();
         await runtime.close?.();
