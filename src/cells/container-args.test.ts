@@ -40,6 +40,7 @@ describe('containerRunArgs', () => {
 
   it.each([
     ['--network', ['none']],
+    ['--log-driver', ['none']],
     ['--ipc', ['private']],
     ['--cap-drop', ['ALL']],
     ['--security-opt', ['no-new-privileges', 'seccomp=/tmp/nanocell-seccomp-x/seccomp.json']],

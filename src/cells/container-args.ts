@@ -80,6 +80,11 @@ export function containerRunArgs(o: ContainerRunOptions): string[] {
     `${LABEL_OWNER_PID}=${process.pid}`,
     ...(o.engineArgs ?? []),
     ...(o.cgroupParent ? ['--cgroup-parent', o.cgroupParent] : []),
+    // The engine keeps no log of the cell's output: what a command writes into the tool
+    // server's stdout or stderr must not pile up on the host's disk (the host reads stderr's
+    // tail from the attach stream, bounded).
+    '--log-driver',
+    'none',
     '--network',
     o.network ?? 'none',
     '--ipc',

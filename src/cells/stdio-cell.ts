@@ -56,11 +56,13 @@ export class StdioCell implements Cell {
   ) {
     // The tool server gone from its socket is a dead cell, even if the container lingers: it
     // gets a moment to exit on its own (so its exit code and stderr explain why), then is killed.
-    socket?.once('close', () => {
+    const closed = () => {
       this.channelClosed = true;
       if (this.stopping || this.exited) return;
       setTimeout(() => this.kill('the cell closed its tool socket'), SOCKET_CLOSE_GRACE_MS).unref();
-    });
+    };
+    if (socket?.destroyed) closed();
+    else socket?.once('close', closed);
     child.stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.subarray(-2000).toString('utf8')).slice(-2000);
     });
@@ -115,7 +117,10 @@ export class StdioCell implements Cell {
       }
     };
     let socket: net.Socket | undefined;
-    if (toolSocket) child.stdout.resume();
+    // With a tool socket nothing may come on stdout: a byte there is a command writing into
+    // the tool server's stdout, which the engine would pass on (and may log to disk).
+    let onStdout: () => void = () => undefined;
+    if (toolSocket) child.stdout.on('data', () => onStdout());
     else child.stdout.on('data', readFrames);
     // A write to a cell that just died fails with EPIPE here; unhandled, it would crash the host.
     child.stdin.on('error', () => {
@@ -160,6 +165,7 @@ export class StdioCell implements Cell {
         fail(`exited with code ${code}${stderr ? `: ${stderr.trim()}` : ''}`),
       );
       onOverflow = (limit) => fail(`its first line ran past ${limit} bytes`);
+      onStdout = () => fail('it wrote to its stdout, which carries nothing beside a tool socket');
       onFrame = (line) => {
         clearTimeout(timer);
         child.removeAllListeners('exit');
@@ -184,6 +190,10 @@ export class StdioCell implements Cell {
       socket,
     );
     onFrame = (text) => cell.onFrame(text);
+    onStdout = () =>
+      cell.kill(
+        'the cell broke the tool protocol (output on its stdout, which carries nothing beside its tool socket) and was stopped',
+      );
     onOverflow = (limit) =>
       cell.kill(
         `the cell broke the tool protocol (a line of more than ${limit} bytes on its output) and was stopped`,

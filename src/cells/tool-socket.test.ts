@@ -187,6 +187,24 @@ describe('a cell over its tool socket', () => {
     );
   });
 
+  it('kills a cell that writes anything to its stdout beside the socket, as a protocol breach', async () => {
+    const socket = await listen();
+    // Says ready on the socket, then at the first request writes to its stdout instead.
+    const script = [
+      `const s = require('net').createConnection(process.env.NANOCELL_TOOL_SOCKET);`,
+      `s.on('connect', () => s.write(JSON.stringify({ ready: true }) + '\\n'));`,
+      `s.once('data', () => process.stdout.write('junk\\n'));`,
+      `setInterval(() => {}, 1000);`,
+    ].join('\n');
+    const { cell } = await attach(socket, ['-e', script]);
+    const r = await cell.call({ tool: 'bash', input: { command: 'true' } });
+    expect(r.ok).toBe(false);
+    expect(r.output).toContain(
+      'the cell broke the tool protocol (output on its stdout, which carries nothing beside its tool socket)',
+    );
+    expect(cell.alive).toBe(false);
+  });
+
   it('is dead once the tool server closes its socket, even while its process lingers', async () => {
     const socket = await listen();
     // Says ready on the socket, then hangs up at the first request and stays running.

@@ -59,6 +59,26 @@ for (const rt of realRuntimes().filter((r) => r.name === 'docker' || r.name === 
       }
     });
 
+    it("kills a cell whose command writes into the tool server's stdout, and keeps no engine log", async () => {
+      const runtime = rt.make();
+      const cell = await runtime.start(fx.spec());
+      try {
+        const logDriver = spawnSync(
+          rt.name,
+          ['inspect', '--format', '{{.HostConfig.LogConfig.Type}}', cell.id],
+          { encoding: 'utf8' },
+        ).stdout.trim();
+        expect(logDriver).toBe('none');
+        const r = await bashIn(() => cell)('echo junk > /proc/$PPID/fd/1; sleep 5; echo unseen');
+        expect(r.ok).toBe(false);
+        expect(r.output).toContain('broke the tool protocol (output on its stdout');
+        expect(cell.alive).toBe(false);
+      } finally {
+        await cell.stop();
+        await runtime.close?.();
+      }
+    });
+
     it('fails the call in flight and is no longer alive when its container is removed underneath', async () => {
       const runtime = rt.make();
       const cell = await runtime.start(fx.spec());
