@@ -114,8 +114,12 @@ export class ToolSocket {
       // Only our own directories: a link or a stranger's file of that name is left alone.
       const st = fs.lstatSync(dir, { throwIfNoEntry: false });
       if (!st?.isDirectory() || st.uid !== (process.getuid?.() ?? st.uid)) continue;
-      fs.rmSync(dir, { recursive: true, force: true });
-      removed++;
+      try {
+        fs.rmSync(dir, { recursive: true, force: true });
+        removed++;
+      } catch {
+        // Left for the next start: a stale, empty directory must not stop this one.
+      }
     }
     return removed;
   }
