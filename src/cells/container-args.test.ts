@@ -40,6 +40,7 @@ describe('containerRunArgs', () => {
 
   it.each([
     ['--network', ['none']],
+    ['--log-driver', ['none']],
     ['--ipc', ['private']],
     ['--cap-drop', ['ALL']],
     ['--security-opt', ['no-new-privileges', 'seccomp=/tmp/nanocell-seccomp-x/seccomp.json']],
@@ -73,6 +74,23 @@ describe('containerRunArgs', () => {
     expect(args.at(-1)).toMatch(
       /ulimit -f .* && exec \/usr\/bin\/node \/opt\/nanocell\/tool-server\.mjs --own-pid-namespace$/,
     );
+  });
+
+  it('with a tool socket, mounts its directory read-only, names it to the tool server, and leaves stdin closed', () => {
+    const s = containerRunArgs({
+      name: 'n',
+      image: 'i',
+      installId: 'x',
+      user,
+      spec,
+      seccompProfile: '/p.json',
+      toolSocketDir: '/tmp/nanocell-tool-abc',
+    });
+    expect(s).not.toContain('-i');
+    expect(after(s, '--mount')).toContain(
+      'type=bind,source=/tmp/nanocell-tool-abc,target=/run/nanocell-tool,readonly',
+    );
+    expect(after(s, '--env')).toContain('NANOCELL_TOOL_SOCKET=/run/nanocell-tool/tool.sock');
   });
 
   it('never uses a privileged or host-sharing flag', () => {

@@ -6,6 +6,7 @@ import {
 } from './cell-runtime.js';
 import type { CellUser } from './cell-user.js';
 import { installCgroupName } from './cgroup-limits.js';
+import { CELL_TOOL_SOCKET_DIR, CELL_TOOL_SOCKET_PATH, TOOL_SOCKET_ENV } from './tool-socket.js';
 
 /** Labels every container cell carries, so orphans of an install can be found. */
 export const LABEL_INSTALL = 'nanocell.install';
@@ -37,6 +38,12 @@ export interface ContainerRunOptions {
   network?: string;
   /** The install's own cgroup parent (cellCgroupParent), so its cells compete as one. */
   cgroupParent?: string;
+  /**
+   * The host directory of the cell's tool socket (tool-socket.ts): mounted read-only, and the
+   * tool server told to connect to it; the container's stdin is then left closed (no `-i`).
+   * Without it the tool server speaks on stdio.
+   */
+  toolSocketDir?: string;
 }
 
 /**
@@ -49,7 +56,8 @@ export function cellCgroupParent(installId: string): string {
 }
 
 /**
- * `run` arguments shared by docker, podman and docker+gVisor: the tool server on stdio, no
+ * `run` arguments shared by docker, podman and docker+gVisor: the tool server on its socket
+ * or on stdio, no
  * network at all (an `--internal` network still reaches the host's bridge addresses), a
  * read-only root with tmpfs scratch space, no capabilities, no new privileges, private IPC,
  * our seccomp profile (the syscalls and socket families bwrap's filter refuses; never
@@ -59,7 +67,7 @@ export function containerRunArgs(o: ContainerRunOptions): string[] {
   const { spec, user } = o;
   const args = [
     'run',
-    '-i',
+    ...(o.toolSocketDir ? [] : ['-i']),
     '--rm',
     // An init as pid 1 reaps the processes a killed command leaves behind.
     '--init',
@@ -73,6 +81,11 @@ export function containerRunArgs(o: ContainerRunOptions): string[] {
     `${LABEL_OWNER_PID}=${process.pid}`,
     ...(o.engineArgs ?? []),
     ...(o.cgroupParent ? ['--cgroup-parent', o.cgroupParent] : []),
+    // The engine keeps no log of the cell's output: what a command writes into the tool
+    // server's stdout or stderr must not pile up on the host's disk (the host reads stderr's
+    // tail from the attach stream, bounded).
+    '--log-driver',
+    'none',
     '--network',
     o.network ?? 'none',
     '--ipc',
@@ -108,6 +121,10 @@ export function containerRunArgs(o: ContainerRunOptions): string[] {
   ];
   for (const m of spec.mounts) args.push('--mount', bindMount(m.hostPath, m.cellPath, m.readOnly));
   for (const [k, v] of Object.entries(spec.env)) args.push('--env', `${k}=${v}`);
+  if (o.toolSocketDir) {
+    args.push('--mount', bindMount(o.toolSocketDir, CELL_TOOL_SOCKET_DIR, true));
+    args.push('--env', `${TOOL_SOCKET_ENV}=${CELL_TOOL_SOCKET_PATH}`);
+  }
   args.push(o.image, ...TOOL_SERVER_IN_OWN_PID_NAMESPACE);
   return args;
 }

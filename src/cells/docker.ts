@@ -1,6 +1,13 @@
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import { type Cell, type CellRuntime, type CellSpec, type RuntimeStatus } from './cell-runtime.js';
+import os from 'node:os';
+import {
+  RuntimeUnavailableError,
+  type Cell,
+  type CellRuntime,
+  type CellSpec,
+  type RuntimeStatus,
+} from './cell-runtime.js';
 import { defaultCellUser, ensureOwner, type CellUser } from './cell-user.js';
 import {
   LABEL_OWNER_PID,
@@ -15,6 +22,7 @@ import { NetnsHolders } from './netns-holders.js';
 import { run } from './run-cli.js';
 import { writeSeccompProfile } from './seccomp-profile.js';
 import { attachOrExplain } from './stdio-cell.js';
+import { ToolSocket } from './tool-socket.js';
 
 export interface DockerOptions {
   image: string;
@@ -44,8 +52,9 @@ const INFO_FORMAT =
   '{{.ServerVersion}}|{{json .SecurityOptions}}|{{json .Runtimes}}|{{.MemoryLimit}}|{{.SwapLimit}}|{{.PidsLimit}}|{{.CPUCfsQuota}}';
 
 /**
- * Docker containers from the project's own image: `docker run -i` with the tool server on
- * stdio and the flags of container-args.ts, our seccomp profile among them.
+ * Docker containers from the project's own image: `docker run` with the tool server on a unix
+ * socket of the host's (tool-socket.ts) and the flags of container-args.ts, our seccomp
+ * profile among them.
  */
 export class DockerRuntime implements CellRuntime {
   readonly name: string = 'docker';
@@ -56,6 +65,15 @@ export class DockerRuntime implements CellRuntime {
 
   constructor(protected readonly options: DockerOptions) {
     this.docker = options.dockerPath ?? 'docker';
+  }
+
+  /**
+   * Whether the tool server talks to the host over a unix socket (tool-socket.ts) rather than
+   * the engine's stdio attach, which costs several process hops per frame. gVisor's sandbox
+   * cannot connect to a host unix socket (without extra runsc flags), so it keeps stdio.
+   */
+  protected usesToolSocket(): boolean {
+    return true;
   }
 
   /** Whether cells may join a namespace holder; gVisor's sandbox makes its own network stack. */
@@ -164,25 +182,47 @@ export class DockerRuntime implements CellRuntime {
     const holders = this.netnsHolders();
     const holder = holders?.take(spec.groupName, name);
     const cgroupParent = this.cgroupParent();
-    const args = containerRunArgs({
-      ...(holder ? { network: `container:${holder}` } : {}),
-      ...(cgroupParent ? { cgroupParent } : {}),
-      name,
-      image: spec.image ?? this.options.image,
-      installId: this.options.installId,
-      user,
-      spec,
-      seccompProfile: (this.seccompProfile ??= writeSeccompProfile(
-        process.arch,
-        undefined,
-        this.seccompKernel(),
-      )),
-      ...this.engineOptions(spec),
-    });
+    let toolSocket: ToolSocket | undefined;
+    try {
+      toolSocket = this.usesToolSocket()
+        ? await ToolSocket.listen({ uid: user.hostOwnerUid, gid: user.hostOwnerGid })
+        : undefined;
+    } catch (err) {
+      holders?.release(name, true);
+      throw new RuntimeUnavailableError(
+        `cannot open the tool socket for cell ${name} in ${os.tmpdir()}: ${(err as Error).message}; check that the temporary directory is writable`,
+        { cause: err },
+      );
+    }
+    const runArgs = (): string[] =>
+      containerRunArgs({
+        ...(toolSocket ? { toolSocketDir: toolSocket.dir } : {}),
+        ...(holder ? { network: `container:${holder}` } : {}),
+        ...(cgroupParent ? { cgroupParent } : {}),
+        name,
+        image: spec.image ?? this.options.image,
+        installId: this.options.installId,
+        user,
+        spec,
+        seccompProfile: (this.seccompProfile ??= writeSeccompProfile(
+          process.arch,
+          undefined,
+          this.seccompKernel(),
+        )),
+        ...this.engineOptions(spec),
+      });
+    let args: string[];
+    try {
+      args = runArgs();
+    } catch (err) {
+      toolSocket?.close();
+      throw err;
+    }
     const child = spawn(this.docker, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let started = false;
     const remove = async () => {
       await removeContainer(this.docker, name);
+      toolSocket?.close();
       // A holder whose cell never started may be gone itself: made anew rather than reused.
       holders?.release(name, !started);
     };
@@ -192,6 +232,7 @@ export class DockerRuntime implements CellRuntime {
       startTimeoutMs: this.options.startTimeoutMs ?? 60_000,
       signal,
       status: () => this.status(),
+      toolSocket,
     });
     started = true;
     this.findMemoryPid(cell, name);
@@ -209,12 +250,20 @@ export class DockerRuntime implements CellRuntime {
     });
   }
 
+  protected removeStaleToolSockets(): void {
+    if (this.usesToolSocket()) ToolSocket.removeStale();
+  }
+
   async close(): Promise<void> {
     await this.holders?.close();
   }
 
-  /** Remove containers this install left behind (a crash, a kill -9) whose owner is gone. */
+  /**
+   * Remove containers this install left behind (a crash, a kill -9) whose owner is gone, and
+   * the tool socket directories of host processes that are gone.
+   */
   removeOrphans(): number {
+    this.removeStaleToolSockets();
     return removeOrphanContainers(
       this.docker,
       this.options.installId,

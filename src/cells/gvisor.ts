@@ -29,6 +29,11 @@ export class GvisorRuntime extends DockerRuntime {
     this.runtime = options.runtime ?? 'runsc';
   }
 
+  /** runsc does not let a sandbox connect to a host unix socket: the tool server keeps stdio. */
+  protected override usesToolSocket(): boolean {
+    return false;
+  }
+
   /** runsc runs every sandbox with `--network=none` of its own; a shared namespace buys nothing. */
   protected override sharesNetns(): boolean {
     return false;

@@ -119,6 +119,7 @@ export class PodmanRuntime extends DockerRuntime {
   }
 
   override removeOrphans(): number {
+    this.removeStaleToolSockets();
     return removeOrphanContainers(
       this.docker,
       this.options.installId,

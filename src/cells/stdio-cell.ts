@@ -1,4 +1,6 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import type net from 'node:net';
+import type { Writable } from 'node:stream';
 import {
   RuntimeUnavailableError,
   type Cell,
@@ -6,16 +8,21 @@ import {
   type CellLimits,
 } from './cell-runtime.js';
 import { FrameReader } from './frame-reader.js';
+import { CELL_TOOL_SOCKET_PATH, type ToolSocket } from './tool-socket.js';
 import { maxResponseFrameBytes, type ToolRequest, type ToolResponse } from './tool-protocol.js';
 
 /** Host-side grace beyond the tool server's own timeout before a call is declared lost. */
 const DEFAULT_CALL_GRACE_MS = 5000;
+/** How long a cell whose tool socket closed has to exit on its own before it is killed. */
+const SOCKET_CLOSE_GRACE_MS = 1000;
 const REPLACED =
   '[the next tool call starts a new cell; files in the group folder are kept, /tmp and background processes are not]';
 
 /**
- * A cell whose tool server speaks JSON lines over a child process's stdio. Every runtime
- * starts a process (bwrap, docker run -i, ...) and hands it here.
+ * A cell whose tool server speaks JSON lines over a child process's stdio, or over a unix
+ * socket it connected to (docker and podman: tool-socket.ts). Every runtime starts a process
+ * (bwrap, docker run, ...) and hands it here; that process exiting is the cell's end, and so
+ * is its tool socket closing.
  *
  * Everything on the cell's stdout is untrusted: frames are bounded (FrameReader), and a frame
  * that is not the answer to a call in flight (garbage, an endless line, a forged or repeated
@@ -33,6 +40,8 @@ export class StdioCell implements Cell {
   private stderrTail = '';
 
   private cleanedUp: Promise<void> | undefined;
+  private stopping = false;
+  private channelClosed = false;
 
   private constructor(
     readonly id: string,
@@ -41,7 +50,19 @@ export class StdioCell implements Cell {
     private readonly limits: CellLimits,
     private readonly describeFailure: (() => string | undefined) | undefined,
     private readonly callGraceMs: number,
+    /** Where requests go: the child's stdin, or the tool socket. */
+    private readonly requests: Writable,
+    socket: net.Socket | undefined,
   ) {
+    // The tool server gone from its socket is a dead cell, even if the container lingers: it
+    // gets a moment to exit on its own (so its exit code and stderr explain why), then is killed.
+    const closed = () => {
+      this.channelClosed = true;
+      if (this.stopping || this.exited) return;
+      setTimeout(() => this.kill('the cell closed its tool socket'), SOCKET_CLOSE_GRACE_MS).unref();
+    };
+    if (socket?.destroyed) closed();
+    else socket?.once('close', closed);
     child.stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.subarray(-2000).toString('utf8')).slice(-2000);
     });
@@ -77,19 +98,30 @@ export class StdioCell implements Cell {
       describeFailure?: () => string | undefined;
       /** How long past a call's own timeout the host waits for its answer. Default 5 s. */
       callGraceMs?: number;
+      /**
+       * The socket the tool server connects to instead of using its stdio; the child's stdout
+       * is then drained and ignored. Closed (and its directory removed) by `cleanup`.
+       */
+      toolSocket?: ToolSocket | undefined;
     },
   ): Promise<StdioCell> {
-    const { cleanup, limits, startTimeoutMs, signal } = options;
+    const { cleanup, limits, startTimeoutMs, signal, toolSocket } = options;
     // Answers the pool's calls may ask for are capped like the cell's default.
     const reader = new FrameReader(maxResponseFrameBytes(limits.maxOutputBytes));
     let onFrame: (text: string) => void = () => undefined;
     let onOverflow: (limitBytes: number) => void = () => undefined;
-    child.stdout.on('data', (chunk: Buffer) => {
+    const readFrames = (chunk: Buffer) => {
       for (const ev of reader.push(chunk)) {
         if (ev.kind === 'frame') onFrame(ev.text);
         else onOverflow(ev.limitBytes);
       }
-    });
+    };
+    let socket: net.Socket | undefined;
+    // With a tool socket nothing may come on stdout: a byte there is a command writing into
+    // the tool server's stdout, which the engine would pass on (and may log to disk).
+    let onStdout: () => void = () => undefined;
+    if (toolSocket) child.stdout.on('data', () => onStdout());
+    else child.stdout.on('data', readFrames);
     // A write to a cell that just died fails with EPIPE here; unhandled, it would crash the host.
     child.stdin.on('error', () => {
       // Reported through 'exit'.
@@ -103,13 +135,29 @@ export class StdioCell implements Cell {
         clearTimeout(timer);
         onFrame = () => undefined;
         onOverflow = () => undefined;
+        toolSocket?.abandon(why);
+        socket?.destroy();
         child.kill('SIGKILL');
         reject(new RuntimeUnavailableError(`cell ${id} did not start: ${why}`, { cause }));
       };
       const timer = setTimeout(
-        () => fail(`no ready signal within ${startTimeoutMs} ms`),
+        () =>
+          fail(
+            toolSocket && !socket
+              ? `its tool server did not connect to ${CELL_TOOL_SOCKET_PATH} within ${startTimeoutMs} ms`
+              : `no ready signal within ${startTimeoutMs} ms`,
+          ),
         startTimeoutMs,
       );
+      const closedEarly = () => fail('it closed its tool socket before it was ready');
+      void toolSocket?.connection.then((c) => {
+        if (!c.ok) return fail(c.reason);
+        socket = c.socket;
+        // A write to a cell that just died fails here; unhandled, it would crash the host.
+        socket.on('error', () => undefined);
+        socket.on('data', readFrames);
+        socket.once('close', closedEarly);
+      });
       if (signal?.aborted) fail('aborted');
       signal?.addEventListener('abort', () => fail('aborted'), { once: true });
       child.once('error', (err) => fail(err.message, err));
@@ -117,10 +165,12 @@ export class StdioCell implements Cell {
         fail(`exited with code ${code}${stderr ? `: ${stderr.trim()}` : ''}`),
       );
       onOverflow = (limit) => fail(`its first line ran past ${limit} bytes`);
+      onStdout = () => fail('it wrote to its stdout, which carries nothing beside a tool socket');
       onFrame = (line) => {
         clearTimeout(timer);
         child.removeAllListeners('exit');
         child.removeAllListeners('error');
+        socket?.off('close', closedEarly);
         if (line.includes('"ready":true')) resolve();
         else fail(`unexpected first line: ${JSON.stringify(line.slice(0, 200))}`);
       };
@@ -136,8 +186,14 @@ export class StdioCell implements Cell {
       limits,
       options.describeFailure,
       options.callGraceMs ?? DEFAULT_CALL_GRACE_MS,
+      socket ?? child.stdin,
+      socket,
     );
     onFrame = (text) => cell.onFrame(text);
+    onStdout = () =>
+      cell.kill(
+        'the cell broke the tool protocol (output on its stdout, which carries nothing beside its tool socket) and was stopped',
+      );
     onOverflow = (limit) =>
       cell.kill(
         `the cell broke the tool protocol (a line of more than ${limit} bytes on its output) and was stopped`,
@@ -147,7 +203,7 @@ export class StdioCell implements Cell {
 
   /** False as soon as the host has decided to kill it, before its process has gone. */
   get alive(): boolean {
-    return !this.exited && !this.killedFor;
+    return !this.exited && !this.killedFor && !this.channelClosed;
   }
 
   /** The host process of the cell (bwrap, `docker run`, ...). */
@@ -168,11 +224,11 @@ export class StdioCell implements Cell {
         this.limits.maxOutputBytes,
       ),
     };
-    if (this.exited || this.killedFor) {
+    if (this.exited || this.killedFor || this.channelClosed) {
       return Promise.resolve({
         id,
         ok: false,
-        output: `the cell is not running: ${this.killedFor ?? this.exitReason}`,
+        output: `the cell is not running: ${this.killedFor ?? (this.exitReason || 'it closed its tool socket')}`,
       });
     }
     return new Promise((resolve) => {
@@ -190,14 +246,15 @@ export class StdioCell implements Cell {
         clearTimeout(timer);
         resolve(res);
       });
-      this.child.stdin.write(`${JSON.stringify({ ...request, id })}\n`);
+      this.requests.write(`${JSON.stringify({ ...request, id })}\n`);
     });
   }
 
   /** Stops the process if it still runs, then cleans up once, however often it is called. */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (!this.exited) {
-      this.child.stdin.end();
+      this.requests.end();
       const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
       const timeout = new Promise<'timeout'>((resolve) =>
         setTimeout(() => resolve('timeout'), 2000).unref(),
@@ -263,6 +320,7 @@ export async function attachOrExplain(
     startTimeoutMs: number;
     signal?: AbortSignal | undefined;
     status: () => Promise<{ ok: boolean; detail: string }>;
+    toolSocket?: ToolSocket | undefined;
   },
 ): Promise<StdioCell> {
   try {
@@ -271,6 +329,7 @@ export async function attachOrExplain(
       limits: options.limits,
       startTimeoutMs: options.startTimeoutMs,
       signal: options.signal,
+      toolSocket: options.toolSocket,
     });
   } catch (err) {
     await options.remove();

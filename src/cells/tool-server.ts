@@ -1,12 +1,14 @@
 /**
  * The tool server: the only program the host starts inside a cell. It reads ToolRequests as
- * JSON lines on stdin and answers ToolResponses on stdout. It runs as the cell's unprivileged
+ * JSON lines on stdin and answers ToolResponses on stdout, or, when NANOCELL_TOOL_SOCKET names
+ * a unix socket of the host's (docker, podman), on that socket. It runs as the cell's unprivileged
  * user and relies on the cell for isolation; its own checks only keep answers useful.
  * Node built-ins only: this file is mounted into the cell on its own.
  */
 import { spawn } from 'node:child_process';
 import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { ToolRequest, ToolResponse } from './tool-protocol.js';
@@ -175,8 +177,36 @@ type Handler = (
   procs: CellProcesses,
 ) => Promise<ToolResponse>;
 
-function answer(res: ToolResponse): void {
-  process.stdout.write(`${JSON.stringify(res)}\n`);
+/** Where requests come from and answers go: stdio, or the host's tool socket. */
+interface Channel {
+  requests: NodeJS.ReadableStream;
+  send(frame: object): void;
+}
+
+/**
+ * The host's tool socket when NANOCELL_TOOL_SOCKET names one, connected first thing: the host
+ * takes one connection only, and nothing else in the cell runs before this. The variable is
+ * dropped from the environment so no command or MCP server inherits it.
+ */
+async function openChannel(): Promise<Channel> {
+  const socketPath = process.env.NANOCELL_TOOL_SOCKET;
+  delete process.env.NANOCELL_TOOL_SOCKET;
+  if (!socketPath) {
+    return {
+      requests: process.stdin,
+      send: (frame) => process.stdout.write(`${JSON.stringify(frame)}\n`),
+    };
+  }
+  const socket = net.createConnection(socketPath);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', (err) =>
+      reject(new Error(`cannot connect to the host's tool socket ${socketPath}: ${err.message}`)),
+    );
+  });
+  // The host gone mid-write is the end of the cell, reported by the socket closing.
+  socket.on('error', () => undefined);
+  return { requests: socket, send: (frame) => socket.write(`${JSON.stringify(frame)}\n`) };
 }
 
 function cap(text: string, maxBytes: number): string {
@@ -668,6 +698,8 @@ async function startEgressForwarder(procs: CellProcesses): Promise<(() => void) 
 async function main(): Promise<void> {
   // Under the cell's file-size cap, a write past it must fail with EFBIG, not end the server.
   process.on('SIGXFSZ', () => undefined);
+  const channel = await openChannel();
+  const answer = (res: ToolResponse) => channel.send(res);
   const procs = new CellProcesses(process.argv.includes(OWN_PID_NAMESPACE_FLAG));
   const stopForwarder = await startEgressForwarder(procs);
   const mcp = new McpServers(procs);
@@ -679,7 +711,7 @@ async function main(): Promise<void> {
       procs,
     );
   }
-  const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+  const lines = readline.createInterface({ input: channel.requests, crlfDelay: Infinity });
   lines.on('line', (line) => {
     if (line.trim() === '') return;
     let req: ToolRequest;
@@ -709,13 +741,13 @@ async function main(): Promise<void> {
       },
     );
   });
-  // The host closing stdin is the signal to stop.
+  // The host closing stdin (or the socket) is the signal to stop.
   lines.on('close', () => {
     mcp.stopAll();
     stopForwarder?.();
     process.exit(0);
   });
-  process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+  channel.send({ ready: true });
 }
 
 main().catch((err: unknown) => {

@@ -11,19 +11,35 @@ const MAX_RSS_GROWTH_MB = 100;
 
 /**
  * A tool server as hostile code could make it: says ready, then answers its first request
- * with an endless line. Runs in the real cell, in place of ours.
+ * with an endless line. Runs in the real cell, in place of ours, on the channel ours would use
+ * (stdio, or the host's tool socket where the runtime gives one).
  */
 const FLOODING_SERVER = `
+import net from 'node:net';
 import readline from 'node:readline';
-const rl = readline.createInterface({ input: process.stdin });
-process.stdout.write(JSON.stringify({ ready: true }) + '\\n');
+const socketPath = process.env.NANOCELL_TOOL_SOCKET;
+const socket = socketPath ? net.createConnection(socketPath) : undefined;
+const input = socket ?? process.stdin;
+const output = socket ?? process.stdout;
+const rl = readline.createInterface({ input });
+output.write(JSON.stringify({ ready: true }) + '\\n');
 rl.once('line', () => {
   const junk = Buffer.alloc(1 << 16, 97);
-  const go = () => { while (process.stdout.write(junk)); process.stdout.once('drain', go); };
+  const go = () => { while (output.write(junk)); output.once('drain', go); };
   go();
 });
 rl.on('close', () => process.exit(0));
 `;
+
+/**
+ * Shell that sets $ch to the tool server's protocol channel as a command in the cell can reach
+ * it: its stdout, or, where it speaks on the host's tool socket, that socket's fd (its first
+ * socket: it connects before anything else). Opening a socket through /proc fails (ENXIO).
+ */
+const FIND_CHANNEL =
+  'ch=/proc/$PPID/fd/1; if grep -qa NANOCELL_TOOL_SOCKET= /proc/$PPID/environ; then ' +
+  'for f in $(ls /proc/$PPID/fd | sort -n); do case $(readlink /proc/$PPID/fd/$f) in ' +
+  'socket:*) ch=/proc/$PPID/fd/$f; break;; esac; done; fi; ';
 
 const rssMb = () => process.memoryUsage().rss / (1024 * 1024);
 
@@ -61,12 +77,12 @@ export function cellAttackContract(name: string, makeRuntime: () => CellRuntime)
       expect((await bash(victim, 'echo again')).output).toBe('again\n');
     }
 
-    it("survives gigabytes written straight into the tool server's stdout, and serves another group meanwhile", async () => {
+    it("survives gigabytes written straight into the tool server's protocol channel, and serves another group meanwhile", async () => {
       const cell = await pool.get(victim);
       await bash(other, 'true');
       const before = rssMb();
       const [flood, bystander] = await Promise.all([
-        bash(victim, 'head -c 4000000000 /dev/zero > /proc/$PPID/fd/1 && echo wrote'),
+        bash(victim, `${FIND_CHANNEL}head -c 4000000000 /dev/zero > $ch && echo wrote`),
         bash(other, 'sleep 0.2; echo meanwhile'),
       ]);
       expect(rssMb() - before).toBeLessThan(MAX_RSS_GROWTH_MB);
@@ -85,7 +101,7 @@ export function cellAttackContract(name: string, makeRuntime: () => CellRuntime)
       const cell = await pool.get(victim);
       const r = await bash(
         victim,
-        'echo "not a response" > /proc/$PPID/fd/1 && sleep 5 && echo unseen',
+        `${FIND_CHANNEL}echo "not a response" > $ch && sleep 5 && echo unseen`,
       );
       expect(r.ok).toBe(false);
       expect(r.output).toMatch(/broke the tool protocol|No such device or address/);
