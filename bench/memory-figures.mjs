@@ -11,6 +11,14 @@ import { hostDirs } from './temp-dir.mjs';
 import { WebClient, timeTurn } from './web-client.mjs';
 
 const IDLE_NODE = ['-e', 'setInterval(() => {}, 1 << 30)'];
+/**
+ * The floor under a tool server (issue 17): an idle node that has loaded the builtins a tool
+ * server cannot do without (spawning, async files, reading lines) and run one command.
+ */
+const TOOL_SERVER_BUILTINS_NODE = [
+  '-e',
+  "require('node:fs/promises'); require('node:readline'); require('node:child_process').spawnSync('/bin/true'); setInterval(() => {}, 1 << 30)",
+];
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -78,31 +86,43 @@ async function engineStats(engine, names) {
 }
 
 /**
+ * Bare bwrap (the cell's root, binds and uid) holding `node ...nodeArgs`: RSS and PSS readings
+ * of its process tree once they settled.
+ */
+async function bareBwrapMemory(ctx, nodeArgs) {
+  const { config, spec, cleanup } = ctx;
+  const child = spawnBareBwrap(bareSandbox(config, spec), ['/usr/bin/node', ...nodeArgs]);
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const kill = cleanup.add(`bare bwrap pid ${child.pid}`, async () => {
+    child.kill('SIGKILL');
+    await exited;
+  });
+  try {
+    const pid = /** @type {number} */ (child.pid);
+    const tree = () => sumMemoryMb([pid, ...descendants(pid)]);
+    const rss = await settledSamples(() => tree().rssMb, ctx.samples);
+    const pss = await settledSamples(() => tree().pssMb, ctx.samples);
+    return { rss, pss };
+  } finally {
+    await kill();
+  }
+}
+
+/**
  * What one idle cell costs without nanocell: the bare runtime holding an idle `node`.
  * bwrap: RSS and PSS of its process tree; containers: `<engine> stats`.
  */
 async function bareCellMemory(runtime, ctx) {
-  const { config, spec, cleanup, engineSamples } = ctx;
+  const { config, cleanup, engineSamples } = ctx;
   if (runtime.name === 'bwrap') {
-    const child = spawnBareBwrap(bareSandbox(config, spec), ['/usr/bin/node', ...IDLE_NODE]);
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    const kill = cleanup.add(`bare bwrap pid ${child.pid}`, async () => {
-      child.kill('SIGKILL');
-      await exited;
-    });
-    try {
-      const pid = /** @type {number} */ (child.pid);
-      const tree = () => sumMemoryMb([pid, ...descendants(pid)]);
-      const rss = await settledSamples(() => tree().rssMb, ctx.samples);
-      const pss = await settledSamples(() => tree().pssMb, ctx.samples);
-      return {
-        label: 'bare bwrap holding an idle node',
-        rss: summarize(rss),
-        pss: summarize(pss),
-      };
-    } finally {
-      await kill();
-    }
+    const idle = await bareBwrapMemory(ctx, IDLE_NODE);
+    const floor = await bareBwrapMemory(ctx, TOOL_SERVER_BUILTINS_NODE);
+    return {
+      label: 'bare bwrap holding an idle node',
+      rss: summarize(idle.rss),
+      pss: summarize(idle.pss),
+      floorPss: summarize(floor.pss),
+    };
   }
   const bare = bareEngine(runtime.name);
   if (!bare) return undefined;
@@ -217,6 +237,13 @@ export async function hostMemory(runtime, ctx) {
           value: perCell(childPss, live),
           baselineLabel: `${baseline?.label}, PSS`,
           baseline: baseline?.pss,
+        },
+        {
+          label: 'floor: bare bwrap holding a node that loaded what a tool server needs, PSS',
+          value: baseline?.floorPss,
+          baselineLabel: `${baseline?.label}, PSS`,
+          baseline: baseline?.pss,
+          note: 'node -e with fs/promises and readline loaded and one child_process.spawnSync, then idle: what any Node.js tool server costs at least',
         },
       );
       result.totalPerCell = summarize(

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseGroupCellImages } from './cells/group-cell-images.js';
 import { MAX_CONFIG_FILE_BYTES, parseConfigFile, type ConfigFileEntry } from './config-file.js';
 import { DEFAULT_BRAVE_URL, type WebSearchConfig } from './tools/web-search-providers.js';
+import { knownTimeZone, systemTimeZone } from './time-zone-name.js';
 
 /**
  * The repository root: where `dist/`, `build/cell-rootfs` and the tool server live: the
@@ -211,7 +212,7 @@ const envSchema = z.object({
     .optional()
     .transform((tz, ctx) => {
       if (tz === undefined) return undefined;
-      const canonical = canonicalTimeZone(tz);
+      const canonical = knownTimeZone(tz);
       if (canonical === undefined) {
         ctx.addIssue({
           code: 'custom',
@@ -223,22 +224,6 @@ const envSchema = z.object({
       return canonical;
     }),
 });
-
-/**
- * The zone as written, with its letter case fixed, if Intl (and so the scheduler and the
- * model's clock) knows it. Case matters: Intl accepts "europe/berlin", but a cell's libc
- * looks the name up as a file and would silently fall back to UTC. An alias (Asia/Kolkata)
- * stays as written rather than become ICU's canonical name.
- */
-function canonicalTimeZone(tz: string): string | undefined {
-  if (tz.trim() === '' || tz.length > 64) return undefined;
-  try {
-    const known = new Intl.DateTimeFormat('en-US', { timeZone: tz }).resolvedOptions().timeZone;
-    return known.toLowerCase() === tz.toLowerCase() ? known : tz;
-  } catch {
-    return undefined;
-  }
-}
 
 export interface Config {
   /** Which model API: the Anthropic Messages API or an OpenAI-compatible one. */
@@ -475,7 +460,7 @@ export function loadConfig(
     ),
     toolServerPath: path.join(PROJECT_ROOT, 'dist', 'cells', 'tool-server.js'),
     logLevel: e.NANOCELL_LOG_LEVEL,
-    timezone: e.TZ ?? Intl.DateTimeFormat().resolvedOptions().timeZone,
+    timezone: e.TZ ?? systemTimeZone(),
     maxTasksPerGroup: e.NANOCELL_MAX_TASKS_PER_GROUP,
     maxTasksPerRun: e.NANOCELL_MAX_TASKS_PER_RUN,
     channels: {

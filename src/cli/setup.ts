@@ -1,10 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
 import { surveyRuntimes } from '../cells/select-runtime.js';
 import { configFilePath, configFileReader, environmentValue, loadConfig } from '../config.js';
-import { runSetup } from '../setup/run-setup.js';
 import type { SetupDeps } from '../setup/setup-context.js';
 import { parseSetupFlags } from '../setup/setup-flags.js';
-import { clackPrompts } from '../setup/setup-prompts.js';
 import { POLICY_TEMPLATES } from '../setup/policy-templates.js';
 import type { CliCommand, StoreCommandContext } from './command.js';
 import { writeConfigFile } from './config.js';
@@ -59,6 +57,12 @@ export const setupCli: CliCommand = {
     }
     // Asked only in the user's own terminal: a host running this for a client has no stdin.
     const interactive = !flags.yes && ctx.live === undefined && isTty(ctx.stdin) && isTty(ctx.out);
+    // The wizard and its prompt library load here, not with the CLI: the running host, which
+    // imports every command, would otherwise hold them idle (about 3 MiB; issue 17).
+    const [{ runSetup }, { clackPrompts }] = await Promise.all([
+      import('../setup/run-setup.js'),
+      import('../setup/setup-prompts.js'),
+    ]);
     const file = configFilePath();
     const deps: SetupDeps = {
       base: ctx.base,
