@@ -274,12 +274,23 @@ export function modelProviderContract(name: string, harness: ProviderHarness): v
       expectModelError(error, 'connection');
     });
 
-    it.runIf(harness.requiresApiKey)(
-      'refuses to run without an API key, sending nothing',
+    it(
+      harness.requiresApiKey
+        ? 'refuses to run without an API key, sending nothing'
+        : 'runs without an API key against a server that asks for none (a local model)',
       async () => {
-        const { error } = await drain(provider({ apiKey: undefined }));
-        expectModelError(error, 'no_api_key');
-        expect(server.requests).toHaveLength(0);
+        if (harness.requiresApiKey) {
+          const { error } = await drain(provider({ apiKey: undefined }));
+          expectModelError(error, 'no_api_key');
+          expect(server.requests).toHaveLength(0);
+          return;
+        }
+        server.requireApiKey(undefined);
+        server.enqueue(reply().text('no key needed'));
+        const { events, error } = await drain(provider({ apiKey: undefined }));
+        expect(error).toBeUndefined();
+        expect(events.at(-1)?.type).toBe('done');
+        expect(server.requests).toHaveLength(1);
       },
     );
 
