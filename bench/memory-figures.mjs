@@ -64,11 +64,18 @@ export async function bareNodeIdle(samples) {
 
 /** `<engine> stats` memory of the named containers, in MiB. */
 async function engineStats(engine, names) {
+  // Only the named containers are asked about: podman's stats of every container fails when
+  // any one of them (a stranger's, or a test's leftover) is in a broken state.
+  const listed = await runTimed(engine, ['ps', '--format', '{{.Names}}']);
+  if (listed.code !== 0) throw new Error(`${engine} ps failed: ${listed.stderr.trim()}`);
+  const wanted = listed.stdout.split('\n').filter((n) => n !== '' && names(n));
+  if (wanted.length === 0) return { mb: 0, containers: 0 };
   const r = await runTimed(engine, [
     'stats',
     '--no-stream',
     '--format',
     '{{.Name}}\t{{.MemUsage}}',
+    ...wanted,
   ]);
   if (r.code !== 0) throw new Error(`${engine} stats failed: ${r.stderr.trim()}`);
   let total = 0;

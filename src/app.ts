@@ -55,6 +55,7 @@ import {
 import { Store } from './store/store.js';
 import { readPriceFile } from './usage/price-file.js';
 import { StoreError, type OpenOptions } from './store/database.js';
+import { turnContextBuilder } from './agent/system-prompt.js';
 
 export const ADMIN_GROUP = 'main';
 const UNDELIVERED = 'Could not deliver a message to';
@@ -370,6 +371,7 @@ export async function openAssistant(
     outbox,
     cellSpec,
     hostTools,
+    turnContext: turnContextBuilder(config.timezone),
     mcp: new McpHost({
       configDir: config.configDir,
       log,

@@ -17,12 +17,23 @@ export interface SystemPromptInput {
  * turn to turn so that the model API can cache it (and the history after it).
  */
 export function buildTurnContext(p: { timezone: string; now: Date }): string {
-  const local = p.now.toLocaleString('en-GB', {
-    timeZone: p.timezone,
-    dateStyle: 'full',
-    timeStyle: 'long',
-  });
-  return `<context>The current time is ${local} (timezone ${p.timezone}).</context>`;
+  return turnContextBuilder(p.timezone)(p.now);
+}
+
+/**
+ * buildTurnContext for one zone, its date formatter made once (a new one each turn cost about
+ * 0.3 ms) and only at the first turn (ICU's locale data, ~7 MiB, is not loaded at idle).
+ */
+export function turnContextBuilder(timezone: string): (now: Date) => string {
+  let format: Intl.DateTimeFormat | undefined;
+  return (now) => {
+    format ??= new Intl.DateTimeFormat('en-GB', {
+      timeZone: timezone,
+      dateStyle: 'full',
+      timeStyle: 'long',
+    });
+    return `<context>The current time is ${format.format(now)} (timezone ${timezone}).</context>`;
+  };
 }
 
 export function buildSystemPrompt(p: SystemPromptInput): string {

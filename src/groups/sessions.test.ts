@@ -62,6 +62,21 @@ describe('estimateTokens', () => {
     expect(tokens).toBeGreaterThanOrEqual(min);
     expect(tokens).toBeLessThanOrEqual(max);
   });
+
+  it('is the history as JSON over four, whether or not frozen contents are remembered', () => {
+    const history = [
+      userText('hello'),
+      {
+        role: 'assistant' as const,
+        content: Object.freeze([{ type: 'text' as const, text: 'hi there' }]) as never,
+      },
+    ];
+    const whole = Math.ceil(JSON.stringify(history).length / 4);
+    const sizes = new WeakMap<object, number>();
+    expect(estimateTokens(history)).toBe(whole);
+    expect(estimateTokens(history, sizes)).toBe(whole);
+    expect(estimateTokens(history, sizes)).toBe(whole);
+  });
 });
 
 describe('cutIndex', () => {

@@ -22,9 +22,25 @@ export interface SessionOptions {
   maxTokens: number;
 }
 
-/** Rough token estimate: about four characters per token. Good enough for a budget. */
-export function estimateTokens(messages: ConversationMessage[]): number {
-  return Math.ceil(JSON.stringify(messages).length / 4);
+/**
+ * Rough token estimate: about four characters per token of the history as JSON. Good enough
+ * for a budget. With `sizes`, each frozen content (the history's, the same arrays turn after
+ * turn) is measured once: a message is {"role":…,"content":…} around its content.
+ */
+export function estimateTokens(
+  messages: readonly ConversationMessage[],
+  sizes?: WeakMap<object, number>,
+): number {
+  let chars = 2 + Math.max(0, messages.length - 1);
+  for (const m of messages) {
+    let size = sizes?.get(m.content);
+    if (size === undefined) {
+      size = JSON.stringify(m.content).length;
+      if (sizes && Object.isFrozen(m.content)) sizes.set(m.content, size);
+    }
+    chars += size + JSON.stringify(m.role).length + '{"role":,"content":}'.length;
+  }
+  return Math.ceil(chars / 4);
 }
 
 /**
@@ -42,6 +58,12 @@ export function cutIndex(entries: ConversationMessage[], keepRecent: number): nu
 
 /** A group's conversation session: compaction when it grows, and `/clear`. */
 export class Sessions {
+  /**
+   * Each message content's serialized length, kept while the history holds it: the history is
+   * cached (frozen) between turns, so a turn measures only what is new, not the session again.
+   */
+  private readonly sizes = new WeakMap<object, number>();
+
   constructor(
     private readonly store: Store,
     private readonly provider: ModelProvider,
@@ -55,7 +77,7 @@ export class Sessions {
    * the history. A failed summary leaves everything as it was.
    */
   readonly compact = async (group: Group, history: ConversationMessage[]): Promise<void> => {
-    if (estimateTokens(history) <= this.options.budgetTokens) return;
+    if (estimateTokens(history, this.sizes) <= this.options.budgetTokens) return;
     const entries = this.store.history.entries(group.id);
     const cut = cutIndex(entries, this.options.keepRecent);
     if (cut <= 0) return;

@@ -67,7 +67,9 @@ export async function agentTurn(
         ownerProfile: readOwnerProfile(settings.home),
         sessionSummary: ctx.group.sessionSummary,
       }),
-      context: buildTurnContext({ timezone: settings.timezone, now: new Date() }),
+      context:
+        deps.turnContext?.(new Date()) ??
+        buildTurnContext({ timezone: settings.timezone, now: new Date() }),
       messages,
       tools: [
         ...cellToolDefinitions,

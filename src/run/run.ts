@@ -74,6 +74,8 @@ export interface GroupRunDeps {
   /** The grant of the group's cell; a task run may narrow its egress. */
   cellSpec: (group: Group, taskId?: number) => Promise<CellSpec>;
   hostTools?: HostTools;
+  /** The turn's <context> line (turnContextBuilder, made once); buildTurnContext without. */
+  turnContext?: (now: Date) => string;
   /** The owner's MCP servers (mcp.json): started in the run's cell, their tools offered. */
   mcp?: McpRunner;
   /** Policy check of every tool call; without one every call is allowed (tests of the loop). */
