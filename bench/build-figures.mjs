@@ -8,6 +8,10 @@ export const TARGETS = {
   containerColdRatio: 0.7,
   roundTripMs: 5,
   toModelMs: 20,
+  /** Issue 17: message → first model request with the cell warm. */
+  toModelWarmMs: 5,
+  /** Issue 17: a warm one-tool turn within this many times the floor (relay + bare bwrap). */
+  turnFloorRatio: 1.5,
   turnMs: { docker: 150, bwrap: 100 },
   idleRssMb: 80,
   routedPerSecond: 2000,
@@ -96,7 +100,7 @@ export function toModelFigure(measured) {
     id: 3,
     title: 'Message to first model request',
     unit: 'ms',
-    target: `under ${TARGETS.toModelMs} ms`,
+    target: `under ${TARGETS.toModelWarmMs} ms with the cell warm (issue 17), under ${TARGETS.toModelMs} ms for a first message`,
     method:
       'The real host (`node dist/main.js start`, the runtime named) takes `POST /api/chats/owner/messages`; the time from sending the POST to the fake Messages API (in the benchmark process, same clock) receiving the request. Baseline: the bare relay (bench/relay-host.mjs), a plain Node HTTP server that forwards the message to the model at once: no store, queue, SDK, policy or audit.',
     rows: byRuntime(measured, (name, r) => [
@@ -105,8 +109,8 @@ export function toModelFigure(measured) {
         value: r.warm.toModel,
         baselineLabel: 'bare relay',
         baseline: r.warm.baseToModel,
-        target: `< ${TARGETS.toModelMs} ms`,
-        meets: (v) => v.median < TARGETS.toModelMs,
+        target: `≤ ${TARGETS.toModelWarmMs} ms`,
+        meets: (v) => v.median <= TARGETS.toModelWarmMs,
       }),
       row({
         label: `${name} host, first message (cell cold)`,
@@ -138,6 +142,23 @@ export function turnFigure(measured) {
         target: target(name) ? `< ${target(name)} ms` : undefined,
         meets: target(name) ? (v) => v.median < target(name) : undefined,
       }),
+      ...(r.floorTurn
+        ? [
+            row({
+              label: `${name}: turn, cell warm, against the floor`,
+              value: r.warm.turn,
+              baselineLabel: 'floor: bare relay + bare bwrap `bash -c`, same rounds',
+              baseline: r.floorTurn,
+              // The issue names bwrap and docker; the others are shown beside them.
+              ...(name === 'bwrap' || name === 'docker'
+                ? {
+                    target: `≤ ${TARGETS.turnFloorRatio}× the floor`,
+                    meets: (_v, ratio) => ratio !== null && ratio <= TARGETS.turnFloorRatio,
+                  }
+                : {}),
+            }),
+          ]
+        : []),
       row({
         label: `${name}: turn, first message (cell cold)`,
         value: r.cold.turn,

@@ -225,6 +225,7 @@ async function main() {
           hostTurns(rt, {
             ...ctx,
             model,
+            bwrapAvailable: available.some((a) => a.name === 'bwrap'),
             warmTurns: plan.warmTurns,
             coldTurns: plan.coldTurns,
             idleMs: plan.idleMs,

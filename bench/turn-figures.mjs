@@ -68,12 +68,32 @@ export async function hostTurns(runtime, ctx) {
         cleanup,
       )
     : undefined;
+  // Issue 17's floor of a turn, the relay with a bare bwrap `bash -c`, in the same rounds as
+  // every runtime's turns (bwrap's own baseline already is it): a floor from another phase of
+  // the run would carry that phase's load.
+  const floorRelay =
+    runtime.name !== 'bwrap' && ctx.bwrapAvailable
+      ? await startRelay(
+          {
+            modelUrl: model.url,
+            tools: (() => {
+              const tool = { kind: 'bwrap', sandbox: bareSandbox(ctx.config, ctx.spec) };
+              return { warm: tool, cold: tool };
+            })(),
+          },
+          cleanup,
+        )
+      : undefined;
   const host = await startHost(env, cleanup);
   const client = new WebClient(host.url, host.token);
   const relayClient = relay ? new WebClient(relay.url, 'none') : undefined;
+  const floorClient = floorRelay ? new WebClient(floorRelay.url, 'none') : undefined;
   try {
     await client.connect();
     await relayClient?.connect();
+    await floorClient?.connect();
+    const floor = { toModel: [], turn: [] };
+    if (floorClient) await timeTurn(floorClient, model, 'warm');
     const warm = { toModel: [], turn: [], baseToModel: [], baseTurn: [] };
     const cold = { toModel: [], turn: [], baseToModel: [], baseTurn: [] };
     // Untimed first turns: the host's first message also pays for loading its code paths.
@@ -91,6 +111,11 @@ export async function hostTurns(runtime, ctx) {
         const b = await timeTurn(relayClient, model, 'warm');
         warm.baseToModel.push(b.toModelMs);
         warm.baseTurn.push(b.turnMs);
+      }
+      if (floorClient) {
+        const f = await timeTurn(floorClient, model, 'warm');
+        floor.toModel.push(f.toModelMs);
+        floor.turn.push(f.turnMs);
       }
     }
     for (let i = 0; i < coldTurns; i++) {
@@ -112,8 +137,15 @@ export async function hostTurns(runtime, ctx) {
       }
     }
     const s = (xs) => (xs.length ? summarize(xs) : undefined);
+    // bwrap's baseline is the floor itself.
+    const floorTurn = floorClient
+      ? s(floor.turn)
+      : runtime.name === 'bwrap'
+        ? s(warm.baseTurn)
+        : undefined;
     return {
       baselineLabel: tools?.label,
+      floorTurn,
       warm: {
         toModel: s(warm.toModel),
         turn: s(warm.turn),
@@ -130,7 +162,9 @@ export async function hostTurns(runtime, ctx) {
   } finally {
     client.close();
     relayClient?.close();
+    floorClient?.close();
     await host.stop();
     await relay?.stop();
+    await floorRelay?.stop();
   }
 }
