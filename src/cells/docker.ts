@@ -21,7 +21,7 @@ import {
 import { NetnsHolders } from './netns-holders.js';
 import { run } from './run-cli.js';
 import { writeSeccompProfile } from './seccomp-profile.js';
-import { attachOrExplain } from './stdio-cell.js';
+import { attachOrExplain, type CellProcess } from './stdio-cell.js';
 import { ToolSocket } from './tool-socket.js';
 
 export interface DockerOptions {
@@ -35,6 +35,16 @@ export interface DockerOptions {
    * turns it on calls close() when done, or the holders live on until the next removeOrphans.
    */
   shareNetns?: boolean;
+}
+
+/** A container cell named and argued for, not yet asked of the engine (DockerRuntime.prepareCell). */
+export interface PreparedCell {
+  name: string;
+  /** The engine's `run` arguments, `run` first. */
+  args: string[];
+  toolSocket: ToolSocket | undefined;
+  /** Remove the container, its tool socket and its hold on a namespace holder; `broken` if it never started. */
+  remove: (broken: boolean) => Promise<void>;
 }
 
 /** What `docker info` says about the daemon, in one call. */
@@ -174,6 +184,16 @@ export class DockerRuntime implements CellRuntime {
   }
 
   async start(spec: CellSpec, signal?: AbortSignal): Promise<Cell> {
+    const prepared = await this.prepareCell(spec);
+    const child = spawn(this.docker, prepared.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    return this.attachCell(prepared, child, spec, signal);
+  }
+
+  /**
+   * Everything a container cell needs before the engine is asked for it: its name, its
+   * namespace holder, its tool socket, and the engine's `run` arguments.
+   */
+  protected async prepareCell(spec: CellSpec): Promise<PreparedCell> {
     const user = this.cellUser();
     for (const m of spec.mounts) {
       if (!m.readOnly) ensureOwner(m.hostPath, user.hostOwnerUid, user.hostOwnerGid);
@@ -194,8 +214,9 @@ export class DockerRuntime implements CellRuntime {
         { cause: err },
       );
     }
-    const runArgs = (): string[] =>
-      containerRunArgs({
+    let args: string[];
+    try {
+      args = containerRunArgs({
         ...(toolSocket ? { toolSocketDir: toolSocket.dir } : {}),
         ...(holder ? { network: `container:${holder}` } : {}),
         ...(cgroupParent ? { cgroupParent } : {}),
@@ -211,31 +232,42 @@ export class DockerRuntime implements CellRuntime {
         )),
         ...this.engineOptions(spec),
       });
-    let args: string[];
-    try {
-      args = runArgs();
     } catch (err) {
       toolSocket?.close();
+      holders?.release(name, true);
       throw err;
     }
-    const child = spawn(this.docker, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let started = false;
-    const remove = async () => {
-      await removeContainer(this.docker, name);
-      toolSocket?.close();
-      // A holder whose cell never started may be gone itself: made anew rather than reused.
-      holders?.release(name, !started);
+    return {
+      name,
+      args,
+      toolSocket,
+      remove: async (broken) => {
+        await removeContainer(this.docker, name);
+        toolSocket?.close();
+        // A holder whose cell never started may be gone itself: made anew rather than reused.
+        holders?.release(name, broken);
+      },
     };
-    const cell = await attachOrExplain(name, child, {
-      remove,
+  }
+
+  /** Wait for a started container's tool server to be ready; on failure remove it all. */
+  protected async attachCell(
+    prepared: PreparedCell,
+    child: CellProcess,
+    spec: CellSpec,
+    signal?: AbortSignal,
+  ): Promise<Cell> {
+    let started = false;
+    const cell = await attachOrExplain(prepared.name, child, {
+      remove: () => prepared.remove(!started),
       limits: spec.limits,
       startTimeoutMs: this.options.startTimeoutMs ?? 60_000,
       signal,
       status: () => this.status(),
-      toolSocket,
+      toolSocket: prepared.toolSocket,
     });
     started = true;
-    this.findMemoryPid(cell, name);
+    this.findMemoryPid(cell, prepared.name);
     return cell;
   }
 

@@ -1,13 +1,16 @@
 import fs from 'node:fs';
-import type { RuntimeStatus } from './cell-runtime.js';
+import type { Cell, CellSpec, RuntimeStatus } from './cell-runtime.js';
 import { LABEL_OWNER_PID, removeOrphanContainers } from './container-args.js';
 import {
   DockerRuntime,
   SECCOMP_ENFORCED,
   containerEnforcement,
   type DockerOptions,
+  type PreparedCell,
 } from './docker.js';
+import { PodmanService } from './podman-service.js';
 import { run } from './run-cli.js';
+import { SpareContainers, type SpareContainer } from './spare-containers.js';
 
 export interface PodmanOptions extends Omit<DockerOptions, 'dockerPath'> {
   podmanPath?: string;
@@ -16,6 +19,15 @@ export interface PodmanOptions extends Omit<DockerOptions, 'dockerPath'> {
    * fails on cgroup v1 hosts.
    */
   ociRuntime?: string;
+  /**
+   * Cells start from spare containers through podman's API service (podman-service.ts,
+   * spare-containers.ts); default false. Whoever turns it on calls close() when done.
+   */
+  spares?: boolean;
+}
+
+interface PodmanSpare extends SpareContainer {
+  prepared: PreparedCell;
 }
 
 /** Debian's defaults exceed the hard limits of some hosts and the container fails to start. */
@@ -30,10 +42,74 @@ const ULIMITS = ['--ulimit', 'nofile=4096:4096', '--ulimit', 'nproc=4096:4096'];
 export class PodmanRuntime extends DockerRuntime {
   override readonly name: string = 'podman';
   private readonly ociRuntime: string;
+  private readonly service: PodmanService | undefined;
+  private readonly spares = new SpareContainers<PodmanSpare>();
 
   constructor(options: PodmanOptions) {
     super({ ...options, dockerPath: options.podmanPath ?? 'podman' });
     this.ociRuntime = options.ociRuntime ?? 'runc';
+    if (options.spares) {
+      this.service = new PodmanService({ podman: this.docker, ociRuntime: this.ociRuntime });
+    }
+  }
+
+  /**
+   * With spares on (issue 17): the group's spare container, created when its last cell
+   * started, is started through the API service: one call instead of a podman process that
+   * loads its state first (about half of a bare `podman run`). Without a spare for this spec,
+   * or when the service is not up, `podman run` as before. Either way the group's next spare
+   * is created in the background.
+   */
+  override async start(spec: CellSpec, signal?: AbortSignal): Promise<Cell> {
+    const service = this.service;
+    if (!service) return super.start(spec, signal);
+    void service.ready();
+    const key = JSON.stringify(spec);
+    const spare = await this.spares.take(spec.groupName, key);
+    const cell =
+      (spare && (await this.startSpare(service, spare, spec, signal))) ??
+      (await super.start(spec, signal));
+    this.spares.refill(spec.groupName, key, () => this.createSpare(spec));
+    return cell;
+  }
+
+  /** The spare started as the cell; undefined (spare removed) when the service cannot. */
+  private async startSpare(
+    service: PodmanService,
+    spare: PodmanSpare,
+    spec: CellSpec,
+    signal: AbortSignal | undefined,
+  ): Promise<Cell | undefined> {
+    const attached = (await service.ready())
+      ? await service.attachAndStart(spare.name).catch(() => undefined)
+      : undefined;
+    if (!attached) {
+      await spare.prepared.remove(true);
+      return undefined;
+    }
+    return this.attachCell(spare.prepared, attached, spec, signal);
+  }
+
+  /**
+   * `podman create` with the arguments `podman run` would take for this spec, but `--rm`: a
+   * spare's cell is removed by its stop (or as an orphan), so its exit code is still there to
+   * say how it ended.
+   */
+  private async createSpare(spec: CellSpec): Promise<PodmanSpare | undefined> {
+    const prepared = await this.prepareCell(spec);
+    const args = ['create', ...prepared.args.slice(1).filter((a) => a !== '--rm')];
+    const created = await run(this.docker, args, 60_000);
+    if (created.code !== 0) {
+      await prepared.remove(true);
+      return undefined;
+    }
+    return { name: prepared.name, prepared, remove: () => prepared.remove(false) };
+  }
+
+  override async close(): Promise<void> {
+    await this.spares.close();
+    await this.service?.close();
+    await super.close();
   }
 
   protected override engineOptions() {

@@ -17,7 +17,7 @@ export function allRuntimes(config: Config, installId: string): CellRuntime[] {
     new BwrapRuntime({ rootfs: config.cellRootfs, installId }),
     // The host removes the namespace holders at shutdown (app.ts), orphans at start-up.
     new DockerRuntime({ image, installId, shareNetns: true }),
-    new PodmanRuntime({ image, installId, shareNetns: true }),
+    new PodmanRuntime({ image, installId, shareNetns: true, spares: true }),
     new GvisorRuntime({ image, installId }),
     new AppleContainerRuntime({ image, installId }),
     new DockerSandboxesRuntime({ image, installId }),

@@ -1,6 +1,5 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import type net from 'node:net';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import {
   RuntimeUnavailableError,
   type Cell,
@@ -15,6 +14,29 @@ import { maxResponseFrameBytes, type ToolRequest, type ToolResponse } from './to
 const DEFAULT_CALL_GRACE_MS = 5000;
 /** How long a cell whose tool socket closed has to exit on its own before it is killed. */
 const SOCKET_CLOSE_GRACE_MS = 1000;
+/**
+ * The host's handle on a cell: a child process (bwrap, `docker run`), or an engine API's attach
+ * stream that acts as one (podman-service.ts). Its exit is the cell's end.
+ */
+export interface CellProcess {
+  readonly pid?: number | undefined;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  kill(signal?: NodeJS.Signals): boolean;
+  on(
+    event: 'exit',
+    listener: (code: number | null, signal: NodeJS.Signals | null) => void,
+  ): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  once(
+    event: 'exit',
+    listener: (code: number | null, signal: NodeJS.Signals | null) => void,
+  ): unknown;
+  once(event: 'error', listener: (err: Error) => void): unknown;
+  removeAllListeners(event: 'exit' | 'error'): unknown;
+}
+
 const REPLACED =
   '[the next tool call starts a new cell; files in the group folder are kept, /tmp and background processes are not]';
 
@@ -45,7 +67,7 @@ export class StdioCell implements Cell {
 
   private constructor(
     readonly id: string,
-    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly child: CellProcess,
     private readonly cleanup: () => Promise<void>,
     private readonly limits: CellLimits,
     private readonly describeFailure: (() => string | undefined) | undefined,
@@ -88,7 +110,7 @@ export class StdioCell implements Cell {
   /** Wait for the tool server's ready line; reject with the runtime's stderr if it dies first. */
   static async attach(
     id: string,
-    child: ChildProcessWithoutNullStreams,
+    child: CellProcess,
     options: {
       cleanup: () => Promise<void>;
       limits: CellLimits;
@@ -313,7 +335,7 @@ function parseResponse(text: string): ToolResponse | undefined {
  */
 export async function attachOrExplain(
   id: string,
-  child: ChildProcessWithoutNullStreams,
+  child: CellProcess,
   options: {
     remove: () => Promise<void>;
     limits: CellLimits;
