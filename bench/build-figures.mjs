@@ -39,7 +39,7 @@ export function coldStartFigure(measured, roundTrips) {
     id: 1,
     title: 'Cell cold start, per runtime',
     unit: 'ms',
-    target: `cell start within ${TARGETS.coldStartRatio}× of the bare runtime running \`true\` with the same image or binds; docker and podman within ${TARGETS.containerColdRatio}× (a cell joins its group's namespace holder)`,
+    target: `cell start within ${TARGETS.coldStartRatio}× of the bare runtime running \`true\` with the same image or binds; docker and podman within ${TARGETS.containerColdRatio}× (a cell joins its group's namespace holder; podman starts the group's spare container through its API service)`,
     method:
       'CellRuntime.start(spec) until it resolves (the tool server in the cell has printed its ready line), with the grant src/app.ts gives a group (group folder rw, global folder ro, limits, env allowlist); then the first call, `true` through bash. Bare runs alternate with cell starts. Bare docker/podman/gvisor: `run --rm --network none IMAGE /bin/true`, which also waits for the container to be removed; bare bwrap: the same namespaces and binds (passed as fds, as uid 10001 on a root host), without the seccomp filter and cgroup nanocell adds. The second baseline starts node (`node -e 0`) the bare way, as a cell starts the node tool server.',
     rows: byRuntime(measured, (name, r) => [

@@ -74,6 +74,9 @@ function checkBare(result, what) {
   return result.ms;
 }
 
+/** A pause for background work to finish (a quiet 2-core machine needs well under this). */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 400));
+
 /**
  * Figure 1: cold start. Cell and bare runs alternate, so a slow patch of a noisy machine
  * hits both. A cell is "ready" when start() resolves: the tool server inside has said
@@ -100,11 +103,15 @@ export async function coldStart(runtime, ctx) {
     if (!res.ok) throw new Error(`first call in a ${runtime.name} cell failed: ${res.output}`);
     start.push(t1 - t0);
     firstCall.push(t2 - t1);
+    // What a start leaves to do in the background (podman's next spare container) is done
+    // before the bare runs, so it never slows them; and before the next start.
+    await settle();
     if (bare) {
       bareTrue.push(checkBare(await bare.run(['/bin/true']), `${bare.label} /bin/true`));
       bareNode.push(
         checkBare(await bare.run(['/usr/bin/node', '-e', '0']), `${bare.label} node -e 0`),
       );
+      await settle();
     }
   }
   return {

@@ -276,9 +276,9 @@ export async function hostMemory(runtime, ctx) {
         note: `${containers} cell containers listed by ${bare.engine} stats`,
       },
       {
-        label: `${bare.engine} CLI client on the host per warm cell, RSS`,
+        label: `${bare.engine} processes the host keeps per warm cell, RSS`,
         value: perCell(childRss, live),
-        note: `${kidNames} under the host (\`${bare.engine} run -i\` holds each cell's stdio); PSS ${(summarize(childPss).median / Math.max(1, live)).toFixed(1)} MiB per cell`,
+        note: `${kidNames} under the host (the \`${bare.engine} run\` client of each cell${bare.engine === 'podman' ? ', and the one API service spare containers start through' : ''}); PSS ${(summarize(childPss).median / Math.max(1, live)).toFixed(1)} MiB per cell`,
       },
     );
     const containerMedian = summarize(inContainers).median;
