@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import process from 'node:process';
 import { performance } from 'node:perf_hooks';
 import {
@@ -75,7 +76,7 @@ function checkBare(result, what) {
 }
 
 /** A pause for background work to finish (a quiet 2-core machine needs well under this). */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 400));
+const settle = () => sleep(400);
 
 /**
  * Figure 1: cold start. Cell and bare runs alternate, so a slow patch of a noisy machine

@@ -44,6 +44,8 @@ export class PodmanService {
   private child: ChildProcess | undefined;
   private dir: string | undefined;
   private closed = false;
+  /** After a launch that never answered, none again before this time (ms since the epoch). */
+  private retryAfter = 0;
 
   constructor(private readonly o: PodmanServiceOptions) {}
 
@@ -59,6 +61,7 @@ export class PodmanService {
 
   /** Start the service once, in the background; true once it answers, false if it cannot. */
   ready(): Promise<boolean> {
+    if (!this.launched && Date.now() < this.retryAfter) return Promise.resolve(false);
     return (this.launched ??= this.launch());
   }
 
@@ -88,9 +91,12 @@ export class PodmanService {
     child.on('error', () => undefined);
     this.child = child;
     let exited = false;
+    let answered = false;
     child.once('exit', () => {
       exited = true;
       if (this.child !== child) return;
+      // One that never answered is not tried again for a minute: cells use the CLI meanwhile.
+      if (!answered) this.retryAfter = Date.now() + 60_000;
       // A service that died is launched again by the next ready(); cells meanwhile use the CLI.
       this.child = undefined;
       this.launched = undefined;
@@ -99,7 +105,10 @@ export class PodmanService {
     const deadline = Date.now() + (this.o.readyTimeoutMs ?? 10_000);
     while (!exited && !this.closed && Date.now() < deadline) {
       const ping = await this.request('GET', '/_ping', 1000).catch(() => undefined);
-      if (ping?.status === 200) return true;
+      if (ping?.status === 200) {
+        answered = true;
+        return true;
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
     child.kill('SIGTERM');

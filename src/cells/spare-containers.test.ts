@@ -43,11 +43,26 @@ describe('SpareContainers', () => {
     expect((await taken)?.name).toBe('late');
   });
 
+  it('goes without a spare that is not made within the wait, and removes it when it is', async () => {
+    const clock = new FakeClock();
+    const spares = new SpareContainers({ clock, waitMs: 500 });
+    const removed: string[] = [];
+    let finish: (s: SpareContainer) => void = () => undefined;
+    spares.refill('family', 'a', () => new Promise((r) => (finish = r)));
+    const taken = spares.take('family', 'a');
+    clock.advance(500);
+    expect(await taken).toBeUndefined();
+    finish({ name: 'slow', remove: () => Promise.resolve(void removed.push('slow')) });
+    await settle();
+    expect(removed).toEqual(['slow']);
+  });
+
   it('removes a spare made for another spec, and makes one for the new spec', async () => {
     const spares = new SpareContainers({ clock: new FakeClock() });
     const { make, removed } = maker();
     spares.refill('family', 'old', make);
     expect(await spares.take('family', 'new')).toBeUndefined();
+    await settle();
     expect(removed).toEqual(['spare-1']);
     spares.refill('family', 'old', make);
     spares.refill('family', 'new', make); // replaces the old-spec spare

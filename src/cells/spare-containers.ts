@@ -12,6 +12,8 @@ export interface SpareContainersOptions {
   idleMs?: number;
   /** Spares in all, at most (each holds a tool socket). Default 32. */
   total?: number;
+  /** How long a start waits for a spare still being made before it goes without. Default 2 s. */
+  waitMs?: number;
   clock?: Clock;
 }
 
@@ -50,13 +52,24 @@ export class SpareContainers<T extends SpareContainer> {
    */
   async take(group: string, key: string): Promise<T | undefined> {
     const entry = this.spares.get(group);
-    if (!entry) return undefined;
+    if (!entry || entry.key !== key || this.closed) {
+      if (entry) this.discard(group, entry);
+      return undefined;
+    }
     this.spares.delete(group);
     if (entry.idleTimer) this.clock.clearTimeout(entry.idleTimer);
-    const spare = await entry.made;
-    if (spare && entry.key === key && !this.closed) return spare;
-    if (spare) this.remove(spare);
-    return undefined;
+    let timer: TimerHandle | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = this.clock.setTimeout(() => resolve('late'), this.o.waitMs ?? 2000);
+    });
+    const spare = await Promise.race([entry.made, late]);
+    if (timer) this.clock.clearTimeout(timer);
+    if (spare === 'late') {
+      // Still being made: removed once it is; this start goes without.
+      this.discard(group, entry);
+      return undefined;
+    }
+    return spare;
   }
 
   /** Make the group's next spare for `key` with `make`, unless it has one for it already. */
