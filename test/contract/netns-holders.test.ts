@@ -6,6 +6,7 @@ import { DockerRuntime } from '../../src/cells/docker.js';
 import { PodmanRuntime } from '../../src/cells/podman.js';
 import { loadConfig } from '../../src/config.js';
 import { shouldRun } from '../support/runtimes.js';
+import { until } from '../support/until.js';
 import { cellFixture, type CellFixture } from './cell-fixture.js';
 
 let fx: CellFixture;
@@ -31,17 +32,6 @@ const engines = [
 function sh(engine: string, args: string[]): string {
   const r = spawnSync(engine, args, { encoding: 'utf8', timeout: 30_000 });
   return r.stdout.trim();
-}
-
-/** Namespace holders and cells start in the background: wait for the engine to list one. */
-async function until<T>(what: string, get: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Issue 17: cells join a long-lived, network-less namespace of their own group's. */

@@ -5,6 +5,7 @@ import type { Cell, CellCall, CellRuntime, CellSpec } from '../../src/cells/cell
 import { PodmanRuntime } from '../../src/cells/podman.js';
 import { loadConfig } from '../../src/config.js';
 import { realRuntimes, shouldRun } from '../support/runtimes.js';
+import { until } from '../support/until.js';
 import { cellAttackContract } from './cell-attacks.contract.js';
 import { bashIn, cellFixture, type CellFixture } from './cell-fixture.js';
 import { cellIsolationContract } from './cell-isolation.contract.js';
@@ -31,17 +32,6 @@ function containers(installId: string, state: string): string[] {
   ])
     .split('\n')
     .filter((n) => n && !n.includes('-netns-'));
-}
-
-/** Spares are made in the background: wait for the engine to list one. */
-async function until<T>(what: string, get: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 let installs = 0;
