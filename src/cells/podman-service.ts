@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -42,7 +43,9 @@ interface Answer {
 export class PodmanService {
   private launched: Promise<boolean> | undefined;
   private child: ChildProcess | undefined;
+  /** The directory the socket is in, and the host-only directory that one is in. */
   private dir: string | undefined;
+  private outer: string | undefined;
   private closed = false;
   /** After a launch that never answered, none again before this time (ms since the epoch). */
   private retryAfter = 0;
@@ -67,7 +70,13 @@ export class PodmanService {
 
   private async launch(): Promise<boolean> {
     if (this.closed) return false;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nanocell-podman-'));
+    // Whoever reaches the socket commands podman: it is in a directory of an unguessable name
+    // inside one nobody but the host can list (0711), as a cell's tool socket is.
+    const outer = fs.mkdtempSync(path.join(os.tmpdir(), 'nanocell-podman-'));
+    fs.chmodSync(outer, 0o711);
+    const dir = path.join(outer, crypto.randomBytes(16).toString('hex'));
+    fs.mkdirSync(dir, { mode: 0o700 });
+    this.outer = outer;
     this.dir = dir;
     const socket = path.join(dir, 'api.sock');
     // setpriv (util-linux) has the kernel send the service SIGTERM when the host dies.
@@ -100,7 +109,7 @@ export class PodmanService {
       // A service that died is launched again by the next ready(); cells meanwhile use the CLI.
       this.child = undefined;
       this.launched = undefined;
-      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(outer, { recursive: true, force: true });
     });
     const deadline = Date.now() + (this.o.readyTimeoutMs ?? 10_000);
     while (!exited && !this.closed && Date.now() < deadline) {
@@ -221,7 +230,7 @@ export class PodmanService {
       child.kill('SIGTERM');
       await exited;
     }
-    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+    if (this.outer) fs.rmSync(this.outer, { recursive: true, force: true });
   }
 }
 

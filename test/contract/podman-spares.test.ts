@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cell, CellCall, CellRuntime, CellSpec } from '../../src/cells/cell-runtime.js';
 import { PodmanRuntime } from '../../src/cells/podman.js';
@@ -103,6 +104,29 @@ describe.skipIf(!(await shouldRun(podman.make())))('podman cells from spare cont
       await first.stop();
       const second = await runtime.start(fx.spec());
       expect(second.id).toBe(spare);
+      // The service's socket: an unguessable directory in one only the host can list.
+      const socket = (runtime as unknown as { service: { socketPath: string } }).service.socketPath;
+      expect(fs.statSync(path.dirname(socket)).mode & 0o777).toBe(0o700);
+      expect(fs.statSync(path.dirname(path.dirname(socket))).mode & 0o777).toBe(0o711);
+      expect(path.basename(path.dirname(socket))).toMatch(/^[0-9a-f]{32}$/);
+      if (process.getuid?.() === 0) {
+        // The cells' uid cannot reach it on the host, even knowing the path.
+        const probe = spawnSync(
+          'setpriv',
+          [
+            '--reuid',
+            '10001',
+            '--regid',
+            '10001',
+            '--clear-groups',
+            process.execPath,
+            '-e',
+            `require('net').createConnection(${JSON.stringify(socket)}).on('connect', () => console.log('connected')).on('error', (e) => console.log(e.code))`,
+          ],
+          { encoding: 'utf8', timeout: 10_000 },
+        );
+        expect(probe.stdout.trim()).toBe('EACCES');
+      }
       expect(containers(installId, 'running')).toContain(spare);
       const bash = bashIn(() => second);
       expect(await bash('echo hi; exit 3')).toMatchObject({ ok: false });
